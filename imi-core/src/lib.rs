@@ -1,0 +1,59 @@
+//! # imi-core
+//!
+//! The pure logic of `imi`, an embeddable engine for cross-border administrative
+//! cooperation between public authorities (the job the EU's Internal Market Information
+//! System does).
+//!
+//! **This crate does no I/O and reads no clock.** Time comes in through a [`Clock`],
+//! storage through the [`Store`] contract, and everything here can be tested with plain
+//! values. Adapter crates (`imi-store-sqlite`, `imi-store-sled`) implement the store;
+//! `imi-http` puts an HTTP API in front of the [`Engine`].
+//!
+//! The key design decision is the store contract: an ordered key-value store with atomic
+//! multi-key commits and per-key version checks. The core encodes documents, indexes and
+//! logs as keys itself, so a backend implements three methods and never changes when a
+//! feature is added. The price is that queries are index scans the core must plan by hand;
+//! there is no SQL. See `ARCHITECTURE.md`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use imi_core::{Actor, Country, Engine, Language, LocalisedText, ManualClock, MemoryStore,
+//!                NewAuthority};
+//! # futures::executor::block_on(async {
+//! let clock = Arc::new(ManualClock::new("2026-11-22T09:00:00Z".parse().unwrap()));
+//! let engine = Engine::new(Arc::new(MemoryStore::new()), clock);
+//! let name = LocalisedText::new(Language::Danish, "Styrelsen for Patientsikkerhed").unwrap();
+//! let new = NewAuthority { participant: Country::Denmark.into(), name, contact: Default::default() };
+//! let authority = engine.register_authority(&Actor::System, new).await.unwrap();
+//! let read = engine.authority(&Actor::System, authority.id()).await.unwrap();
+//! assert_eq!(read.name().resolve(Language::German).language, Language::Danish);
+//! # });
+//! ```
+
+pub mod access;
+pub mod authority;
+pub mod clock;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod country;
+mod engine;
+pub mod error;
+pub mod ids;
+mod keys;
+pub mod language;
+pub mod localised;
+pub mod page;
+mod record;
+pub mod store;
+
+pub use access::{Actor, Decision};
+pub use authority::{Authority, ContactDetails, EmailAddress, NewAuthority};
+pub use clock::{Clock, ManualClock};
+pub use country::{Country, Participant};
+pub use engine::Engine;
+pub use error::EngineError;
+pub use ids::{AuthorityId, CaseId, CaseReference, IdGenerator, UserId};
+pub use language::{Language, LanguagePreferences};
+pub use localised::{LocalisedText, Resolved};
+pub use page::{Cursor, Page, PageRequest};
+pub use store::{MemoryStore, Store, StoreError};

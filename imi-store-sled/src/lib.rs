@@ -1,0 +1,369 @@
+//! # imi-store-sled
+//!
+//! The [sled](https://docs.rs/sled/0.34) backend of the imi [`Store`] contract: a pure-Rust
+//! embedded log-structured store in one directory.
+//!
+//! Design: data live in the tree `imi_kv`, each value prefixed by the 8-byte big-endian
+//! [`Version`] of the commit that wrote it. Commits are serialised by a mutex: checks are
+//! read, then all mutations go in as one atomic `apply_batch`, then (by default) the
+//! database is flushed to disk before the commit returns. Versions come from sled's
+//! crash-safe monotonic id generator. Every call runs on Tokio's blocking pool when a
+//! Tokio runtime is present.
+//!
+//! The default tree holds the markers `imi.application` and `imi.schema_version`; a
+//! directory of another sled application or a newer layout is refused with an error.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), imi_core::StoreError> {
+//! use imi_store_sled::{SledConfig, SledStore};
+//! let store = SledStore::open("imi-sled", SledConfig::default()).await?;
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use imi_core::store::{
+    Direction, Entry, KeyDisplay, Mutation, Scan, ScanPage, Store, StoreError, Version, Versioned,
+    WriteBatch, check_key,
+};
+
+/// The layout version this build writes and the newest it reads.
+pub const SCHEMA_VERSION: u32 = 1;
+const APPLICATION_MARK: &[u8] = b"imi";
+const KEY_APPLICATION: &[u8] = b"imi.application";
+const KEY_SCHEMA: &[u8] = b"imi.schema_version";
+const DATA_TREE: &[u8] = b"imi_kv";
+
+/// When a commit reaches the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Flush (and fsync) before a commit returns (the default).
+    #[default]
+    Flush,
+    /// Leave flushing to sled's background thread (every few hundred ms): commits are
+    /// atomic, but the last ones before a crash may be lost. Much faster.
+    Relaxed,
+}
+
+/// Options for [`SledStore::open`].
+#[derive(Debug, Clone)]
+pub struct SledConfig {
+    /// When commits reach the disk.
+    pub durability: Durability,
+    /// sled's page cache, in bytes.
+    pub cache_bytes: u64,
+}
+
+impl Default for SledConfig {
+    fn default() -> Self {
+        Self {
+            durability: Durability::Flush,
+            cache_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+struct Inner {
+    path: PathBuf,
+    config: SledConfig,
+    db: sled::Db,
+    kv: sled::Tree,
+    commit_lock: Mutex<()>,
+}
+
+/// A [`Store`] in a sled database directory. Cheap to clone: clones share the database.
+#[derive(Clone)]
+pub struct SledStore {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SledStore")
+            .field("path", &self.inner.path)
+            .field("durability", &self.inner.config.durability)
+            .finish()
+    }
+}
+
+fn backend(context: &'static str) -> impl FnOnce(sled::Error) -> StoreError {
+    move |e| match e {
+        sled::Error::Corruption { .. } | sled::Error::Unsupported(_) => StoreError::Corrupt {
+            detail: format!("{context}: {e}"),
+        },
+        other => StoreError::backend(context, other),
+    }
+}
+
+/// Runs blocking work on Tokio's blocking pool when inside a Tokio runtime, inline
+/// otherwise.
+async fn blocking<T, F>(f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+{
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle
+            .spawn_blocking(f)
+            .await
+            .map_err(|e| StoreError::backend("the blocking task failed", e))?,
+        Err(_) => f(),
+    }
+}
+
+fn encode(version: u64, value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + value.len());
+    out.extend_from_slice(&version.to_be_bytes());
+    out.extend_from_slice(value);
+    out
+}
+
+fn decode(key: &[u8], stored: &[u8]) -> Result<(Version, Vec<u8>), StoreError> {
+    match stored.split_first_chunk::<8>() {
+        Some((version, value)) => Ok((
+            Version::from_raw(u64::from_be_bytes(*version)),
+            value.to_vec(),
+        )),
+        None => Err(StoreError::Corrupt {
+            detail: format!(
+                "the value of key {} has no version header",
+                KeyDisplay::from(key)
+            ),
+        }),
+    }
+}
+
+fn stored_version(key: &[u8], stored: &[u8]) -> Result<Version, StoreError> {
+    match stored.first_chunk::<8>() {
+        Some(v) => Ok(Version::from_raw(u64::from_be_bytes(*v))),
+        None => Err(StoreError::Corrupt {
+            detail: format!(
+                "the value of key {} has no version header",
+                KeyDisplay::from(key)
+            ),
+        }),
+    }
+}
+
+fn open_db(path: &Path, config: &SledConfig) -> Result<Inner, StoreError> {
+    if path.is_file() {
+        return Err(StoreError::Corrupt {
+            detail: format!(
+                "{} is a file, not a sled database directory",
+                path.display()
+            ),
+        });
+    }
+    let db = sled::Config::new()
+        .path(path)
+        .cache_capacity(config.cache_bytes)
+        .open()
+        .map_err(backend("opening the database"))?;
+    let mark = db
+        .get(KEY_APPLICATION)
+        .map_err(backend("reading the markers"))?;
+    match mark {
+        Some(m) if m.as_ref() == APPLICATION_MARK => {
+            let schema = db
+                .get(KEY_SCHEMA)
+                .map_err(backend("reading the markers"))?
+                .and_then(|v| v.as_ref().try_into().ok().map(u32::from_be_bytes))
+                .ok_or_else(|| StoreError::Corrupt {
+                    detail: "the schema version marker is missing or damaged".to_owned(),
+                })?;
+            if schema > SCHEMA_VERSION {
+                return Err(StoreError::UnsupportedSchema {
+                    found: schema,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+        }
+        Some(_) => {
+            return Err(StoreError::Corrupt {
+                detail: format!("{} belongs to another application", path.display()),
+            });
+        }
+        None => {
+            let foreign_trees = db
+                .tree_names()
+                .iter()
+                .any(|n| n.as_ref() != DATA_TREE && n.as_ref() != b"__sled__default");
+            if !db.is_empty() || foreign_trees {
+                return Err(StoreError::Corrupt {
+                    detail: format!(
+                        "{} is a sled database of another application",
+                        path.display()
+                    ),
+                });
+            }
+            db.insert(KEY_SCHEMA, &SCHEMA_VERSION.to_be_bytes())
+                .map_err(backend("writing the markers"))?;
+            db.insert(KEY_APPLICATION, APPLICATION_MARK)
+                .map_err(backend("writing the markers"))?;
+            db.flush().map_err(backend("writing the markers"))?;
+        }
+    }
+    let kv = db
+        .open_tree(DATA_TREE)
+        .map_err(backend("opening the data tree"))?;
+    Ok(Inner {
+        path: path.to_path_buf(),
+        config: config.clone(),
+        db,
+        kv,
+        commit_lock: Mutex::new(()),
+    })
+}
+
+impl SledStore {
+    /// Opens (creating if needed) the store in the directory at `path`.
+    ///
+    /// Refuses files, directories of other sled applications and newer layouts with a
+    /// [`StoreError`]; never panics on bad storage.
+    pub async fn open(path: impl AsRef<Path>, config: SledConfig) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        blocking(move || {
+            Ok(SledStore {
+                inner: Arc::new(open_db(&path, &config)?),
+            })
+        })
+        .await
+    }
+
+    /// The database directory.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Flushes everything to disk (useful before a backup in relaxed mode).
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || inner.db.flush().map(drop).map_err(backend("flushing"))).await
+    }
+}
+
+impl Inner {
+    fn get(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        let Some(stored) = self.kv.get(key).map_err(backend("reading"))? else {
+            return Ok(None);
+        };
+        let (version, value) = decode(key, &stored)?;
+        Ok(Some(Versioned { value, version }))
+    }
+
+    fn scan(&self, scan: &Scan) -> Result<ScanPage, StoreError> {
+        let range = (scan.start.clone(), scan.end.clone());
+        let iter = self
+            .kv
+            .range::<Vec<u8>, (Bound<Vec<u8>>, Bound<Vec<u8>>)>(range);
+        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
+            match scan.direction {
+                Direction::Forward => Box::new(iter),
+                Direction::Reverse => Box::new(iter.rev()),
+            };
+        let mut entries = Vec::new();
+        for item in iter.take(scan.limit + 1) {
+            let (key, stored) = item.map_err(backend("scanning"))?;
+            let (version, value) = decode(&key, &stored)?;
+            entries.push(Entry {
+                key: key.to_vec(),
+                value,
+                version,
+            });
+        }
+        let continuation = if entries.len() > scan.limit {
+            entries.truncate(scan.limit);
+            entries.last().map(|e| e.key.clone())
+        } else {
+            None
+        };
+        Ok(ScanPage {
+            entries,
+            continuation,
+        })
+    }
+
+    fn commit(&self, batch: WriteBatch) -> Result<Version, StoreError> {
+        // Only commits take this lock, so nothing changes between the checks and the
+        // batch. A poisoned lock guards no data.
+        let _guard = self
+            .commit_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for check in batch.checks() {
+            let found = self
+                .kv
+                .get(&check.key)
+                .map_err(backend("checking a precondition"))?
+                .map(|stored| stored_version(&check.key, &stored))
+                .transpose()?;
+            if !check.precondition.holds(found) {
+                return Err(StoreError::Conflict {
+                    key: KeyDisplay::from(check.key.as_slice()),
+                    expected: check.precondition,
+                    found,
+                });
+            }
+        }
+        // sled's id generator is monotonic across restarts and crashes.
+        let next = self
+            .db
+            .generate_id()
+            .map_err(backend("allocating a version"))?
+            + 1;
+        let mut sled_batch = sled::Batch::default();
+        let (_, mutations) = batch.into_parts();
+        for m in mutations {
+            match m {
+                Mutation::Put { key, value } => sled_batch.insert(key, encode(next, &value)),
+                Mutation::Delete { key } => sled_batch.remove(key),
+            }
+        }
+        self.kv
+            .apply_batch(sled_batch)
+            .map_err(backend("writing"))?;
+        if self.config.durability == Durability::Flush {
+            self.kv.flush().map_err(backend("flushing the commit"))?;
+        }
+        Ok(Version::from_raw(next))
+    }
+}
+
+#[async_trait]
+impl Store for SledStore {
+    async fn get(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        check_key(key)?;
+        let inner = Arc::clone(&self.inner);
+        let key = key.to_vec();
+        blocking(move || inner.get(&key)).await
+    }
+
+    async fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Versioned>>, StoreError> {
+        for key in keys {
+            check_key(key)?;
+        }
+        let inner = Arc::clone(&self.inner);
+        let keys = keys.to_vec();
+        blocking(move || keys.iter().map(|k| inner.get(k)).collect()).await
+    }
+
+    async fn scan(&self, scan: &Scan) -> Result<ScanPage, StoreError> {
+        scan.validate()?;
+        if scan.is_empty_range() {
+            return Ok(ScanPage::default());
+        }
+        let inner = Arc::clone(&self.inner);
+        let scan = scan.clone();
+        blocking(move || inner.scan(&scan)).await
+    }
+
+    async fn commit(&self, batch: WriteBatch) -> Result<Version, StoreError> {
+        batch.validate()?;
+        let inner = Arc::clone(&self.inner);
+        blocking(move || inner.commit(batch)).await
+    }
+}

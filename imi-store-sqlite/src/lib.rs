@@ -1,0 +1,464 @@
+//! # imi-store-sqlite
+//!
+//! The SQLite backend of the imi [`Store`] contract: one embedded database file, opened in
+//! WAL mode with `synchronous=FULL` by default, so a commit that returned `Ok` survives a
+//! power cut.
+//!
+//! Design: one writer connection behind a mutex serialises commits (SQLite allows one
+//! writer at a time anyway); reads use a small pool of read-only connections, which WAL
+//! lets run beside the writer. Every call runs on Tokio's blocking pool when a Tokio
+//! runtime is present, so async worker threads never wait on the disk.
+//!
+//! All data live in one table, `imi_kv(key BLOB PRIMARY KEY, version, value) WITHOUT
+//! ROWID`, whose BLOB ordering (memcmp, shorter first) is exactly the contract's key order.
+//! The file is marked with `PRAGMA application_id` and carries its layout version in
+//! `PRAGMA user_version`; foreign files and newer layouts are refused with an error.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), imi_core::StoreError> {
+//! use imi_store_sqlite::{SqliteConfig, SqliteStore};
+//! let store = SqliteStore::open("imi.db", SqliteConfig::default()).await?;
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use imi_core::store::{
+    Direction, Entry, KeyDisplay, Mutation, Scan, ScanPage, Store, StoreError, Version, Versioned,
+    WriteBatch, check_key,
+};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+/// `PRAGMA application_id` of imi stores: "IMI1" in ASCII.
+pub const APPLICATION_ID: i32 = 0x494D_4931;
+/// The layout version this build writes and the newest it reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How hard SQLite works to make each commit durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// `synchronous=FULL`: every commit is on disk before it returns (the default).
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: in WAL mode, commits are atomic and consistent but the last
+    /// ones before a power cut (not a process crash) may be lost. Much faster.
+    Normal,
+}
+
+/// Options for [`SqliteStore::open`].
+#[derive(Debug, Clone)]
+pub struct SqliteConfig {
+    /// Durability of commits.
+    pub synchronous: Synchronous,
+    /// How many idle read connections to keep.
+    pub max_idle_readers: usize,
+    /// Page cache per connection, in KiB.
+    pub cache_kib: u32,
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        Self {
+            synchronous: Synchronous::Full,
+            max_idle_readers: 8,
+            cache_kib: 16 * 1024,
+        }
+    }
+}
+
+struct Writer {
+    conn: Connection,
+    last_version: u64,
+}
+
+struct Inner {
+    path: PathBuf,
+    config: SqliteConfig,
+    writer: Mutex<Writer>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// A [`Store`] in one SQLite database file. Cheap to clone: clones share connections.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .field("synchronous", &self.inner.config.synchronous)
+            .finish()
+    }
+}
+
+fn backend(context: &str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+    move |e| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+            StoreError::Corrupt {
+                detail: format!("{context}: {e}"),
+            }
+        }
+        _ => StoreError::backend(context.to_owned(), e),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic on another thread while holding the lock leaves no half-done state: an
+    // unfinished SQLite transaction is rolled back when its guard is dropped.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs blocking work on Tokio's blocking pool when inside a Tokio runtime, inline
+/// otherwise.
+async fn blocking<T, F>(f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+{
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle
+            .spawn_blocking(f)
+            .await
+            .map_err(|e| StoreError::backend("the blocking task failed", e))?,
+        Err(_) => f(),
+    }
+}
+
+fn version_from_sql(raw: i64) -> Result<Version, StoreError> {
+    u64::try_from(raw)
+        .map(Version::from_raw)
+        .map_err(|_| StoreError::Corrupt {
+            detail: format!("negative version {raw}"),
+        })
+}
+
+fn version_to_sql(v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| StoreError::Corrupt {
+        detail: format!("version {v} overflows"),
+    })
+}
+
+fn configure(conn: &Connection, config: &SqliteConfig) -> Result<(), StoreError> {
+    let sync = match config.synchronous {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous={sync}; PRAGMA cache_size=-{}; PRAGMA temp_store=MEMORY;",
+        config.cache_kib
+    ))
+    .map_err(backend("configuring the connection"))?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))
+        .map_err(backend("setting the busy timeout"))?;
+    Ok(())
+}
+
+fn open_writer(path: &Path, config: &SqliteConfig) -> Result<Writer, StoreError> {
+    let conn = Connection::open(path).map_err(backend("opening the database"))?;
+    // Reading the header first makes a foreign or damaged file fail here, cleanly.
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(backend("reading the file header"))?;
+    let user_version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(backend("reading the file header"))?;
+    let table_count: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .map_err(backend("reading the schema"))?;
+    if app_id != APPLICATION_ID && (app_id != 0 || table_count != 0) {
+        return Err(StoreError::Corrupt {
+            detail: format!(
+                "{} is an SQLite database of another application (application_id {app_id:#x})",
+                path.display()
+            ),
+        });
+    }
+    let found = u32::try_from(user_version).unwrap_or(u32::MAX);
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::UnsupportedSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(backend("enabling WAL"))?;
+    configure(&conn, config)?;
+    if app_id == 0 {
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE;
+             CREATE TABLE imi_kv (key BLOB PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;
+             CREATE TABLE imi_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             INSERT INTO imi_meta (name, value) VALUES ('last_version', 0);
+             PRAGMA application_id = {APPLICATION_ID};
+             PRAGMA user_version = {SCHEMA_VERSION};
+             COMMIT;"
+        ))
+        .map_err(backend("creating the schema"))?;
+    }
+    let last: i64 = conn
+        .query_row(
+            "SELECT value FROM imi_meta WHERE name = 'last_version'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| StoreError::Corrupt {
+            detail: format!("the version counter is missing: {e}"),
+        })?;
+    Ok(Writer {
+        conn,
+        last_version: version_from_sql(last)?.raw(),
+    })
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in the database file at `path`.
+    ///
+    /// Refuses files of other applications and files written by a newer schema with a
+    /// [`StoreError`]; never panics on a bad file.
+    pub async fn open(path: impl AsRef<Path>, config: SqliteConfig) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        blocking(move || {
+            let writer = open_writer(&path, &config)?;
+            Ok(SqliteStore {
+                inner: Arc::new(Inner {
+                    path,
+                    config,
+                    writer: Mutex::new(writer),
+                    readers: Mutex::new(Vec::new()),
+                }),
+            })
+        })
+        .await
+    }
+
+    /// The database file's path.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+}
+
+impl Inner {
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = lock(&self.readers).pop();
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(backend("opening a read connection"))?;
+                configure(&c, &self.config)?;
+                c
+            }
+        };
+        let out = f(&mut conn);
+        let mut pool = lock(&self.readers);
+        if pool.len() < self.config.max_idle_readers {
+            pool.push(conn);
+        }
+        out
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        self.with_reader(|conn| read_one(conn, key))
+    }
+
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Versioned>>, StoreError> {
+        self.with_reader(|conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Deferred)
+                .map_err(backend("starting a read"))?;
+            let out = keys
+                .iter()
+                .map(|k| read_one(&tx, k))
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.finish().map_err(backend("ending a read"))?;
+            Ok(out)
+        })
+    }
+
+    fn scan(&self, scan: &Scan) -> Result<ScanPage, StoreError> {
+        let mut sql = String::from("SELECT key, version, value FROM imi_kv WHERE 1");
+        let mut args: Vec<&[u8]> = Vec::with_capacity(2);
+        match &scan.start {
+            Bound::Included(k) => {
+                sql.push_str(" AND key >= ?");
+                args.push(k);
+            }
+            Bound::Excluded(k) => {
+                sql.push_str(" AND key > ?");
+                args.push(k);
+            }
+            Bound::Unbounded => {}
+        }
+        match &scan.end {
+            Bound::Included(k) => {
+                sql.push_str(" AND key <= ?");
+                args.push(k);
+            }
+            Bound::Excluded(k) => {
+                sql.push_str(" AND key < ?");
+                args.push(k);
+            }
+            Bound::Unbounded => {}
+        }
+        sql.push_str(match scan.direction {
+            Direction::Forward => " ORDER BY key ASC",
+            Direction::Reverse => " ORDER BY key DESC",
+        });
+        sql.push_str(&format!(" LIMIT {}", scan.limit + 1));
+        self.with_reader(|conn| {
+            let mut stmt = conn
+                .prepare_cached(&sql)
+                .map_err(backend("preparing a scan"))?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                    ))
+                })
+                .map_err(backend("scanning"))?;
+            let mut entries = Vec::new();
+            for row in rows {
+                let (key, version, value) = row.map_err(backend("scanning"))?;
+                entries.push(Entry {
+                    key,
+                    value,
+                    version: version_from_sql(version)?,
+                });
+            }
+            let continuation = if entries.len() > scan.limit {
+                entries.truncate(scan.limit);
+                entries.last().map(|e| e.key.clone())
+            } else {
+                None
+            };
+            Ok(ScanPage {
+                entries,
+                continuation,
+            })
+        })
+    }
+
+    fn commit(&self, batch: WriteBatch) -> Result<Version, StoreError> {
+        let mut writer = lock(&self.writer);
+        let next = writer.last_version + 1;
+        let tx = writer
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend("starting a commit"))?;
+        let (checks, mutations) = batch.into_parts();
+        for check in &checks {
+            let found = current_version(&tx, &check.key)?;
+            if !check.precondition.holds(found) {
+                // Dropping `tx` rolls back; nothing was written yet anyway.
+                return Err(StoreError::Conflict {
+                    key: KeyDisplay::from(check.key.as_slice()),
+                    expected: check.precondition,
+                    found,
+                });
+            }
+        }
+        let version = version_to_sql(next)?;
+        {
+            let mut put = tx
+                .prepare_cached(
+                    "INSERT INTO imi_kv (key, version, value) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(key) DO UPDATE SET version = excluded.version, value = excluded.value",
+                )
+                .map_err(backend("preparing a put"))?;
+            let mut del = tx
+                .prepare_cached("DELETE FROM imi_kv WHERE key = ?1")
+                .map_err(backend("preparing a delete"))?;
+            for m in &mutations {
+                match m {
+                    Mutation::Put { key, value } => put.execute(params![key, version, value]),
+                    Mutation::Delete { key } => del.execute(params![key]),
+                }
+                .map_err(backend("writing"))?;
+            }
+        }
+        tx.execute(
+            "UPDATE imi_meta SET value = ?1 WHERE name = 'last_version'",
+            params![version],
+        )
+        .map_err(backend("advancing the version counter"))?;
+        tx.commit().map_err(backend("committing"))?;
+        writer.last_version = next;
+        Ok(Version::from_raw(next))
+    }
+}
+
+fn current_version(conn: &Connection, key: &[u8]) -> Result<Option<Version>, StoreError> {
+    conn.prepare_cached("SELECT version FROM imi_kv WHERE key = ?1")
+        .and_then(|mut s| s.query_row(params![key], |r| r.get::<_, i64>(0)).optional())
+        .map_err(backend("checking a precondition"))?
+        .map(version_from_sql)
+        .transpose()
+}
+
+fn read_one(conn: &Connection, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+    let row = conn
+        .prepare_cached("SELECT version, value FROM imi_kv WHERE key = ?1")
+        .and_then(|mut s| {
+            s.query_row(params![key], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .optional()
+        })
+        .map_err(backend("reading"))?;
+    row.map(|(version, value)| {
+        Ok(Versioned {
+            value,
+            version: version_from_sql(version)?,
+        })
+    })
+    .transpose()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        check_key(key)?;
+        let inner = Arc::clone(&self.inner);
+        let key = key.to_vec();
+        blocking(move || inner.get(&key)).await
+    }
+
+    async fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Versioned>>, StoreError> {
+        for key in keys {
+            check_key(key)?;
+        }
+        let inner = Arc::clone(&self.inner);
+        let keys = keys.to_vec();
+        blocking(move || inner.get_many(&keys)).await
+    }
+
+    async fn scan(&self, scan: &Scan) -> Result<ScanPage, StoreError> {
+        scan.validate()?;
+        if scan.is_empty_range() {
+            return Ok(ScanPage::default());
+        }
+        let inner = Arc::clone(&self.inner);
+        let scan = scan.clone();
+        blocking(move || inner.scan(&scan)).await
+    }
+
+    async fn commit(&self, batch: WriteBatch) -> Result<Version, StoreError> {
+        batch.validate()?;
+        let inner = Arc::clone(&self.inner);
+        blocking(move || inner.commit(batch)).await
+    }
+}
