@@ -4,7 +4,7 @@
 //! panics with a message when the backend breaks the contract. A backend's test file runs
 //! all of them with
 //!
-//! ```ignore
+//! ```text
 //! imi_core::store_conformance_tests!(fresh_store().await, |dir| reopen(dir));
 //! ```
 //!
@@ -601,6 +601,123 @@ where
     assert!(store.commit(stale).await.unwrap_err().is_conflict());
 }
 
+fn engine_on(store: Arc<dyn Store>) -> crate::Engine {
+    let start = "2026-11-22T09:00:00Z".parse().expect("a valid time");
+    crate::Engine::new(store, Arc::new(crate::ManualClock::new(start)))
+}
+
+/// The engine registers an authority with a multilingual name and contact details, and
+/// reads it back unchanged through the backend.
+pub async fn engine_registers_and_reads_an_authority(store: Arc<dyn Store>) {
+    use crate::{Actor, Country, Language, LocalisedText, NewAuthority};
+    let engine = engine_on(store);
+    let name = LocalisedText::from_pairs([
+        (Language::French, "Ordre national des infirmiers"),
+        (Language::English, "National Order of Nurses"),
+    ])
+    .unwrap();
+    let contact = crate::ContactDetails {
+        email: Some("imi@ordre-infirmiers.fr".parse().unwrap()),
+        phone: Some("+33 1 71 93 84 50".into()),
+        address: Some("228 rue du Faubourg Saint-Martin\n75010 Paris".into()),
+        website: None,
+    };
+    let new = NewAuthority {
+        participant: Country::France.into(),
+        name,
+        contact,
+    };
+    let registered = engine
+        .register_authority(&Actor::System, new.clone())
+        .await
+        .unwrap();
+    let read = engine
+        .authority(&Actor::System, registered.id())
+        .await
+        .unwrap();
+    assert_eq!(read, registered);
+    assert_eq!(read.name(), &new.name);
+    assert_eq!(read.contact(), &new.contact);
+    assert_eq!(
+        read.name().resolve(Language::German).text,
+        "Ordre national des infirmiers"
+    );
+
+    let unknown = crate::IdGenerator::seeded(1).authority(read.registered_at());
+    assert!(matches!(
+        engine.authority(&Actor::System, unknown).await,
+        Err(crate::EngineError::NotFound { .. })
+    ));
+}
+
+/// Authorities are listed per country, in registration order, page by page, and a cursor
+/// from another listing is refused.
+pub async fn engine_lists_authorities_by_country(store: Arc<dyn Store>) {
+    use crate::{Actor, Country, Language, LocalisedText, NewAuthority, PageRequest};
+    let engine = engine_on(store);
+    let mut danish = Vec::new();
+    for i in 0..7 {
+        for country in [Country::Denmark, Country::Germany] {
+            let name = LocalisedText::new(Language::English, format!("{country} authority {i}"));
+            let new = NewAuthority {
+                participant: country.into(),
+                name: name.unwrap(),
+                contact: Default::default(),
+            };
+            let a = engine
+                .register_authority(&Actor::System, new)
+                .await
+                .unwrap();
+            if country == Country::Denmark {
+                danish.push(a.id());
+            }
+        }
+    }
+    let mut seen = Vec::new();
+    let mut request = PageRequest::first(3).unwrap();
+    loop {
+        let page = engine
+            .authorities_of(&Actor::System, Country::Denmark.into(), request.clone())
+            .await
+            .unwrap();
+        seen.extend(page.items.iter().map(|a| a.id()));
+        assert!(
+            page.items
+                .iter()
+                .all(|a| a.participant() == Country::Denmark.into())
+        );
+        match page.next {
+            Some(cursor) => request = request.after(cursor),
+            None => break,
+        }
+    }
+    let mut expected = danish.clone();
+    expected.sort();
+    assert_eq!(seen.len(), 7);
+    let mut sorted_seen = seen.clone();
+    sorted_seen.sort();
+    assert_eq!(sorted_seen, expected);
+
+    let german_first = engine
+        .authorities_of(
+            &Actor::System,
+            Country::Germany.into(),
+            PageRequest::first(2).unwrap(),
+        )
+        .await
+        .unwrap();
+    let foreign_cursor = german_first.next.unwrap();
+    let err = engine
+        .authorities_of(
+            &Actor::System,
+            Country::Denmark.into(),
+            PageRequest::first(2).unwrap().after(foreign_cursor),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, crate::EngineError::Page(_)), "{err}");
+}
+
 /// Runs the whole suite as separate `#[tokio::test]`s in the calling crate.
 ///
 /// `$fresh` is an expression (it may `.await`) giving a [`TestStore`] on empty storage;
@@ -617,7 +734,8 @@ macro_rules! store_conformance_tests {
             matches_a_model);
         $crate::store_conformance_tests!(@by_arc $fresh;
             concurrent_writers_same_key, concurrent_writers_different_keys,
-            racing_creators_one_wins);
+            racing_creators_one_wins, engine_registers_and_reads_an_authority,
+            engine_lists_authorities_by_country);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {
