@@ -275,16 +275,7 @@ impl Inner {
                 version,
             });
         }
-        let continuation = if entries.len() > scan.limit {
-            entries.truncate(scan.limit);
-            entries.last().map(|e| e.key.clone())
-        } else {
-            None
-        };
-        Ok(ScanPage {
-            entries,
-            continuation,
-        })
+        Ok(ScanPage::from_overfetch(entries, scan.limit))
     }
 
     fn commit(&self, batch: WriteBatch) -> Result<Version, StoreError> {

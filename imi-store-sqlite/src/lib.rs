@@ -339,16 +339,7 @@ impl Inner {
                     version: version_from_sql(version)?,
                 });
             }
-            let continuation = if entries.len() > scan.limit {
-                entries.truncate(scan.limit);
-                entries.last().map(|e| e.key.clone())
-            } else {
-                None
-            };
-            Ok(ScanPage {
-                entries,
-                continuation,
-            })
+            Ok(ScanPage::from_overfetch(entries, scan.limit))
         })
     }
 

@@ -89,20 +89,11 @@ impl Store for MemoryStore {
             value: value.to_vec(),
             version: *version,
         };
-        let mut entries: Vec<Entry> = match scan.direction {
+        let entries: Vec<Entry> = match scan.direction {
             Direction::Forward => range.take(scan.limit + 1).map(to_entry).collect(),
             Direction::Reverse => range.rev().take(scan.limit + 1).map(to_entry).collect(),
         };
-        let continuation = if entries.len() > scan.limit {
-            entries.truncate(scan.limit);
-            entries.last().map(|e| e.key.clone())
-        } else {
-            None
-        };
-        Ok(ScanPage {
-            entries,
-            continuation,
-        })
+        Ok(ScanPage::from_overfetch(entries, scan.limit))
     }
 
     async fn commit(&self, batch: WriteBatch) -> Result<Version, StoreError> {

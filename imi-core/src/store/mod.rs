@@ -371,6 +371,24 @@ pub struct ScanPage {
     pub continuation: Option<Vec<u8>>,
 }
 
+impl ScanPage {
+    /// Builds a page from up to `limit + 1` entries read in the scan's direction: backends
+    /// read one entry more than asked, so that a continuation is only given when more
+    /// entries really follow.
+    pub fn from_overfetch(mut entries: Vec<Entry>, limit: usize) -> Self {
+        let continuation = if entries.len() > limit {
+            entries.truncate(limit);
+            entries.last().map(|e| e.key.clone())
+        } else {
+            None
+        };
+        Self {
+            entries,
+            continuation,
+        }
+    }
+}
+
 /// A key shown in errors: printable ASCII as text, other bytes as `\xNN`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyDisplay(Vec<u8>);
