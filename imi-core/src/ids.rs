@@ -125,6 +125,12 @@ define_id!(
     "case"
 );
 
+define_id!(
+    /// Identifies an attachment (a file stored in chunks).
+    AttachmentId,
+    "attachment"
+);
+
 /// Mints UUID v7 ids from a time given by the caller.
 ///
 /// The 48-bit timestamp comes from the engine's clock; the 74 other free bits are random.
@@ -189,6 +195,11 @@ impl IdGenerator {
     /// A new user id.
     pub fn user(&self, at: DateTime<Utc>) -> UserId {
         UserId(self.uuid(at))
+    }
+
+    /// A new attachment id.
+    pub fn attachment(&self, at: DateTime<Utc>) -> AttachmentId {
+        AttachmentId(self.uuid(at))
     }
 
     /// A new case id.

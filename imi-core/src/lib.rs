@@ -32,6 +32,7 @@
 
 pub mod access;
 pub mod authority;
+pub mod catalogue;
 pub mod clock;
 #[cfg(feature = "conformance")]
 pub mod conformance;

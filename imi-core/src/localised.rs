@@ -140,6 +140,19 @@ impl LocalisedText {
         Ok(self)
     }
 
+    /// The same text without its translations.
+    pub fn source_only(&self) -> LocalisedText {
+        Self {
+            source: self.source,
+            texts: self
+                .texts
+                .iter()
+                .filter(|(l, _)| **l == self.source)
+                .map(|(l, t)| (*l, t.clone()))
+                .collect(),
+        }
+    }
+
     /// The language the text was written in.
     pub fn source_language(&self) -> Language {
         self.source
