@@ -29,6 +29,8 @@ pub enum Action {
     },
     /// Read an authority's directory entry (public contact data).
     ReadAuthority,
+    /// Publish catalogue content (areas, procedures, question-set versions).
+    PublishCatalogue,
 }
 
 /// Why an action was refused.
@@ -77,6 +79,7 @@ impl fmt::Display for Action {
                 write!(f, "register an authority in {participant}")
             }
             Action::ReadAuthority => f.write_str("read an authority"),
+            Action::PublishCatalogue => f.write_str("publish catalogue content"),
         }
     }
 }
@@ -89,6 +92,9 @@ pub fn decide(actor: &Actor, action: Action) -> Decision {
         }
         (Actor::System, Action::ReadAuthority) => {
             Decision::Allow("directory entries are visible to every registered actor")
+        }
+        (Actor::System, Action::PublishCatalogue) => {
+            Decision::Allow("the operator installs catalogue content")
         }
     }
 }

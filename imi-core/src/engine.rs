@@ -1,10 +1,13 @@
 //! The [`Engine`]: the one facade embedders use.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::access::{Action, Actor, decide};
 use crate::authority::{Authority, NewAuthority};
+use crate::catalogue::{
+    Answers, Catalogue, ProcedureId, QuestionSetId, QuestionSetVersion, ValidationLevel,
+};
 use crate::clock::Clock;
 use crate::country::Participant;
 use crate::error::EngineError;
@@ -23,6 +26,7 @@ pub struct Engine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     ids: IdGenerator,
+    catalogue: RwLock<Arc<Catalogue>>,
 }
 
 impl fmt::Debug for Engine {
@@ -42,7 +46,73 @@ impl Engine {
             store,
             clock,
             ids: IdGenerator::random(),
+            catalogue: RwLock::new(Arc::new(Catalogue::default())),
         }
+    }
+
+    /// The catalogue in force: a snapshot that stays valid while newer versions are
+    /// published.
+    pub fn catalogue(&self) -> Arc<Catalogue> {
+        Arc::clone(
+            &self
+                .catalogue
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    /// Publishes a catalogue: new areas, procedures and question-set versions are added,
+    /// changed areas and procedures replaced. A question-set version that is already
+    /// published must keep its structure (ids, types, requirements, conditions, source
+    /// texts); translations may be added. Nothing changes if any check fails.
+    pub fn publish_catalogue(&self, actor: &Actor, newer: Catalogue) -> Result<(), EngineError> {
+        decide(actor, Action::PublishCatalogue).into_result()?;
+        let mut slot = self
+            .catalogue
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut merged = Catalogue::clone(&slot);
+        merged.merge(newer)?;
+        *slot = Arc::new(merged);
+        Ok(())
+    }
+
+    /// The question-set version a new case of `procedure` is created with: the newest
+    /// published one. Cases keep it for their whole life.
+    pub fn pin_question_set(
+        &self,
+        procedure: &ProcedureId,
+    ) -> Result<QuestionSetVersion, EngineError> {
+        let catalogue = self.catalogue();
+        let set = catalogue
+            .procedure(procedure)
+            .and_then(|p| catalogue.latest_question_set(&p.question_set))
+            .ok_or_else(|| EngineError::NotFound {
+                kind: ProcedureId::KIND,
+                id: procedure.to_string(),
+            })?;
+        Ok(QuestionSetVersion {
+            id: set.id.clone(),
+            version: set.version,
+        })
+    }
+
+    /// Checks answers against a pinned question-set version at `level` (save a draft or
+    /// send). Every problem names its question.
+    pub fn check_answers(
+        &self,
+        pinned: &QuestionSetVersion,
+        answers: &Answers,
+        level: ValidationLevel,
+    ) -> Result<(), EngineError> {
+        let catalogue = self.catalogue();
+        let set = catalogue
+            .question_set(&pinned.id, pinned.version)
+            .ok_or_else(|| EngineError::NotFound {
+                kind: QuestionSetId::KIND,
+                id: pinned.to_string(),
+            })?;
+        Ok(set.validate(answers, level)?)
     }
 
     /// Replaces the id generator, e.g. with [`IdGenerator::seeded`] for reproducible runs.

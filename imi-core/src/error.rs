@@ -2,6 +2,7 @@
 
 use crate::access::Denial;
 use crate::authority::AuthorityInputError;
+use crate::catalogue::{AnswerErrors, CatalogueErrors};
 use crate::page::PageError;
 use crate::store::{KeyDisplay, StoreError};
 
@@ -18,6 +19,12 @@ pub enum EngineError {
     /// The caller's input was invalid.
     #[error(transparent)]
     InvalidAuthority(#[from] AuthorityInputError),
+    /// Answers do not fit their question set; each problem names its question.
+    #[error(transparent)]
+    InvalidAnswers(#[from] AnswerErrors),
+    /// A catalogue could not be published.
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueErrors),
     /// A page request was invalid.
     #[error(transparent)]
     Page(#[from] PageError),

@@ -695,6 +695,8 @@ fn load_question_set(ctx: &mut Ctx<'_>, file: QuestionSetFile) -> Option<Questio
     let mut ok = true;
     let mut seen_groups: BTreeMap<String, String> = BTreeMap::new();
     let mut earlier: Vec<Question> = Vec::new();
+    // Questions already reported as broken: conditions on them are not reported again.
+    let mut failed: BTreeSet<String> = BTreeSet::new();
     let mut groups = Vec::new();
     for (gi, g) in file.groups.into_iter().enumerate() {
         let gpath = format!("group[{gi}]");
@@ -718,12 +720,15 @@ fn load_question_set(ctx: &mut Ctx<'_>, file: QuestionSetFile) -> Option<Questio
         let mut questions = Vec::new();
         for (qi, q) in g.questions.into_iter().enumerate() {
             let qpath = format!("{gpath}.question[{qi}]");
-            match load_question(ctx, &qpath, source, &q, &earlier) {
+            match load_question(ctx, &qpath, source, &q, &earlier, &failed) {
                 Some(question) => {
                     earlier.push(question.clone());
                     questions.push(question);
                 }
-                None => ok = false,
+                None => {
+                    failed.insert(q.id.clone());
+                    ok = false;
+                }
             }
         }
         match (gid, gtitle) {
@@ -753,6 +758,7 @@ fn load_question(
     source: Language,
     q: &QuestionFile,
     earlier: &[Question],
+    failed: &BTreeSet<String>,
 ) -> Option<Question> {
     let id: Option<QuestionId> = ctx.id(&format!("{path}.id"), &q.id);
     if let Some(id) = &id {
@@ -899,6 +905,7 @@ fn load_question(
     };
     let show_if = match &q.show_if {
         None => Some(None),
+        Some(c) if failed.contains(&c.question) => None,
         Some(c) => load_condition(ctx, &format!("{path}.show_if"), c, earlier).map(Some),
     };
     Some(Question {
@@ -1050,6 +1057,9 @@ impl Catalogue {
         let mut set_files: BTreeMap<(QuestionSetId, u32), String> = BTreeMap::new();
         let mut procedures: Vec<(Procedure, String, String)> = Vec::new();
         let mut translations = Vec::new();
+        // Question sets already reported as broken: references to them are not reported again.
+        let mut broken_sets: BTreeSet<String> = BTreeSet::new();
+        let mut unreadable_set_file = false;
         for source in sources {
             let path = source.path.replace('\\', "/");
             let in_dir = |dir: &str, ext: &str| {
@@ -1080,13 +1090,28 @@ impl Catalogue {
                 }
             } else if in_dir("question-sets/", ".toml") {
                 let Some(file) = parse_toml::<QuestionSetFile>(source, &mut problems) else {
+                    // Keep references to this set quiet: its own problem says what to fix.
+                    match toml::from_str::<toml::Table>(&source.text)
+                        .ok()
+                        .and_then(|t| t.get("id").and_then(|v| v.as_str()).map(str::to_owned))
+                    {
+                        Some(id) => {
+                            broken_sets.insert(id);
+                        }
+                        None => unreadable_set_file = true,
+                    }
                     continue;
                 };
                 let mut ctx = Ctx {
                     file: &source.path,
                     problems: &mut problems,
                 };
-                if let Some(set) = load_question_set(&mut ctx, file) {
+                let raw_id = file.id.clone();
+                let loaded = load_question_set(&mut ctx, file);
+                if loaded.is_none() {
+                    broken_sets.insert(raw_id);
+                }
+                if let Some(set) = loaded {
                     let key = (set.id.clone(), set.version);
                     if let Some(first) = set_files.get(&key) {
                         ctx.report(
@@ -1127,6 +1152,9 @@ impl Catalogue {
                 .question_sets
                 .contains_key(&procedure.question_set)
             {
+                if unreadable_set_file || broken_sets.contains(procedure.question_set.as_str()) {
+                    continue;
+                }
                 ctx.report(
                     format!("{path}.question_set"),
                     CatalogueIssue::UnknownReference {
