@@ -10,8 +10,9 @@
 //! `DIR` defaults to the demo catalogue. `export` writes XLIFF 2.0 to standard output;
 //! put the translated file back as `DIR/translations/LANG.xlf`.
 
-#![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program talks on its terminal
+#![allow(clippy::print_stderr)] // a command-line program reports errors on its terminal
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -50,9 +51,9 @@ fn run() -> Result<(), String> {
         ));
     }
     let catalogue = Catalogue::load(&sources).map_err(|e| e.to_string())?;
-    match command.as_str() {
-        "check" => println!(
-            "{}: {} areas, {} procedures, {} question set versions, {} texts: OK",
+    let output = match command.as_str() {
+        "check" => format!(
+            "{}: {} areas, {} procedures, {} question set versions, {} texts: OK\n",
             dir.display(),
             catalogue.areas().count(),
             catalogue.procedures().count(),
@@ -62,9 +63,9 @@ fn run() -> Result<(), String> {
         "coverage" => {
             let report = catalogue.coverage();
             if list_missing {
-                print!("{report:#}");
+                format!("{report:#}")
             } else {
-                print!("{report}");
+                format!("{report}")
             }
         }
         "export" => {
@@ -74,11 +75,17 @@ fn run() -> Result<(), String> {
             } else {
                 ExportScope::Missing
             };
-            print!("{}", catalogue.export_xliff(from, to, scope));
+            catalogue.export_xliff(from, to, scope)
         }
         other => return Err(format!("unknown command `{other}`\n{USAGE}")),
+    };
+    // A reader that stops early (`| head`) is not an error.
+    match std::io::stdout().lock().write_all(output.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write the output: {e}"))
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn main() -> ExitCode {
