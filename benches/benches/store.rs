@@ -52,15 +52,15 @@ fn store_ops(c: &mut Criterion) {
         let engine = Engine::new(Arc::clone(store), clock);
         group.bench_function("engine_register_authority", |b| {
             b.iter(|| {
-                let new = NewAuthority {
-                    participant: Country::Belgium.into(),
-                    name: LocalisedText::from_pairs([
+                let mut new = NewAuthority::new(
+                    Country::Belgium,
+                    LocalisedText::from_pairs([
                         (Language::Dutch, "FOD Economie"),
                         (Language::French, "SPF Economie"),
                     ])
                     .unwrap(),
-                    contact: Default::default(),
-                };
+                );
+                new.confirmed_not_duplicate = true;
                 rt.block_on(engine.register_authority(&Actor::System, new))
                     .unwrap()
             });

@@ -1,35 +1,161 @@
-//! Who is acting, and whether they may.
+//! Who is acting, and whether they may: the access policy.
 //!
-//! Every engine operation takes an [`Actor`] and asks [`decide`] before it reads or writes.
-//! The full model of coordinators, users and rights arrives with the directory; this
-//! module fixes the shape: a pure function of (actor, action) that returns a decision
-//! with a reason.
+//! [`decide`] is a pure function of an [`Actor`] and an [`Action`] that carries the facts
+//! of the resource acted on (its country, region, areas). It returns
+//! [`Decision::Allow`] with the rule that allowed it, or [`Decision::Forbid`] with the
+//! reason. Every engine operation asks it before reading or changing anything.
+//!
+//! The rules (IMI-REFERENCE Part 1):
+//! - the system (the installation's operator) may do everything, and alone appoints
+//!   national coordinators and publishes the catalogue;
+//! - directory entries are visible to every registered user;
+//! - a coordinator acts only inside its scope: same country, and, for a scoped
+//!   coordinator, only its regions and areas (an authority whose areas are not all inside
+//!   the scope is outside it);
+//! - coordinator and user-management actions need the administrator right;
+//! - an authority's administrator manages its own users and directory entry.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
+use crate::authority::{Authority, CoordinatorRole, Region};
+use crate::catalogue::{AreaId, ProcedureId, Right};
 use crate::country::Participant;
+use crate::ids::{AuthorityId, UserId};
+use crate::user::{Grant, GrantScope, User};
+
+/// An authenticated user with the facts the policy needs: their authority, its place in
+/// the national structure, and their rights. Built by the engine from stored records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    user: UserId,
+    authority: AuthorityId,
+    participant: Participant,
+    region: Option<Region>,
+    procedures: BTreeSet<ProcedureId>,
+    coordinator: Option<CoordinatorRole>,
+    grants: Vec<Grant>,
+}
+
+impl Principal {
+    /// The facts of `user` working for `authority`.
+    pub(crate) fn new(user: &User, authority: &Authority) -> Self {
+        Self {
+            user: user.id(),
+            authority: authority.id(),
+            participant: authority.participant(),
+            region: authority.region().cloned(),
+            procedures: authority.procedures().clone(),
+            coordinator: authority.coordinator().cloned(),
+            grants: user.grants().to_vec(),
+        }
+    }
+
+    /// The user.
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+
+    /// Their authority.
+    pub fn authority(&self) -> AuthorityId {
+        self.authority
+    }
+
+    /// Their authority's country (or the Commission).
+    pub fn participant(&self) -> Participant {
+        self.participant
+    }
+
+    /// Their authority's coordinator role, if any.
+    pub fn coordinator(&self) -> Option<&CoordinatorRole> {
+        self.coordinator.as_ref()
+    }
+
+    /// Their rights.
+    pub fn grants(&self) -> &[Grant] {
+        &self.grants
+    }
+
+    /// Whether they hold `right` for `procedure` of `area` (through a grant on everything,
+    /// on the area or on the procedure), and their authority has access to the procedure.
+    pub fn holds(&self, right: Right, area: &AreaId, procedure: &ProcedureId) -> bool {
+        self.procedures.contains(procedure)
+            && self.grants.iter().any(|g| {
+                g.right == right
+                    && match &g.scope {
+                        GrantScope::Everything => true,
+                        GrantScope::Area(a) => a == area,
+                        GrantScope::Procedure(p) => p == procedure,
+                    }
+            })
+    }
+
+    fn is_administrator(&self) -> bool {
+        self.grants.iter().any(|g| g.right == Right::Administrator)
+    }
+}
 
 /// Who performs an operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Actor {
     /// The installation itself: bootstrapping, imports and scheduled jobs run by the
     /// operator of the system. Never a person acting through the API.
     System,
+    /// A registered user.
+    User(Principal),
 }
 
-/// What an actor wants to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The facts of an authority an action concerns.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The authority, when it exists already.
+    pub id: Option<AuthorityId>,
+    /// Its country.
+    pub participant: Participant,
+    /// Its region.
+    pub region: Option<&'a Region>,
+    /// The areas it is competent in.
+    pub areas: &'a BTreeSet<AreaId>,
+}
+
+/// What an actor wants to do, with the facts of what it is done to.
+#[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
-pub enum Action {
-    /// Register a new authority in a participant's directory.
-    RegisterAuthority {
-        /// Where the authority belongs.
-        participant: Participant,
+pub enum Action<'a> {
+    /// Register an authority directly (it is active at once).
+    RegisterAuthority(Target<'a>),
+    /// Invite an authority to register itself.
+    InviteAuthority(Target<'a>),
+    /// Approve or reject a self-registration.
+    ValidateRegistration(Target<'a>),
+    /// Change an authority's directory data.
+    UpdateAuthority(Target<'a>),
+    /// Deregister an authority.
+    DeregisterAuthority(Target<'a>),
+    /// Make an authority the national coordinator of its country.
+    AppointNationalCoordinator(Participant),
+    /// Make an authority a coordinator for some areas and/or regions.
+    AppointScopedCoordinator(Target<'a>),
+    /// Give an authority access to a procedure of an area.
+    GrantProcedure {
+        /// The authority.
+        target: Target<'a>,
+        /// The procedure's area.
+        area: &'a AreaId,
     },
-    /// Read an authority's directory entry (public contact data).
-    ReadAuthority,
-    /// Publish catalogue content (areas, procedures, question-set versions).
+    /// Create, change or disable an authority's users, grant their rights, issue tokens,
+    /// and read their records.
+    ManageUsers(Target<'a>),
+    /// Read directory entries and search the directory.
+    ReadDirectory,
+    /// Create or change entries of the directory of national registers.
+    ManageRegisters {
+        /// The country of the register.
+        participant: Participant,
+        /// The area it belongs to, if any.
+        area: Option<&'a AreaId>,
+    },
+    /// Publish catalogue content.
     PublishCatalogue,
 }
 
@@ -37,10 +163,10 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{actor} may not {action}: {reason}")]
 pub struct Denial {
-    /// Who asked, for the message.
+    /// Who asked.
     pub actor: String,
-    /// What was asked, for the message.
-    pub action: String,
+    /// What was asked.
+    pub action: &'static str,
     /// Why not.
     pub reason: &'static str,
 }
@@ -48,7 +174,7 @@ pub struct Denial {
 /// The policy's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// The action may go ahead, for this reason.
+    /// The action may go ahead, by this rule.
     Allow(&'static str),
     /// The action is refused.
     Forbid(Denial),
@@ -62,57 +188,157 @@ impl Decision {
             Decision::Forbid(d) => Err(d),
         }
     }
+
+    /// Whether the action is allowed.
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Decision::Allow(_))
+    }
 }
 
 impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Actor::System => f.write_str("the system"),
+            Actor::User(p) => write!(f, "user {} of authority {}", p.user, p.authority),
         }
     }
 }
 
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Action<'_> {
+    /// A short description for messages.
+    pub fn describe(&self) -> &'static str {
         match self {
-            Action::RegisterAuthority { participant } => {
-                write!(f, "register an authority in {participant}")
-            }
-            Action::ReadAuthority => f.write_str("read an authority"),
-            Action::PublishCatalogue => f.write_str("publish catalogue content"),
+            Action::RegisterAuthority(_) => "register this authority",
+            Action::InviteAuthority(_) => "invite this authority",
+            Action::ValidateRegistration(_) => "validate this registration",
+            Action::UpdateAuthority(_) => "change this authority",
+            Action::DeregisterAuthority(_) => "deregister this authority",
+            Action::AppointNationalCoordinator(_) => "appoint a national coordinator",
+            Action::AppointScopedCoordinator(_) => "appoint this coordinator",
+            Action::GrantProcedure { .. } => "grant this procedure",
+            Action::ManageUsers(_) => "manage this authority's users",
+            Action::ReadDirectory => "read the directory",
+            Action::ManageRegisters { .. } => "manage this register",
+            Action::PublishCatalogue => "publish catalogue content",
         }
+    }
+}
+
+/// Whether `p`'s authority coordinates `target`.
+fn covers(p: &Principal, target: &Target<'_>) -> bool {
+    if p.participant != target.participant {
+        return false;
+    }
+    match &p.coordinator {
+        None => false,
+        Some(CoordinatorRole::National) => true,
+        Some(CoordinatorRole::Scoped { areas, regions }) => {
+            let region_ok =
+                regions.is_empty() || target.region.is_some_and(|r| regions.contains(r));
+            let areas_ok =
+                areas.is_empty() || (!target.areas.is_empty() && target.areas.is_subset(areas));
+            region_ok && areas_ok
+        }
+    }
+}
+
+fn coordinates_area(p: &Principal, area: &AreaId) -> bool {
+    match &p.coordinator {
+        Some(CoordinatorRole::National) => true,
+        Some(CoordinatorRole::Scoped { areas, .. }) => areas.is_empty() || areas.contains(area),
+        None => false,
     }
 }
 
 /// The access policy: a pure function of who acts and what they want to do.
-pub fn decide(actor: &Actor, action: Action) -> Decision {
-    match (actor, action) {
-        (Actor::System, Action::RegisterAuthority { .. }) => {
-            Decision::Allow("the system bootstraps the directory")
+pub fn decide(actor: &Actor, action: &Action<'_>) -> Decision {
+    let p = match actor {
+        Actor::System => return Decision::Allow("the system operator may do everything"),
+        Actor::User(p) => p,
+    };
+    let forbid = |reason| {
+        Decision::Forbid(Denial {
+            actor: actor.to_string(),
+            action: action.describe(),
+            reason,
+        })
+    };
+    let admin = p.is_administrator();
+    match action {
+        Action::ReadDirectory => {
+            Decision::Allow("directory entries are visible to every registered user")
         }
-        (Actor::System, Action::ReadAuthority) => {
-            Decision::Allow("directory entries are visible to every registered actor")
+        Action::AppointNationalCoordinator(_) => {
+            forbid("only the system operator appoints national coordinators")
         }
-        (Actor::System, Action::PublishCatalogue) => {
-            Decision::Allow("the operator installs catalogue content")
+        Action::PublishCatalogue => forbid("only the system operator publishes catalogue content"),
+        Action::RegisterAuthority(t)
+        | Action::InviteAuthority(t)
+        | Action::ValidateRegistration(t)
+        | Action::DeregisterAuthority(t) => match (admin, covers(p, t)) {
+            (true, true) => {
+                Decision::Allow("a coordinator's administrator acts inside the coordinator's scope")
+            }
+            (false, _) => forbid("this needs the administrator right"),
+            (true, false) => forbid("the authority is outside the scope of the user's coordinator"),
+        },
+        Action::UpdateAuthority(t) | Action::ManageUsers(t) => {
+            let own = t.id == Some(p.authority);
+            match (admin, own, covers(p, t)) {
+                (true, true, _) => {
+                    Decision::Allow("an authority's administrator manages its own authority")
+                }
+                (true, false, true) => Decision::Allow(
+                    "a coordinator's administrator acts inside the coordinator's scope",
+                ),
+                (false, _, _) => forbid("this needs the administrator right"),
+                (true, false, false) => forbid(
+                    "the authority is neither the user's own nor inside their coordinator's scope",
+                ),
+            }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::country::Country;
-
-    #[test]
-    fn system_may_bootstrap() {
-        let d = decide(
-            &Actor::System,
-            Action::RegisterAuthority {
-                participant: Country::Denmark.into(),
-            },
-        );
-        assert!(matches!(d, Decision::Allow(_)));
-        assert!(d.into_result().is_ok());
+        Action::AppointScopedCoordinator(t) => {
+            let national = p.coordinator == Some(CoordinatorRole::National);
+            match (admin, national && p.participant == t.participant) {
+                (true, true) => Decision::Allow(
+                    "the national coordinator appoints further coordinators in its country",
+                ),
+                (false, _) => forbid("this needs the administrator right"),
+                (true, false) => forbid(
+                    "only the national coordinator of the country appoints further coordinators",
+                ),
+            }
+        }
+        Action::GrantProcedure { target, area } => {
+            match (admin, covers(p, target), coordinates_area(p, area)) {
+                (true, true, true) => {
+                    Decision::Allow("a coordinator grants procedures of its areas inside its scope")
+                }
+                (false, _, _) => forbid("this needs the administrator right"),
+                (true, false, _) => {
+                    forbid("the authority is outside the scope of the user's coordinator")
+                }
+                (true, true, false) => {
+                    forbid("the procedure's area is outside the coordinator's areas")
+                }
+            }
+        }
+        Action::ManageRegisters { participant, area } => {
+            let area_ok = area.is_none_or(|a| coordinates_area(p, a));
+            match (
+                admin,
+                p.coordinator.is_some() && p.participant == *participant,
+                area_ok,
+            ) {
+                (true, true, true) => {
+                    Decision::Allow("coordinators keep their country's directory of registers")
+                }
+                (false, _, _) => forbid("this needs the administrator right"),
+                (true, false, _) => forbid("only a coordinator of the register's country keeps it"),
+                (true, true, false) => {
+                    forbid("the register's area is outside the coordinator's areas")
+                }
+            }
+        }
     }
 }

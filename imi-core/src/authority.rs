@@ -6,8 +6,12 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeSet;
+
+use crate::catalogue::{AreaId, ProcedureId};
 use crate::country::Participant;
 use crate::ids::AuthorityId;
+use crate::language::Language;
 use crate::localised::LocalisedText;
 
 /// The longest contact field (address, phone, website) accepted, in characters.
@@ -32,6 +36,17 @@ pub enum AuthorityInputError {
         /// The limit.
         max: usize,
     },
+    /// A region code is malformed.
+    #[error(
+        "`{value}` is not a region code (2-16 characters A-Z, 0-9, '-', starting with two letters)"
+    )]
+    BadRegion {
+        /// The offending text.
+        value: String,
+    },
+    /// A bearer token is malformed.
+    #[error("the token is malformed")]
+    BadToken,
     /// A contact field holds only white space; leave it out instead.
     #[error("the {field} is blank")]
     Blank {
@@ -134,7 +149,121 @@ impl ContactDetails {
     }
 }
 
-/// What it takes to register an authority.
+/// A region inside a country, e.g. a NUTS code (`DK01`) or a national code (`DE-BY`):
+/// 2 to 16 characters of `A-Z`, `0-9` and `-`, starting with two letters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Region(String);
+
+impl Region {
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Region {
+    type Err = AuthorityInputError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let code = s.trim().to_ascii_uppercase();
+        let ok = (2..=16).contains(&code.len())
+            && code.bytes().take(2).all(|b| b.is_ascii_uppercase())
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(Self(code))
+        } else {
+            Err(AuthorityInputError::BadRegion {
+                value: s.to_owned(),
+            })
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Region {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What an authority is competent for in one legislative area: free keywords in any
+/// language (activities, professions, subjects), searched in the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Competence {
+    /// The legislative area.
+    pub area: AreaId,
+    /// Keywords, activities or professions, in any of the IMI languages.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+}
+
+/// The part of the national structure a coordinator looks after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CoordinatorRole {
+    /// The one national IMI coordinator (NIMIC) of the country: every area and region.
+    National,
+    /// A further coordinator, limited to some areas and/or regions (empty: all).
+    Scoped {
+        /// The legislative areas it coordinates; empty means every area.
+        #[serde(default)]
+        areas: BTreeSet<AreaId>,
+        /// The regions it coordinates; empty means the whole country.
+        #[serde(default)]
+        regions: BTreeSet<Region>,
+    },
+}
+
+/// Where an authority stands in the registration life cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum AuthorityStatus {
+    /// Registered and working.
+    Active,
+    /// Self-registered; waits for the coordinator whose scope covers it.
+    PendingValidation,
+    /// The coordinator refused the self-registration.
+    Rejected {
+        /// Why.
+        reason: String,
+    },
+    /// No longer registered. Its history and open cases stay reachable.
+    Deregistered {
+        /// When.
+        at: DateTime<Utc>,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl AuthorityStatus {
+    /// The status's name, for messages and listings.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AuthorityStatus::Active => "active",
+            AuthorityStatus::PendingValidation => "pending-validation",
+            AuthorityStatus::Rejected { .. } => "rejected",
+            AuthorityStatus::Deregistered { .. } => "deregistered",
+        }
+    }
+}
+
+fn active() -> AuthorityStatus {
+    AuthorityStatus::Active
+}
+
+/// What it takes to register an authority. Build it with [`NewAuthority::new`] and set
+/// the optional fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewAuthority {
@@ -142,9 +271,94 @@ pub struct NewAuthority {
     pub participant: Participant,
     /// Its name, in its own language(s) and any translations.
     pub name: LocalisedText,
+    /// A short name or acronym.
+    #[serde(default)]
+    pub acronym: Option<String>,
     /// How to reach it.
     #[serde(default)]
     pub contact: ContactDetails,
+    /// The languages it works in, most used first.
+    #[serde(default)]
+    pub languages: Vec<Language>,
+    /// Its region, for regional structures and search.
+    #[serde(default)]
+    pub region: Option<Region>,
+    /// What it is competent for, per area.
+    #[serde(default)]
+    pub competences: Vec<Competence>,
+    /// Whether incoming requests are assigned to handlers by an allocator.
+    #[serde(default)]
+    pub uses_allocation: bool,
+    /// Register even though an authority with a similar name exists in the country.
+    #[serde(default)]
+    pub confirmed_not_duplicate: bool,
+}
+
+impl NewAuthority {
+    /// An authority with a name and country; everything else empty.
+    pub fn new(participant: impl Into<Participant>, name: LocalisedText) -> Self {
+        Self {
+            participant: participant.into(),
+            name,
+            acronym: None,
+            contact: ContactDetails::default(),
+            languages: Vec::new(),
+            region: None,
+            competences: Vec::new(),
+            uses_allocation: false,
+            confirmed_not_duplicate: false,
+        }
+    }
+
+    /// The legislative areas it declares competences in.
+    pub fn areas(&self) -> BTreeSet<AreaId> {
+        self.competences.iter().map(|c| c.area.clone()).collect()
+    }
+
+    fn validate(&self) -> Result<(), AuthorityInputError> {
+        self.contact.validate()?;
+        if let Some(a) = &self.acronym {
+            check_text("acronym", a, 50)?;
+        }
+        for c in &self.competences {
+            for k in &c.keywords {
+                check_text("competence keyword", k, 200)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), AuthorityInputError> {
+    if value.trim().is_empty() {
+        return Err(AuthorityInputError::Blank { field });
+    }
+    let len = value.chars().count();
+    if len > max {
+        return Err(AuthorityInputError::TooLong { field, len, max });
+    }
+    Ok(())
+}
+
+/// A change to an authority's directory data; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorityUpdate {
+    /// A new name (all translations).
+    #[serde(default)]
+    pub name: Option<LocalisedText>,
+    /// New contact details.
+    #[serde(default)]
+    pub contact: Option<ContactDetails>,
+    /// New working languages.
+    #[serde(default)]
+    pub languages: Option<Vec<Language>>,
+    /// New competences.
+    #[serde(default)]
+    pub competences: Option<Vec<Competence>>,
+    /// Whether to use allocation.
+    #[serde(default)]
+    pub uses_allocation: Option<bool>,
 }
 
 /// A registered competent authority, as stored in the directory.
@@ -155,6 +369,22 @@ pub struct Authority {
     name: LocalisedText,
     contact: ContactDetails,
     registered_at: DateTime<Utc>,
+    #[serde(default)]
+    acronym: Option<String>,
+    #[serde(default)]
+    languages: Vec<Language>,
+    #[serde(default)]
+    region: Option<Region>,
+    #[serde(default)]
+    competences: Vec<Competence>,
+    #[serde(default)]
+    procedures: BTreeSet<ProcedureId>,
+    #[serde(default)]
+    coordinator: Option<CoordinatorRole>,
+    #[serde(default = "active")]
+    status: AuthorityStatus,
+    #[serde(default)]
+    uses_allocation: bool,
 }
 
 impl Authority {
@@ -162,16 +392,69 @@ impl Authority {
     pub(crate) fn register(
         id: AuthorityId,
         new: NewAuthority,
+        status: AuthorityStatus,
         at: DateTime<Utc>,
     ) -> Result<Self, AuthorityInputError> {
-        new.contact.validate()?;
+        new.validate()?;
         Ok(Self {
             id,
             participant: new.participant,
             name: new.name,
             contact: new.contact,
             registered_at: at,
+            acronym: new.acronym,
+            languages: new.languages,
+            region: new.region,
+            competences: new.competences,
+            procedures: BTreeSet::new(),
+            coordinator: None,
+            status,
+            uses_allocation: new.uses_allocation,
         })
+    }
+
+    /// Applies an update after checking it.
+    pub(crate) fn apply(&mut self, update: AuthorityUpdate) -> Result<(), AuthorityInputError> {
+        if let Some(contact) = &update.contact {
+            contact.validate()?;
+        }
+        for c in update.competences.iter().flatten() {
+            for k in &c.keywords {
+                check_text("competence keyword", k, 200)?;
+            }
+        }
+        if let Some(v) = update.name {
+            self.name = v;
+        }
+        if let Some(v) = update.contact {
+            self.contact = v;
+        }
+        if let Some(v) = update.languages {
+            self.languages = v;
+        }
+        if let Some(v) = update.competences {
+            self.competences = v;
+        }
+        if let Some(v) = update.uses_allocation {
+            self.uses_allocation = v;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn set_status(&mut self, status: AuthorityStatus) {
+        self.status = status;
+    }
+
+    pub(crate) fn set_coordinator(&mut self, role: Option<CoordinatorRole>) {
+        self.coordinator = role;
+    }
+
+    pub(crate) fn grant_procedure(&mut self, procedure: ProcedureId) -> bool {
+        self.procedures.insert(procedure)
+    }
+
+    pub(crate) fn revoke_procedure(&mut self, procedure: &ProcedureId) -> bool {
+        self.procedures.remove(procedure)
     }
 
     /// The authority's id.
@@ -189,6 +472,11 @@ impl Authority {
         &self.name
     }
 
+    /// Its short name, if any.
+    pub fn acronym(&self) -> Option<&str> {
+        self.acronym.as_deref()
+    }
+
     /// How to reach it.
     pub fn contact(&self) -> &ContactDetails {
         &self.contact
@@ -197,6 +485,51 @@ impl Authority {
     /// When it was registered.
     pub fn registered_at(&self) -> DateTime<Utc> {
         self.registered_at
+    }
+
+    /// The languages it works in.
+    pub fn languages(&self) -> &[Language] {
+        &self.languages
+    }
+
+    /// Its region, if any.
+    pub fn region(&self) -> Option<&Region> {
+        self.region.as_ref()
+    }
+
+    /// Its competences per area.
+    pub fn competences(&self) -> &[Competence] {
+        &self.competences
+    }
+
+    /// The legislative areas it declares competences in.
+    pub fn areas(&self) -> BTreeSet<AreaId> {
+        self.competences.iter().map(|c| c.area.clone()).collect()
+    }
+
+    /// The procedures it has access to (granted by a coordinator).
+    pub fn procedures(&self) -> &BTreeSet<ProcedureId> {
+        &self.procedures
+    }
+
+    /// Its coordinator role, if it is a coordinator.
+    pub fn coordinator(&self) -> Option<&CoordinatorRole> {
+        self.coordinator.as_ref()
+    }
+
+    /// Where it stands in the registration life cycle.
+    pub fn status(&self) -> &AuthorityStatus {
+        &self.status
+    }
+
+    /// Whether it is registered and working.
+    pub fn is_active(&self) -> bool {
+        self.status == AuthorityStatus::Active
+    }
+
+    /// Whether incoming requests are allocated to handlers.
+    pub fn uses_allocation(&self) -> bool {
+        self.uses_allocation
     }
 }
 

@@ -622,11 +622,8 @@ pub async fn engine_registers_and_reads_an_authority(store: Arc<dyn Store>) {
         address: Some("228 rue du Faubourg Saint-Martin\n75010 Paris".into()),
         website: None,
     };
-    let new = NewAuthority {
-        participant: Country::France.into(),
-        name,
-        contact,
-    };
+    let mut new = NewAuthority::new(Country::France, name);
+    new.contact = contact;
     let registered = engine
         .register_authority(&Actor::System, new.clone())
         .await
@@ -659,11 +656,7 @@ pub async fn engine_lists_authorities_by_country(store: Arc<dyn Store>) {
     for i in 0..7 {
         for country in [Country::Denmark, Country::Germany] {
             let name = LocalisedText::new(Language::English, format!("{country} authority {i}"));
-            let new = NewAuthority {
-                participant: country.into(),
-                name: name.unwrap(),
-                contact: Default::default(),
-            };
+            let new = NewAuthority::new(country, name.unwrap());
             let a = engine
                 .register_authority(&Actor::System, new)
                 .await

@@ -3,6 +3,8 @@
 use crate::access::Denial;
 use crate::authority::AuthorityInputError;
 use crate::catalogue::{AnswerErrors, CatalogueErrors};
+use crate::country::Country;
+use crate::ids::AuthorityId;
 use crate::page::PageError;
 use crate::store::{KeyDisplay, StoreError};
 
@@ -28,6 +30,51 @@ pub enum EngineError {
     /// A page request was invalid.
     #[error(transparent)]
     Page(#[from] PageError),
+    /// The operation does not fit the current state of what it acts on.
+    #[error(transparent)]
+    InvalidState(#[from] StateError),
+    /// An authority with the same name is already registered (or waiting) in the country.
+    #[error("an authority with this name is already registered in the country ({} candidate(s)); confirm it is not a duplicate to register it anyway", candidates.len())]
+    LikelyDuplicate {
+        /// The existing authorities with the same folded name.
+        candidates: Vec<AuthorityId>,
+    },
+    /// The invitation secret is unknown or was used already.
+    #[error("the invitation is unknown or was used already")]
+    InvitationInvalid,
+    /// The self-registration does not fit its invitation.
+    #[error("the registration does not fit the invitation: {reason}")]
+    InvitationMismatch {
+        /// What does not fit.
+        reason: &'static str,
+    },
+    /// The country has a national coordinator already.
+    #[error("{country} has a national coordinator already; remove its role first")]
+    NationalCoordinatorExists {
+        /// The country.
+        country: Country,
+    },
+    /// A search word matches too many authorities to list.
+    #[error("the word `{word}` matches too many authorities; add more words or filters")]
+    QueryTooBroad {
+        /// The word.
+        word: String,
+    },
+    /// A right cannot be granted like this.
+    #[error("the right `{right}` cannot be granted: {reason}")]
+    BadGrant {
+        /// The right.
+        right: &'static str,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// Coordinator roles exist only in countries, not for the Commission.
+    #[error("only authorities of a country can be coordinators")]
+    NotACountry,
+    /// The credentials are unknown, revoked, or belong to a disabled user or an
+    /// authority that is not active.
+    #[error("not authenticated")]
+    Unauthenticated,
     /// The thing asked for does not exist (or the caller may not know it exists).
     #[error("{kind} {id} was not found")]
     NotFound {
@@ -56,6 +103,29 @@ pub enum EngineError {
         /// What went wrong.
         detail: String,
     },
+}
+
+/// An operation that does not fit the current state, naming both.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {action} in state `{state}` (needs `{expected}`)")]
+pub struct StateError {
+    /// What was attempted.
+    pub action: &'static str,
+    /// The state found.
+    pub state: &'static str,
+    /// The state needed.
+    pub expected: &'static str,
+}
+
+impl StateError {
+    /// A state error.
+    pub fn new(action: &'static str, state: &'static str, expected: &'static str) -> Self {
+        Self {
+            action,
+            state,
+            expected,
+        }
+    }
 }
 
 impl From<StoreError> for EngineError {

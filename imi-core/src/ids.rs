@@ -187,6 +187,29 @@ impl IdGenerator {
         uuid::Builder::from_unix_timestamp_millis(millis, &self.random_bytes()).into_uuid()
     }
 
+    /// 32 bytes for a secret (token, invitation). From the operating system's
+    /// cryptographic generator, or, for a seeded generator, predictable: seeded
+    /// generators are for tests only.
+    pub fn secret(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for chunk in out.chunks_mut(8) {
+            let bytes = match &self.source {
+                RandomSource::Os => {
+                    // Bytes 6 and 8 of a v4 UUID carry fixed version and variant
+                    // bits; the others are random.
+                    let u = Uuid::new_v4();
+                    let r = u.as_bytes();
+                    [r[0], r[1], r[2], r[3], r[4], r[5], r[10], r[11]]
+                }
+                RandomSource::Seeded(state) => {
+                    splitmix64(state.fetch_add(GOLDEN_GAMMA, Ordering::Relaxed)).to_le_bytes()
+                }
+            };
+            chunk.copy_from_slice(&bytes);
+        }
+        out
+    }
+
     /// A new authority id.
     pub fn authority(&self, at: DateTime<Utc>) -> AuthorityId {
         AuthorityId(self.uuid(at))

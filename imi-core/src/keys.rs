@@ -10,8 +10,17 @@
 //! | `Meta` | name | engine metadata (layout version) |
 //! | `Authority` | authority id | the authority document (JSON) |
 //! | `AuthorityByParticipant` | participant code, authority id | empty (index) |
+//! | `AuthorityName` | participant code, folded name, authority id | empty (duplicate detection) |
+//! | `NationalCoordinator` | country code | authority id (one per country) |
+//! | `PendingRegistration` | participant code, authority id | empty (validation queue) |
+//! | `Invitation` | SHA-256 of the invitation secret | the invitation (JSON) |
+//! | `User` | user id | the user document (JSON) |
+//! | `UserByAuthority` | authority id, user id | empty (index) |
+//! | `Token` | SHA-256 of the token | user id (16 bytes) |
+//! | `DirectoryTerm` | folded term, authority id | empty (search index, active authorities) |
+//! | `DirectoryProcedure` | procedure id, participant code, authority id | empty (recipient choice) |
 
-use crate::ids::AuthorityId;
+use crate::ids::{AuthorityId, UserId};
 
 /// The first byte of every key: which kind of record it holds. Values are fixed forever
 /// once released; new spaces take new numbers.
@@ -25,6 +34,24 @@ pub(crate) enum Space {
     Authority = 0x10,
     /// Index: authorities by participant (country or Commission).
     AuthorityByParticipant = 0x11,
+    /// Index: folded names per participant, for duplicate detection.
+    AuthorityName = 0x12,
+    /// The national coordinator of each country (uniqueness).
+    NationalCoordinator = 0x13,
+    /// Index: self-registrations awaiting validation.
+    PendingRegistration = 0x14,
+    /// Invitations to self-register, by secret hash.
+    Invitation = 0x15,
+    /// User documents by id.
+    User = 0x20,
+    /// Index: users by authority.
+    UserByAuthority = 0x21,
+    /// API tokens by hash.
+    Token = 0x22,
+    /// Search index: folded terms of active authorities.
+    DirectoryTerm = 0x30,
+    /// Index: active authorities with access to a procedure, by country.
+    DirectoryProcedure = 0x31,
 }
 
 /// Builds a key part by part.
@@ -66,6 +93,11 @@ pub(crate) fn authority(id: AuthorityId) -> Vec<u8> {
     Key::new(Space::Authority).id(id.as_bytes()).into_bytes()
 }
 
+/// The prefix of every authority document.
+pub(crate) fn authority_prefix() -> Vec<u8> {
+    Key::new(Space::Authority).into_bytes()
+}
+
 /// The prefix of the participant index for one participant code.
 pub(crate) fn authorities_of_participant(code: &str) -> Vec<u8> {
     Key::new(Space::AuthorityByParticipant)
@@ -79,6 +111,91 @@ pub(crate) fn authority_by_participant(code: &str, id: AuthorityId) -> Vec<u8> {
         .str(code)
         .id(id.as_bytes())
         .into_bytes()
+}
+
+/// An entry of the folded-name index.
+pub(crate) fn authority_name(code: &str, folded: &str, id: Option<AuthorityId>) -> Vec<u8> {
+    let k = Key::new(Space::AuthorityName).str(code).str(folded);
+    match id {
+        Some(id) => k.id(id.as_bytes()),
+        None => k,
+    }
+    .into_bytes()
+}
+
+/// The national-coordinator slot of a country.
+pub(crate) fn national_coordinator(code: &str) -> Vec<u8> {
+    Key::new(Space::NationalCoordinator).str(code).into_bytes()
+}
+
+/// The prefix of the pending-registration queue of a participant, or one entry of it.
+pub(crate) fn pending_registration(code: &str, id: Option<AuthorityId>) -> Vec<u8> {
+    let k = Key::new(Space::PendingRegistration).str(code);
+    match id {
+        Some(id) => k.id(id.as_bytes()),
+        None => k,
+    }
+    .into_bytes()
+}
+
+/// An invitation by the hash of its secret.
+pub(crate) fn invitation(hash: &[u8; 32]) -> Vec<u8> {
+    let mut k = Key::new(Space::Invitation).into_bytes();
+    k.extend_from_slice(hash);
+    k
+}
+
+/// A user document.
+pub(crate) fn user(id: UserId) -> Vec<u8> {
+    Key::new(Space::User).id(id.as_bytes()).into_bytes()
+}
+
+/// The users of an authority (prefix), or one entry.
+pub(crate) fn user_by_authority(authority: AuthorityId, user: Option<UserId>) -> Vec<u8> {
+    let k = Key::new(Space::UserByAuthority).id(authority.as_bytes());
+    match user {
+        Some(u) => k.id(u.as_bytes()),
+        None => k,
+    }
+    .into_bytes()
+}
+
+/// A token by its hash.
+pub(crate) fn token(hash: &[u8; 32]) -> Vec<u8> {
+    let mut k = Key::new(Space::Token).into_bytes();
+    k.extend_from_slice(hash);
+    k
+}
+
+/// The search-index prefix of every term starting with `prefix`, or one entry.
+pub(crate) fn directory_term(term: &str, id: Option<AuthorityId>) -> Vec<u8> {
+    let k = Key::new(Space::DirectoryTerm);
+    match id {
+        Some(id) => k.str(term).id(id.as_bytes()).into_bytes(),
+        // A prefix of terms: the string without its terminator.
+        None => {
+            let mut k = k.into_bytes();
+            k.extend_from_slice(term.as_bytes());
+            k
+        }
+    }
+}
+
+/// The recipient index: active authorities with access to `procedure`, optionally in one
+/// participant.
+pub(crate) fn directory_procedure(
+    procedure: &str,
+    code: Option<&str>,
+    id: Option<AuthorityId>,
+) -> Vec<u8> {
+    let mut k = Key::new(Space::DirectoryProcedure).str(procedure);
+    if let Some(code) = code {
+        k = k.str(code);
+    }
+    if let Some(id) = id {
+        k = k.id(id.as_bytes());
+    }
+    k.into_bytes()
 }
 
 /// The id at the end of an index key, if the key is long enough.

@@ -23,7 +23,7 @@
 //! let clock = Arc::new(ManualClock::new("2026-11-22T09:00:00Z".parse().unwrap()));
 //! let engine = Engine::new(Arc::new(MemoryStore::new()), clock);
 //! let name = LocalisedText::new(Language::Danish, "Styrelsen for Patientsikkerhed").unwrap();
-//! let new = NewAuthority { participant: Country::Denmark.into(), name, contact: Default::default() };
+//! let new = NewAuthority::new(Country::Denmark, name);
 //! let authority = engine.register_authority(&Actor::System, new).await.unwrap();
 //! let read = engine.authority(&Actor::System, authority.id()).await.unwrap();
 //! assert_eq!(read.name().resolve(Language::German).language, Language::Danish);
@@ -39,6 +39,7 @@ pub mod conformance;
 pub mod country;
 mod engine;
 pub mod error;
+pub mod fold;
 pub mod ids;
 mod keys;
 pub mod language;
@@ -46,15 +47,20 @@ pub mod localised;
 pub mod page;
 mod record;
 pub mod store;
+pub mod user;
 
-pub use access::{Actor, Decision};
-pub use authority::{Authority, ContactDetails, EmailAddress, NewAuthority};
+pub use access::{Actor, Decision, Principal};
+pub use authority::{
+    Authority, AuthorityStatus, AuthorityUpdate, Competence, ContactDetails, CoordinatorRole,
+    EmailAddress, NewAuthority, Region,
+};
 pub use clock::{Clock, ManualClock};
 pub use country::{Country, Participant};
-pub use engine::Engine;
+pub use engine::{DirectoryHit, DirectoryQuery, Engine, Invitation, MAX_CANDIDATES, Verdict};
 pub use error::EngineError;
 pub use ids::{AuthorityId, CaseId, CaseReference, IdGenerator, UserId};
 pub use language::{Language, LanguagePreferences};
 pub use localised::{LocalisedText, Resolved};
 pub use page::{Cursor, Page, PageRequest};
 pub use store::{MemoryStore, Store, StoreError};
+pub use user::{Grant, GrantScope, NewUser, SecretToken, User};

@@ -45,7 +45,6 @@ impl<'s> Txn<'s> {
     }
 
     /// Reads and decodes a document, recording the version read.
-    #[allow(dead_code)]
     pub(crate) async fn get<T: DeserializeOwned>(
         &mut self,
         key: &[u8],
@@ -71,11 +70,20 @@ impl<'s> Txn<'s> {
     }
 
     /// Writes a document over whatever is there (combine with a read for safety).
-    #[allow(dead_code)]
     pub(crate) fn put<T: Serialize>(&mut self, key: Vec<u8>, doc: &T) -> Result<(), EngineError> {
         let bytes = encode(doc)?;
         self.batch.put(key, bytes);
         Ok(())
+    }
+
+    /// Requires `key` to be absent at commit.
+    pub(crate) fn expect_absent(&mut self, key: Vec<u8>) {
+        self.batch.check(key, Precondition::Absent);
+    }
+
+    /// Writes raw bytes.
+    pub(crate) fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.batch.put(key, value);
     }
 
     /// Writes an index entry (an empty value).
@@ -84,7 +92,6 @@ impl<'s> Txn<'s> {
     }
 
     /// Removes a key.
-    #[allow(dead_code)]
     pub(crate) fn delete(&mut self, key: Vec<u8>) {
         self.batch.delete(key);
     }

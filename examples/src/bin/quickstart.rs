@@ -5,7 +5,7 @@
 //! ```
 //!
 //! The data directory (default `./imi-data`) is created if needed; run it twice and the
-//! listing grows, because the store persists.
+//! second run finds the authorities already registered, because the store persists.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program talks on its terminal
 
@@ -72,28 +72,30 @@ async fn run() -> Result<(), String> {
         LocalisedText::from_pairs(pairs.iter().copied()).map_err(|e| e.to_string())
     };
 
-    let danish = NewAuthority {
-        participant: Country::Denmark.into(),
-        name: text(&[
+    let mut danish = NewAuthority::new(
+        Country::Denmark,
+        text(&[
             (Language::Danish, "Styrelsen for Patientsikkerhed"),
             (Language::English, "Danish Patient Safety Authority"),
         ])?,
-        contact: ContactDetails {
-            email: "stps@stps.dk".parse().ok(),
-            ..ContactDetails::default()
-        },
+    );
+    danish.contact = ContactDetails {
+        email: "stps@stps.dk".parse().ok(),
+        ..ContactDetails::default()
     };
-    let french = NewAuthority {
-        participant: Country::France.into(),
-        name: text(&[(Language::French, "Ordre national des infirmiers")])?,
-        contact: ContactDetails::default(),
-    };
+    let french = NewAuthority::new(
+        Country::France,
+        text(&[(Language::French, "Ordre national des infirmiers")])?,
+    );
     for new in [danish, french] {
-        let a = engine
-            .register_authority(&Actor::System, new)
-            .await
-            .map_err(fail)?;
-        println!("registered {} ({})", a.id(), a.participant());
+        match engine.register_authority(&Actor::System, new).await {
+            Ok(a) => println!("registered {} ({})", a.id(), a.participant()),
+            // A second run finds the authorities from the first: the store persisted them.
+            Err(imi_core::EngineError::LikelyDuplicate { candidates }) => {
+                println!("already registered: {}", candidates[0]);
+            }
+            Err(e) => return Err(fail(e)),
+        }
     }
 
     let reader =

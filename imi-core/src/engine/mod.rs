@@ -1,21 +1,28 @@
 //! The [`Engine`]: the one facade embedders use.
+//!
+//! Its methods are grouped by concern: `authorities.rs` (registration, coordinators,
+//! procedure access), `users.rs` (users, rights, tokens, authentication), `directory.rs`
+//! (search, registers, syndication); the catalogue lives here.
+
+mod authorities;
+mod directory;
+mod users;
+
+pub use authorities::{Invitation, Verdict};
+pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::access::{Action, Actor, decide};
-use crate::authority::{Authority, NewAuthority};
 use crate::catalogue::{
     Answers, Catalogue, ProcedureId, QuestionSetId, QuestionSetVersion, ValidationLevel,
 };
 use crate::clock::Clock;
-use crate::country::Participant;
 use crate::error::EngineError;
-use crate::ids::{AuthorityId, IdGenerator};
-use crate::keys;
-use crate::page::{Cursor, Page, PageRequest};
-use crate::record::{Txn, decode};
-use crate::store::{KeyDisplay, Scan, Store};
+use crate::ids::IdGenerator;
+use crate::record::decode;
+use crate::store::{KeyDisplay, Store};
 
 /// The engine: holds a store, a clock and an id generator, and runs every operation
 /// through the access policy.
@@ -66,7 +73,7 @@ impl Engine {
     /// published must keep its structure (ids, types, requirements, conditions, source
     /// texts); translations may be added. Nothing changes if any check fails.
     pub fn publish_catalogue(&self, actor: &Actor, newer: Catalogue) -> Result<(), EngineError> {
-        decide(actor, Action::PublishCatalogue).into_result()?;
+        decide(actor, &Action::PublishCatalogue).into_result()?;
         let mut slot = self
             .catalogue
             .write()
@@ -122,91 +129,33 @@ impl Engine {
         self
     }
 
-    /// The store the engine runs on.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
-    /// Registers a competent authority and returns its directory entry.
-    ///
-    /// The authority document and its index entries are written in one atomic commit.
-    pub async fn register_authority(
+    /// Reads and decodes one document, or `NotFound`.
+    pub(crate) async fn load<T: serde::de::DeserializeOwned>(
         &self,
-        actor: &Actor,
-        new: NewAuthority,
-    ) -> Result<Authority, EngineError> {
-        decide(
-            actor,
-            Action::RegisterAuthority {
-                participant: new.participant,
-            },
-        )
-        .into_result()?;
-        let now = self.clock.now();
-        let authority = Authority::register(self.ids.authority(now), new, now)?;
-        let mut txn = Txn::new(&*self.store);
-        txn.create(keys::authority(authority.id()), &authority)?;
-        txn.put_index(keys::authority_by_participant(
-            authority.participant().code(),
-            authority.id(),
-        ));
-        txn.commit().await?;
-        Ok(authority)
-    }
-
-    /// Reads one authority's directory entry.
-    pub async fn authority(
-        &self,
-        actor: &Actor,
-        id: AuthorityId,
-    ) -> Result<Authority, EngineError> {
-        decide(actor, Action::ReadAuthority).into_result()?;
-        let key = keys::authority(id);
-        match self.store.get(&key).await? {
-            Some(v) => decode(&key, &v.value),
+        key: &[u8],
+        kind: &'static str,
+        id: &dyn fmt::Display,
+    ) -> Result<T, EngineError> {
+        match self.store.get(key).await? {
+            Some(v) => decode(key, &v.value),
             None => Err(EngineError::NotFound {
-                kind: AuthorityId::KIND,
+                kind,
                 id: id.to_string(),
             }),
         }
     }
 
-    /// Lists the authorities of one country (or the Commission), oldest registration
-    /// first, one page at a time.
-    pub async fn authorities_of(
-        &self,
-        actor: &Actor,
-        participant: Participant,
-        page: PageRequest,
-    ) -> Result<Page<Authority>, EngineError> {
-        decide(actor, Action::ReadAuthority).into_result()?;
-        let prefix = keys::authorities_of_participant(participant.code());
-        let mut scan = Scan::prefix(&prefix, page.limit());
-        if let Some(cursor) = page.cursor() {
-            scan = scan.resume(cursor.key_within(&prefix)?);
-        }
-        let found = self.store.scan(&scan).await?;
-        let mut doc_keys = Vec::with_capacity(found.entries.len());
-        for entry in &found.entries {
-            let id = keys::trailing_id(&entry.key)
-                .and_then(|bytes| AuthorityId::from_uuid(uuid::Uuid::from_bytes(bytes)).ok())
-                .ok_or_else(|| corrupt_index(&entry.key))?;
-            doc_keys.push(keys::authority(id));
-        }
-        let docs = self.store.get_many(&doc_keys).await?;
-        let mut items = Vec::with_capacity(docs.len());
-        for (key, doc) in doc_keys.iter().zip(docs) {
-            let doc = doc.ok_or_else(|| corrupt_index(key))?;
-            items.push(decode(key, &doc.value)?);
-        }
-        Ok(Page {
-            items,
-            next: found.continuation.map(Cursor::from_key),
-        })
+    /// The store the engine runs on.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
     }
 }
 
-fn corrupt_index(key: &[u8]) -> EngineError {
+pub(crate) fn corrupt_index(key: &[u8]) -> EngineError {
     EngineError::Corrupt {
         key: KeyDisplay::from(key),
         detail: "an index entry points to no valid record".to_owned(),

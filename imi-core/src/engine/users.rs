@@ -1,0 +1,257 @@
+//! Users, their rights, their tokens, and turning credentials into an [`Actor`].
+
+use super::{Engine, corrupt_index};
+use crate::access::{Action, Actor, Principal, Target, decide};
+use crate::authority::Authority;
+use crate::catalogue::Right;
+use crate::error::{EngineError, StateError};
+use crate::ids::{AuthorityId, UserId};
+use crate::keys;
+use crate::page::{Cursor, Page, PageRequest};
+use crate::record::{Txn, decode};
+use crate::store::Scan;
+use crate::user::{Grant, GrantScope, NewUser, SecretToken, User};
+
+impl Engine {
+    /// Asks the policy whether `actor` may manage the users of `authority`.
+    fn may_manage_users(actor: &Actor, authority: &Authority) -> Result<(), EngineError> {
+        let areas = authority.areas();
+        let t = Target {
+            id: Some(authority.id()),
+            participant: authority.participant(),
+            region: authority.region(),
+            areas: &areas,
+        };
+        Ok(decide(actor, &Action::ManageUsers(t)).into_result()?)
+    }
+
+    /// Creates a user of an active authority (its administrator, a coordinator covering
+    /// it, or the system). The user starts with no rights.
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        authority: AuthorityId,
+        new: NewUser,
+    ) -> Result<User, EngineError> {
+        let mut txn = Txn::new(&*self.store);
+        let Some((a, _)) = txn.get::<Authority>(&keys::authority(authority)).await? else {
+            return Err(EngineError::NotFound {
+                kind: AuthorityId::KIND,
+                id: authority.to_string(),
+            });
+        };
+        Self::may_manage_users(actor, &a)?;
+        if !a.is_active() {
+            return Err(StateError::new("create a user", a.status().name(), "active").into());
+        }
+        let now = self.now();
+        let user = User::create(self.ids.user(now), authority, new, now)?;
+        txn.create(keys::user(user.id()), &user)?;
+        txn.put_index(keys::user_by_authority(authority, Some(user.id())));
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// Loads a user and their authority inside `txn`, and checks `actor` may manage them.
+    async fn managed_user(
+        &self,
+        txn: &mut Txn<'_>,
+        actor: &Actor,
+        id: UserId,
+    ) -> Result<User, EngineError> {
+        let Some((user, _)) = txn.get::<User>(&keys::user(id)).await? else {
+            return Err(EngineError::NotFound {
+                kind: UserId::KIND,
+                id: id.to_string(),
+            });
+        };
+        let Some((authority, _)) = txn
+            .get::<Authority>(&keys::authority(user.authority()))
+            .await?
+        else {
+            return Err(corrupt_index(&keys::user(id)));
+        };
+        Self::may_manage_users(actor, &authority)?;
+        self.check_grants(&authority, user.grants())?;
+        Ok(user)
+    }
+
+    /// Checks that grants make sense for the authority: administrator over everything;
+    /// area grants for areas it is competent in; procedure grants for procedures it has
+    /// access to and whose kind the right fits.
+    fn check_grants(&self, authority: &Authority, grants: &[Grant]) -> Result<(), EngineError> {
+        let catalogue = self.catalogue();
+        for g in grants {
+            let bad = |reason| {
+                Err(EngineError::BadGrant {
+                    right: g.right.name(),
+                    reason,
+                })
+            };
+            match (&g.scope, g.right) {
+                (GrantScope::Everything, _) => {}
+                (_, Right::Administrator) => {
+                    return bad(
+                        "the administrator right covers the whole authority (scope `everything`)",
+                    );
+                }
+                (GrantScope::Area(area), _) => {
+                    if !authority.areas().contains(area) {
+                        return bad("the authority has no competence in that area");
+                    }
+                }
+                (GrantScope::Procedure(p), right) => {
+                    let Some(procedure) = catalogue.procedure(p) else {
+                        return bad("the procedure does not exist");
+                    };
+                    if !authority.procedures().contains(p) {
+                        return bad("the authority has no access to that procedure");
+                    }
+                    if !right.fits(procedure.workflow.kind()) {
+                        return bad("the right does not apply to that kind of procedure");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces a user's rights (their authority's administrator, a coordinator covering
+    /// it, or the system).
+    pub async fn set_grants(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        grants: Vec<Grant>,
+    ) -> Result<User, EngineError> {
+        let mut txn = Txn::new(&*self.store);
+        let mut user = self.managed_user(&mut txn, actor, id).await?;
+        let Some((authority, _)) = txn
+            .get::<Authority>(&keys::authority(user.authority()))
+            .await?
+        else {
+            return Err(corrupt_index(&keys::user(id)));
+        };
+        self.check_grants(&authority, &grants)?;
+        if !user.is_active() {
+            return Err(StateError::new("grant rights", "disabled", "active").into());
+        }
+        user.set_grants(grants);
+        txn.put(keys::user(id), &user)?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// Disables a user: they can no longer sign in (their tokens stop working), and their
+    /// past actions stay attributed to them.
+    pub async fn disable_user(&self, actor: &Actor, id: UserId) -> Result<User, EngineError> {
+        let mut txn = Txn::new(&*self.store);
+        let mut user = self.managed_user(&mut txn, actor, id).await?;
+        if !user.is_active() {
+            return Err(StateError::new("disable a user", "disabled", "active").into());
+        }
+        user.disable(self.now());
+        txn.put(keys::user(id), &user)?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// Reads a user (their authority's administrator, a coordinator covering it, the
+    /// system, or the user themselves).
+    pub async fn user(&self, actor: &Actor, id: UserId) -> Result<User, EngineError> {
+        if let Actor::User(p) = actor {
+            if p.user() == id {
+                return self.load(&keys::user(id), UserId::KIND, &id).await;
+            }
+        }
+        let mut txn = Txn::new(&*self.store);
+        self.managed_user(&mut txn, actor, id).await
+    }
+
+    /// Lists an authority's users (its administrator, a coordinator covering it, or the
+    /// system).
+    pub async fn users_of(
+        &self,
+        actor: &Actor,
+        authority: AuthorityId,
+        page: PageRequest,
+    ) -> Result<Page<User>, EngineError> {
+        let a: Authority = self
+            .load(&keys::authority(authority), AuthorityId::KIND, &authority)
+            .await?;
+        Self::may_manage_users(actor, &a)?;
+        let prefix = keys::user_by_authority(authority, None);
+        let mut scan = Scan::prefix(&prefix, page.limit());
+        if let Some(cursor) = page.cursor() {
+            scan = scan.resume(cursor.key_within(&prefix)?);
+        }
+        let found = self.store.scan(&scan).await?;
+        let mut doc_keys = Vec::with_capacity(found.entries.len());
+        for e in &found.entries {
+            let id = keys::trailing_id(&e.key)
+                .and_then(|b| UserId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+                .ok_or_else(|| corrupt_index(&e.key))?;
+            doc_keys.push(keys::user(id));
+        }
+        let docs = self.store.get_many(&doc_keys).await?;
+        let items = doc_keys
+            .iter()
+            .zip(docs)
+            .map(|(k, d)| decode(k, &d.ok_or_else(|| corrupt_index(k))?.value))
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next: found.continuation.map(Cursor::from_key),
+        })
+    }
+
+    /// Issues an API token for a user (the user themselves, their administrator, a
+    /// coordinator covering them, or the system). The token is returned once; only its
+    /// hash is stored.
+    pub async fn issue_token(&self, actor: &Actor, id: UserId) -> Result<SecretToken, EngineError> {
+        let user = self.user(actor, id).await?;
+        if !user.is_active() {
+            return Err(StateError::new("issue a token", "disabled", "active").into());
+        }
+        let token = SecretToken::from_bytes(&self.ids.secret());
+        let mut txn = Txn::new(&*self.store);
+        txn.expect_absent(keys::token(&token.hash().0));
+        txn.put_raw(keys::token(&token.hash().0), id.as_bytes().to_vec());
+        txn.commit().await?;
+        Ok(token)
+    }
+
+    /// Turns a bearer token into the acting user, with their authority's current facts
+    /// and their current rights. Fails with [`EngineError::Unauthenticated`] for unknown
+    /// tokens, disabled users and authorities that are not active.
+    pub async fn authenticate(&self, token: &SecretToken) -> Result<Actor, EngineError> {
+        let Some(v) = self.store.get(&keys::token(&token.hash().0)).await? else {
+            return Err(EngineError::Unauthenticated);
+        };
+        let id = <[u8; 16]>::try_from(v.value.as_slice())
+            .ok()
+            .and_then(|b| UserId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+            .ok_or_else(|| corrupt_index(&keys::token(&token.hash().0)))?;
+        self.actor_for(id).await
+    }
+
+    /// The acting user for a user id, for embedders that authenticate people themselves
+    /// (e.g. with EU Login). Fails like [`Engine::authenticate`].
+    pub async fn actor_for(&self, id: UserId) -> Result<Actor, EngineError> {
+        let Some(v) = self.store.get(&keys::user(id)).await? else {
+            return Err(EngineError::Unauthenticated);
+        };
+        let user: User = decode(&keys::user(id), &v.value)?;
+        let authority: Authority = self
+            .load(
+                &keys::authority(user.authority()),
+                AuthorityId::KIND,
+                &user.authority(),
+            )
+            .await?;
+        if !user.is_active() || !authority.is_active() {
+            return Err(EngineError::Unauthenticated);
+        }
+        Ok(Actor::User(Principal::new(&user, &authority)))
+    }
+}
