@@ -711,6 +711,270 @@ pub async fn engine_lists_authorities_by_country(store: Arc<dyn Store>) {
     assert!(matches!(err, crate::EngineError::Page(_)), "{err}");
 }
 
+/// Directory search finds authorities by free text in several languages with case and
+/// accent folding, filters by country, region, area, procedure and competence, resolves
+/// names for the reader, pages without gaps or repeats, and leaves out deregistered
+/// authorities. Identical on every backend.
+pub async fn engine_directory_search(store: Arc<dyn Store>) {
+    use crate::catalogue::{Catalogue, CatalogueSource};
+    use crate::{
+        Actor, Competence, Country, DirectoryQuery, Language, LanguagePreferences, LocalisedText,
+        NewAuthority, PageRequest,
+    };
+    let engine = engine_on(store);
+    let sources = [
+        CatalogueSource::new(
+            "areas/h.toml",
+            "id = \"health\"\n[name]\nen = \"Health\"\n[[procedure]]\nid = \"health-request\"\nkind = \"request\"\nquestion_set = \"qs\"\n[procedure.name]\nen = \"R\"\n",
+        ),
+        CatalogueSource::new(
+            "question-sets/qs.toml",
+            "id = \"qs\"\nversion = 1\n[title]\nen = \"Q\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"q\"\ntype = \"yes-no\"\n[group.question.label]\nen = \"Q?\"\n",
+        ),
+    ];
+    engine
+        .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
+        .unwrap();
+    let sys = Actor::System;
+    let register =
+        |country: Country, names: &[(Language, &str)], region: Option<&str>, keywords: &[&str]| {
+            let mut n = NewAuthority::new(
+                country,
+                LocalisedText::from_pairs(names.iter().copied()).unwrap(),
+            );
+            n.region = region.map(|r| r.parse().unwrap());
+            n.competences = vec![Competence {
+                area: "health".parse().unwrap(),
+                keywords: keywords.iter().map(|k| k.to_string()).collect(),
+            }];
+            n.confirmed_not_duplicate = true;
+            let engine = &engine;
+            async move { engine.register_authority(&Actor::System, n).await.unwrap() }
+        };
+    let berlin = register(
+        Country::Germany,
+        &[
+            (Language::German, "Ärztekammer Berlin"),
+            (Language::English, "Berlin Medical Association"),
+        ],
+        Some("DE-BE"),
+        &["Krankenpflege", "Ärzte"],
+    )
+    .await;
+    let paris = register(
+        Country::France,
+        &[(Language::French, "Ordre national des infirmiers")],
+        None,
+        &["soins infirmiers"],
+    )
+    .await;
+    let athens = register(
+        Country::Greece,
+        &[
+            (Language::Greek, "Ιατρικός Σύλλογος Αθηνών"),
+            (Language::English, "Athens Medical Association"),
+        ],
+        None,
+        &[],
+    )
+    .await;
+    let lodz = register(
+        Country::Poland,
+        &[(Language::Polish, "Okręgowa Izba Lekarska w Łodzi")],
+        None,
+        &[],
+    )
+    .await;
+    let copenhagen = register(
+        Country::Denmark,
+        &[
+            (Language::Danish, "Styrelsen for Patientsikkerhed"),
+            (Language::English, "Danish Patient Safety Authority"),
+        ],
+        None,
+        &["sygeplejersker"],
+    )
+    .await;
+    let helsinki = register(
+        Country::Finland,
+        &[
+            (
+                Language::Finnish,
+                "Sosiaali- ja terveysalan lupa- ja valvontavirasto",
+            ),
+            (
+                Language::Swedish,
+                "Tillstånds- och tillsynsverket för social- och hälsovården",
+            ),
+        ],
+        None,
+        &[],
+    )
+    .await;
+    engine
+        .grant_procedure(&sys, copenhagen.id(), &"health-request".parse().unwrap())
+        .await
+        .unwrap();
+
+    let english = LanguagePreferences::only(Language::English);
+    let search = |q: DirectoryQuery, page: PageRequest| {
+        let engine = &engine;
+        let english = english.clone();
+        async move {
+            engine
+                .search_directory(&Actor::System, &q, &english, page)
+                .await
+                .unwrap()
+        }
+    };
+    let text = |t: &str| DirectoryQuery {
+        text: Some(t.to_owned()),
+        ..Default::default()
+    };
+    let ids = |p: &crate::Page<crate::DirectoryHit>| {
+        p.items.iter().map(|h| h.authority.id()).collect::<Vec<_>>()
+    };
+    let first = || PageRequest::first(50).unwrap();
+
+    assert_eq!(
+        ids(&search(text("arztekammer"), first()).await),
+        [berlin.id()],
+        "German, folded"
+    );
+    assert_eq!(
+        ids(&search(text("ÄRZTEKAMMER berl"), first()).await),
+        [berlin.id()],
+        "every word, as prefixes"
+    );
+    assert_eq!(
+        ids(&search(text("ordre infirm"), first()).await),
+        [paris.id()],
+        "French prefixes"
+    );
+    assert_eq!(
+        ids(&search(text("ιατρικος"), first()).await),
+        [athens.id()],
+        "Greek without tonos"
+    );
+    assert_eq!(
+        ids(&search(text("lodzi izba"), first()).await),
+        [lodz.id()],
+        "Polish ł and ę"
+    );
+    assert_eq!(
+        ids(&search(text("patientsikkerhed"), first()).await),
+        [copenhagen.id()],
+        "Danish"
+    );
+    assert_eq!(
+        ids(&search(text("halsovarden"), first()).await),
+        [helsinki.id()],
+        "Swedish translation, å and ä"
+    );
+    assert_eq!(
+        ids(&search(text("medical"), first()).await).len(),
+        2,
+        "English translations"
+    );
+    assert!(search(text("zzz"), first()).await.items.is_empty());
+    assert_eq!(
+        ids(&search(text("krankenpflege"), first()).await),
+        [berlin.id()],
+        "competence keywords"
+    );
+
+    let hit = &search(text("athens"), first()).await.items[0];
+    assert_eq!(
+        (hit.name.as_str(), hit.name_language, hit.fallback),
+        ("Athens Medical Association", Language::English, false)
+    );
+    let hit = &search(text("lodz"), first()).await.items[0];
+    assert_eq!(
+        (hit.name_language, hit.fallback),
+        (Language::Polish, true),
+        "labelled fallback"
+    );
+
+    let filtered = |q: DirectoryQuery| async { ids(&search(q, first()).await) };
+    assert_eq!(
+        filtered(DirectoryQuery {
+            participant: Some(Country::Germany.into()),
+            ..Default::default()
+        })
+        .await,
+        [berlin.id()]
+    );
+    assert_eq!(
+        filtered(DirectoryQuery {
+            region: Some("DE-BE".parse().unwrap()),
+            ..Default::default()
+        })
+        .await,
+        [berlin.id()]
+    );
+    assert_eq!(
+        filtered(DirectoryQuery {
+            procedure: Some("health-request".parse().unwrap()),
+            ..Default::default()
+        })
+        .await,
+        [copenhagen.id()]
+    );
+    assert_eq!(
+        filtered(DirectoryQuery {
+            competence: Some("sygepleje".into()),
+            area: Some("health".parse().unwrap()),
+            ..Default::default()
+        })
+        .await,
+        [copenhagen.id()]
+    );
+    assert_eq!(
+        filtered(DirectoryQuery {
+            text: Some("medical".into()),
+            participant: Some(Country::Greece.into()),
+            ..Default::default()
+        })
+        .await,
+        [athens.id()]
+    );
+    assert_eq!(filtered(DirectoryQuery::default()).await.len(), 6);
+
+    // Pagination: 25 more, pages of 10, no gaps, no repeats, stable order.
+    for i in 0..25 {
+        register(
+            Country::Austria,
+            &[(Language::German, &format!("Gesundheitsamt Bezirk {i}"))],
+            None,
+            &[],
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut page = PageRequest::first(10).unwrap();
+    loop {
+        let p = search(text("gesundheitsamt"), page.clone()).await;
+        assert!(p.items.len() <= 10);
+        seen.extend(ids(&p));
+        match p.next {
+            Some(c) => page = page.after(c),
+            None => break,
+        }
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(seen.len(), 25);
+    assert_eq!(sorted, seen, "stable id order without repeats");
+
+    // Deregistered authorities leave the search.
+    engine
+        .deregister_authority(&sys, berlin.id(), "test")
+        .await
+        .unwrap();
+    assert!(search(text("arztekammer"), first()).await.items.is_empty());
+}
+
 /// Runs the whole suite as separate `#[tokio::test]`s in the calling crate.
 ///
 /// `$fresh` is an expression (it may `.await`) giving a [`TestStore`] on empty storage;
@@ -728,7 +992,7 @@ macro_rules! store_conformance_tests {
         $crate::store_conformance_tests!(@by_arc $fresh;
             concurrent_writers_same_key, concurrent_writers_different_keys,
             racing_creators_one_wins, engine_registers_and_reads_an_authority,
-            engine_lists_authorities_by_country);
+            engine_lists_authorities_by_country, engine_directory_search);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {
