@@ -103,6 +103,8 @@ pub enum Actor {
     System,
     /// A registered user.
     User(Principal),
+    /// Anyone, without an account: sees only the public, syndicated directory.
+    Public,
 }
 
 /// The facts of an authority an action concerns.
@@ -148,6 +150,8 @@ pub enum Action<'a> {
     ManageUsers(Target<'a>),
     /// Read directory entries and search the directory.
     ReadDirectory,
+    /// Read the public part of the directory (syndication).
+    ReadPublicDirectory,
     /// Create or change entries of the directory of national registers.
     ManageRegisters {
         /// The country of the register.
@@ -200,6 +204,7 @@ impl fmt::Display for Actor {
         match self {
             Actor::System => f.write_str("the system"),
             Actor::User(p) => write!(f, "user {} of authority {}", p.user, p.authority),
+            Actor::Public => f.write_str("an anonymous reader"),
         }
     }
 }
@@ -218,6 +223,7 @@ impl Action<'_> {
             Action::GrantProcedure { .. } => "grant this procedure",
             Action::ManageUsers(_) => "manage this authority's users",
             Action::ReadDirectory => "read the directory",
+            Action::ReadPublicDirectory => "read the public directory",
             Action::ManageRegisters { .. } => "manage this register",
             Action::PublishCatalogue => "publish catalogue content",
         }
@@ -252,9 +258,19 @@ fn coordinates_area(p: &Principal, area: &AreaId) -> bool {
 
 /// The access policy: a pure function of who acts and what they want to do.
 pub fn decide(actor: &Actor, action: &Action<'_>) -> Decision {
+    if let Action::ReadPublicDirectory = action {
+        return Decision::Allow("the public directory is open to everyone");
+    }
     let p = match actor {
         Actor::System => return Decision::Allow("the system operator may do everything"),
         Actor::User(p) => p,
+        Actor::Public => {
+            return Decision::Forbid(Denial {
+                actor: actor.to_string(),
+                action: action.describe(),
+                reason: "only registered users may do this",
+            });
+        }
     };
     let forbid = |reason| {
         Decision::Forbid(Denial {
@@ -265,7 +281,7 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Decision {
     };
     let admin = p.is_administrator();
     match action {
-        Action::ReadDirectory => {
+        Action::ReadDirectory | Action::ReadPublicDirectory => {
             Decision::Allow("directory entries are visible to every registered user")
         }
         Action::AppointNationalCoordinator(_) => {

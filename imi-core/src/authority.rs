@@ -44,6 +44,12 @@ pub enum AuthorityInputError {
         /// The offending text.
         value: String,
     },
+    /// A link is not an http(s) URL.
+    #[error("`{value}` is not an http(s) link")]
+    BadLink {
+        /// The offending text.
+        value: String,
+    },
     /// A bearer token is malformed.
     #[error("the token is malformed")]
     BadToken,

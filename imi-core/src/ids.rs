@@ -131,6 +131,12 @@ define_id!(
     "attachment"
 );
 
+define_id!(
+    /// Identifies an entry of the directory of national registers.
+    RegisterId,
+    "register"
+);
+
 /// Mints UUID v7 ids from a time given by the caller.
 ///
 /// The 48-bit timestamp comes from the engine's clock; the 74 other free bits are random.
@@ -223,6 +229,11 @@ impl IdGenerator {
     /// A new attachment id.
     pub fn attachment(&self, at: DateTime<Utc>) -> AttachmentId {
         AttachmentId(self.uuid(at))
+    }
+
+    /// A new register id.
+    pub fn register(&self, at: DateTime<Utc>) -> RegisterId {
+        RegisterId(self.uuid(at))
     }
 
     /// A new case id.

@@ -19,6 +19,9 @@
 //! | `Token` | SHA-256 of the token | user id (16 bytes) |
 //! | `DirectoryTerm` | folded term, authority id | empty (search index, active authorities) |
 //! | `DirectoryProcedure` | procedure id, participant code, authority id | empty (recipient choice) |
+//! | `DirectoryChange` | time (ms), authority id | empty (syndication change feed) |
+//! | `Register` | register id | the register entry (JSON) |
+//! | `RegisterTerm` | folded term, register id | empty (search index) |
 
 use crate::ids::{AuthorityId, UserId};
 
@@ -52,6 +55,12 @@ pub(crate) enum Space {
     DirectoryTerm = 0x30,
     /// Index: active authorities with access to a procedure, by country.
     DirectoryProcedure = 0x31,
+    /// Change feed of the public directory, by time.
+    DirectoryChange = 0x32,
+    /// Entries of the directory of national registers.
+    Register = 0x40,
+    /// Search index of the directory of national registers.
+    RegisterTerm = 0x41,
 }
 
 /// Builds a key part by part.
@@ -167,11 +176,12 @@ pub(crate) fn token(hash: &[u8; 32]) -> Vec<u8> {
     k
 }
 
-/// The search-index prefix of every term starting with `prefix`, or one entry.
-pub(crate) fn directory_term(term: &str, id: Option<AuthorityId>) -> Vec<u8> {
-    let k = Key::new(Space::DirectoryTerm);
+/// A term-index key in `space`: the prefix of every term starting with `term` (no id),
+/// or one entry.
+pub(crate) fn term(space: Space, term: &str, id: Option<&[u8; 16]>) -> Vec<u8> {
+    let k = Key::new(space);
     match id {
-        Some(id) => k.str(term).id(id.as_bytes()).into_bytes(),
+        Some(id) => k.str(term).id(id).into_bytes(),
         // A prefix of terms: the string without its terminator.
         None => {
             let mut k = k.into_bytes();
@@ -179,6 +189,39 @@ pub(crate) fn directory_term(term: &str, id: Option<AuthorityId>) -> Vec<u8> {
             k
         }
     }
+}
+
+/// An entry of the directory change feed, or (without id) the start of a time.
+pub(crate) fn directory_change(at_ms: i64, id: Option<AuthorityId>) -> Vec<u8> {
+    // Flipping the sign bit makes negative times sort before positive ones.
+    let t = (at_ms as u64) ^ (1 << 63);
+    let mut k = Key::new(Space::DirectoryChange).into_bytes();
+    k.extend_from_slice(&t.to_be_bytes());
+    if let Some(id) = id {
+        k.extend_from_slice(id.as_bytes());
+    }
+    k
+}
+
+/// The prefix of the change feed.
+pub(crate) fn directory_changes() -> Vec<u8> {
+    Key::new(Space::DirectoryChange).into_bytes()
+}
+
+/// The time of a change-feed key.
+pub(crate) fn directory_change_time(key: &[u8]) -> Option<i64> {
+    let t: [u8; 8] = key.get(1..9)?.try_into().ok()?;
+    Some((u64::from_be_bytes(t) ^ (1 << 63)) as i64)
+}
+
+/// A register entry.
+pub(crate) fn register(id: &[u8; 16]) -> Vec<u8> {
+    Key::new(Space::Register).id(id).into_bytes()
+}
+
+/// The prefix of every register entry.
+pub(crate) fn register_prefix() -> Vec<u8> {
+    Key::new(Space::Register).into_bytes()
 }
 
 /// The recipient index: active authorities with access to `procedure`, optionally in one

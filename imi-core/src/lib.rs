@@ -46,6 +46,7 @@ pub mod language;
 pub mod localised;
 pub mod page;
 mod record;
+pub mod register;
 pub mod store;
 pub mod user;
 
@@ -56,9 +57,12 @@ pub use authority::{
 };
 pub use clock::{Clock, ManualClock};
 pub use country::{Country, Participant};
-pub use engine::{DirectoryHit, DirectoryQuery, Engine, Invitation, MAX_CANDIDATES, Verdict};
+pub use engine::{
+    DirectoryChange, DirectoryHit, DirectoryQuery, Engine, Invitation, MAX_CANDIDATES,
+    PublicAuthority, RegisterHit, RegisterQuery, Verdict,
+};
 pub use error::EngineError;
-pub use ids::{AuthorityId, CaseId, CaseReference, IdGenerator, UserId};
+pub use ids::{AuthorityId, CaseId, CaseReference, IdGenerator, RegisterId, UserId};
 pub use language::{Language, LanguagePreferences};
 pub use localised::{LocalisedText, Resolved};
 pub use page::{Cursor, Page, PageRequest};

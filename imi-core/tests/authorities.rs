@@ -1035,3 +1035,304 @@ async fn deregistration_keeps_history() {
         Err(EngineError::InvalidState(_))
     ));
 }
+
+fn text(en: &str, de: &str) -> LocalisedText {
+    LocalisedText::from_pairs([(Language::English, en), (Language::German, de)]).unwrap()
+}
+
+fn register_data(
+    country: Country,
+    area_id: Option<&str>,
+    name: (&str, &str),
+) -> imi_core::register::RegisterData {
+    imi_core::register::RegisterData {
+        participant: country.into(),
+        area: area_id.map(area),
+        name: text(name.0, name.1),
+        content: text(
+            "Registered doctors and their specialties",
+            "Eingetragene Ärzte und ihre Fachgebiete",
+        ),
+        access_conditions: text("Public, free of charge", "Öffentlich, kostenlos"),
+        contact: Default::default(),
+        link: Some("https://example.eu/register".into()),
+    }
+}
+
+#[tokio::test]
+async fn the_directory_of_registers() {
+    let w = World::new();
+    let (_, nimic) = w.national(Country::Germany).await;
+    let (_, health) = w
+        .scoped(&nimic, Country::Germany, "Gesundheit IMI", &["health"], &[])
+        .await;
+    let (_, plain) = w
+        .authority_with_admin(new_authority(Country::Germany, "Plain", None, &[]))
+        .await;
+
+    let doctors = w
+        .engine
+        .create_register(
+            &health,
+            register_data(
+                Country::Germany,
+                Some("health"),
+                ("Federal register of physicians", "Bundesarztregister"),
+            ),
+        )
+        .await
+        .unwrap();
+    denied(
+        w.engine
+            .create_register(
+                &health,
+                register_data(
+                    Country::Germany,
+                    Some("transport"),
+                    ("Vehicle register", "Fahrzeugregister"),
+                ),
+            )
+            .await,
+    );
+    denied(
+        w.engine
+            .create_register(&plain, register_data(Country::Germany, None, ("X", "X")))
+            .await,
+    );
+    denied(
+        w.engine
+            .create_register(&nimic, register_data(Country::Austria, None, ("X", "X")))
+            .await,
+    );
+    denied(
+        w.engine
+            .create_register(
+                &Actor::Public,
+                register_data(Country::Germany, None, ("X", "X")),
+            )
+            .await,
+    );
+    let trade = w
+        .engine
+        .create_register(
+            &nimic,
+            register_data(
+                Country::Germany,
+                None,
+                ("Trade register", "Handelsregister"),
+            ),
+        )
+        .await
+        .unwrap();
+    let mut bad = register_data(Country::Germany, None, ("Y", "Y"));
+    bad.link = Some("javascript:alert(1)".into());
+    assert!(w.engine.create_register(&nimic, bad).await.is_err());
+
+    let reader = imi_core::LanguagePreferences::only(Language::German);
+    let find = |q: imi_core::RegisterQuery| {
+        let (engine, reader, actor) = (&w.engine, reader.clone(), plain.clone());
+        async move {
+            engine
+                .search_registers(&actor, &q, &reader, imi_core::PageRequest::default())
+                .await
+                .unwrap()
+                .items
+        }
+    };
+    let q = |t: &str| imi_core::RegisterQuery {
+        text: Some(t.into()),
+        ..Default::default()
+    };
+    let hits = find(q("bundesarzt")).await;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(
+        (hits[0].register.id, hits[0].name.as_str()),
+        (doctors.id, "Bundesarztregister")
+    );
+    assert_eq!(find(q("physicians")).await.len(), 1, "any language");
+    assert_eq!(
+        find(q("arzte fachgebiete")).await.len(),
+        2,
+        "content descriptions, folded"
+    );
+    assert_eq!(
+        find(imi_core::RegisterQuery {
+            area: Some(area("health")),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        1
+    );
+    assert_eq!(
+        find(imi_core::RegisterQuery {
+            participant: Some(Country::Austria.into()),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        0
+    );
+
+    // Updating re-indexes; deleting removes.
+    let renamed = register_data(
+        Country::Germany,
+        None,
+        ("Companies register", "Unternehmensregister"),
+    );
+    w.engine
+        .update_register(&nimic, trade.id, renamed)
+        .await
+        .unwrap();
+    assert!(find(q("handelsregister")).await.is_empty());
+    assert_eq!(find(q("unternehmensreg")).await.len(), 1);
+    denied(w.engine.delete_register(&plain, doctors.id).await);
+    w.engine.delete_register(&health, doctors.id).await.unwrap();
+    assert!(find(q("bundesarzt")).await.is_empty());
+    assert!(matches!(
+        w.engine.register(&plain, doctors.id).await,
+        Err(EngineError::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn syndication_publishes_public_data_and_a_change_feed() {
+    let w = World::new();
+    let clock = Arc::new(ManualClock::new("2026-11-22T09:00:00Z".parse().unwrap()));
+    let engine = Engine::new(w.store.clone(), clock.clone());
+    engine
+        .publish_catalogue(&Actor::System, w.engine.catalogue().as_ref().clone())
+        .unwrap();
+    let t0 = imi_core::Clock::now(clock.as_ref());
+    let (_, nimic) = {
+        let a = engine
+            .register_authority(
+                &Actor::System,
+                new_authority(Country::Ireland, "Department of Health", None, &["health"]),
+            )
+            .await
+            .unwrap();
+        engine
+            .appoint_coordinator(&Actor::System, a.id(), Some(CoordinatorRole::National))
+            .await
+            .unwrap();
+        let u = engine
+            .create_user(
+                &Actor::System,
+                a.id(),
+                NewUser {
+                    name: "Siobhán Secret".into(),
+                    email: "siobhan@health.ie".parse().unwrap(),
+                    language: Language::Irish,
+                },
+            )
+            .await
+            .unwrap();
+        engine
+            .set_grants(
+                &Actor::System,
+                u.id(),
+                vec![Grant::new(Right::Administrator, GrantScope::Everything)],
+            )
+            .await
+            .unwrap();
+        (a, engine.actor_for(u.id()).await.unwrap())
+    };
+    clock.advance(chrono::Duration::hours(1));
+    let t1 = imi_core::Clock::now(clock.as_ref());
+    let nmbi = engine
+        .register_authority(
+            &nimic,
+            new_authority(
+                Country::Ireland,
+                "Nursing and Midwifery Board",
+                None,
+                &["health"],
+            ),
+        )
+        .await
+        .unwrap();
+    let secret = engine
+        .invite_authority(
+            &nimic,
+            Invitation {
+                participant: Country::Ireland.into(),
+                region: None,
+                areas: BTreeSet::new(),
+            },
+        )
+        .await
+        .unwrap();
+    engine
+        .self_register(
+            &secret,
+            new_authority(Country::Ireland, "Pending Applicant", None, &[]),
+        )
+        .await
+        .unwrap();
+    clock.advance(chrono::Duration::hours(1));
+    engine
+        .deregister_authority(&nimic, nmbi.id(), "merged")
+        .await
+        .unwrap();
+
+    // The export: active authorities only, never user data, open to the public.
+    let export = engine
+        .syndication_export(&Actor::Public, imi_core::PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(export.items.len(), 1);
+    assert!(export.items[0].coordinator);
+    let json = serde_json::to_string(&export.items).unwrap();
+    for secret_bit in ["Siobh", "siobhan@", "Pending Applicant", "Nursing"] {
+        assert!(
+            !json.contains(secret_bit),
+            "{secret_bit} leaked into {json}"
+        );
+    }
+    denied(
+        engine
+            .search_directory(
+                &Actor::Public,
+                &Default::default(),
+                &Default::default(),
+                imi_core::PageRequest::default(),
+            )
+            .await,
+    );
+    denied(engine.authority(&Actor::Public, nmbi.id()).await);
+
+    // The feed since t1: the new board appeared, then left; the applicant never appears.
+    let feed = engine
+        .directory_changes(&Actor::Public, t1, imi_core::PageRequest::default())
+        .await
+        .unwrap();
+    let entries: Vec<_> = feed
+        .items
+        .iter()
+        .map(|c| (c.authority, c.entry.is_some()))
+        .collect();
+    assert_eq!(
+        entries,
+        vec![(nmbi.id(), false), (nmbi.id(), false)],
+        "both changes, each with the current state (withdrawn)"
+    );
+    assert!(feed.items.iter().all(|c| c.at >= t1));
+    let all = engine
+        .directory_changes(&Actor::Public, t0, imi_core::PageRequest::first(1).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 1);
+    let rest = engine
+        .directory_changes(
+            &Actor::Public,
+            t0,
+            imi_core::PageRequest::first(10)
+                .unwrap()
+                .after(all.next.unwrap()),
+        )
+        .await
+        .unwrap();
+    // Registration and appointment at the same millisecond collapse into one entry.
+    assert_eq!(rest.items.len(), 2);
+}

@@ -2,9 +2,10 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Engine, corrupt_index};
+use super::{Engine, PublicAuthority, corrupt_index};
 use crate::access::{Action, Actor, Target, decide};
 use crate::authority::{
     Authority, AuthorityStatus, AuthorityUpdate, CoordinatorRole, NewAuthority, Region,
@@ -94,7 +95,11 @@ fn index_keys(a: &Authority) -> BTreeSet<Vec<u8>> {
                 .flat_map(|c| c.keywords.iter().map(String::as_str)),
         );
         for word in words.flat_map(tokens) {
-            keys.insert(keys::directory_term(&word, Some(a.id())));
+            keys.insert(keys::term(
+                keys::Space::DirectoryTerm,
+                &word,
+                Some(a.id().as_bytes()),
+            ));
         }
         for p in a.procedures() {
             keys.insert(keys::directory_procedure(
@@ -107,13 +112,18 @@ fn index_keys(a: &Authority) -> BTreeSet<Vec<u8>> {
     keys
 }
 
-/// Writes an authority and brings its index entries from `old`'s state to its own.
+/// Writes an authority and brings its index entries from `old`'s state to its own; a
+/// change of its public entry goes into the syndication feed at `at`.
 fn write_authority(
     txn: &mut Txn<'_>,
     a: &Authority,
     old: Option<&Authority>,
+    at: DateTime<Utc>,
 ) -> Result<(), EngineError> {
     txn.put(keys::authority(a.id()), a)?;
+    if PublicAuthority::of(a) != old.and_then(PublicAuthority::of) {
+        txn.put_index(keys::directory_change(at.timestamp_millis(), Some(a.id())));
+    }
     let new_keys = index_keys(a);
     let old_keys = old.map(index_keys).unwrap_or_default();
     for k in old_keys.difference(&new_keys) {
@@ -162,7 +172,7 @@ impl Engine {
         let authority = Authority::register(self.ids.authority(now), new, status, now)?;
         let mut txn = Txn::new(&*self.store);
         txn.expect_absent(keys::authority(authority.id()));
-        write_authority(&mut txn, &authority, None)?;
+        write_authority(&mut txn, &authority, None, now)?;
         extra(&mut txn, &authority)?;
         txn.commit().await?;
         Ok(authority)
@@ -210,7 +220,7 @@ impl Engine {
             invitation,
             invited_by: match actor {
                 Actor::User(p) => Some(p.user()),
-                Actor::System => None,
+                Actor::System | Actor::Public => None,
             },
             used_by: None,
         };
@@ -265,7 +275,7 @@ impl Engine {
         stored.used_by = Some(authority.id());
         txn.put(key, &stored)?;
         txn.expect_absent(keys::authority(authority.id()));
-        write_authority(&mut txn, &authority, None)?;
+        write_authority(&mut txn, &authority, None, now)?;
         txn.commit().await?;
         Ok(authority)
     }
@@ -306,7 +316,7 @@ impl Engine {
         decide(actor, &action).into_result()?;
         let mut new = old.clone();
         change(&mut new, &mut txn)?;
-        write_authority(&mut txn, &new, Some(&old))?;
+        write_authority(&mut txn, &new, Some(&old), self.now())?;
         txn.commit().await?;
         Ok(new)
     }
@@ -444,7 +454,7 @@ impl Engine {
         }
         let mut new = old.clone();
         new.set_coordinator(role);
-        write_authority(&mut txn, &new, Some(&old))?;
+        write_authority(&mut txn, &new, Some(&old), self.now())?;
         match txn.commit().await {
             Err(EngineError::Conflict(_))
                 if matches!(new.coordinator(), Some(CoordinatorRole::National)) =>
@@ -498,7 +508,7 @@ impl Engine {
         }
         let mut new = old.clone();
         new.grant_procedure(procedure.clone());
-        write_authority(&mut txn, &new, Some(&old))?;
+        write_authority(&mut txn, &new, Some(&old), self.now())?;
         txn.commit().await?;
         Ok(new)
     }
@@ -531,7 +541,7 @@ impl Engine {
         .into_result()?;
         let mut new = old.clone();
         new.revoke_procedure(procedure);
-        write_authority(&mut txn, &new, Some(&old))?;
+        write_authority(&mut txn, &new, Some(&old), self.now())?;
         txn.commit().await?;
         Ok(new)
     }

@@ -91,15 +91,19 @@ impl DirectoryQuery {
 }
 
 impl Engine {
-    /// The ids of active authorities with a term starting with `word`, in id order.
-    async fn ids_with_term(&self, word: &str) -> Result<BTreeSet<AuthorityId>, EngineError> {
-        let prefix = keys::directory_term(word, None);
+    /// The ids in a term index whose term starts with `word`, in id order.
+    pub(crate) async fn ids_with_term(
+        &self,
+        space: keys::Space,
+        word: &str,
+    ) -> Result<BTreeSet<[u8; 16]>, EngineError> {
+        let prefix = keys::term(space, word, None);
         let mut scan = Scan::prefix(&prefix, 4_096);
         let mut ids = BTreeSet::new();
         loop {
             let page = self.store.scan(&scan).await?;
             for e in &page.entries {
-                ids.insert(self.id_from_index(&e.key)?);
+                ids.insert(keys::trailing_id(&e.key).ok_or_else(|| super::corrupt_index(&e.key))?);
             }
             if ids.len() > MAX_CANDIDATES {
                 return Err(EngineError::QueryTooBroad {
@@ -141,7 +145,15 @@ impl Engine {
         // Candidates: from the most selective index available, in id order.
         let candidates: Vec<AuthorityId> =
             if let Some(longest) = text.iter().chain(&competence).max_by_key(|w| w.len()) {
-                self.ids_with_term(longest).await?.into_iter().collect()
+                let raw = self
+                    .ids_with_term(keys::Space::DirectoryTerm, longest)
+                    .await?;
+                raw.into_iter()
+                    .map(|b| {
+                        AuthorityId::from_uuid(uuid::Uuid::from_bytes(b))
+                            .map_err(|_| super::corrupt_index(&b))
+                    })
+                    .collect::<Result<_, _>>()?
             } else {
                 let prefix = match (&query.procedure, query.participant) {
                     (Some(p), participant) => {

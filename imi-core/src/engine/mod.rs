@@ -6,10 +6,14 @@
 
 mod authorities;
 mod directory;
+mod registers;
+mod syndication;
 mod users;
 
 pub use authorities::{Invitation, Verdict};
 pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};
+pub use registers::{RegisterHit, RegisterQuery};
+pub use syndication::{DirectoryChange, PublicAuthority};
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
