@@ -46,3 +46,91 @@ pub async fn backends() -> Result<Vec<Backend>, StoreError> {
         },
     ])
 }
+
+/// Builds a directory of `n` active authorities spread over all 30 countries, with names
+/// in two or three languages (the country's own, English, and for some German or
+/// French), regions, competences in two areas, and access to a procedure for one in five
+/// health authorities. Progress goes to standard error.
+#[allow(clippy::print_stderr)] // progress of a long set-up, for the person waiting
+pub async fn directory_world(
+    engine: &imi_core::Engine,
+    n: usize,
+) -> Result<(), imi_core::EngineError> {
+    use imi_core::{Actor, Competence, Country, Language, LocalisedText, NewAuthority};
+    const KINDS: [(&str, &str); 8] = [
+        ("Health Authority", "Gesundheitsamt"),
+        ("Medical Council", "Ärztekammer"),
+        ("Nursing Board", "Pflegekammer"),
+        ("Trade Licensing Office", "Gewerbeamt"),
+        ("Labour Inspectorate", "Arbeitsinspektorat"),
+        ("Architects Chamber", "Architektenkammer"),
+        ("Transport Agency", "Verkehrsbehörde"),
+        ("Consumer Protection Office", "Verbraucherschutzamt"),
+    ];
+    const PLACES: [&str; 16] = [
+        "Nord", "Süd", "Ost", "West", "Zentrum", "Küste", "Berg", "Tal", "Insel", "Hafen", "Mark",
+        "Land", "Stadt", "Fjord", "Heide", "Wald",
+    ];
+    let request: imi_core::catalogue::ProcedureId =
+        "health-request"
+            .parse()
+            .map_err(|_| imi_core::EngineError::Internal {
+                detail: "id".into(),
+            })?;
+    for i in 0..n {
+        let country = Country::ALL[i % 30];
+        let own = country.official_languages()[0];
+        let (en, de) = KINDS[i % KINDS.len()];
+        let place = PLACES[(i / 30) % PLACES.len()];
+        let mut pairs = vec![
+            (own, format!("{de} {place} {i}")),
+            (Language::English, format!("{en} {place} {i}")),
+        ];
+        if own == Language::English {
+            pairs[0].1 = format!("{en} {place} {i}");
+            pairs.pop();
+        }
+        if i % 3 == 0 && own != Language::French && own != Language::English {
+            pairs.push((Language::French, format!("Office {place} {i}")));
+        }
+        let name =
+            LocalisedText::from_pairs(pairs).map_err(|e| imi_core::EngineError::Internal {
+                detail: e.to_string(),
+            })?;
+        let mut new = NewAuthority::new(country, name);
+        new.region = format!("{}{}", country.code(), i % 5).parse().ok();
+        let area = if i % 2 == 0 { "health" } else { "transport" };
+        new.competences = vec![Competence {
+            area: area.parse().map_err(|_| imi_core::EngineError::Internal {
+                detail: "id".into(),
+            })?,
+            keywords: vec![format!("{en} services")],
+        }];
+        new.confirmed_not_duplicate = true;
+        let a = engine.register_authority(&Actor::System, new).await?;
+        if i % 5 == 0 && area == "health" {
+            engine
+                .grant_procedure(&Actor::System, a.id(), &request)
+                .await?;
+        }
+        if (i + 1) % 20_000 == 0 {
+            eprintln!("  directory world: {} / {n} authorities", i + 1);
+        }
+    }
+    Ok(())
+}
+
+/// A small catalogue with the areas and procedures [`directory_world`] uses.
+pub fn bench_catalogue()
+-> Result<imi_core::catalogue::Catalogue, imi_core::catalogue::CatalogueErrors> {
+    use imi_core::catalogue::{Catalogue, CatalogueSource};
+    let qs = "id = \"qs\"\nversion = 1\n[title]\nen = \"Q\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"q\"\ntype = \"yes-no\"\n[group.question.label]\nen = \"Q?\"\n";
+    let mut sources = vec![CatalogueSource::new("question-sets/qs.toml", qs)];
+    for area in ["health", "transport"] {
+        sources.push(CatalogueSource::new(
+            format!("areas/{area}.toml"),
+            format!("id = \"{area}\"\n[name]\nen = \"{area}\"\n[[procedure]]\nid = \"{area}-request\"\nkind = \"request\"\nquestion_set = \"qs\"\n[procedure.name]\nen = \"{area}\"\n"),
+        ));
+    }
+    Catalogue::load(&sources)
+}

@@ -91,30 +91,54 @@ impl DirectoryQuery {
 }
 
 impl Engine {
-    /// The ids in a term index whose term starts with `word`, in id order.
-    pub(crate) async fn ids_with_term(
+    /// The ids in a term index whose term starts with `word`, in id order; `None` when
+    /// there are more than `cap`.
+    async fn ids_with_term(
         &self,
         space: keys::Space,
         word: &str,
-    ) -> Result<BTreeSet<[u8; 16]>, EngineError> {
+        cap: usize,
+    ) -> Result<Option<BTreeSet<[u8; 16]>>, EngineError> {
         let prefix = keys::term(space, word, None);
-        let mut scan = Scan::prefix(&prefix, 4_096);
+        let mut scan = Scan::prefix(&prefix, (cap + 1).min(4_096));
         let mut ids = BTreeSet::new();
         loop {
             let page = self.store.scan(&scan).await?;
             for e in &page.entries {
                 ids.insert(keys::trailing_id(&e.key).ok_or_else(|| super::corrupt_index(&e.key))?);
             }
-            if ids.len() > MAX_CANDIDATES {
-                return Err(EngineError::QueryTooBroad {
-                    word: word.to_owned(),
-                });
+            if ids.len() > cap {
+                return Ok(None);
             }
             match page.continuation {
                 Some(c) => scan = scan.resume(c),
-                None => return Ok(ids),
+                None => return Ok(Some(ids)),
             }
         }
+    }
+
+    /// The candidates of the most selective of `words` in a term index. Every word is
+    /// probed with a growing cap (64, 1 024, 16 384, then [`MAX_CANDIDATES`]) until one
+    /// fits, so the cost follows the rarest word, whatever its length. Callers check the
+    /// other words on the records.
+    pub(crate) async fn most_selective(
+        &self,
+        space: keys::Space,
+        words: &[String],
+    ) -> Result<BTreeSet<[u8; 16]>, EngineError> {
+        let mut unique: Vec<&String> = words.iter().collect();
+        unique.sort();
+        unique.dedup();
+        for cap in [64, 1_024, 16_384, MAX_CANDIDATES] {
+            for word in &unique {
+                if let Some(ids) = self.ids_with_term(space, word, cap).await? {
+                    return Ok(ids);
+                }
+            }
+        }
+        Err(EngineError::QueryTooBroad {
+            word: words.join(" "),
+        })
     }
 
     /// Searches the directory of competent authorities. Results are active authorities
@@ -143,27 +167,27 @@ impl Engine {
             None => None,
         };
         // Candidates: from the most selective index available, in id order.
-        let candidates: Vec<AuthorityId> =
-            if let Some(longest) = text.iter().chain(&competence).max_by_key(|w| w.len()) {
-                let raw = self
-                    .ids_with_term(keys::Space::DirectoryTerm, longest)
-                    .await?;
-                raw.into_iter()
-                    .map(|b| {
-                        AuthorityId::from_uuid(uuid::Uuid::from_bytes(b))
-                            .map_err(|_| super::corrupt_index(&b))
-                    })
-                    .collect::<Result<_, _>>()?
-            } else {
-                let prefix = match (&query.procedure, query.participant) {
-                    (Some(p), participant) => {
-                        keys::directory_procedure(p.as_str(), participant.map(|x| x.code()), None)
-                    }
-                    (None, Some(p)) => keys::authorities_of_participant(p.code()),
-                    (None, None) => keys::authority_prefix(),
-                };
-                self.all_ids_under(&prefix).await?
+        let candidates: Vec<AuthorityId> = if !text.is_empty() || !competence.is_empty() {
+            let words: Vec<String> = text.iter().chain(&competence).cloned().collect();
+            let raw = self
+                .most_selective(keys::Space::DirectoryTerm, &words)
+                .await?;
+            raw.into_iter()
+                .map(|b| {
+                    AuthorityId::from_uuid(uuid::Uuid::from_bytes(b))
+                        .map_err(|_| super::corrupt_index(&b))
+                })
+                .collect::<Result<_, _>>()?
+        } else {
+            let prefix = match (&query.procedure, query.participant) {
+                (Some(p), participant) => {
+                    keys::directory_procedure(p.as_str(), participant.map(|x| x.code()), None)
+                }
+                (None, Some(p)) => keys::authorities_of_participant(p.code()),
+                (None, None) => keys::authority_prefix(),
             };
+            self.all_ids_under(&prefix).await?
+        };
         let mut hits = Vec::new();
         let mut remaining = candidates
             .into_iter()

@@ -193,13 +193,13 @@ impl Engine {
             ),
             None => None,
         };
-        let candidates: Vec<[u8; 16]> = match words.iter().max_by_key(|w| w.len()) {
-            Some(longest) => self
-                .ids_with_term(Space::RegisterTerm, longest)
+        let candidates: Vec<[u8; 16]> = if !words.is_empty() {
+            self.most_selective(Space::RegisterTerm, &words)
                 .await?
                 .into_iter()
-                .collect(),
-            None => {
+                .collect()
+        } else {
+            {
                 let mut scan = Scan::prefix(&keys::register_prefix(), 4_096);
                 let mut ids = Vec::new();
                 loop {
