@@ -86,6 +86,14 @@ pub enum EngineError {
     /// Someone else changed the data first; re-read and retry.
     #[error("the data changed while the operation ran; re-read and retry ({0})")]
     Conflict(StoreError),
+    /// The caller's copy is stale: the record changed since it was read (`If-Match`).
+    #[error("the record is at {current}, not at {expected} as expected; re-read it")]
+    VersionMismatch {
+        /// The version the caller expected.
+        expected: crate::store::Version,
+        /// The current version.
+        current: crate::store::Version,
+    },
     /// The store failed.
     #[error("storage failed: {0}")]
     Store(StoreError),

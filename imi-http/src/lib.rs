@@ -1,8 +1,196 @@
 //! # imi-http
 //!
-//! The thin, optional HTTP layer of the imi engine: it will parse requests, call the
-//! [`imi_core::Engine`], and map results and errors to HTTP. No business rule lives here.
+//! The thin, optional HTTP layer of the imi engine. [`router`] returns an axum
+//! [`Router`](axum::Router) an embedder can serve as is or nest in its own app. Handlers
+//! parse, call the [`Engine`](imi_core::Engine), and map results; no business rule lives
+//! here, and the access policy stays in the core.
 //!
-//! Status: the crate holds its place in the workspace; the router, authentication,
-//! language negotiation and the example server arrive with the HTTP API issue. Until then,
-//! embed [`imi_core::Engine`] directly.
+//! Conventions, written once:
+//! - JSON everywhere; errors are RFC 9457 `application/problem+json` documents with a
+//!   stable `code` ([`problem`]). Malformed bodies, unknown fields, wrong types,
+//!   oversized payloads and bad ids are 4xx problems and change nothing; internal
+//!   failures are a generic 500 that shows no internals.
+//! - Authentication through a pluggable [`Authenticator`] (default: bearer API tokens,
+//!   stored hashed by the engine).
+//! - `Accept-Language` negotiation with q-values; localised fields carry their language
+//!   and a fallback flag, and responses say `Content-Language`.
+//! - `ETag` on authorities, `If-Match` on their changes (412 when stale; 409 when a
+//!   concurrent change wins).
+//! - Cursor pagination (`limit`, `cursor` → `next_cursor`); `x-request-id` on every
+//!   response; `tracing` spans; a request timeout; a body size limit.
+//! - An OpenAPI 3.1 document at `/openapi.json`, generated from the handlers ([`openapi`]);
+//!   `/healthz` and `/readyz`.
+
+pub mod dto;
+pub mod extract;
+pub mod problem;
+mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use imi_core::Engine;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use extract::{Authenticator, BearerTokens};
+pub use problem::Problem;
+
+use routes::{authorities, catalogue, directory, meta, users};
+
+/// Settings of the HTTP layer.
+#[derive(Clone)]
+pub struct HttpConfig {
+    /// The largest request body accepted, in bytes (default 1 MiB).
+    pub body_limit: usize,
+    /// How long a request may take before it is answered with 408 (default 30 s).
+    pub timeout: Duration,
+    /// How callers are authenticated (default: [`BearerTokens`]).
+    pub authenticator: Arc<dyn Authenticator>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 1024 * 1024,
+            timeout: Duration::from_secs(30),
+            authenticator: Arc::new(BearerTokens),
+        }
+    }
+}
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine.
+    pub engine: Arc<Engine>,
+    /// The authenticator.
+    pub auth: Arc<dyn Authenticator>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "imi", description = "Cross-border administrative cooperation between public authorities."),
+    modifiers(&BearerAuth),
+    components(schemas(Problem)),
+    tags(
+        (name = "meta", description = "Health and vocabularies"),
+        (name = "catalogue", description = "Areas, procedures and question sets"),
+        (name = "authorities", description = "Registration, coordinators, procedure access"),
+        (name = "users", description = "Users, rights and tokens"),
+        (name = "directory", description = "Finding the right authority"),
+        (name = "registers", description = "The directory of national registers"),
+        (name = "syndication", description = "The public directory and its change feed"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(meta::healthz))
+        .routes(routes!(meta::readyz))
+        .routes(routes!(meta::languages))
+        .routes(routes!(meta::countries))
+        .routes(routes!(catalogue::areas))
+        .routes(routes!(catalogue::procedures))
+        .routes(routes!(catalogue::question_set))
+        .routes(routes!(catalogue::question_set_version))
+        .routes(routes!(catalogue::coverage))
+        .routes(routes!(authorities::register, authorities::list))
+        .routes(routes!(authorities::get, authorities::update))
+        .routes(routes!(authorities::coordinator))
+        .routes(routes!(authorities::grant_procedure))
+        .routes(routes!(authorities::deregister))
+        .routes(routes!(authorities::validate))
+        .routes(routes!(authorities::invite))
+        .routes(routes!(authorities::self_register))
+        .routes(routes!(authorities::pending))
+        .routes(routes!(users::create, users::list))
+        .routes(routes!(users::get))
+        .routes(routes!(users::me))
+        .routes(routes!(users::set_grants))
+        .routes(routes!(users::disable))
+        .routes(routes!(users::issue_token))
+        .routes(routes!(directory::search))
+        .routes(routes!(directory::recipients))
+        .routes(routes!(
+            directory::create_register,
+            directory::search_registers
+        ))
+        .routes(routes!(
+            directory::get_register,
+            directory::update_register,
+            directory::delete_register
+        ))
+        .routes(routes!(directory::public_authorities))
+        .routes(routes!(directory::public_changes))
+}
+
+/// The OpenAPI 3.1 document of every route [`router`] serves (besides `/openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+/// The HTTP API over `engine`, ready to serve or to nest in another router.
+pub fn router(engine: Arc<Engine>, config: HttpConfig) -> axum::Router {
+    let HttpConfig {
+        body_limit,
+        timeout,
+        authenticator,
+    } = config;
+    let state = AppState {
+        engine,
+        auth: authenticator,
+    };
+    let (router, doc) = api().split_for_parts();
+    let doc = Arc::new(doc);
+    router
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let doc = Arc::clone(&doc);
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(|| async { Problem::not_found("there is nothing at this address") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "this address does not accept that method",
+            )
+        })
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}

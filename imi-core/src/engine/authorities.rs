@@ -18,7 +18,7 @@ use crate::ids::{AuthorityId, UserId};
 use crate::keys;
 use crate::page::{Cursor, Page, PageRequest};
 use crate::record::{Txn, decode};
-use crate::store::Scan;
+use crate::store::{Scan, Version};
 use crate::user::SecretToken;
 
 /// An invitation to self-register: the part of the national structure the new
@@ -304,8 +304,28 @@ impl Engine {
         action: Change,
         change: impl FnOnce(&mut Authority, &mut Txn<'_>) -> Result<(), EngineError>,
     ) -> Result<Authority, EngineError> {
+        self.change_authority_if(actor, id, action, None, change)
+            .await
+            .map(|(a, _)| a)
+    }
+
+    /// [`Self::change_authority`] that also checks the version the caller last read
+    /// (`If-Match`), and returns the new version.
+    async fn change_authority_if(
+        &self,
+        actor: &Actor,
+        id: AuthorityId,
+        action: Change,
+        if_match: Option<Version>,
+        change: impl FnOnce(&mut Authority, &mut Txn<'_>) -> Result<(), EngineError>,
+    ) -> Result<(Authority, Version), EngineError> {
         let mut txn = Txn::new(&*self.store);
-        let old = self.authority_in(&mut txn, id).await?;
+        let Some((old, current)) = txn.get::<Authority>(&keys::authority(id)).await? else {
+            return Err(EngineError::NotFound {
+                kind: AuthorityId::KIND,
+                id: id.to_string(),
+            });
+        };
         let areas = old.areas();
         let t = target(&old, &areas);
         let action = match action {
@@ -314,11 +334,16 @@ impl Engine {
             Change::Deregister => Action::DeregisterAuthority(t),
         };
         decide(actor, &action).into_result()?;
+        if let Some(expected) = if_match {
+            if expected != current {
+                return Err(EngineError::VersionMismatch { expected, current });
+            }
+        }
         let mut new = old.clone();
         change(&mut new, &mut txn)?;
         write_authority(&mut txn, &new, Some(&old), self.now())?;
-        txn.commit().await?;
-        Ok(new)
+        let version = txn.commit().await?;
+        Ok((new, version))
     }
 
     /// Approves or rejects a self-registration (a coordinator covering it).
@@ -363,8 +388,22 @@ impl Engine {
         id: AuthorityId,
         update: AuthorityUpdate,
     ) -> Result<Authority, EngineError> {
+        self.update_authority_if(actor, id, update, None)
+            .await
+            .map(|(a, _)| a)
+    }
+
+    /// [`Self::update_authority`], refused with [`EngineError::VersionMismatch`] unless
+    /// the authority is still at `if_match` (when given); returns the new version.
+    pub async fn update_authority_if(
+        &self,
+        actor: &Actor,
+        id: AuthorityId,
+        update: AuthorityUpdate,
+        if_match: Option<Version>,
+    ) -> Result<(Authority, Version), EngineError> {
         let updated = self
-            .change_authority(actor, id, Change::Update, |a, _| {
+            .change_authority_if(actor, id, Change::Update, if_match, |a, _| {
                 if !a.is_active() {
                     return Err(StateError::new(
                         "change an authority",
@@ -544,6 +583,23 @@ impl Engine {
         write_authority(&mut txn, &new, Some(&old), self.now())?;
         txn.commit().await?;
         Ok(new)
+    }
+
+    /// Reads one authority's directory entry with its version (for `ETag`s).
+    pub async fn authority_versioned(
+        &self,
+        actor: &Actor,
+        id: AuthorityId,
+    ) -> Result<(Authority, Version), EngineError> {
+        decide(actor, &Action::ReadDirectory).into_result()?;
+        let key = keys::authority(id);
+        match self.store.get(&key).await? {
+            Some(v) => Ok((decode(&key, &v.value)?, v.version)),
+            None => Err(EngineError::NotFound {
+                kind: AuthorityId::KIND,
+                id: id.to_string(),
+            }),
+        }
     }
 
     /// Reads one authority's directory entry (any registered user).

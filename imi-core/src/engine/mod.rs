@@ -142,7 +142,7 @@ impl Engine {
         &self,
         key: &[u8],
         kind: &'static str,
-        id: &dyn fmt::Display,
+        id: &(dyn fmt::Display + Sync),
     ) -> Result<T, EngineError> {
         match self.store.get(key).await? {
             Some(v) => decode(key, &v.value),

@@ -1,0 +1,159 @@
+//! Extractors: who calls, in which language they read, and bodies and queries whose
+//! rejections are problem documents.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use imi_core::{Actor, Engine, EngineError, Language, LanguagePreferences, SecretToken};
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::problem::Problem;
+
+/// Turns a request's credentials into an [`Actor`]. Plug in your own (e.g. an EU Login /
+/// OIDC verifier that maps a person to a user with [`Engine::actor_for`]).
+#[async_trait]
+pub trait Authenticator: Send + Sync {
+    /// The actor for these request parts: `Ok(None)` when the request carries no
+    /// credentials, an error when it carries bad ones.
+    async fn authenticate(&self, engine: &Engine, parts: &Parts) -> Result<Option<Actor>, Problem>;
+}
+
+/// The default: `Authorization: Bearer imi_…` API tokens, stored hashed by the engine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BearerTokens;
+
+#[async_trait]
+impl Authenticator for BearerTokens {
+    async fn authenticate(&self, engine: &Engine, parts: &Parts) -> Result<Option<Actor>, Problem> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(None);
+        };
+        let bad = || {
+            Problem::unauthenticated("expected `Authorization: Bearer <token>` with a valid token")
+        };
+        let text = value.to_str().map_err(|_| bad())?;
+        let token = text.strip_prefix("Bearer ").ok_or_else(bad)?;
+        let token: SecretToken = token.trim().parse().map_err(|_| bad())?;
+        match engine.authenticate(&token).await {
+            Ok(actor) => Ok(Some(actor)),
+            Err(EngineError::Unauthenticated) => Err(bad()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A caller that must be signed in.
+pub struct Caller(pub Actor);
+
+/// A caller who may be anonymous ([`Actor::Public`]).
+pub struct MaybeCaller(pub Actor);
+
+impl FromRequestParts<AppState> for MaybeCaller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let actor = state.auth.authenticate(&state.engine, parts).await?;
+        Ok(Self(actor.unwrap_or(Actor::Public)))
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        match state.auth.authenticate(&state.engine, parts).await? {
+            Some(actor) => Ok(Self(actor)),
+            None => Err(Problem::unauthenticated(
+                "this needs `Authorization: Bearer <token>`",
+            )),
+        }
+    }
+}
+
+/// The reader's language preferences from `Accept-Language` (English when absent).
+pub struct Reader(pub LanguagePreferences);
+
+impl Reader {
+    /// The language responses are labelled with: the first IMI language asked for.
+    pub fn language(&self) -> Language {
+        self.0.first_language().unwrap_or(Language::English)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Reader {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        let Some(value) = parts.headers.get(header::ACCEPT_LANGUAGE) else {
+            return Ok(Self(LanguagePreferences::only(Language::English)));
+        };
+        let text = value
+            .to_str()
+            .map_err(|_| Problem::bad_request("bad-language", "Accept-Language is not text"))?;
+        let prefs = LanguagePreferences::parse_accept_language(text)
+            .map_err(|e| Problem::bad_request("bad-language", e.to_string()))?;
+        Ok(Self(if prefs.is_empty() {
+            LanguagePreferences::only(Language::English)
+        } else {
+            prefs
+        }))
+    }
+}
+
+/// A JSON body; every rejection (syntax, unknown field, wrong type, wrong content type,
+/// too large) is a 4xx problem document.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rejection) => {
+                let status = rejection.status();
+                let code = match status.as_u16() {
+                    413 => "too-large",
+                    415 => "unsupported-media-type",
+                    _ => "bad-body",
+                };
+                Err(Problem::new(
+                    status,
+                    code,
+                    "Bad request body",
+                    rejection.body_text(),
+                ))
+            }
+        }
+    }
+}
+
+/// Query parameters whose rejections are problem documents.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Self(v))
+            .map_err(|e| Problem::bad_request("bad-query", e.body_text()))
+    }
+}
+
+/// Parses a path segment into an id or code, as a 400 problem when it does not parse.
+pub fn parse<T: std::str::FromStr>(what: &'static str, text: &str) -> Result<T, Problem>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse()
+        .map_err(|e: T::Err| Problem::bad_request("bad-id", format!("bad {what}: {e}")))
+}
+
+/// Shared handle types.
+pub type SharedEngine = Arc<Engine>;

@@ -1,0 +1,24 @@
+//! The routes, grouped by concern. Each handler parses, calls the engine and maps the
+//! result; no business rule lives here.
+
+pub(crate) mod authorities;
+pub(crate) mod catalogue;
+pub(crate) mod directory;
+pub(crate) mod meta;
+pub(crate) mod users;
+
+use axum::Json;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::extract::Reader;
+
+/// A JSON response labelled with the reader's language.
+pub(crate) fn localised<T: Serialize>(reader: &Reader, body: T) -> Response {
+    let mut response = Json(body).into_response();
+    if let Ok(v) = HeaderValue::from_str(reader.language().code()) {
+        response.headers_mut().insert(header::CONTENT_LANGUAGE, v);
+    }
+    response
+}
