@@ -1,0 +1,441 @@
+//! The example server: the imi HTTP API on an embedded store with the demo catalogue and
+//! a small demo world.
+//!
+//! ```text
+//! imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR]
+//! ```
+//!
+//! Environment variables `IMI_ADDR`, `IMI_DATA`, `IMI_STORE` and `IMI_CATALOGUE` give the
+//! same settings; flags win. Defaults: `127.0.0.1:8080`, `./imi-data`, `sqlite`, the demo
+//! catalogue. The first start creates the store and the demo world (with progress
+//! output); later starts keep the data. Every start prints the address and fresh demo
+//! tokens as `export` lines. Ctrl-C (or SIGTERM) stops it cleanly.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a server talks on its terminal
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use imi_core::catalogue::{Catalogue, Right};
+use imi_core::{
+    Actor, Competence, ContactDetails, CoordinatorRole, Country, Engine, Grant, GrantScope,
+    Language, LocalisedText, NewAuthority, NewUser, PageRequest, Store, UserId,
+};
+use imi_store_sled::{SledConfig, SledStore};
+use imi_store_sqlite::{SqliteConfig, SqliteStore};
+
+struct Args {
+    addr: String,
+    data: PathBuf,
+    store: String,
+    catalogue: PathBuf,
+}
+
+const USAGE: &str =
+    "usage: imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR]";
+
+fn parse_args() -> Result<Args, String> {
+    let env = |k: &str| std::env::var(k).ok();
+    let mut args = Args {
+        addr: env("IMI_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
+        data: env("IMI_DATA").map_or_else(|| PathBuf::from("imi-data"), PathBuf::from),
+        store: env("IMI_STORE").unwrap_or_else(|| "sqlite".into()),
+        catalogue: env("IMI_CATALOGUE")
+            .map_or_else(imi_examples::demo_catalogue_dir, PathBuf::from),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value\n{USAGE}"));
+        match flag.as_str() {
+            "--addr" => args.addr = value()?,
+            "--data" => args.data = PathBuf::from(value()?),
+            "--store" => args.store = value()?,
+            "--catalogue" => args.catalogue = PathBuf::from(value()?),
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    Ok(args)
+}
+
+async fn open_store(args: &Args) -> Result<Arc<dyn Store>, String> {
+    std::fs::create_dir_all(&args.data)
+        .map_err(|e| format!("cannot create {}: {e}", args.data.display()))?;
+    match args.store.as_str() {
+        "sqlite" => {
+            let path = args.data.join("imi.sqlite");
+            let s = SqliteStore::open(&path, SqliteConfig::default()).await;
+            Ok(Arc::new(s.map_err(|e| format!("{}: {e}", path.display()))?))
+        }
+        "sled" => {
+            let path = args.data.join("imi.sled");
+            let s = SledStore::open(&path, SledConfig::default()).await;
+            Ok(Arc::new(s.map_err(|e| format!("{}: {e}", path.display()))?))
+        }
+        other => Err(format!("unknown store `{other}`: use sqlite or sled")),
+    }
+}
+
+/// One demo user, printed with a fresh token at every start.
+struct DemoUser {
+    label: &'static str,
+    user: UserId,
+}
+
+fn text(pairs: &[(Language, &str)]) -> Result<LocalisedText, String> {
+    LocalisedText::from_pairs(pairs.iter().copied()).map_err(|e| e.to_string())
+}
+
+/// Creates the demo world on first start: three countries with national coordinators,
+/// a regional coordinator, competent authorities with procedure access, and users.
+async fn demo_world(engine: &Engine) -> Result<(), String> {
+    let sys = Actor::System;
+    let fail = |e: imi_core::EngineError| e.to_string();
+    let steps = 6;
+    let mut step = 0;
+    let mut progress = |what: &str| {
+        step += 1;
+        eprintln!("  [{step}/{steps}] {what}");
+    };
+    let pq: imi_core::catalogue::AreaId = "professional-qualifications"
+        .parse()
+        .map_err(|e: imi_core::catalogue::SlugError| e.to_string())?;
+    let health = |kw: &[&str]| Competence {
+        area: pq.clone(),
+        keywords: kw.iter().map(|k| (*k).to_owned()).collect(),
+    };
+    let register = |country: Country,
+                    names: &[(Language, &str)],
+                    competences: Vec<Competence>,
+                    email: &str| {
+        let names = text(names);
+        let email = email.parse().ok();
+        async move {
+            let mut n = NewAuthority::new(country, names?);
+            n.competences = competences;
+            n.languages = country.official_languages().to_vec();
+            n.contact = ContactDetails {
+                email,
+                ..ContactDetails::default()
+            };
+            engine
+                .register_authority(&Actor::System, n)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
+    progress("national coordinators of Denmark, France and Germany");
+    let dk = register(
+        Country::Denmark,
+        &[
+            (Language::Danish, "Erhvervsstyrelsen"),
+            (Language::English, "Danish Business Authority"),
+        ],
+        vec![health(&[])],
+        "imi@erst.dk",
+    )
+    .await?;
+    let fr = register(
+        Country::France,
+        &[
+            (
+                Language::French,
+                "Secrétariat général des affaires européennes",
+            ),
+            (
+                Language::English,
+                "General Secretariat for European Affairs",
+            ),
+        ],
+        vec![health(&[])],
+        "imi@sgae.gouv.fr",
+    )
+    .await?;
+    let de = register(
+        Country::Germany,
+        &[
+            (
+                Language::German,
+                "Bundesministerium für Wirtschaft und Energie",
+            ),
+            (Language::English, "Federal Ministry for Economic Affairs"),
+        ],
+        vec![health(&[])],
+        "imi@bmwk.bund.de",
+    )
+    .await?;
+    for a in [&dk, &fr, &de] {
+        engine
+            .appoint_coordinator(&sys, a.id(), Some(CoordinatorRole::National))
+            .await
+            .map_err(fail)?;
+    }
+    progress("competent authorities");
+    let stps = register(
+        Country::Denmark,
+        &[
+            (Language::Danish, "Styrelsen for Patientsikkerhed"),
+            (Language::English, "Danish Patient Safety Authority"),
+        ],
+        vec![health(&["sygeplejersker", "læger", "nurses"])],
+        "stps@stps.dk",
+    )
+    .await?;
+    let oni = register(
+        Country::France,
+        &[
+            (Language::French, "Ordre national des infirmiers"),
+            (Language::English, "French National Order of Nurses"),
+        ],
+        vec![health(&["infirmiers", "soins infirmiers", "nurses"])],
+        "imi@ordre-infirmiers.fr",
+    )
+    .await?;
+    let bak = register(
+        Country::Germany,
+        &[
+            (Language::German, "Bundesärztekammer"),
+            (Language::English, "German Medical Association"),
+        ],
+        vec![health(&["Ärzte", "Krankenpflege", "doctors"])],
+        "imi@baek.de",
+    )
+    .await?;
+    progress("a regional coordinator in Bavaria");
+    let by = register(
+        Country::Germany,
+        &[(
+            Language::German,
+            "Bayerisches Staatsministerium für Gesundheit",
+        )],
+        vec![health(&[])],
+        "imi@stmgp.bayern.de",
+    )
+    .await?;
+    engine
+        .appoint_coordinator(
+            &sys,
+            by.id(),
+            Some(CoordinatorRole::Scoped {
+                areas: Default::default(),
+                regions: ["DE-BY"
+                    .parse()
+                    .map_err(|e: imi_core::authority::AuthorityInputError| e.to_string())?]
+                .into(),
+            }),
+        )
+        .await
+        .map_err(fail)?;
+    progress("procedure access");
+    let catalogue = engine.catalogue();
+    for a in [&stps, &oni, &bak, &dk, &fr, &de] {
+        for p in catalogue
+            .procedures()
+            .filter(|p| p.area.as_str() == "professional-qualifications")
+        {
+            engine
+                .grant_procedure(&sys, a.id(), &p.id)
+                .await
+                .map_err(fail)?;
+        }
+    }
+    progress("users and rights");
+    for (_, authority, name, email, language, admin) in [
+        (
+            "DK_COORDINATOR",
+            &dk,
+            "Mette Jensen",
+            "mette@erst.dk",
+            Language::Danish,
+            true,
+        ),
+        (
+            "FR_COORDINATOR",
+            &fr,
+            "Claire Martin",
+            "claire@sgae.gouv.fr",
+            Language::French,
+            true,
+        ),
+        (
+            "DE_COORDINATOR",
+            &de,
+            "Jonas Weber",
+            "jonas@bmwk.bund.de",
+            Language::German,
+            true,
+        ),
+        (
+            "DK_HANDLER",
+            &stps,
+            "Lars Nielsen",
+            "lars@stps.dk",
+            Language::Danish,
+            false,
+        ),
+        (
+            "FR_HANDLER",
+            &oni,
+            "Julie Bernard",
+            "julie@ordre-infirmiers.fr",
+            Language::French,
+            false,
+        ),
+    ] {
+        let email = email
+            .parse()
+            .map_err(|e: imi_core::authority::AuthorityInputError| e.to_string())?;
+        let u = engine
+            .create_user(
+                &sys,
+                authority.id(),
+                NewUser {
+                    name: name.into(),
+                    email,
+                    language,
+                },
+            )
+            .await
+            .map_err(fail)?;
+        let mut grants = vec![
+            Grant::new(Right::RequestHandler, GrantScope::Everything),
+            Grant::new(Right::Viewer, GrantScope::Everything),
+        ];
+        if admin {
+            grants.push(Grant::new(Right::Administrator, GrantScope::Everything));
+        }
+        engine
+            .set_grants(&sys, u.id(), grants)
+            .await
+            .map_err(fail)?;
+    }
+    progress("done");
+    Ok(())
+}
+
+/// The demo users, found again on every start by their e-mail addresses.
+async fn demo_users(engine: &Engine) -> Result<Vec<DemoUser>, String> {
+    let labels = [
+        ("DK_COORDINATOR", "mette@erst.dk"),
+        ("FR_COORDINATOR", "claire@sgae.gouv.fr"),
+        ("DE_COORDINATOR", "jonas@bmwk.bund.de"),
+        ("DK_HANDLER", "lars@stps.dk"),
+        ("FR_HANDLER", "julie@ordre-infirmiers.fr"),
+    ];
+    let mut found = Vec::new();
+    for country in [Country::Denmark, Country::France, Country::Germany] {
+        let authorities = engine
+            .authorities_of(&Actor::System, country.into(), PageRequest::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        for a in authorities.items {
+            let users = engine
+                .users_of(&Actor::System, a.id(), PageRequest::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            for u in users.items {
+                if let Some((label, _)) = labels
+                    .iter()
+                    .find(|(_, email)| u.email().as_str() == *email)
+                {
+                    found.push(DemoUser {
+                        label,
+                        user: u.id(),
+                    });
+                }
+            }
+        }
+    }
+    found.sort_by_key(|d| labels.iter().position(|(l, _)| *l == d.label));
+    Ok(found)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    eprintln!("imi-server: stopping");
+}
+
+async fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let sources = imi_examples::read_catalogue_dir(&args.catalogue).map_err(|e| e.to_string())?;
+    let catalogue = Catalogue::load(&sources).map_err(|e| e.to_string())?;
+    let store = open_store(&args).await?;
+    let engine = Arc::new(Engine::new(store, Arc::new(chrono::Utc::now)));
+    engine
+        .publish_catalogue(&Actor::System, catalogue)
+        .map_err(|e| e.to_string())?;
+    let first_start = engine
+        .national_coordinator(&Actor::System, Country::Denmark)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_none();
+    if first_start {
+        eprintln!(
+            "imi-server: first start: creating the demo world in {}",
+            args.data.display()
+        );
+        demo_world(&engine).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(&args.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!(
+        "imi-server: listening on http://{addr} ({} store in {})",
+        args.store,
+        args.data.display()
+    );
+    println!("imi-server: demo tokens (fresh at every start):");
+    println!("export IMI=http://{addr}");
+    for d in demo_users(&engine).await? {
+        let token = engine
+            .issue_token(&Actor::System, d.user)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!("export {}={}", d.label, token.expose());
+    }
+    println!("imi-server: ready; press Ctrl-C to stop");
+    let app = imi_http::router(Arc::clone(&engine), imi_http::HttpConfig::default());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!("imi-server: stopped");
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("IMI_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("imi-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
