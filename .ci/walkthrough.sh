@@ -7,7 +7,7 @@ command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq cur
 data="$(mktemp -d)"
 out="$data/server.out"
 cargo build -q -p imi-examples --bin imi-server
-./target/debug/imi-server --addr 127.0.0.1:0 --data "$data/store" >"$out" 2>"$data/server.err" &
+"${CARGO_TARGET_DIR:-target}/debug/imi-server" --addr 127.0.0.1:0 --data "$data/store" >"$out" 2>"$data/server.err" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 120); do
