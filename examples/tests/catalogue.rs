@@ -52,6 +52,85 @@ fn the_demo_catalogue_loads_with_three_areas() {
 }
 
 #[test]
+fn each_side_answers_its_own_questions() {
+    let c = demo();
+    let set = c
+        .latest_question_set(&"pq-diploma-check".parse().unwrap())
+        .unwrap();
+    let mut request = Answers::new();
+    request
+        .set(q("holder-name"), AnswerValue::Text("Marie Dubois".into()))
+        .set(
+            q("holder-birth-date"),
+            AnswerValue::Date("1990-04-02".parse().unwrap()),
+        )
+        .set(
+            q("profession"),
+            AnswerValue::Choice("nurse".parse().unwrap()),
+        )
+        .set(
+            q("diploma-copy"),
+            AnswerValue::Attachments(vec![
+                imi_core::IdGenerator::seeded(1).attachment(chrono::Utc::now()),
+            ]),
+        );
+    let none = Answers::new();
+    set.validate_side(
+        &request,
+        &none,
+        imi_core::catalogue::Side::Requester,
+        ValidationLevel::Send,
+    )
+    .unwrap();
+    // The requester may not answer the responder's questions.
+    let mut overreach = request.clone();
+    overreach.set(q("right-to-practise"), AnswerValue::YesNo(true));
+    let e = set
+        .validate_side(
+            &overreach,
+            &none,
+            imi_core::catalogue::Side::Requester,
+            ValidationLevel::Send,
+        )
+        .unwrap_err();
+    assert_eq!(
+        (e.0[0].question.as_str(), &e.0[0].problem),
+        ("right-to-practise", &AnswerProblem::OtherSide)
+    );
+    // The responder's answer: the sanction question appears only when practice is not allowed.
+    let mut reply = Answers::new();
+    reply.set(q("right-to-practise"), AnswerValue::YesNo(false));
+    let e = set.validate_side(
+        &reply,
+        &request,
+        imi_core::catalogue::Side::Responder,
+        ValidationLevel::Send,
+    );
+    assert!(e.is_ok(), "the sanction details are optional: {e:?}");
+    reply.set(
+        q("sanction-details"),
+        AnswerValue::Text("Suspended for six months in 2025".into()),
+    );
+    set.validate_side(
+        &reply,
+        &request,
+        imi_core::catalogue::Side::Responder,
+        ValidationLevel::Send,
+    )
+    .unwrap();
+    reply.set(q("right-to-practise"), AnswerValue::YesNo(true));
+    let e = set
+        .validate_side(
+            &reply,
+            &request,
+            imi_core::catalogue::Side::Responder,
+            ValidationLevel::Send,
+        )
+        .unwrap_err();
+    assert_eq!(e.0[0].problem, AnswerProblem::HiddenButAnswered);
+}
+
+#[test]
 fn the_coverage_report_of_the_demo_catalogue() {
     let report = demo().coverage();
     assert_eq!(report.total, 58);

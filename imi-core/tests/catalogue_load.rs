@@ -112,6 +112,7 @@ fn cases() -> Vec<Case> {
         ("min above max", AREA.into(), s("type = \"yes-no\"", "type = \"number\"\nmin = 10\nmax = 1").replace("show_if = { question = \"has-licence\", equals = \"yes\" }\n", ""), "group[0].question[0].min", |i| matches!(i, CatalogueIssue::MinAboveMax { .. })),
         ("version zero", AREA.into(), s("version = 1", "version = 0"), "version", |i| matches!(i, CatalogueIssue::OutOfRange { .. })),
         ("empty group", AREA.into(), format!("{}\n[[group]]\nid = \"empty\"\n[group.title]\nen = \"Empty\"\n", SET), "group[1]", |i| matches!(i, CatalogueIssue::Empty(_))),
+        ("unknown side", AREA.into(), s("type = \"yes-no\"", "type = \"yes-no\"\nanswered_by = \"both\""), "group[0].question[0].answered_by", |i| matches!(i, CatalogueIssue::UnknownValue { .. })),
         ("bad question id", AREA.into(), s("id = \"licence-kind\"", "id = \"licence kind\""), "group[0].question[1].id", |i| matches!(i, CatalogueIssue::BadId(_))),
         ("wrong value type", AREA.into(), s("version = 1", "version = \"one\""), "question-sets/demo.toml", |i| matches!(i, CatalogueIssue::Syntax { .. })),
     ]

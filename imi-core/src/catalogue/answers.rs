@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::model::{
-    AnswerType, ConditionAnswer, OptionId, Question, QuestionId, QuestionSet, Requirement,
+    AnswerType, ConditionAnswer, OptionId, Question, QuestionId, QuestionSet, Requirement, Side,
 };
 use crate::ids::AttachmentId;
 
@@ -110,6 +110,9 @@ pub enum AnswerProblem {
         /// The level that requires it.
         level: ValidationLevel,
     },
+    /// The question is answered by the other party of the request.
+    #[error("this question is answered by the other party")]
+    OtherSide,
     /// The question is hidden by its condition, yet answered.
     #[error("the question is not shown for the earlier answers, so it must not be answered")]
     HiddenButAnswered,
@@ -219,13 +222,40 @@ impl QuestionSet {
         }
     }
 
-    /// Checks `answers` against this version of the set at `level`, returning every
-    /// problem, each naming its question. Hidden questions are neither required nor
-    /// allowed.
+    /// Checks the requester's `answers` against this version of the set at `level`
+    /// (see [`QuestionSet::validate_side`]).
     pub fn validate(&self, answers: &Answers, level: ValidationLevel) -> Result<(), AnswerErrors> {
+        self.validate_side(answers, &Answers::new(), Side::Requester, level)
+    }
+
+    /// Checks the answers `own` of one `side` at `level`, returning every problem, each
+    /// naming its question. Conditions see both `own` and the `other` side's answers.
+    /// Hidden questions are neither required nor allowed; questions of the other side
+    /// may not be answered.
+    pub fn validate_side(
+        &self,
+        own: &Answers,
+        other: &Answers,
+        side: Side,
+        level: ValidationLevel,
+    ) -> Result<(), AnswerErrors> {
+        let mut both = other.clone();
+        for (q, v) in own.iter() {
+            both.set(q.clone(), v.clone());
+        }
+        let answers = own;
         let mut errors = Vec::new();
         for question in self.questions() {
-            let shown = self.is_shown(question, answers);
+            if question.answered_by != side {
+                if answers.get(&question.id).is_some() {
+                    errors.push(AnswerError {
+                        question: question.id.clone(),
+                        problem: AnswerProblem::OtherSide,
+                    });
+                }
+                continue;
+            }
+            let shown = self.is_shown(question, &both);
             let problem = match (answers.get(&question.id), shown) {
                 (Some(_), false) => Some(AnswerProblem::HiddenButAnswered),
                 (Some(value), true) => check_value(&question.answer, value).err(),

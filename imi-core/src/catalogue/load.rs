@@ -281,6 +281,7 @@ struct QuestionFile {
     personal_data: bool,
     special_category: Option<String>,
     show_if: Option<ConditionFile>,
+    answered_by: Option<String>,
     #[serde(default, rename = "option")]
     options: Vec<OptionFile>,
     min: Option<f64>,
@@ -908,7 +909,21 @@ fn load_question(
         Some(c) if failed.contains(&c.question) => None,
         Some(c) => load_condition(ctx, &format!("{path}.show_if"), c, earlier).map(Some),
     };
+    let answered_by = match q.answered_by.as_deref() {
+        None => Some(Side::Requester),
+        Some(s) => ctx.word(
+            &format!("{path}.answered_by"),
+            "side",
+            s,
+            &[
+                ("requester", Side::Requester),
+                ("responder", Side::Responder),
+            ],
+            "requester, responder",
+        ),
+    };
     Some(Question {
+        answered_by: answered_by?,
         id: id?,
         label: label?,
         help,

@@ -358,6 +358,17 @@ pub enum Requirement {
     ToSave,
 }
 
+/// Which party of a request answers a question.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Side {
+    /// The requesting authority fills it in when it drafts the request (the default).
+    #[default]
+    Requester,
+    /// The responding authority fills it in when it answers.
+    Responder,
+}
+
 /// A special category of personal data (Art. 16), allowed only where a procedure marks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -482,6 +493,9 @@ pub struct Question {
     pub special_category: Option<SpecialCategory>,
     /// When it is shown; `None`: always.
     pub show_if: Option<Condition>,
+    /// Who answers it.
+    #[serde(default)]
+    pub answered_by: Side,
 }
 
 /// A titled group of questions (a tab or section in a form).
