@@ -47,6 +47,7 @@ pub mod localised;
 pub mod page;
 mod record;
 pub mod register;
+pub mod request;
 pub mod store;
 pub mod user;
 

@@ -1,0 +1,1046 @@
+//! The one-to-one request workflow as a pure state machine.
+//!
+//! A [`Request`] is decided and changed in two steps, in the manner of event sourcing:
+//! [`Request::decide`] takes the acting party's [`Roles`], a [`RequestCommand`] and the
+//! [`Context`] (time, question set) and returns the [`RequestEvent`]s that follow, or a
+//! [`TransitionError`] that names the state and the command; it changes nothing.
+//! [`Request::apply`] folds an event into the request and cannot fail, because events are
+//! facts. Neither does I/O; the engine wraps events with their actor and time, stores
+//! them, and keeps the indexes.
+//!
+//! States (IMI-REFERENCE Part 1): `Draft` → `AwaitingAcceptance` → `Accepted` →
+//! `Answered` → `Closed`, plus `ClarificationRequested` (back to `Answered` on the reply)
+//! and `Withdrawn`. Every `(state, command)` pair is an arm of one exhaustive `match`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue::{
+    AnswerErrors, AnswerProblem, Answers, QuestionId, QuestionSet, Side, ValidationLevel,
+};
+use crate::ids::{AuthorityId, CaseId, UserId};
+
+/// The most days a responder may commit to when accepting.
+pub const MAX_ANSWER_DAYS: u16 = 365;
+/// The longest free text (comments, clarifications, reasons), in characters.
+pub const MAX_TEXT_LEN: usize = 10_000;
+
+/// The parties the acting user is for one request. The engine computes them from the
+/// user's authority, rights and coordinator role; one user can be several.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Roles {
+    /// A handler of the requesting authority.
+    pub requester: bool,
+    /// A handler of the authority the request is addressed to.
+    pub responder: bool,
+    /// An allocator of the authority the request is addressed to.
+    pub allocator: bool,
+    /// A coordinator covering the requesting authority.
+    pub requester_coordinator: bool,
+    /// A coordinator covering the responding authority.
+    pub responder_coordinator: bool,
+}
+
+/// A rating of the answer, given at closure (the Scoreboard's "timeliness" and "effort").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rating {
+    /// Was the answer on time? 1 (poor) to 5 (excellent).
+    pub timeliness: u8,
+    /// Was the effort adequate? 1 (poor) to 5 (excellent).
+    pub effort: u8,
+}
+
+/// What a coordinator does when it intervenes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Intervention {
+    /// A comment visible to both parties.
+    Comment {
+        /// The comment.
+        text: String,
+    },
+    /// A reminder to the party that must act.
+    Remind,
+    /// Gives the request to another authority, which must accept it.
+    Reassign {
+        /// The new recipient.
+        to: AuthorityId,
+    },
+    /// Closes the request without an accepted answer.
+    Close {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What a party asks to do with a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "kebab-case")]
+pub enum RequestCommand {
+    /// Requester: saves the draft's answers (checked at the "save" level).
+    SaveDraft {
+        /// The requester's answers.
+        answers: Answers,
+    },
+    /// Requester: sends the draft (answers checked at the "send" level).
+    Send {
+        /// The authority asked.
+        recipient: AuthorityId,
+        /// The date the requester needs the answer by.
+        needed_by: NaiveDate,
+    },
+    /// Requester: withdraws the request before it is answered.
+    Withdraw {
+        /// Why.
+        reason: String,
+    },
+    /// Responder: accepts, committing to answer within `days` calendar days.
+    Accept {
+        /// Calendar days from today.
+        days: u16,
+    },
+    /// Responder: proposes a new answer date.
+    ProposeDate {
+        /// The proposed date.
+        date: NaiveDate,
+    },
+    /// Requester: accepts the proposed date.
+    AcceptDate,
+    /// Requester: refuses the proposed date.
+    RefuseDate,
+    /// Responder: passes the whole request to another authority or a coordinator.
+    Forward {
+        /// The new recipient.
+        to: AuthorityId,
+    },
+    /// Responder: moves some of its questions into a linked child request to another
+    /// authority.
+    Split {
+        /// The authority that gets the child request.
+        to: AuthorityId,
+        /// The responder's questions the child request takes.
+        questions: BTreeSet<QuestionId>,
+        /// The id the engine gives the child request.
+        child: CaseId,
+    },
+    /// Allocator: assigns the request to a handler of the responding authority.
+    Allocate {
+        /// The handler.
+        handler: UserId,
+    },
+    /// Responder: answers (answers checked at the "send" level, responder side).
+    Answer {
+        /// The responder's answers.
+        answers: Answers,
+    },
+    /// Requester: asks for clarification of the answer.
+    AskClarification {
+        /// What is unclear.
+        text: String,
+    },
+    /// Responder: replies to the clarification request.
+    ReplyClarification {
+        /// The reply.
+        text: String,
+    },
+    /// Either party: a comment.
+    Comment {
+        /// The comment.
+        text: String,
+    },
+    /// Either party: refers a disagreement or an unsatisfactory answer to its coordinator.
+    Refer {
+        /// What the coordinator should look at.
+        comment: String,
+    },
+    /// A coordinator of either party intervenes.
+    Intervene(Intervention),
+    /// Requester: accepts the answer, which formally closes the request.
+    AcceptAnswer {
+        /// An optional rating of the answer.
+        rating: Option<Rating>,
+    },
+}
+
+impl RequestCommand {
+    /// The command's name, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RequestCommand::SaveDraft { .. } => "save-draft",
+            RequestCommand::Send { .. } => "send",
+            RequestCommand::Withdraw { .. } => "withdraw",
+            RequestCommand::Accept { .. } => "accept",
+            RequestCommand::ProposeDate { .. } => "propose-date",
+            RequestCommand::AcceptDate => "accept-date",
+            RequestCommand::RefuseDate => "refuse-date",
+            RequestCommand::Forward { .. } => "forward",
+            RequestCommand::Split { .. } => "split",
+            RequestCommand::Allocate { .. } => "allocate",
+            RequestCommand::Answer { .. } => "answer",
+            RequestCommand::AskClarification { .. } => "ask-clarification",
+            RequestCommand::ReplyClarification { .. } => "reply-clarification",
+            RequestCommand::Comment { .. } => "comment",
+            RequestCommand::Refer { .. } => "refer",
+            RequestCommand::Intervene(_) => "intervene",
+            RequestCommand::AcceptAnswer { .. } => "accept-answer",
+        }
+    }
+}
+
+/// What happened to a request: facts, in the past tense.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum RequestEvent {
+    /// The draft's answers were saved.
+    DraftSaved {
+        /// The requester's answers.
+        answers: Answers,
+    },
+    /// The request was sent.
+    Sent {
+        /// The authority asked.
+        recipient: AuthorityId,
+        /// The date the answer is needed by.
+        needed_by: NaiveDate,
+    },
+    /// The requester withdrew it.
+    Withdrawn {
+        /// Why.
+        reason: String,
+    },
+    /// The responder accepted it.
+    Accepted {
+        /// The date it committed to.
+        answer_by: NaiveDate,
+    },
+    /// The responder proposed a new answer date.
+    DateProposed {
+        /// The proposed date.
+        date: NaiveDate,
+    },
+    /// The requester accepted the new date.
+    DateAccepted {
+        /// The new committed date.
+        date: NaiveDate,
+    },
+    /// The requester refused the new date.
+    DateRefused {
+        /// The refused date.
+        date: NaiveDate,
+    },
+    /// The request was forwarded, or reassigned by a coordinator.
+    Forwarded {
+        /// The previous recipient.
+        from: AuthorityId,
+        /// The new recipient.
+        to: AuthorityId,
+        /// Whether a coordinator did it.
+        by_coordinator: bool,
+    },
+    /// Questions moved into a child request.
+    SplitOff {
+        /// The child request.
+        child: CaseId,
+        /// Its recipient.
+        to: AuthorityId,
+        /// The questions it took.
+        questions: BTreeSet<QuestionId>,
+    },
+    /// The request was assigned to a handler.
+    Allocated {
+        /// The handler.
+        handler: UserId,
+    },
+    /// The responder answered.
+    Answered {
+        /// The responder's answers.
+        answers: Answers,
+        /// Whether it was on or before the committed date.
+        on_time: bool,
+    },
+    /// The requester asked for clarification.
+    ClarificationAsked {
+        /// What is unclear.
+        text: String,
+    },
+    /// The responder replied.
+    ClarificationReplied {
+        /// The reply.
+        text: String,
+    },
+    /// A party commented.
+    Commented {
+        /// Which party.
+        side: Side,
+        /// The comment.
+        text: String,
+    },
+    /// A party referred the request to its coordinator.
+    Referred {
+        /// Which party.
+        side: Side,
+        /// What the coordinator should look at.
+        comment: String,
+    },
+    /// A coordinator commented.
+    CoordinatorCommented {
+        /// The comment.
+        text: String,
+    },
+    /// A coordinator reminded the party that must act.
+    Reminded,
+    /// A coordinator closed the request.
+    ClosedByCoordinator {
+        /// Why.
+        reason: String,
+    },
+    /// The requester accepted the answer: formal closure.
+    AnswerAccepted {
+        /// Its rating, if given.
+        rating: Option<Rating>,
+    },
+}
+
+/// The stages of a request, for messages, indexes and inbox filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// Being drafted by the requester.
+    Draft,
+    /// Sent; the recipient has not accepted it yet.
+    AwaitingAcceptance,
+    /// Accepted; the responder is working on it.
+    Accepted,
+    /// Answered; the requester reviews the answer.
+    Answered,
+    /// The requester asked about the answer; the responder must reply.
+    ClarificationRequested,
+    /// Formally closed.
+    Closed,
+    /// Withdrawn by the requester.
+    Withdrawn,
+}
+
+impl Stage {
+    /// The stage's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Draft => "draft",
+            Stage::AwaitingAcceptance => "awaiting-acceptance",
+            Stage::Accepted => "accepted",
+            Stage::Answered => "answered",
+            Stage::ClarificationRequested => "clarification-requested",
+            Stage::Closed => "closed",
+            Stage::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a request stands, with what each state needs and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "stage", rename_all = "kebab-case")]
+pub enum RequestState {
+    /// Being drafted.
+    Draft,
+    /// Sent to `recipient`, not accepted yet.
+    AwaitingAcceptance {
+        /// The authority asked.
+        recipient: AuthorityId,
+    },
+    /// Accepted by `recipient`, who committed to `answer_by`.
+    Accepted {
+        /// The responding authority.
+        recipient: AuthorityId,
+        /// The committed answer date.
+        answer_by: NaiveDate,
+        /// A new date the responder proposed, waiting for the requester.
+        proposed: Option<NaiveDate>,
+    },
+    /// Answered by `recipient`.
+    Answered {
+        /// The responding authority.
+        recipient: AuthorityId,
+    },
+    /// The requester asked `recipient` about the answer.
+    ClarificationRequested {
+        /// The responding authority.
+        recipient: AuthorityId,
+    },
+    /// Formally closed at `at`.
+    Closed {
+        /// The responding authority, if the request was ever sent.
+        recipient: Option<AuthorityId>,
+        /// When: the start of the retention clock.
+        at: DateTime<Utc>,
+        /// How.
+        by_coordinator: bool,
+    },
+    /// Withdrawn at `at`.
+    Withdrawn {
+        /// The authority it had been sent to.
+        recipient: Option<AuthorityId>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+impl RequestState {
+    /// The stage.
+    pub fn stage(&self) -> Stage {
+        match self {
+            RequestState::Draft => Stage::Draft,
+            RequestState::AwaitingAcceptance { .. } => Stage::AwaitingAcceptance,
+            RequestState::Accepted { .. } => Stage::Accepted,
+            RequestState::Answered { .. } => Stage::Answered,
+            RequestState::ClarificationRequested { .. } => Stage::ClarificationRequested,
+            RequestState::Closed { .. } => Stage::Closed,
+            RequestState::Withdrawn { .. } => Stage::Withdrawn,
+        }
+    }
+
+    /// The authority the request is addressed to, once sent.
+    pub fn recipient(&self) -> Option<AuthorityId> {
+        match self {
+            RequestState::Draft => None,
+            RequestState::AwaitingAcceptance { recipient }
+            | RequestState::Accepted { recipient, .. }
+            | RequestState::Answered { recipient }
+            | RequestState::ClarificationRequested { recipient } => Some(*recipient),
+            RequestState::Closed { recipient, .. } | RequestState::Withdrawn { recipient, .. } => {
+                *recipient
+            }
+        }
+    }
+
+    /// Whether the request is sent and neither closed nor withdrawn.
+    pub fn is_open(&self) -> bool {
+        !matches!(
+            self,
+            RequestState::Draft | RequestState::Closed { .. } | RequestState::Withdrawn { .. }
+        )
+    }
+
+    /// Whether the recipient may see personal data and attachments: only once it has
+    /// accepted (need to know).
+    pub fn recipient_may_see_personal_data(&self) -> bool {
+        matches!(
+            self,
+            RequestState::Accepted { .. }
+                | RequestState::Answered { .. }
+                | RequestState::ClarificationRequested { .. }
+                | RequestState::Closed { .. }
+        )
+    }
+}
+
+/// Why a command was refused; nothing was changed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TransitionError {
+    /// The command is not possible in the request's current state.
+    #[error("cannot {command} a request that is {stage}")]
+    IllegalInState {
+        /// The current stage.
+        stage: Stage,
+        /// The command.
+        command: &'static str,
+    },
+    /// The actor is not the party the command needs.
+    #[error("only the {needed} may {command} this request")]
+    WrongParty {
+        /// The command.
+        command: &'static str,
+        /// The party it needs.
+        needed: &'static str,
+    },
+    /// The answers do not fit the question set.
+    #[error(transparent)]
+    Answers(#[from] AnswerErrors),
+    /// An argument is out of range or inconsistent.
+    #[error("cannot {command}: {reason}")]
+    Invalid {
+        /// The command.
+        command: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+/// What `decide` needs besides the request: the time and the pinned question set.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Now.
+    pub now: DateTime<Utc>,
+    /// The question-set version the request pinned.
+    pub questions: &'a QuestionSet,
+    /// The requesting authority (a request is never sent or forwarded to it).
+    pub requester: AuthorityId,
+}
+
+/// A request's workflow data: its state and the answers of each side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    state: RequestState,
+    request_answers: Answers,
+    reply_answers: Answers,
+    needed_by: Option<NaiveDate>,
+    handler: Option<UserId>,
+    split_off: BTreeSet<QuestionId>,
+    open_referral: Option<Side>,
+    answered_on_time: Option<bool>,
+    rating: Option<Rating>,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn check_text(command: &'static str, text: &str) -> Result<(), TransitionError> {
+    if text.trim().is_empty() {
+        return Err(TransitionError::Invalid {
+            command,
+            reason: "the text is empty",
+        });
+    }
+    if text.chars().count() > MAX_TEXT_LEN {
+        return Err(TransitionError::Invalid {
+            command,
+            reason: "the text is too long",
+        });
+    }
+    Ok(())
+}
+
+impl Request {
+    /// A new draft.
+    pub fn new() -> Self {
+        Self {
+            state: RequestState::Draft,
+            request_answers: Answers::new(),
+            reply_answers: Answers::new(),
+            needed_by: None,
+            handler: None,
+            split_off: BTreeSet::new(),
+            open_referral: None,
+            answered_on_time: None,
+            rating: None,
+        }
+    }
+
+    /// A child request made by a split: a draft that already holds the parent's
+    /// requester answers and must answer only `questions`.
+    pub fn child_of(
+        parent: &Request,
+        questions: &BTreeSet<QuestionId>,
+        all_responder_questions: impl Iterator<Item = QuestionId>,
+    ) -> Self {
+        let mut child = Request::new();
+        child.request_answers = parent.request_answers.clone();
+        child.needed_by = parent.needed_by;
+        child.split_off = all_responder_questions
+            .filter(|q| !questions.contains(q))
+            .collect();
+        child
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &RequestState {
+        &self.state
+    }
+
+    /// The requester's answers.
+    pub fn request_answers(&self) -> &Answers {
+        &self.request_answers
+    }
+
+    /// The responder's answers.
+    pub fn reply_answers(&self) -> &Answers {
+        &self.reply_answers
+    }
+
+    /// The date the requester needs the answer by.
+    pub fn needed_by(&self) -> Option<NaiveDate> {
+        self.needed_by
+    }
+
+    /// The handler the request is allocated to.
+    pub fn handler(&self) -> Option<UserId> {
+        self.handler
+    }
+
+    /// Responder questions this request does not answer (moved to child requests).
+    pub fn split_off(&self) -> &BTreeSet<QuestionId> {
+        &self.split_off
+    }
+
+    /// The party whose referral is open, if any.
+    pub fn open_referral(&self) -> Option<Side> {
+        self.open_referral
+    }
+
+    /// Whether the answer came by the committed date (once answered).
+    pub fn answered_on_time(&self) -> Option<bool> {
+        self.answered_on_time
+    }
+
+    /// The requester's rating, once closed with one.
+    pub fn rating(&self) -> Option<Rating> {
+        self.rating
+    }
+
+    /// Decides what `roles` asking `command` leads to, without changing anything.
+    pub fn decide(
+        &self,
+        roles: Roles,
+        command: &RequestCommand,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<RequestEvent>, TransitionError> {
+        use RequestCommand as C;
+        use RequestState as S;
+        let name = command.name();
+        let illegal = || {
+            Err(TransitionError::IllegalInState {
+                stage: self.state.stage(),
+                command: name,
+            })
+        };
+        let party = |ok: bool, needed: &'static str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(TransitionError::WrongParty {
+                    command: name,
+                    needed,
+                })
+            }
+        };
+        let invalid = |reason| {
+            Err(TransitionError::Invalid {
+                command: name,
+                reason,
+            })
+        };
+        let today = ctx.now.date_naive();
+        match (&self.state, command) {
+            (S::Draft, C::SaveDraft { answers }) => {
+                party(roles.requester, "requester")?;
+                ctx.questions.validate_side(
+                    answers,
+                    &Answers::new(),
+                    Side::Requester,
+                    ValidationLevel::Save,
+                )?;
+                Ok(vec![RequestEvent::DraftSaved {
+                    answers: answers.clone(),
+                }])
+            }
+            (
+                S::Draft,
+                C::Send {
+                    recipient,
+                    needed_by,
+                },
+            ) => {
+                party(roles.requester, "requester")?;
+                if *recipient == ctx.requester {
+                    return invalid("a request cannot be sent to its own authority");
+                }
+                if *needed_by < today {
+                    return invalid("the date the answer is needed by has passed");
+                }
+                ctx.questions.validate_side(
+                    &self.request_answers,
+                    &Answers::new(),
+                    Side::Requester,
+                    ValidationLevel::Send,
+                )?;
+                Ok(vec![RequestEvent::Sent {
+                    recipient: *recipient,
+                    needed_by: *needed_by,
+                }])
+            }
+            (S::AwaitingAcceptance { .. } | S::Accepted { .. }, C::Withdraw { reason }) => {
+                party(roles.requester, "requester")?;
+                check_text(name, reason)?;
+                Ok(vec![RequestEvent::Withdrawn {
+                    reason: reason.clone(),
+                }])
+            }
+            (S::AwaitingAcceptance { .. }, C::Accept { days }) => {
+                party(roles.responder, "responder")?;
+                if *days == 0 || *days > MAX_ANSWER_DAYS {
+                    return invalid("the number of days must be between 1 and 365");
+                }
+                Ok(vec![RequestEvent::Accepted {
+                    answer_by: today + Duration::days(i64::from(*days)),
+                }])
+            }
+            (
+                S::Accepted {
+                    proposed: None,
+                    answer_by,
+                    ..
+                },
+                C::ProposeDate { date },
+            ) => {
+                party(roles.responder, "responder")?;
+                if *date <= today || date == answer_by {
+                    return invalid(
+                        "the new date must be in the future and differ from the committed one",
+                    );
+                }
+                Ok(vec![RequestEvent::DateProposed { date: *date }])
+            }
+            (
+                S::Accepted {
+                    proposed: Some(date),
+                    ..
+                },
+                C::AcceptDate,
+            ) => {
+                party(roles.requester, "requester")?;
+                Ok(vec![RequestEvent::DateAccepted { date: *date }])
+            }
+            (
+                S::Accepted {
+                    proposed: Some(date),
+                    ..
+                },
+                C::RefuseDate,
+            ) => {
+                party(roles.requester, "requester")?;
+                Ok(vec![RequestEvent::DateRefused { date: *date }])
+            }
+            (
+                S::AwaitingAcceptance { recipient } | S::Accepted { recipient, .. },
+                C::Forward { to },
+            ) => {
+                party(roles.responder, "responder")?;
+                if to == recipient || *to == ctx.requester {
+                    return invalid(
+                        "forward to another authority than the requester and the current recipient",
+                    );
+                }
+                Ok(vec![RequestEvent::Forwarded {
+                    from: *recipient,
+                    to: *to,
+                    by_coordinator: false,
+                }])
+            }
+            (
+                S::AwaitingAcceptance { recipient } | S::Accepted { recipient, .. },
+                C::Split {
+                    to,
+                    questions,
+                    child,
+                },
+            ) => {
+                party(roles.responder, "responder")?;
+                if to == recipient || *to == ctx.requester {
+                    return invalid(
+                        "split to another authority than the requester and the current recipient",
+                    );
+                }
+                let remaining: BTreeSet<&QuestionId> = ctx
+                    .questions
+                    .questions()
+                    .filter(|q| q.answered_by == Side::Responder && !self.split_off.contains(&q.id))
+                    .map(|q| &q.id)
+                    .collect();
+                if questions.is_empty() || !questions.iter().all(|q| remaining.contains(q)) {
+                    return invalid(
+                        "the questions must be responder questions this request still answers",
+                    );
+                }
+                if questions.len() == remaining.len() {
+                    return invalid(
+                        "a split must leave at least one question; forward the whole request instead",
+                    );
+                }
+                Ok(vec![RequestEvent::SplitOff {
+                    child: *child,
+                    to: *to,
+                    questions: questions.clone(),
+                }])
+            }
+            (
+                S::AwaitingAcceptance { .. }
+                | S::Accepted { .. }
+                | S::ClarificationRequested { .. },
+                C::Allocate { handler },
+            ) => {
+                party(roles.allocator, "allocator of the responding authority")?;
+                Ok(vec![RequestEvent::Allocated { handler: *handler }])
+            }
+            (S::Accepted { answer_by, .. }, C::Answer { answers }) => {
+                party(roles.responder, "responder")?;
+                let checked = ctx.questions.validate_side(
+                    answers,
+                    &self.request_answers,
+                    Side::Responder,
+                    ValidationLevel::Send,
+                );
+                if let Err(AnswerErrors(errors)) = checked {
+                    // Questions moved to a child request are not this request's to answer.
+                    let errors: Vec<_> = errors
+                        .into_iter()
+                        .filter(|e| {
+                            !(self.split_off.contains(&e.question)
+                                && matches!(e.problem, AnswerProblem::Missing { .. }))
+                        })
+                        .collect();
+                    if !errors.is_empty() {
+                        return Err(AnswerErrors(errors).into());
+                    }
+                }
+                if let Some(q) = answers
+                    .iter()
+                    .map(|(q, _)| q)
+                    .find(|q| self.split_off.contains(*q))
+                {
+                    return Err(AnswerErrors(vec![crate::catalogue::AnswerError {
+                        question: q.clone(),
+                        problem: AnswerProblem::OtherSide,
+                    }])
+                    .into());
+                }
+                Ok(vec![RequestEvent::Answered {
+                    answers: answers.clone(),
+                    on_time: today <= *answer_by,
+                }])
+            }
+            (S::Answered { .. }, C::AskClarification { text }) => {
+                party(roles.requester, "requester")?;
+                check_text(name, text)?;
+                Ok(vec![RequestEvent::ClarificationAsked {
+                    text: text.clone(),
+                }])
+            }
+            (S::ClarificationRequested { .. }, C::ReplyClarification { text }) => {
+                party(roles.responder, "responder")?;
+                check_text(name, text)?;
+                Ok(vec![RequestEvent::ClarificationReplied {
+                    text: text.clone(),
+                }])
+            }
+            (
+                S::AwaitingAcceptance { .. }
+                | S::Accepted { .. }
+                | S::Answered { .. }
+                | S::ClarificationRequested { .. },
+                C::Comment { text },
+            ) => {
+                check_text(name, text)?;
+                party(roles.requester || roles.responder, "requester or responder")?;
+                let side = if roles.requester {
+                    Side::Requester
+                } else {
+                    Side::Responder
+                };
+                Ok(vec![RequestEvent::Commented {
+                    side,
+                    text: text.clone(),
+                }])
+            }
+            (
+                S::AwaitingAcceptance { .. }
+                | S::Accepted { .. }
+                | S::Answered { .. }
+                | S::ClarificationRequested { .. },
+                C::Refer { comment },
+            ) => {
+                check_text(name, comment)?;
+                party(roles.requester || roles.responder, "requester or responder")?;
+                let side = if roles.requester {
+                    Side::Requester
+                } else {
+                    Side::Responder
+                };
+                Ok(vec![RequestEvent::Referred {
+                    side,
+                    comment: comment.clone(),
+                }])
+            }
+            (
+                state @ (S::AwaitingAcceptance { .. }
+                | S::Accepted { .. }
+                | S::Answered { .. }
+                | S::ClarificationRequested { .. }),
+                C::Intervene(what),
+            ) => {
+                party(
+                    roles.requester_coordinator || roles.responder_coordinator,
+                    "coordinator of either party",
+                )?;
+                match what {
+                    Intervention::Comment { text } => {
+                        check_text(name, text)?;
+                        Ok(vec![RequestEvent::CoordinatorCommented {
+                            text: text.clone(),
+                        }])
+                    }
+                    Intervention::Remind => Ok(vec![RequestEvent::Reminded]),
+                    Intervention::Reassign { to } => match state {
+                        S::AwaitingAcceptance { recipient } | S::Accepted { recipient, .. }
+                            if to != recipient && *to != ctx.requester =>
+                        {
+                            Ok(vec![RequestEvent::Forwarded {
+                                from: *recipient,
+                                to: *to,
+                                by_coordinator: true,
+                            }])
+                        }
+                        S::AwaitingAcceptance { .. } | S::Accepted { .. } => invalid(
+                            "reassign to another authority than the requester and the current recipient",
+                        ),
+                        _ => illegal(),
+                    },
+                    Intervention::Close { reason } => {
+                        check_text(name, reason)?;
+                        Ok(vec![RequestEvent::ClosedByCoordinator {
+                            reason: reason.clone(),
+                        }])
+                    }
+                }
+            }
+            (S::Answered { .. }, C::AcceptAnswer { rating }) => {
+                party(roles.requester, "requester")?;
+                if let Some(r) = rating {
+                    if !(1..=5).contains(&r.timeliness) || !(1..=5).contains(&r.effort) {
+                        return invalid("ratings go from 1 to 5");
+                    }
+                }
+                Ok(vec![RequestEvent::AnswerAccepted { rating: *rating }])
+            }
+            (
+                S::Draft
+                | S::AwaitingAcceptance { .. }
+                | S::Accepted { .. }
+                | S::Answered { .. }
+                | S::ClarificationRequested { .. }
+                | S::Closed { .. }
+                | S::Withdrawn { .. },
+                C::SaveDraft { .. }
+                | C::Send { .. }
+                | C::Withdraw { .. }
+                | C::Accept { .. }
+                | C::ProposeDate { .. }
+                | C::AcceptDate
+                | C::RefuseDate
+                | C::Forward { .. }
+                | C::Split { .. }
+                | C::Allocate { .. }
+                | C::Answer { .. }
+                | C::AskClarification { .. }
+                | C::ReplyClarification { .. }
+                | C::Comment { .. }
+                | C::Refer { .. }
+                | C::Intervene(_)
+                | C::AcceptAnswer { .. },
+            ) => illegal(),
+        }
+    }
+
+    /// Folds an event into the request. Events are facts: this never fails. An event
+    /// that does not fit the state (which `decide` never produces) leaves it unchanged.
+    pub fn apply(&mut self, event: &RequestEvent, at: DateTime<Utc>) {
+        use RequestEvent as E;
+        use RequestState as S;
+        let recipient = self.state.recipient();
+        match event {
+            E::DraftSaved { answers } => self.request_answers = answers.clone(),
+            E::Sent {
+                recipient,
+                needed_by,
+            } => {
+                self.needed_by = Some(*needed_by);
+                self.state = S::AwaitingAcceptance {
+                    recipient: *recipient,
+                };
+            }
+            E::Withdrawn { .. } => self.state = S::Withdrawn { recipient, at },
+            E::Accepted { answer_by } => {
+                if let Some(recipient) = recipient {
+                    self.state = S::Accepted {
+                        recipient,
+                        answer_by: *answer_by,
+                        proposed: None,
+                    };
+                }
+            }
+            E::DateProposed { date } => {
+                if let S::Accepted { proposed, .. } = &mut self.state {
+                    *proposed = Some(*date);
+                }
+            }
+            E::DateAccepted { date } => {
+                if let S::Accepted {
+                    answer_by,
+                    proposed,
+                    ..
+                } = &mut self.state
+                {
+                    *answer_by = *date;
+                    *proposed = None;
+                }
+            }
+            E::DateRefused { .. } => {
+                if let S::Accepted { proposed, .. } = &mut self.state {
+                    *proposed = None;
+                }
+            }
+            E::Forwarded { to, .. } => {
+                self.state = S::AwaitingAcceptance { recipient: *to };
+                self.handler = None;
+            }
+            E::SplitOff { questions, .. } => self.split_off.extend(questions.iter().cloned()),
+            E::Allocated { handler } => self.handler = Some(*handler),
+            E::Answered { answers, on_time } => {
+                self.reply_answers = answers.clone();
+                self.answered_on_time = Some(*on_time);
+                if let Some(recipient) = recipient {
+                    self.state = S::Answered { recipient };
+                }
+            }
+            E::ClarificationAsked { .. } => {
+                if let Some(recipient) = recipient {
+                    self.state = S::ClarificationRequested { recipient };
+                }
+            }
+            E::ClarificationReplied { .. } => {
+                if let Some(recipient) = recipient {
+                    self.state = S::Answered { recipient };
+                }
+            }
+            E::Referred { side, .. } => self.open_referral = Some(*side),
+            E::Commented { .. } | E::CoordinatorCommented { .. } | E::Reminded => {}
+            E::ClosedByCoordinator { .. } => {
+                self.state = S::Closed {
+                    recipient,
+                    at,
+                    by_coordinator: true,
+                };
+                self.open_referral = None;
+            }
+            E::AnswerAccepted { rating } => {
+                self.rating = *rating;
+                self.state = S::Closed {
+                    recipient,
+                    at,
+                    by_coordinator: false,
+                };
+                self.open_referral = None;
+            }
+        }
+    }
+}
