@@ -93,6 +93,18 @@ impl Principal {
     fn is_administrator(&self) -> bool {
         self.grants.iter().any(|g| g.right == Right::Administrator)
     }
+
+    /// Whether the user holds `right` in any scope (rights of coordinators, which need
+    /// no procedure access of their own).
+    pub fn has_right(&self, right: Right) -> bool {
+        self.grants.iter().any(|g| g.right == right)
+    }
+
+    /// Whether the user's authority coordinates `target` (same country, inside its
+    /// scope).
+    pub fn coordinates(&self, target: &Target<'_>) -> bool {
+        covers(self, target)
+    }
 }
 
 /// Who performs an operation.

@@ -975,6 +975,476 @@ pub async fn engine_directory_search(store: Arc<dyn Store>) {
     assert!(search(text("arztekammer"), first()).await.items.is_empty());
 }
 
+/// A request between two countries, through the engine: draft, send, need to know
+/// before acceptance, allocation, acceptance, forward and split, answer in the other
+/// language, clarification, closure, timelines, inboxes, coordinators' progress view,
+/// strangers kept out, and a stale write refused. Identical on every backend.
+pub async fn engine_request_workflow(store: Arc<dyn Store>) {
+    use crate::case::Visibility;
+    use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right, Side};
+    use crate::request::{RequestCommand as C, Stage};
+    use crate::{
+        Actor, AuthorityUpdate, Competence, CoordinatorRole, Country, EngineError, Grant,
+        GrantScope, InboxQuery, Language, LocalisedText, NewAuthority, NewUser, PageRequest,
+    };
+    let engine = engine_on(store);
+    let qs = "id = \"nurse-check\"\nversion = 1\n[title]\nen = \"Nurse\"\nda = \"Sygeplejerske\"\nfr = \"Infirmier\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"holder\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Name\"\nda = \"Navn\"\nfr = \"Nom\"\n[[group.question]]\nid = \"profession\"\ntype = \"single-choice\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Profession\"\n[[group.question.option]]\nid = \"nurse\"\n[group.question.option.label]\nen = \"Nurse\"\nda = \"Sygeplejerske\"\nfr = \"Infirmier\"\n[[group.question.option]]\nid = \"doctor\"\n[group.question.option.label]\nen = \"Doctor\"\n[[group.question]]\nid = \"authentic\"\ntype = \"yes-no\"\nrequired = \"to-send\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Authentic?\"\nda = \"Ægte?\"\nfr = \"Authentique ?\"\n[[group.question]]\nid = \"registered\"\ntype = \"yes-no\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Registered?\"\n";
+    let area = "id = \"health\"\n[name]\nen = \"Health\"\n[[procedure]]\nid = \"nurse-check\"\nkind = \"request\"\nquestion_set = \"nurse-check\"\n[procedure.name]\nen = \"Nurse check\"\n";
+    let sources = [
+        CatalogueSource::new("areas/h.toml", area),
+        CatalogueSource::new("question-sets/q.toml", qs),
+    ];
+    engine
+        .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
+        .unwrap();
+    let sys = Actor::System;
+    let proc_ = "nurse-check".parse().unwrap();
+    let authority = |country: Country, name: &str| {
+        let mut n = NewAuthority::new(
+            country,
+            LocalisedText::new(Language::English, name).unwrap(),
+        );
+        n.competences = vec![Competence {
+            area: "health".parse().unwrap(),
+            keywords: vec![],
+        }];
+        let engine = &engine;
+        async move {
+            let a = engine.register_authority(&Actor::System, n).await.unwrap();
+            engine
+                .grant_procedure(&Actor::System, a.id(), &"nurse-check".parse().unwrap())
+                .await
+                .unwrap();
+            a
+        }
+    };
+    let user = |a: crate::AuthorityId, name: &str, language: Language, rights: Vec<Right>| {
+        let engine = &engine;
+        let name = name.to_owned();
+        async move {
+            let u = engine
+                .create_user(
+                    &Actor::System,
+                    a,
+                    NewUser {
+                        name,
+                        email: "u@x.eu".parse().unwrap(),
+                        language,
+                    },
+                )
+                .await
+                .unwrap();
+            let grants = rights
+                .into_iter()
+                .map(|r| Grant::new(r, GrantScope::Everything))
+                .collect();
+            engine
+                .set_grants(&Actor::System, u.id(), grants)
+                .await
+                .unwrap();
+            engine.actor_for(u.id()).await.unwrap()
+        }
+    };
+    let dk = authority(Country::Denmark, "Styrelsen for Patientsikkerhed").await;
+    let fr = authority(Country::France, "Ordre national des infirmiers").await;
+    let fr2 = authority(Country::France, "Agence régionale de santé").await;
+    let be = authority(Country::Belgium, "SPF Santé publique").await;
+    let dk2 = authority(Country::Denmark, "Sundhedsstyrelsen").await;
+    engine
+        .update_authority(
+            &sys,
+            fr.id(),
+            AuthorityUpdate {
+                uses_allocation: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let nimic_dk = authority(Country::Denmark, "Erhvervsstyrelsen").await;
+    engine
+        .appoint_coordinator(&sys, nimic_dk.id(), Some(CoordinatorRole::National))
+        .await
+        .unwrap();
+    let lars = user(
+        dk.id(),
+        "Lars",
+        Language::Danish,
+        vec![Right::RequestHandler],
+    )
+    .await;
+    let julie = user(
+        fr.id(),
+        "Julie",
+        Language::French,
+        vec![Right::RequestHandler],
+    )
+    .await;
+    let paul = user(
+        fr.id(),
+        "Paul",
+        Language::French,
+        vec![Right::RequestHandler],
+    )
+    .await;
+    let allocator = user(fr.id(), "Anne", Language::French, vec![Right::Allocator]).await;
+    let coordinator = user(
+        nimic_dk.id(),
+        "Mette",
+        Language::Danish,
+        vec![Right::ReferralHandler],
+    )
+    .await;
+    let stranger = user(
+        fr2.id(),
+        "Eve",
+        Language::French,
+        vec![Right::RequestHandler],
+    )
+    .await;
+
+    // Draft and send, in Danish.
+    let draft = engine.create_request(&lars, &proc_).await.unwrap();
+    assert_eq!(draft.case.question_set.version, 1);
+    let id = draft.case.id;
+    assert!(draft.case.reference.to_string().starts_with("2026-"));
+    let mut answers = Answers::new();
+    answers.set(
+        "holder".parse().unwrap(),
+        AnswerValue::Text("Marie Dubois".into()),
+    );
+    answers.set(
+        "profession".parse().unwrap(),
+        AnswerValue::Choice("nurse".parse().unwrap()),
+    );
+    let today = "2026-11-22".parse::<chrono::NaiveDate>().unwrap();
+    engine
+        .act_on_request(&lars, id, C::SaveDraft { answers }, None)
+        .await
+        .unwrap();
+    let national = engine
+        .act_on_request(
+            &lars,
+            id,
+            C::Send {
+                recipient: dk2.id(),
+                needed_by: today + chrono::Duration::days(20),
+            },
+            None,
+        )
+        .await;
+    assert!(
+        matches!(national, Err(EngineError::Transition(_))),
+        "cross-border procedure: same-country recipient refused"
+    );
+    assert!(
+        engine
+            .act_on_request(&julie, id, C::Accept { days: 3 }, None)
+            .await
+            .is_err(),
+        "not sent to France yet: no access"
+    );
+    let (sent, v_sent) = engine
+        .act_on_request(
+            &lars,
+            id,
+            C::Send {
+                recipient: fr.id(),
+                needed_by: today + chrono::Duration::days(20),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.case.request.state().stage(), Stage::AwaitingAcceptance);
+
+    // Need to know: the French handler sees no personal data before acceptance.
+    let (before, _) = engine.request(&julie, id).await.unwrap();
+    assert_eq!(before.visibility, Visibility::WithoutPersonalData);
+    assert!(
+        before
+            .case
+            .request
+            .request_answers()
+            .get(&"holder".parse().unwrap())
+            .is_none()
+    );
+    assert!(
+        before
+            .case
+            .request
+            .request_answers()
+            .get(&"profession".parse().unwrap())
+            .is_some()
+    );
+    let timeline = engine.request_timeline(&julie, id).await.unwrap();
+    assert!(
+        !format!("{timeline:?}").contains("Marie Dubois"),
+        "not in the timeline either"
+    );
+    // The Danish coordinator monitors progress without any answers; strangers see nothing.
+    let (monitor, _) = engine.request(&coordinator, id).await.unwrap();
+    assert_eq!(monitor.visibility, Visibility::ProgressOnly);
+    assert!(monitor.case.request.request_answers().is_empty());
+    assert!(matches!(
+        engine.request(&stranger, id).await,
+        Err(EngineError::NotFound { .. })
+    ));
+    assert!(matches!(
+        engine
+            .act_on_request(&stranger, id, C::Accept { days: 3 }, None)
+            .await,
+        Err(EngineError::NotFound { .. })
+    ));
+
+    // Concurrency: two French users accept from the same version; one wins.
+    let first = engine
+        .act_on_request(
+            &julie,
+            id,
+            C::Allocate {
+                handler: paul_id(&paul),
+            },
+            Some(v_sent),
+        )
+        .await;
+    assert!(
+        matches!(first, Err(EngineError::Transition(_))),
+        "only allocators allocate"
+    );
+    let (allocated, _) = engine
+        .act_on_request(
+            &allocator,
+            id,
+            C::Allocate {
+                handler: paul_id(&paul),
+            },
+            Some(v_sent),
+        )
+        .await
+        .unwrap();
+    assert_eq!(allocated.case.request.handler(), Some(paul_id(&paul)));
+    let stale = engine
+        .act_on_request(&paul, id, C::Accept { days: 10 }, Some(v_sent))
+        .await;
+    assert!(
+        matches!(stale, Err(EngineError::VersionMismatch { .. })),
+        "stale If-Match"
+    );
+    let (accepted, _) = engine
+        .act_on_request(&paul, id, C::Accept { days: 10 }, None)
+        .await
+        .unwrap();
+    assert_eq!(accepted.visibility, Visibility::Full);
+    assert_eq!(
+        accepted
+            .case
+            .request
+            .request_answers()
+            .get(&"holder".parse().unwrap()),
+        Some(&AnswerValue::Text("Marie Dubois".into()))
+    );
+
+    // Split one question to Belgium: a linked child request awaits acceptance there.
+    let child_id = crate::IdGenerator::seeded(77).case("2026-11-22T09:00:00Z".parse().unwrap());
+    let split = C::Split {
+        to: be.id(),
+        questions: ["registered".parse().unwrap()].into(),
+        child: child_id,
+    };
+    engine.act_on_request(&paul, id, split, None).await.unwrap();
+    let (child, _) = engine.request(&sys, child_id).await.unwrap();
+    assert_eq!(child.case.parent, Some(id));
+    assert_eq!(child.case.request.state().recipient(), Some(be.id()));
+    assert_ne!(child.case.reference, accepted.case.reference);
+
+    // Answer (in French), clarification loop, closure with a rating.
+    let mut reply = Answers::new();
+    reply.set("authentic".parse().unwrap(), AnswerValue::YesNo(true));
+    engine
+        .act_on_request(&julie, id, C::Answer { answers: reply }, None)
+        .await
+        .unwrap();
+    engine
+        .act_on_request(
+            &lars,
+            id,
+            C::AskClarification {
+                text: "Er autorisationen gyldig?".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    engine
+        .act_on_request(
+            &julie,
+            id,
+            C::ReplyClarification {
+                text: "Oui, elle est valide.".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let rating = Some(crate::request::Rating {
+        timeliness: 5,
+        effort: 5,
+    });
+    let (closed, _) = engine
+        .act_on_request(&lars, id, C::AcceptAnswer { rating }, None)
+        .await
+        .unwrap();
+    assert_eq!(closed.case.request.state().stage(), Stage::Closed);
+    assert!(matches!(
+        engine
+            .act_on_request(&lars, id, C::Comment { text: "x".into() }, None)
+            .await,
+        Err(EngineError::Transition(_))
+    ));
+
+    // The timeline is complete and ordered, each step with its actor.
+    let timeline = engine.request_timeline(&lars, id).await.unwrap();
+    let seqs: Vec<u64> = timeline.iter().map(|t| t.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+    assert_eq!(
+        timeline.len(),
+        9,
+        "saved, sent, allocated, accepted, split, answered, asked, replied, closed: {timeline:#?}"
+    );
+    assert!(
+        format!("{timeline:?}").contains("Marie Dubois"),
+        "the requester sees everything"
+    );
+
+    // Inboxes: per authority and party, by stage.
+    let dk_sent = engine
+        .inbox(
+            &lars,
+            &InboxQuery {
+                side: Some(Side::Requester),
+                stage: None,
+            },
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        dk_sent.items.len(),
+        2,
+        "the request and its split-off child, both Denmark's"
+    );
+    let fr_closed = engine
+        .inbox(
+            &julie,
+            &InboxQuery {
+                side: Some(Side::Responder),
+                stage: Some(Stage::Closed),
+            },
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fr_closed.items.len(), 1);
+    let fr_open = engine
+        .inbox(
+            &julie,
+            &InboxQuery {
+                side: Some(Side::Responder),
+                stage: Some(Stage::Accepted),
+            },
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert!(fr_open.items.is_empty());
+    let be_user = user(
+        be.id(),
+        "Bert",
+        Language::Dutch,
+        vec![Right::RequestHandler],
+    )
+    .await;
+    let be_waiting = engine
+        .inbox(
+            &be_user,
+            &InboxQuery {
+                side: Some(Side::Responder),
+                stage: Some(Stage::AwaitingAcceptance),
+            },
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        be_waiting.items.len(),
+        1,
+        "the split-off child waits in Belgium"
+    );
+    assert_eq!(
+        be_waiting.items[0].visibility,
+        Visibility::WithoutPersonalData
+    );
+
+    // Forward before acceptance moves the request and its inbox entry.
+    let second = engine.create_request(&lars, &proc_).await.unwrap().case.id;
+    let mut answers = Answers::new();
+    answers.set(
+        "holder".parse().unwrap(),
+        AnswerValue::Text("Jens Hansen".into()),
+    );
+    answers.set(
+        "profession".parse().unwrap(),
+        AnswerValue::Choice("doctor".parse().unwrap()),
+    );
+    engine
+        .act_on_request(&lars, second, C::SaveDraft { answers }, None)
+        .await
+        .unwrap();
+    engine
+        .act_on_request(
+            &lars,
+            second,
+            C::Send {
+                recipient: fr.id(),
+                needed_by: today + chrono::Duration::days(9),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    engine
+        .act_on_request(&julie, second, C::Forward { to: be.id() }, None)
+        .await
+        .unwrap();
+    let be_waiting = engine
+        .inbox(
+            &be_user,
+            &InboxQuery {
+                side: Some(Side::Responder),
+                stage: Some(Stage::AwaitingAcceptance),
+            },
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(be_waiting.items.len(), 2);
+    assert!(
+        matches!(
+            engine.request(&julie, second).await,
+            Err(EngineError::NotFound { .. })
+        ),
+        "France is no longer a party"
+    );
+}
+
+fn paul_id(actor: &crate::Actor) -> crate::UserId {
+    match actor {
+        crate::Actor::User(p) => p.user(),
+        _ => panic!("a user"),
+    }
+}
+
 /// Runs the whole suite as separate `#[tokio::test]`s in the calling crate.
 ///
 /// `$fresh` is an expression (it may `.await`) giving a [`TestStore`] on empty storage;
@@ -992,7 +1462,8 @@ macro_rules! store_conformance_tests {
         $crate::store_conformance_tests!(@by_arc $fresh;
             concurrent_writers_same_key, concurrent_writers_different_keys,
             racing_creators_one_wins, engine_registers_and_reads_an_authority,
-            engine_lists_authorities_by_country, engine_directory_search);
+            engine_lists_authorities_by_country, engine_directory_search,
+            engine_request_workflow);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

@@ -30,6 +30,9 @@ pub enum EngineError {
     /// A page request was invalid.
     #[error(transparent)]
     Page(#[from] PageError),
+    /// A request command was refused by the workflow.
+    #[error(transparent)]
+    Transition(#[from] crate::request::TransitionError),
     /// The operation does not fit the current state of what it acts on.
     #[error(transparent)]
     InvalidState(#[from] StateError),

@@ -22,8 +22,12 @@
 //! | `DirectoryChange` | time (ms), authority id | empty (syndication change feed) |
 //! | `Register` | register id | the register entry (JSON) |
 //! | `RegisterTerm` | folded term, register id | empty (search index) |
+//! | `Case` | case id | the case document (JSON) |
+//! | `CaseEvent` | case id, sequence (u64) | one timeline entry (JSON) |
+//! | `CaseCounter` | year (u16) | the last reference number of the year (u32) |
+//! | `Inbox` | authority id, party (0 requester, 1 responder), stage, case id | empty (inbox index) |
 
-use crate::ids::{AuthorityId, UserId};
+use crate::ids::{AuthorityId, CaseId, UserId};
 
 /// The first byte of every key: which kind of record it holds. Values are fixed forever
 /// once released; new spaces take new numbers.
@@ -61,6 +65,14 @@ pub(crate) enum Space {
     Register = 0x40,
     /// Search index of the directory of national registers.
     RegisterTerm = 0x41,
+    /// Case documents by id.
+    Case = 0x50,
+    /// Case timelines: one entry per event.
+    CaseEvent = 0x51,
+    /// Reference-number counters per year.
+    CaseCounter = 0x52,
+    /// Inbox index: cases per authority, party and stage.
+    Inbox = 0x53,
 }
 
 /// Builds a key part by part.
@@ -239,6 +251,44 @@ pub(crate) fn directory_procedure(
         k = k.id(id.as_bytes());
     }
     k.into_bytes()
+}
+
+/// A case document.
+pub(crate) fn case(id: CaseId) -> Vec<u8> {
+    Key::new(Space::Case).id(id.as_bytes()).into_bytes()
+}
+
+/// A case's timeline (prefix), or one entry.
+pub(crate) fn case_event(id: CaseId, seq: Option<u64>) -> Vec<u8> {
+    let mut k = Key::new(Space::CaseEvent).id(id.as_bytes()).into_bytes();
+    if let Some(seq) = seq {
+        k.extend_from_slice(&seq.to_be_bytes());
+    }
+    k
+}
+
+/// The reference counter of a year.
+pub(crate) fn case_counter(year: u16) -> Vec<u8> {
+    let mut k = Key::new(Space::CaseCounter).into_bytes();
+    k.extend_from_slice(&year.to_be_bytes());
+    k
+}
+
+/// An inbox entry, or (with fewer parts) the prefix of an inbox listing.
+pub(crate) fn inbox(
+    authority: AuthorityId,
+    party: Option<u8>,
+    stage: Option<u8>,
+    case: Option<CaseId>,
+) -> Vec<u8> {
+    let mut k = Key::new(Space::Inbox).id(authority.as_bytes()).into_bytes();
+    for b in [party, stage].into_iter().flatten() {
+        k.push(b);
+    }
+    if let Some(c) = case {
+        k.extend_from_slice(c.as_bytes());
+    }
+    k
 }
 
 /// The id at the end of an index key, if the key is long enough.

@@ -32,6 +32,7 @@
 
 pub mod access;
 pub mod authority;
+pub mod case;
 pub mod catalogue;
 pub mod clock;
 #[cfg(feature = "conformance")]
@@ -59,7 +60,7 @@ pub use authority::{
 pub use clock::{Clock, ManualClock};
 pub use country::{Country, Participant};
 pub use engine::{
-    DirectoryChange, DirectoryHit, DirectoryQuery, Engine, Invitation, MAX_CANDIDATES,
+    DirectoryChange, DirectoryHit, DirectoryQuery, Engine, InboxQuery, Invitation, MAX_CANDIDATES,
     PublicAuthority, RegisterHit, RegisterQuery, Verdict,
 };
 pub use error::EngineError;

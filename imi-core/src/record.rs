@@ -57,6 +57,15 @@ impl<'s> Txn<'s> {
             .transpose()
     }
 
+    /// Reads raw bytes, recording the version read.
+    pub(crate) async fn get_raw(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, EngineError> {
+        let got = self.store.get(key).await?;
+        self.reads
+            .entry(key.to_vec())
+            .or_insert(got.as_ref().map(|v| v.version));
+        Ok(got.map(|v| v.value))
+    }
+
     /// Writes a new document; the commit fails if the key exists by then.
     pub(crate) fn create<T: Serialize>(
         &mut self,

@@ -553,6 +553,16 @@ impl Request {
         child
     }
 
+    /// The same request with both sides' answers passed through `filter` (for
+    /// need-to-know views).
+    pub fn redacted(&self, filter: impl Fn(&Answers) -> Answers) -> Request {
+        Request {
+            request_answers: filter(&self.request_answers),
+            reply_answers: filter(&self.reply_answers),
+            ..self.clone()
+        }
+    }
+
     /// The current state.
     pub fn state(&self) -> &RequestState {
         &self.state

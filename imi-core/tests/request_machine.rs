@@ -1,7 +1,12 @@
 //! The request state machine: every branch, every illegal (state, command) pair, wrong
 //! parties, and random command sequences from random parties.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_pass_by_value)] // test code: a failed step should panic
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_pass_by_value
+)] // test code: a failed step should panic
 
 use std::collections::BTreeSet;
 

@@ -145,6 +145,34 @@ impl From<EngineError> for Problem {
                 )
             },
             EngineError::Page(_) => p(S::BAD_REQUEST, "bad-page", "Bad page request"),
+            EngineError::Transition(t) => match t {
+                imi_core::request::TransitionError::IllegalInState { .. } => p(
+                    S::CONFLICT,
+                    "invalid-state",
+                    "Not possible in the current state",
+                ),
+                imi_core::request::TransitionError::WrongParty { .. } => {
+                    p(S::FORBIDDEN, "forbidden", "Forbidden")
+                }
+                imi_core::request::TransitionError::Answers(errors) => Problem {
+                    errors: errors
+                        .0
+                        .iter()
+                        .map(|a| FieldProblem {
+                            at: a.question.to_string(),
+                            detail: a.problem.to_string(),
+                        })
+                        .collect(),
+                    ..p(
+                        S::UNPROCESSABLE_ENTITY,
+                        "invalid-answers",
+                        "Invalid answers",
+                    )
+                },
+                imi_core::request::TransitionError::Invalid { .. } => {
+                    p(S::UNPROCESSABLE_ENTITY, "invalid-input", "Invalid input")
+                }
+            },
             EngineError::InvalidState(_) => p(
                 S::CONFLICT,
                 "invalid-state",

@@ -7,12 +7,14 @@
 mod authorities;
 mod directory;
 mod registers;
+mod requests;
 mod syndication;
 mod users;
 
 pub use authorities::{Invitation, Verdict};
 pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};
 pub use registers::{RegisterHit, RegisterQuery};
+pub use requests::InboxQuery;
 pub use syndication::{DirectoryChange, PublicAuthority};
 
 use std::fmt;

@@ -1,0 +1,590 @@
+//! One-to-one requests: creating them, acting on them, reading them on a need-to-know
+//! basis, their timelines and inboxes.
+
+use std::collections::BTreeSet;
+
+use chrono::Datelike;
+
+use super::{Engine, corrupt_index};
+use crate::access::{Actor, Principal, Target};
+use crate::authority::Authority;
+use crate::case::{
+    ActorRef, RequestCase, RequestView, TimelineEntry, Visibility, visibility, visible_answers,
+    visible_entry,
+};
+use crate::catalogue::{ProcedureId, QuestionSet, Right, Side, Workflow};
+use crate::error::EngineError;
+use crate::ids::{AuthorityId, CaseId, CaseReference, UserId};
+use crate::keys;
+use crate::page::{Cursor, Page, PageRequest};
+use crate::record::{Txn, decode};
+use crate::request::{
+    Context, Request, RequestCommand, RequestEvent, RequestState, Roles, Stage, TransitionError,
+};
+use crate::store::{Scan, Version};
+use crate::user::User;
+
+/// How often an operation is retried when it loses a race on an internal key (the
+/// reference counter).
+const RETRIES: usize = 8;
+
+fn stage_code(stage: Stage) -> u8 {
+    match stage {
+        Stage::Draft => 0,
+        Stage::AwaitingAcceptance => 1,
+        Stage::Accepted => 2,
+        Stage::Answered => 3,
+        Stage::ClarificationRequested => 4,
+        Stage::Closed => 5,
+        Stage::Withdrawn => 6,
+    }
+}
+
+/// Every inbox entry a case should have in its current state.
+fn case_index_keys(case: &RequestCase) -> BTreeSet<Vec<u8>> {
+    let stage = stage_code(case.request.state().stage());
+    let mut out = BTreeSet::new();
+    out.insert(keys::inbox(
+        case.requester,
+        Some(0),
+        Some(stage),
+        Some(case.id),
+    ));
+    if let Some(recipient) = case.request.state().recipient() {
+        if case.request.state().stage() != Stage::Draft {
+            out.insert(keys::inbox(recipient, Some(1), Some(stage), Some(case.id)));
+        }
+    }
+    out
+}
+
+fn write_case(
+    txn: &mut Txn<'_>,
+    new: &RequestCase,
+    old: Option<&RequestCase>,
+) -> Result<(), EngineError> {
+    txn.put(keys::case(new.id), new)?;
+    let new_keys = case_index_keys(new);
+    let old_keys = old.map(case_index_keys).unwrap_or_default();
+    for k in old_keys.difference(&new_keys) {
+        txn.delete(k.clone());
+    }
+    for k in new_keys.difference(&old_keys) {
+        txn.put_index(k.clone());
+    }
+    Ok(())
+}
+
+/// What to list in an inbox.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InboxQuery {
+    /// Only cases where the authority is this party.
+    pub side: Option<Side>,
+    /// Only cases in this stage.
+    pub stage: Option<Stage>,
+}
+
+impl Engine {
+    fn principal(actor: &Actor) -> Result<&Principal, EngineError> {
+        match actor {
+            Actor::User(p) => Ok(p),
+            _ => Err(EngineError::Denied(crate::access::Denial {
+                actor: actor.to_string(),
+                action: "act on a request",
+                reason: "requests are handled by users of authorities",
+            })),
+        }
+    }
+
+    async fn authority_doc(&self, id: AuthorityId) -> Result<Authority, EngineError> {
+        self.load(&keys::authority(id), AuthorityId::KIND, &id)
+            .await
+    }
+
+    /// The parties `actor` is in `case`.
+    async fn roles(&self, actor: &Actor, case: &RequestCase) -> Result<Roles, EngineError> {
+        let Actor::User(p) = actor else {
+            return Ok(Roles::default());
+        };
+        let recipient = case.request.state().recipient();
+        let holds = |right| p.holds(right, &case.area, &case.procedure);
+        let mut roles = Roles {
+            requester: p.authority() == case.requester && holds(Right::RequestHandler),
+            responder: Some(p.authority()) == recipient && holds(Right::RequestHandler),
+            allocator: Some(p.authority()) == recipient && holds(Right::Allocator),
+            ..Roles::default()
+        };
+        if p.coordinator().is_some()
+            && (p.has_right(Right::ReferralHandler) || p.has_right(Right::Administrator))
+        {
+            let covers = |a: &Authority| {
+                let areas = a.areas();
+                p.coordinates(&Target {
+                    id: Some(a.id()),
+                    participant: a.participant(),
+                    region: a.region(),
+                    areas: &areas,
+                })
+            };
+            roles.requester_coordinator = covers(&self.authority_doc(case.requester).await?);
+            if let Some(r) = recipient {
+                roles.responder_coordinator = covers(&self.authority_doc(r).await?);
+            }
+        }
+        Ok(roles)
+    }
+
+    fn pinned_set(&self, case: &RequestCase) -> Result<QuestionSet, EngineError> {
+        self.catalogue()
+            .question_set(&case.question_set.id, case.question_set.version)
+            .cloned()
+            .ok_or_else(|| EngineError::NotFound {
+                kind: "question set",
+                id: case.question_set.to_string(),
+            })
+    }
+
+    fn view(&self, case: RequestCase, roles: Roles) -> Result<Option<RequestView>, EngineError> {
+        let Some(v) = visibility(roles, &case.request) else {
+            return Ok(None);
+        };
+        let set = self.pinned_set(&case)?;
+        let request = case.request.redacted(|a| visible_answers(a, &set, v));
+        Ok(Some(RequestView {
+            case: RequestCase { request, ..case },
+            visibility: v,
+            roles,
+        }))
+    }
+
+    /// Checks that `to` may receive a case of `procedure` from `requester`: active, with
+    /// access to the procedure, and in another country unless the procedure allows
+    /// national use. Coordinators of the recipient's country may receive forwards.
+    async fn check_recipient(
+        &self,
+        procedure: &ProcedureId,
+        requester: AuthorityId,
+        to: AuthorityId,
+        coordinator_ok: bool,
+    ) -> Result<(), EngineError> {
+        let bad = |reason| {
+            EngineError::Transition(TransitionError::Invalid {
+                command: "address",
+                reason,
+            })
+        };
+        let target = match self.authority_doc(to).await {
+            Ok(a) => a,
+            Err(EngineError::NotFound { .. }) => return Err(bad("the recipient does not exist")),
+            Err(e) => return Err(e),
+        };
+        if !target.is_active() {
+            return Err(bad("the recipient is not an active authority"));
+        }
+        let reachable = target.procedures().contains(procedure)
+            || (coordinator_ok && target.coordinator().is_some());
+        if !reachable {
+            return Err(bad("the recipient has no access to this procedure"));
+        }
+        let national_use = matches!(
+            self.catalogue().procedure(procedure).map(|p| &p.workflow),
+            Some(Workflow::Request {
+                national_use: true,
+                ..
+            })
+        );
+        let from = self.authority_doc(requester).await?;
+        if from.participant() == target.participant() && !national_use {
+            return Err(bad(
+                "this procedure is for cross-border requests; the recipient is in the requester's country",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Creates a draft request of `procedure` for the actor's authority (a request handler
+    /// of an authority with access to it). It pins the newest question-set version.
+    pub async fn create_request(
+        &self,
+        actor: &Actor,
+        procedure: &ProcedureId,
+    ) -> Result<RequestView, EngineError> {
+        let p = Self::principal(actor)?;
+        let catalogue = self.catalogue();
+        let proc_ = catalogue
+            .procedure(procedure)
+            .filter(|x| x.workflow.kind() == crate::catalogue::WorkflowKind::Request)
+            .ok_or_else(|| EngineError::NotFound {
+                kind: ProcedureId::KIND,
+                id: procedure.to_string(),
+            })?;
+        if !p.holds(Right::RequestHandler, &proc_.area, procedure) {
+            return Err(EngineError::Denied(crate::access::Denial {
+                actor: actor.to_string(),
+                action: "create a request",
+                reason: "this needs the request-handler right for the procedure, at an authority with access to it",
+            }));
+        }
+        let pinned = self.pin_question_set(procedure)?;
+        for _ in 0..RETRIES {
+            let now = self.now();
+            let mut txn = Txn::new(&*self.store);
+            let reference = self.next_reference(&mut txn, now).await?;
+            let case = RequestCase {
+                id: self.ids.case(now),
+                reference,
+                procedure: procedure.clone(),
+                area: proc_.area.clone(),
+                question_set: pinned.clone(),
+                requester: p.authority(),
+                parent: None,
+                created_at: now,
+                updated_at: now,
+                events: 0,
+                request: Request::new(),
+            };
+            txn.expect_absent(keys::case(case.id));
+            write_case(&mut txn, &case, None)?;
+            match txn.commit().await {
+                Ok(_) => {
+                    let roles = self.roles(actor, &case).await?;
+                    return self
+                        .view(case, roles)?
+                        .ok_or_else(|| EngineError::Internal {
+                            detail: "the creator cannot see its request".into(),
+                        });
+                }
+                Err(EngineError::Conflict(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(EngineError::Internal {
+            detail: "could not allocate a reference number".into(),
+        })
+    }
+
+    async fn next_reference(
+        &self,
+        txn: &mut Txn<'_>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<CaseReference, EngineError> {
+        let year = u16::try_from(now.year()).unwrap_or(2008).max(2008);
+        let key = keys::case_counter(year);
+        let last = match txn.get_raw(&key).await? {
+            Some(bytes) => u32::from_be_bytes(
+                bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| corrupt_index(&key))?,
+            ),
+            None => 0,
+        };
+        let next = last.checked_add(1).ok_or_else(|| EngineError::Internal {
+            detail: "reference numbers exhausted".into(),
+        })?;
+        txn.put_raw(key, next.to_be_bytes().to_vec());
+        CaseReference::new(year, next).map_err(|e| EngineError::Internal {
+            detail: e.to_string(),
+        })
+    }
+
+    /// Reads a request as `actor` may see it, with its version (for `If-Match`). Actors
+    /// who are no party and no coordinator of a party get `NotFound`.
+    pub async fn request(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<(RequestView, Version), EngineError> {
+        let key = keys::case(id);
+        let not_found = || EngineError::NotFound {
+            kind: CaseId::KIND,
+            id: id.to_string(),
+        };
+        let v = self.store.get(&key).await?.ok_or_else(not_found)?;
+        let case: RequestCase = decode(&key, &v.value)?;
+        let roles = self.roles(actor, &case).await?;
+        let view = match actor {
+            Actor::System => Some(RequestView {
+                case,
+                visibility: Visibility::Full,
+                roles,
+            }),
+            _ => self.view(case, roles)?,
+        };
+        Ok((view.ok_or_else(not_found)?, v.version))
+    }
+
+    /// The timeline of a request, oldest first, as `actor` may see it.
+    pub async fn request_timeline(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<Vec<TimelineEntry>, EngineError> {
+        let (view, _) = self.request(actor, id).await?;
+        let set = self.pinned_set(&view.case)?;
+        let prefix = keys::case_event(id, None);
+        let mut scan = Scan::prefix(&prefix, 1_000);
+        let mut out = Vec::new();
+        loop {
+            let page = self.store.scan(&scan).await?;
+            for e in &page.entries {
+                let entry: TimelineEntry = decode(&e.key, &e.value)?;
+                out.push(visible_entry(&entry, &set, view.visibility));
+            }
+            match page.continuation {
+                Some(c) => scan = scan.resume(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// Acts on a request: computes the actor's parties, lets the state machine decide,
+    /// checks recipients and handlers against the directory, and writes the case, its
+    /// timeline entries and inbox entries in one commit. With `if_match`, refuses (412)
+    /// when the case changed since that version; a concurrent change wins with a
+    /// conflict (409) and nothing is applied.
+    pub async fn act_on_request(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        command: RequestCommand,
+        if_match: Option<Version>,
+    ) -> Result<(RequestView, Version), EngineError> {
+        let p = Self::principal(actor)?;
+        let mut txn = Txn::new(&*self.store);
+        let key = keys::case(id);
+        let not_found = || EngineError::NotFound {
+            kind: CaseId::KIND,
+            id: id.to_string(),
+        };
+        let (old, current) = txn.get::<RequestCase>(&key).await?.ok_or_else(not_found)?;
+        let roles = self.roles(actor, &old).await?;
+        if visibility(roles, &old.request).is_none() {
+            return Err(not_found());
+        }
+        if let Some(expected) = if_match {
+            if expected != current {
+                return Err(EngineError::VersionMismatch { expected, current });
+            }
+        }
+        let set = self.pinned_set(&old)?;
+        let now = self.now();
+        let ctx = Context {
+            now,
+            questions: &set,
+            requester: old.requester,
+        };
+        let events = old.request.decide(roles, &command, &ctx)?;
+        // Checks that need the directory.
+        for e in &events {
+            match e {
+                RequestEvent::Sent { recipient, .. } => {
+                    self.check_recipient(&old.procedure, old.requester, *recipient, false)
+                        .await?;
+                }
+                RequestEvent::Forwarded { to, .. } | RequestEvent::SplitOff { to, .. } => {
+                    self.check_recipient(&old.procedure, old.requester, *to, true)
+                        .await?;
+                }
+                RequestEvent::Allocated { handler } => self.check_handler(&old, *handler).await?,
+                _ => {}
+            }
+        }
+        let mut new = old.clone();
+        for e in &events {
+            new.request.apply(e, now);
+            new.events += 1;
+            let entry = TimelineEntry {
+                seq: new.events,
+                at: now,
+                actor: ActorRef::User {
+                    user: p.user(),
+                    authority: p.authority(),
+                },
+                event: e.clone(),
+            };
+            txn.create(keys::case_event(id, Some(new.events)), &entry)?;
+            if let RequestEvent::SplitOff {
+                child,
+                to,
+                questions,
+            } = e
+            {
+                self.create_child(&mut txn, &old, &set, *child, *to, questions, now, p)
+                    .await?;
+            }
+        }
+        new.updated_at = now;
+        write_case(&mut txn, &new, Some(&old))?;
+        let version = txn.commit().await?;
+        let roles = self.roles(actor, &new).await?;
+        // An actor who gave the request away (forward) still learns where it went, but
+        // no longer sees its content.
+        let view = match self.view(new.clone(), roles)? {
+            Some(view) => view,
+            None => RequestView {
+                case: RequestCase {
+                    request: new.request.redacted(|_| crate::catalogue::Answers::new()),
+                    ..new
+                },
+                visibility: Visibility::ProgressOnly,
+                roles,
+            },
+        };
+        Ok((view, version))
+    }
+
+    async fn check_handler(&self, case: &RequestCase, handler: UserId) -> Result<(), EngineError> {
+        let bad = |reason| {
+            EngineError::Transition(TransitionError::Invalid {
+                command: "allocate",
+                reason,
+            })
+        };
+        let recipient = case
+            .request
+            .state()
+            .recipient()
+            .ok_or_else(|| bad("the request has no recipient"))?;
+        let authority = self.authority_doc(recipient).await?;
+        if !authority.uses_allocation() {
+            return Err(bad("the responding authority does not use allocation"));
+        }
+        let user: User = match self
+            .load(&keys::user(handler), UserId::KIND, &handler)
+            .await
+        {
+            Ok(u) => u,
+            Err(EngineError::NotFound { .. }) => return Err(bad("the handler does not exist")),
+            Err(e) => return Err(e),
+        };
+        let principal = Principal::new(&user, &authority);
+        if user.authority() != recipient
+            || !user.is_active()
+            || !principal.holds(Right::RequestHandler, &case.area, &case.procedure)
+        {
+            return Err(bad(
+                "the handler must be an active request handler of the responding authority",
+            ));
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn create_child(
+        &self,
+        txn: &mut Txn<'_>,
+        parent: &RequestCase,
+        set: &QuestionSet,
+        child: CaseId,
+        to: AuthorityId,
+        questions: &BTreeSet<crate::catalogue::QuestionId>,
+        now: chrono::DateTime<chrono::Utc>,
+        p: &Principal,
+    ) -> Result<(), EngineError> {
+        let responder_questions = set
+            .questions()
+            .filter(|q| q.answered_by == Side::Responder)
+            .map(|q| q.id.clone());
+        let mut request = Request::child_of(&parent.request, questions, responder_questions);
+        let sent = RequestEvent::Sent {
+            recipient: to,
+            needed_by: parent.request.needed_by().unwrap_or(now.date_naive()),
+        };
+        request.apply(&sent, now);
+        let case = RequestCase {
+            id: child,
+            reference: self.next_reference(txn, now).await?,
+            parent: Some(parent.id),
+            created_at: now,
+            updated_at: now,
+            events: 1,
+            request,
+            ..parent.clone()
+        };
+        txn.expect_absent(keys::case(child));
+        let entry = TimelineEntry {
+            seq: 1,
+            at: now,
+            actor: ActorRef::User {
+                user: p.user(),
+                authority: p.authority(),
+            },
+            event: sent,
+        };
+        txn.create(keys::case_event(child, Some(1)), &entry)?;
+        write_case(txn, &case, None)
+    }
+
+    /// The requests of the actor's authority, newest first within each stage, filtered
+    /// by party and stage, served from the inbox index; each as the actor may see it.
+    pub async fn inbox(
+        &self,
+        actor: &Actor,
+        query: &InboxQuery,
+        page: PageRequest,
+    ) -> Result<Page<RequestView>, EngineError> {
+        let p = Self::principal(actor)?;
+        let party = query.side.map(|s| match s {
+            Side::Requester => 0,
+            Side::Responder => 1,
+        });
+        let stage = query.stage.map(stage_code);
+        let prefix = match (party, stage) {
+            (Some(party), stage) => keys::inbox(p.authority(), Some(party), stage, None),
+            (None, _) => keys::inbox(p.authority(), None, None, None),
+        };
+        let mut scan = Scan::prefix(&prefix, page.limit());
+        if let Some(cursor) = page.cursor() {
+            scan = scan.resume(cursor.key_within(&prefix)?);
+        }
+        let mut items = Vec::new();
+        loop {
+            let found = self.store.scan(&scan).await?;
+            for e in &found.entries {
+                // With no party filter, a stage filter applies to both parties' entries.
+                if party.is_none()
+                    && stage.is_some()
+                    && e.key.get(prefix.len() + 1).copied() != stage
+                {
+                    continue;
+                }
+                let id = keys::trailing_id(&e.key)
+                    .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+                    .ok_or_else(|| corrupt_index(&e.key))?;
+                if let Ok((view, _)) = self.request(actor, id).await {
+                    items.push(view);
+                }
+            }
+            let next = found.continuation.map(Cursor::from_key);
+            if items.len() >= page.limit() || next.is_none() {
+                return Ok(Page { items, next });
+            }
+            if let Some(c) = &next {
+                scan = scan.resume(c.key_within(&prefix)?);
+            }
+        }
+    }
+}
+
+impl RequestState {
+    /// Whether it is the given party's turn (the inbox's "waiting for me").
+    pub fn waiting_for(&self, side: Side) -> bool {
+        match (self, side) {
+            (RequestState::Draft | RequestState::Answered { .. }, Side::Requester) => true,
+            (
+                RequestState::Accepted {
+                    proposed: Some(_), ..
+                },
+                Side::Requester,
+            ) => true,
+            (
+                RequestState::AwaitingAcceptance { .. }
+                | RequestState::Accepted { proposed: None, .. }
+                | RequestState::ClarificationRequested { .. },
+                Side::Responder,
+            ) => true,
+            _ => false,
+        }
+    }
+}
