@@ -739,3 +739,34 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn waiting_for_tells_whose_turn_it_is() {
+    use imi_core::catalogue::Side::{Requester, Responder};
+    let w = world();
+    let turn = |stage| {
+        let r = w.at(stage);
+        (
+            r.state().waiting_for(Requester),
+            r.state().waiting_for(Responder),
+        )
+    };
+    assert_eq!(turn(Stage::Draft), (true, false));
+    assert_eq!(turn(Stage::AwaitingAcceptance), (false, true));
+    assert_eq!(turn(Stage::Accepted), (false, true));
+    assert_eq!(turn(Stage::Answered), (true, false));
+    assert_eq!(turn(Stage::ClarificationRequested), (false, true));
+    assert_eq!(turn(Stage::Closed), (false, false));
+    let mut r = w.at(Stage::Accepted);
+    w.ok(
+        &mut r,
+        RESPONDER,
+        C::ProposeDate {
+            date: w.now.date_naive() + Duration::days(60),
+        },
+    );
+    assert!(
+        r.state().waiting_for(Requester),
+        "a proposed date waits for the requester"
+    );
+}

@@ -570,21 +570,23 @@ impl Engine {
 impl RequestState {
     /// Whether it is the given party's turn (the inbox's "waiting for me").
     pub fn waiting_for(&self, side: Side) -> bool {
-        match (self, side) {
-            (RequestState::Draft | RequestState::Answered { .. }, Side::Requester) => true,
+        matches!(
+            (self, side),
             (
+                RequestState::Draft | RequestState::Answered { .. },
+                Side::Requester
+            ) | (
                 RequestState::Accepted {
-                    proposed: Some(_), ..
+                    proposed: Some(_),
+                    ..
                 },
-                Side::Requester,
-            ) => true,
-            (
+                Side::Requester
+            ) | (
                 RequestState::AwaitingAcceptance { .. }
-                | RequestState::Accepted { proposed: None, .. }
-                | RequestState::ClarificationRequested { .. },
-                Side::Responder,
-            ) => true,
-            _ => false,
-        }
+                    | RequestState::Accepted { proposed: None, .. }
+                    | RequestState::ClarificationRequested { .. },
+                Side::Responder
+            )
+        )
     }
 }
