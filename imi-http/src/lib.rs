@@ -42,7 +42,7 @@ use utoipa_axum::routes;
 pub use extract::{Authenticator, BearerTokens};
 pub use problem::Problem;
 
-use routes::{authorities, catalogue, directory, meta, users};
+use routes::{authorities, catalogue, directory, meta, requests, users};
 
 /// Settings of the HTTP layer.
 #[derive(Clone)]
@@ -87,6 +87,7 @@ pub struct AppState {
         (name = "directory", description = "Finding the right authority"),
         (name = "registers", description = "The directory of national registers"),
         (name = "syndication", description = "The public directory and its change feed"),
+        (name = "requests", description = "One-to-one requests between authorities"),
     )
 )]
 struct ApiDoc;
@@ -147,6 +148,11 @@ fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(directory::public_authorities))
         .routes(routes!(directory::public_changes))
+        .routes(routes!(requests::create))
+        .routes(routes!(requests::get))
+        .routes(routes!(requests::act))
+        .routes(routes!(requests::timeline))
+        .routes(routes!(requests::inbox))
 }
 
 /// The OpenAPI 3.1 document of every route [`router`] serves (besides `/openapi.json`).

@@ -5,6 +5,7 @@ pub(crate) mod authorities;
 pub(crate) mod catalogue;
 pub(crate) mod directory;
 pub(crate) mod meta;
+pub(crate) mod requests;
 pub(crate) mod users;
 
 use axum::Json;

@@ -1,0 +1,328 @@
+//! One-to-one requests: create, read (with `ETag`), act (with `If-Match`), timeline,
+//! inbox. Answers are shown with their question labels in the reader's language.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use imi_core::case::{RequestView, TimelineEntry};
+use imi_core::catalogue::{AnswerValue, Answers, QuestionSet, Side};
+use imi_core::request::{RequestCommand, Stage};
+use imi_core::store::Version;
+use imi_core::{CaseId, InboxQuery};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::localised;
+use crate::AppState;
+use crate::dto::{Page, PageParams, Text};
+use crate::extract::{Body, Caller, Params, Reader, parse};
+use crate::problem::Problem;
+
+/// One answer, with its question's label for the reader.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AnswerDto {
+    question: String,
+    label: Option<Text>,
+    personal_data: bool,
+    /// The answer: `{ "type": "yes-no" | "choice" | ..., "value": ... }`.
+    #[schema(value_type = Object)]
+    value: serde_json::Value,
+    /// For choices: the chosen options' labels for the reader.
+    options: Vec<Text>,
+}
+
+fn answers_dto(answers: &Answers, set: Option<&QuestionSet>, reader: &Reader) -> Vec<AnswerDto> {
+    answers
+        .iter()
+        .map(|(q, v)| {
+            let question = set.and_then(|s| s.question(q));
+            let chosen: Vec<&imi_core::catalogue::OptionId> = match v {
+                AnswerValue::Choice(o) => vec![o],
+                AnswerValue::Choices(os) => os.iter().collect(),
+                _ => vec![],
+            };
+            let options = question
+                .map(|q| {
+                    q.answer
+                        .options()
+                        .iter()
+                        .filter(|o| chosen.contains(&&o.id))
+                        .map(|o| Text::of(&o.label, &reader.0))
+                        .collect()
+                })
+                .unwrap_or_default();
+            AnswerDto {
+                question: q.to_string(),
+                label: question.map(|q| Text::of(&q.label, &reader.0)),
+                personal_data: question.is_some_and(|q| q.personal_data),
+                value: serde_json::to_value(v).unwrap_or_default(),
+                options,
+            }
+        })
+        .collect()
+}
+
+/// A request as the reader may see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RequestDto {
+    id: String,
+    reference: String,
+    procedure: String,
+    question_set: String,
+    question_set_version: u32,
+    requester: String,
+    recipient: Option<String>,
+    parent: Option<String>,
+    /// `draft`, `awaiting-acceptance`, `accepted`, `answered`, `clarification-requested`,
+    /// `closed` or `withdrawn`.
+    stage: &'static str,
+    /// The full state, with dates.
+    #[schema(value_type = Object)]
+    state: serde_json::Value,
+    needed_by: Option<NaiveDate>,
+    handler: Option<String>,
+    /// `full`, `without-personal-data` or `progress-only`.
+    visibility: &'static str,
+    request_answers: Vec<AnswerDto>,
+    reply_answers: Vec<AnswerDto>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn request_dto(state: &AppState, view: &RequestView, reader: &Reader) -> RequestDto {
+    let c = &view.case;
+    let catalogue = state.engine.catalogue();
+    let set = catalogue.question_set(&c.question_set.id, c.question_set.version);
+    RequestDto {
+        id: c.id.to_string(),
+        reference: c.reference.to_string(),
+        procedure: c.procedure.to_string(),
+        question_set: c.question_set.id.to_string(),
+        question_set_version: c.question_set.version,
+        requester: c.requester.to_string(),
+        recipient: c.request.state().recipient().map(|r| r.to_string()),
+        parent: c.parent.map(|p| p.to_string()),
+        stage: c.request.state().stage().name(),
+        state: serde_json::to_value(c.request.state()).unwrap_or_default(),
+        needed_by: c.request.needed_by(),
+        handler: c.request.handler().map(|h| h.to_string()),
+        visibility: match view.visibility {
+            imi_core::case::Visibility::Full => "full",
+            imi_core::case::Visibility::WithoutPersonalData => "without-personal-data",
+            imi_core::case::Visibility::ProgressOnly => "progress-only",
+        },
+        request_answers: answers_dto(c.request.request_answers(), set, reader),
+        reply_answers: answers_dto(c.request.reply_answers(), set, reader),
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+    }
+}
+
+fn etag(v: Version) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{v}\"")).unwrap_or(HeaderValue::from_static("\"\""))
+}
+
+fn if_match(headers: &HeaderMap) -> Result<Option<Version>, Problem> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let bad = || {
+        Problem::bad_request(
+            "bad-if-match",
+            "If-Match must be an ETag this API issued, like \"v42\"",
+        )
+    };
+    let raw = v
+        .to_str()
+        .map_err(|_| bad())?
+        .trim()
+        .strip_prefix("\"v")
+        .and_then(|t| t.strip_suffix('"'))
+        .ok_or_else(bad)?;
+    raw.parse::<u64>()
+        .map(|n| Some(Version::from_raw(n)))
+        .map_err(|_| bad())
+}
+
+/// What to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewRequestDto {
+    procedure: String,
+}
+
+/// Creates a draft request of a procedure for the caller's authority.
+#[utoipa::path(post, path = "/v1/requests", tag = "requests", request_body = NewRequestDto, responses((status = 201, body = RequestDto), (status = 403, body = Problem)))]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    reader: Reader,
+    Body(req): Body<NewRequestDto>,
+) -> Result<Response, Problem> {
+    let view = state
+        .engine
+        .create_request(&actor, &parse("procedure id", &req.procedure)?)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        localised(&reader, request_dto(&state, &view, &reader)),
+    )
+        .into_response())
+}
+
+/// Reads a request as the caller may see it (need to know); the `ETag` is for `If-Match`.
+#[utoipa::path(get, path = "/v1/requests/{id}", tag = "requests", params(("id" = String, Path)), responses((status = 200, body = RequestDto, headers(("ETag" = String))), (status = 404, body = Problem)))]
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    reader: Reader,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id: CaseId = parse("case id", &id)?;
+    let (view, version) = state.engine.request(&actor, id).await?;
+    let mut r = localised(&reader, request_dto(&state, &view, &reader));
+    r.headers_mut().insert(header::ETAG, etag(version));
+    Ok(r)
+}
+
+/// Acts on a request. The body is a command, e.g. `{"command": "accept", "days": 10}`,
+/// `{"command": "send", "recipient": "<id>", "needed_by": "2026-12-31"}`,
+/// `{"command": "save-draft", "answers": {"<question>": {"type": "text", "value": "…"}}}`.
+/// With `If-Match`, a stale version is refused with 412; a concurrent change gives 409.
+#[utoipa::path(post, path = "/v1/requests/{id}/commands", tag = "requests", params(("id" = String, Path), ("If-Match" = Option<String>, Header)), request_body = Object, responses((status = 200, body = RequestDto), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn act(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    reader: Reader,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Body(command): Body<serde_json::Value>,
+) -> Result<Response, Problem> {
+    let id: CaseId = parse("case id", &id)?;
+    let expected = if_match(&headers)?;
+    let command: RequestCommand = serde_json::from_value(command)
+        .map_err(|e| Problem::bad_request("bad-body", format!("not a request command: {e}")))?;
+    let (view, version) = state
+        .engine
+        .act_on_request(&actor, id, command, expected)
+        .await?;
+    let mut r = localised(&reader, request_dto(&state, &view, &reader));
+    r.headers_mut().insert(header::ETAG, etag(version));
+    Ok(r)
+}
+
+/// One step of a request's timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TimelineDto {
+    seq: u64,
+    at: DateTime<Utc>,
+    /// Who: `{ "kind": "user", "user": …, "authority": … }` or `{ "kind": "system" }`.
+    #[schema(value_type = Object)]
+    actor: serde_json::Value,
+    /// What happened: `{ "event": "sent" | "accepted" | ..., ... }`.
+    #[schema(value_type = Object)]
+    event: serde_json::Value,
+    /// Answers in the event, with labels in the reader's language.
+    answers: Vec<AnswerDto>,
+}
+
+/// The timeline of a request, as the caller may see it, labelled in its language.
+#[utoipa::path(get, path = "/v1/requests/{id}/timeline", tag = "requests", params(("id" = String, Path)), responses((status = 200, body = Vec<TimelineDto>), (status = 404, body = Problem)))]
+pub(crate) async fn timeline(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    reader: Reader,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id: CaseId = parse("case id", &id)?;
+    let (view, _) = state.engine.request(&actor, id).await?;
+    let entries: Vec<TimelineEntry> = state.engine.request_timeline(&actor, id).await?;
+    let catalogue = state.engine.catalogue();
+    let set = catalogue.question_set(&view.case.question_set.id, view.case.question_set.version);
+    let out: Vec<TimelineDto> = entries
+        .iter()
+        .map(|e| TimelineDto {
+            seq: e.seq,
+            at: e.at,
+            actor: serde_json::to_value(e.actor).unwrap_or_default(),
+            event: serde_json::to_value(&e.event).unwrap_or_default(),
+            answers: match &e.event {
+                imi_core::request::RequestEvent::DraftSaved { answers }
+                | imi_core::request::RequestEvent::Answered { answers, .. } => {
+                    answers_dto(answers, set, &reader)
+                }
+                _ => vec![],
+            },
+        })
+        .collect();
+    Ok(localised(&reader, out))
+}
+
+/// Inbox filters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InboxParams {
+    /// `requester` or `responder`.
+    side: Option<String>,
+    /// A stage name.
+    stage: Option<String>,
+    /// Page size.
+    limit: Option<usize>,
+    /// Where to continue.
+    cursor: Option<String>,
+}
+
+/// The caller's authority's requests, by party and stage.
+#[utoipa::path(get, path = "/v1/inbox", tag = "requests", params(InboxParams), responses((status = 200, body = Page<RequestDto>)))]
+pub(crate) async fn inbox(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    reader: Reader,
+    Params(p): Params<InboxParams>,
+) -> Result<Response, Problem> {
+    let side = match p.side.as_deref() {
+        None => None,
+        Some("requester") => Some(Side::Requester),
+        Some("responder") => Some(Side::Responder),
+        Some(_) => {
+            return Err(Problem::bad_request(
+                "bad-query",
+                "side must be `requester` or `responder`",
+            ));
+        }
+    };
+    let stages = [
+        Stage::Draft,
+        Stage::AwaitingAcceptance,
+        Stage::Accepted,
+        Stage::Answered,
+        Stage::ClarificationRequested,
+        Stage::Closed,
+        Stage::Withdrawn,
+    ];
+    let stage = match p.stage.as_deref() {
+        None => None,
+        Some(name) => Some(
+            stages
+                .into_iter()
+                .find(|s| s.name() == name)
+                .ok_or_else(|| {
+                    Problem::bad_request("bad-query", format!("`{name}` is not a stage"))
+                })?,
+        ),
+    };
+    let page = PageParams {
+        limit: p.limit,
+        cursor: p.cursor,
+    }
+    .into_core()?;
+    let found = state
+        .engine
+        .inbox(&actor, &InboxQuery { side, stage }, page)
+        .await?;
+    Ok(localised(
+        &reader,
+        Page::of(found, |v| request_dto(&state, v, &reader)),
+    ))
+}

@@ -1,0 +1,421 @@
+//! A Danish authority asks a French one to verify a nurse's diploma, over HTTP: each side
+//! reads questions, answers and timeline in its own language; need to know before
+//! acceptance; ETag/If-Match; illegal commands.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should panic
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use imi_core::catalogue::{Catalogue, CatalogueSource, Right};
+use imi_core::{
+    Actor, Competence, Country, Engine, Grant, GrantScope, Language, LocalisedText, ManualClock,
+    MemoryStore, NewAuthority, NewUser,
+};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const AREA: &str = "id = \"pq\"\n[name]\nen = \"Qualifications\"\n[[procedure]]\nid = \"diploma\"\nkind = \"request\"\nquestion_set = \"diploma\"\n[procedure.name]\nen = \"Diploma check\"\n";
+const SET: &str = r#"
+id = "diploma"
+version = 1
+[title]
+en = "Diploma check"
+da = "Kontrol af eksamensbevis"
+fr = "Vérification d'un diplôme"
+[[group]]
+id = "g"
+[group.title]
+en = "Holder"
+[[group.question]]
+id = "holder"
+type = "free-text"
+required = "to-send"
+personal_data = true
+[group.question.label]
+en = "Name of the holder"
+da = "Indehaverens navn"
+fr = "Nom du titulaire"
+[[group.question]]
+id = "profession"
+type = "single-choice"
+required = "to-send"
+[group.question.label]
+en = "Profession"
+da = "Erhverv"
+fr = "Profession"
+[[group.question.option]]
+id = "nurse"
+[group.question.option.label]
+en = "Nurse"
+da = "Sygeplejerske"
+fr = "Infirmier"
+[[group.question.option]]
+id = "doctor"
+[group.question.option.label]
+en = "Doctor"
+da = "Læge"
+fr = "Médecin"
+[[group.question]]
+id = "authentic"
+type = "yes-no"
+required = "to-send"
+answered_by = "responder"
+[group.question.label]
+en = "Is the diploma authentic?"
+da = "Er eksamensbeviset ægte?"
+fr = "Le diplôme est-il authentique ?"
+"#;
+
+struct Api {
+    app: axum::Router,
+    dk: String,
+    fr: String,
+    fr_authority: String,
+}
+
+async fn setup() -> Api {
+    let clock = Arc::new(ManualClock::new("2026-11-22T09:00:00Z".parse().unwrap()));
+    let engine = Arc::new(Engine::new(Arc::new(MemoryStore::new()), clock));
+    let sources = [
+        CatalogueSource::new("areas/pq.toml", AREA),
+        CatalogueSource::new("question-sets/diploma.toml", SET),
+    ];
+    engine
+        .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
+        .unwrap();
+    let mut tokens = Vec::new();
+    let mut ids = Vec::new();
+    for (country, name, user, language) in [
+        (
+            Country::Denmark,
+            "Styrelsen for Patientsikkerhed",
+            "Lars",
+            Language::Danish,
+        ),
+        (
+            Country::France,
+            "Ordre national des infirmiers",
+            "Julie",
+            Language::French,
+        ),
+    ] {
+        let mut n = NewAuthority::new(
+            country,
+            LocalisedText::new(Language::English, name).unwrap(),
+        );
+        n.competences = vec![Competence {
+            area: "pq".parse().unwrap(),
+            keywords: vec![],
+        }];
+        let a = engine.register_authority(&Actor::System, n).await.unwrap();
+        engine
+            .grant_procedure(&Actor::System, a.id(), &"diploma".parse().unwrap())
+            .await
+            .unwrap();
+        let u = engine
+            .create_user(
+                &Actor::System,
+                a.id(),
+                NewUser {
+                    name: user.into(),
+                    email: "u@x.eu".parse().unwrap(),
+                    language,
+                },
+            )
+            .await
+            .unwrap();
+        engine
+            .set_grants(
+                &Actor::System,
+                u.id(),
+                vec![Grant::new(Right::RequestHandler, GrantScope::Everything)],
+            )
+            .await
+            .unwrap();
+        tokens.push(
+            engine
+                .issue_token(&Actor::System, u.id())
+                .await
+                .unwrap()
+                .expose()
+                .to_owned(),
+        );
+        ids.push(a.id().to_string());
+    }
+    Api {
+        app: imi_http::router(engine, imi_http::HttpConfig::default()),
+        dk: tokens[0].clone(),
+        fr: tokens[1].clone(),
+        fr_authority: ids[1].clone(),
+    }
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        language: &str,
+        body: Option<Value>,
+        if_match: Option<&str>,
+    ) -> (StatusCode, Option<String>, Value) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::ACCEPT_LANGUAGE, language);
+        if let Some(m) = if_match {
+            req = req.header(header::IF_MATCH, m);
+        }
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.app.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let etag = response
+            .headers()
+            .get(header::ETAG)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            etag,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+}
+
+fn answer<'a>(answers: &'a Value, question: &str) -> Option<&'a Value> {
+    answers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["question"] == question)
+}
+
+#[tokio::test]
+async fn a_danish_authority_asks_a_french_one_each_in_its_language() {
+    let api = setup().await;
+    let (status, _, draft) = api
+        .call(
+            Method::POST,
+            "/v1/requests",
+            &api.dk,
+            "da",
+            Some(json!({ "procedure": "diploma" })),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let commands = format!("/v1/requests/{id}/commands");
+    let save = json!({ "command": "save-draft", "answers": {
+        "holder": { "type": "text", "value": "Marie Dubois" },
+        "profession": { "type": "choice", "value": "nurse" } } });
+    let (status, _, saved) = api
+        .call(Method::POST, &commands, &api.dk, "da", Some(save), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(
+        answer(&saved["request_answers"], "profession").unwrap()["options"][0]["text"],
+        "Sygeplejerske"
+    );
+    assert_eq!(
+        answer(&saved["request_answers"], "holder").unwrap()["label"]["text"],
+        "Indehaverens navn"
+    );
+    let send =
+        json!({ "command": "send", "recipient": api.fr_authority, "needed_by": "2026-12-15" });
+    let (status, _, sent) = api
+        .call(Method::POST, &commands, &api.dk, "da", Some(send), None)
+        .await;
+    assert_eq!(
+        (status, sent["stage"].as_str()),
+        (StatusCode::OK, Some("awaiting-acceptance")),
+        "{sent}"
+    );
+
+    // The French side reads it in French, without personal data before accepting.
+    let (status, etag, seen) = api
+        .call(
+            Method::GET,
+            &format!("/v1/requests/{id}"),
+            &api.fr,
+            "fr",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(seen["visibility"], "without-personal-data");
+    assert!(
+        answer(&seen["request_answers"], "holder").is_none(),
+        "{seen}"
+    );
+    assert_eq!(
+        answer(&seen["request_answers"], "profession").unwrap()["options"][0]["text"],
+        "Infirmier"
+    );
+    let etag = etag.unwrap();
+
+    // Accept with If-Match; the same version again is stale.
+    let accept = json!({ "command": "accept", "days": 10 });
+    let (status, _, accepted) = api
+        .call(
+            Method::POST,
+            &commands,
+            &api.fr,
+            "fr",
+            Some(accept.clone()),
+            Some(&etag),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(
+        answer(&accepted["request_answers"], "holder").unwrap()["value"]["value"],
+        "Marie Dubois"
+    );
+    let (status, _, stale) = api
+        .call(
+            Method::POST,
+            &commands,
+            &api.fr,
+            "fr",
+            Some(accept),
+            Some(&etag),
+        )
+        .await;
+    assert_eq!(
+        (status, stale["code"].as_str()),
+        (StatusCode::PRECONDITION_FAILED, Some("precondition-failed"))
+    );
+
+    // Illegal commands and malformed ones are refused with problems.
+    let (status, _, p) = api
+        .call(
+            Method::POST,
+            &commands,
+            &api.dk,
+            "da",
+            Some(json!({ "command": "accept", "days": 3 })),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid-state")),
+        "{p}"
+    );
+    let (status, _, _) = api
+        .call(
+            Method::POST,
+            &commands,
+            &api.dk,
+            "da",
+            Some(json!({ "command": "dance" })),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, p) = api
+        .call(
+            Method::POST,
+            &commands,
+            &api.fr,
+            "fr",
+            Some(json!({ "command": "answer", "answers": {} })),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid-answers"))
+    );
+    assert_eq!(p["errors"][0]["at"], "authentic");
+
+    // The French answer; the Danish side reads the timeline in Danish.
+    let reply = json!({ "command": "answer", "answers": { "authentic": { "type": "yes-no", "value": true } } });
+    let (status, _, answered) = api
+        .call(Method::POST, &commands, &api.fr, "fr", Some(reply), None)
+        .await;
+    assert_eq!(
+        (status, answered["stage"].as_str()),
+        (StatusCode::OK, Some("answered")),
+        "{answered}"
+    );
+    let (_, _, timeline) = api
+        .call(
+            Method::GET,
+            &format!("/v1/requests/{id}/timeline"),
+            &api.dk,
+            "da",
+            None,
+            None,
+        )
+        .await;
+    let events: Vec<&str> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"]["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["draft-saved", "sent", "accepted", "answered"]);
+    assert_eq!(
+        timeline[3]["answers"][0]["label"]["text"],
+        "Er eksamensbeviset ægte?"
+    );
+    let (_, _, timeline_fr) = api
+        .call(
+            Method::GET,
+            &format!("/v1/requests/{id}/timeline"),
+            &api.fr,
+            "fr",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        timeline_fr[3]["answers"][0]["label"]["text"],
+        "Le diplôme est-il authentique ?"
+    );
+
+    // Close with a rating; inboxes on both sides.
+    let close = json!({ "command": "accept-answer", "rating": { "timeliness": 5, "effort": 4 } });
+    let (status, _, closed) = api
+        .call(Method::POST, &commands, &api.dk, "da", Some(close), None)
+        .await;
+    assert_eq!(
+        (status, closed["stage"].as_str()),
+        (StatusCode::OK, Some("closed"))
+    );
+    let (_, _, inbox) = api
+        .call(
+            Method::GET,
+            "/v1/inbox?side=responder&stage=closed",
+            &api.fr,
+            "fr",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(inbox["items"].as_array().unwrap().len(), 1);
+    let (status, _, _) = api
+        .call(
+            Method::GET,
+            "/v1/inbox?stage=sleeping",
+            &api.fr,
+            "fr",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
