@@ -975,6 +975,9 @@ pub async fn engine_directory_search(store: Arc<dyn Store>) {
     assert!(search(text("arztekammer"), first()).await.items.is_empty());
 }
 
+const REQUEST_QS: &str = "id = \"nurse-check\"\nversion = 1\n[title]\nen = \"Nurse\"\nda = \"Sygeplejerske\"\nfr = \"Infirmier\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"holder\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Name\"\nda = \"Navn\"\nfr = \"Nom\"\n[[group.question]]\nid = \"profession\"\ntype = \"single-choice\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Profession\"\n[[group.question.option]]\nid = \"nurse\"\n[group.question.option.label]\nen = \"Nurse\"\nda = \"Sygeplejerske\"\nfr = \"Infirmier\"\n[[group.question.option]]\nid = \"doctor\"\n[group.question.option.label]\nen = \"Doctor\"\n[[group.question]]\nid = \"authentic\"\ntype = \"yes-no\"\nrequired = \"to-send\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Authentic?\"\nda = \"Ægte?\"\nfr = \"Authentique ?\"\n[[group.question]]\nid = \"registered\"\ntype = \"yes-no\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Registered?\"\n";
+const REQUEST_AREA: &str = "id = \"health\"\n[name]\nen = \"Health\"\n[[procedure]]\nid = \"nurse-check\"\nkind = \"request\"\nquestion_set = \"nurse-check\"\n[procedure.name]\nen = \"Nurse check\"\n";
+
 /// A request between two countries, through the engine: draft, send, need to know
 /// before acceptance, allocation, acceptance, forward and split, answer in the other
 /// language, clarification, closure, timelines, inboxes, coordinators' progress view,
@@ -988,11 +991,9 @@ pub async fn engine_request_workflow(store: Arc<dyn Store>) {
         GrantScope, InboxQuery, Language, LocalisedText, NewAuthority, NewUser, PageRequest,
     };
     let engine = engine_on(store);
-    let qs = "id = \"nurse-check\"\nversion = 1\n[title]\nen = \"Nurse\"\nda = \"Sygeplejerske\"\nfr = \"Infirmier\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"holder\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Name\"\nda = \"Navn\"\nfr = \"Nom\"\n[[group.question]]\nid = \"profession\"\ntype = \"single-choice\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Profession\"\n[[group.question.option]]\nid = \"nurse\"\n[group.question.option.label]\nen = \"Nurse\"\nda = \"Sygeplejerske\"\nfr = \"Infirmier\"\n[[group.question.option]]\nid = \"doctor\"\n[group.question.option.label]\nen = \"Doctor\"\n[[group.question]]\nid = \"authentic\"\ntype = \"yes-no\"\nrequired = \"to-send\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Authentic?\"\nda = \"Ægte?\"\nfr = \"Authentique ?\"\n[[group.question]]\nid = \"registered\"\ntype = \"yes-no\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Registered?\"\n";
-    let area = "id = \"health\"\n[name]\nen = \"Health\"\n[[procedure]]\nid = \"nurse-check\"\nkind = \"request\"\nquestion_set = \"nurse-check\"\n[procedure.name]\nen = \"Nurse check\"\n";
     let sources = [
-        CatalogueSource::new("areas/h.toml", area),
-        CatalogueSource::new("question-sets/q.toml", qs),
+        CatalogueSource::new("areas/h.toml", REQUEST_AREA),
+        CatalogueSource::new("question-sets/q.toml", REQUEST_QS),
     ];
     engine
         .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
@@ -1445,6 +1446,162 @@ fn paul_id(actor: &crate::Actor) -> crate::UserId {
     }
 }
 
+/// Deadlines: `tick` records a reminder when a request is not accepted in time, a
+/// reminder the day after the committed date, and an escalation later; each once, at
+/// the right time, as a system entry on the timeline. Identical on every backend.
+pub async fn engine_request_deadlines(store: Arc<dyn Store>) {
+    use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right};
+    use crate::request::{DeadlineKind, RequestCommand as C, RequestEvent};
+    use crate::{
+        Actor, Competence, Country, Grant, GrantScope, Language, LocalisedText, NewAuthority,
+        NewUser,
+    };
+    let start: chrono::DateTime<chrono::Utc> = "2026-11-22T09:00:00Z".parse().unwrap();
+    let clock = Arc::new(crate::ManualClock::new(start));
+    let engine = crate::Engine::new(store, clock.clone());
+    let area = REQUEST_AREA.replace("question_set = \"nurse-check\"\n", "question_set = \"nurse-check\"\nremind_unaccepted_after_days = 7\nescalate_overdue_after_days = 5\n");
+    let sources = [
+        CatalogueSource::new("areas/h.toml", area),
+        CatalogueSource::new("question-sets/q.toml", REQUEST_QS),
+    ];
+    engine
+        .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
+        .unwrap();
+    let mut actors = Vec::new();
+    let mut ids = Vec::new();
+    for (country, name) in [
+        (Country::Denmark, "DK"),
+        (Country::France, "FR"),
+        (Country::Belgium, "BE"),
+    ] {
+        let mut n = NewAuthority::new(
+            country,
+            LocalisedText::new(Language::English, name).unwrap(),
+        );
+        n.competences = vec![Competence {
+            area: "health".parse().unwrap(),
+            keywords: vec![],
+        }];
+        let a = engine.register_authority(&Actor::System, n).await.unwrap();
+        engine
+            .grant_procedure(&Actor::System, a.id(), &"nurse-check".parse().unwrap())
+            .await
+            .unwrap();
+        let u = engine
+            .create_user(
+                &Actor::System,
+                a.id(),
+                NewUser {
+                    name: name.into(),
+                    email: "u@x.eu".parse().unwrap(),
+                    language: Language::English,
+                },
+            )
+            .await
+            .unwrap();
+        engine
+            .set_grants(
+                &Actor::System,
+                u.id(),
+                vec![Grant::new(Right::RequestHandler, GrantScope::Everything)],
+            )
+            .await
+            .unwrap();
+        actors.push(engine.actor_for(u.id()).await.unwrap());
+        ids.push(a.id());
+    }
+    let (dk, fr, be) = (&actors[0], &actors[1], &actors[2]);
+    let id = engine
+        .create_request(dk, &"nurse-check".parse().unwrap())
+        .await
+        .unwrap()
+        .case
+        .id;
+    let mut answers = Answers::new();
+    answers.set("holder".parse().unwrap(), AnswerValue::Text("A".into()));
+    answers.set(
+        "profession".parse().unwrap(),
+        AnswerValue::Choice("nurse".parse().unwrap()),
+    );
+    engine
+        .act_on_request(dk, id, C::SaveDraft { answers }, None)
+        .await
+        .unwrap();
+    engine
+        .act_on_request(
+            dk,
+            id,
+            C::Send {
+                recipient: ids[1],
+                needed_by: "2027-01-31".parse().unwrap(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let day = |n: i64| start + chrono::Duration::days(n);
+    let tick = |n: i64| {
+        let engine = &engine;
+        async move { engine.tick(day(n), 100).await.unwrap().deadlines }
+    };
+    assert_eq!(tick(6).await, 0, "not yet");
+    assert_eq!(tick(7).await, 1, "not accepted within 7 days");
+    assert_eq!(tick(7).await, 0, "once");
+    assert_eq!(tick(12).await, 0);
+    // Forwarding restarts the acceptance clock at the new recipient.
+    clock.set(day(12));
+    engine
+        .act_on_request(fr, id, C::Forward { to: ids[2] }, None)
+        .await
+        .unwrap();
+    assert_eq!(tick(18).await, 0);
+    assert_eq!(tick(19).await, 1, "the new recipient is reminded too");
+    clock.set(day(20));
+    engine
+        .act_on_request(be, id, C::Accept { days: 3 }, None)
+        .await
+        .unwrap();
+    assert_eq!(tick(23).await, 0, "due on day 23: not late yet");
+    assert_eq!(tick(24).await, 1, "overdue");
+    assert_eq!(tick(27).await, 0);
+    assert_eq!(
+        tick(28).await,
+        1,
+        "escalated 5 days after the committed date"
+    );
+    assert_eq!(tick(60).await, 0, "nothing more");
+    let reached: Vec<DeadlineKind> = engine
+        .request_timeline(dk, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.actor == crate::case::ActorRef::System)
+        .filter_map(|e| match e.event {
+            RequestEvent::DeadlineReached { kind, .. } => Some(kind),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reached,
+        [
+            DeadlineKind::NotAccepted,
+            DeadlineKind::NotAccepted,
+            DeadlineKind::Overdue,
+            DeadlineKind::Escalated
+        ]
+    );
+    // Answering ends the deadlines.
+    clock.set(day(61));
+    let mut reply = Answers::new();
+    reply.set("authentic".parse().unwrap(), AnswerValue::YesNo(true));
+    let (answered, _) = engine
+        .act_on_request(be, id, C::Answer { answers: reply }, None)
+        .await
+        .unwrap();
+    assert_eq!(answered.case.request.answered_on_time(), Some(false));
+    assert_eq!(tick(400).await, 0);
+}
+
 /// Runs the whole suite as separate `#[tokio::test]`s in the calling crate.
 ///
 /// `$fresh` is an expression (it may `.await`) giving a [`TestStore`] on empty storage;
@@ -1463,7 +1620,7 @@ macro_rules! store_conformance_tests {
             concurrent_writers_same_key, concurrent_writers_different_keys,
             racing_creators_one_wins, engine_registers_and_reads_an_authority,
             engine_lists_authorities_by_country, engine_directory_search,
-            engine_request_workflow);
+            engine_request_workflow, engine_request_deadlines);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

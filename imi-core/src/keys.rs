@@ -26,6 +26,7 @@
 //! | `CaseEvent` | case id, sequence (u64) | one timeline entry (JSON) |
 //! | `CaseCounter` | year (u16) | the last reference number of the year (u32) |
 //! | `Inbox` | authority id, party (0 requester, 1 responder), stage, case id | empty (inbox index) |
+//! | `Due` | date (days since 1970, sign-flipped), case id | empty (next deadline of each open request) |
 
 use crate::ids::{AuthorityId, CaseId, UserId};
 
@@ -73,6 +74,8 @@ pub(crate) enum Space {
     CaseCounter = 0x52,
     /// Inbox index: cases per authority, party and stage.
     Inbox = 0x53,
+    /// Deadline index: the next deadline of each open request.
+    Due = 0x54,
 }
 
 /// Builds a key part by part.
@@ -289,6 +292,23 @@ pub(crate) fn inbox(
         k.extend_from_slice(c.as_bytes());
     }
     k
+}
+
+/// A deadline entry, or (without case) the first key after every deadline up to `date`.
+pub(crate) fn due(date: chrono::NaiveDate, case: Option<CaseId>) -> Vec<u8> {
+    use chrono::Datelike;
+    let days = (i64::from(date.num_days_from_ce()) as u64) ^ (1 << 63);
+    let mut k = Key::new(Space::Due).into_bytes();
+    k.extend_from_slice(&days.to_be_bytes());
+    if let Some(c) = case {
+        k.extend_from_slice(c.as_bytes());
+    }
+    k
+}
+
+/// The prefix of the deadline index.
+pub(crate) fn due_prefix() -> Vec<u8> {
+    Key::new(Space::Due).into_bytes()
 }
 
 /// The id at the end of an index key, if the key is long enough.

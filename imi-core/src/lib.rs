@@ -61,7 +61,7 @@ pub use clock::{Clock, ManualClock};
 pub use country::{Country, Participant};
 pub use engine::{
     DirectoryChange, DirectoryHit, DirectoryQuery, Engine, InboxQuery, Invitation, MAX_CANDIDATES,
-    PublicAuthority, RegisterHit, RegisterQuery, Verdict,
+    PublicAuthority, RegisterHit, RegisterQuery, TickReport, Verdict,
 };
 pub use error::EngineError;
 pub use ids::{AuthorityId, CaseId, CaseReference, IdGenerator, RegisterId, UserId};

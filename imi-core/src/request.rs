@@ -76,6 +76,42 @@ pub enum Intervention {
     },
 }
 
+/// A deadline of the tracking mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeadlineKind {
+    /// Not accepted within the procedure's reminder period: the recipient and its
+    /// coordinator are reminded.
+    NotAccepted,
+    /// Not answered by the committed date: the responder is reminded.
+    Overdue,
+    /// Still not answered the procedure's escalation period after the committed date:
+    /// the coordinators are told.
+    Escalated,
+}
+
+/// A procedure's deadline settings (from the catalogue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadlineRules {
+    /// Days after sending (or forwarding) without acceptance before the reminder.
+    pub remind_unaccepted_after_days: u16,
+    /// Days after the committed date without an answer before escalation.
+    pub escalate_overdue_after_days: u16,
+}
+
+/// When a request reached its milestones (for the Scoreboard indicators).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Milestones {
+    /// First sent.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Since when it waits at its current recipient.
+    pub awaiting_since: Option<DateTime<Utc>>,
+    /// First accepted.
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// First answered.
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
 /// What a party asks to do with a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "kebab-case")]
@@ -302,6 +338,13 @@ pub enum RequestEvent {
         /// Its rating, if given.
         rating: Option<Rating>,
     },
+    /// A deadline passed (recorded by the engine's `tick`, never by a party).
+    DeadlineReached {
+        /// Which deadline.
+        kind: DeadlineKind,
+        /// Its date.
+        due: NaiveDate,
+    },
 }
 
 /// The stages of a request, for messages, indexes and inbox filters.
@@ -497,6 +540,10 @@ pub struct Request {
     open_referral: Option<Side>,
     answered_on_time: Option<bool>,
     rating: Option<Rating>,
+    #[serde(default)]
+    milestones: Milestones,
+    #[serde(default)]
+    deadlines_reached: BTreeSet<(DeadlineKind, NaiveDate)>,
 }
 
 impl Default for Request {
@@ -534,7 +581,42 @@ impl Request {
             open_referral: None,
             answered_on_time: None,
             rating: None,
+            milestones: Milestones::default(),
+            deadlines_reached: BTreeSet::new(),
         }
+    }
+
+    /// When the request reached its milestones.
+    pub fn milestones(&self) -> Milestones {
+        self.milestones
+    }
+
+    /// The next deadline not yet reached under `rules`, if the state has one.
+    pub fn next_deadline(&self, rules: DeadlineRules) -> Option<(DeadlineKind, NaiveDate)> {
+        let days = |d: u16| Duration::days(i64::from(d));
+        let candidates: Vec<(DeadlineKind, NaiveDate)> = match &self.state {
+            RequestState::AwaitingAcceptance { .. } => self
+                .milestones
+                .awaiting_since
+                .map(|since| {
+                    vec![(
+                        DeadlineKind::NotAccepted,
+                        since.date_naive() + days(rules.remind_unaccepted_after_days),
+                    )]
+                })
+                .unwrap_or_default(),
+            RequestState::Accepted { answer_by, .. } => vec![
+                (DeadlineKind::Overdue, *answer_by + Duration::days(1)),
+                (
+                    DeadlineKind::Escalated,
+                    *answer_by + days(rules.escalate_overdue_after_days),
+                ),
+            ],
+            _ => vec![],
+        };
+        candidates
+            .into_iter()
+            .find(|d| !self.deadlines_reached.contains(d))
     }
 
     /// A child request made by a split: a draft that already holds the parent's
@@ -973,6 +1055,8 @@ impl Request {
                 recipient,
                 needed_by,
             } => {
+                self.milestones.sent_at.get_or_insert(at);
+                self.milestones.awaiting_since = Some(at);
                 self.needed_by = Some(*needed_by);
                 self.state = S::AwaitingAcceptance {
                     recipient: *recipient,
@@ -980,6 +1064,7 @@ impl Request {
             }
             E::Withdrawn { .. } => self.state = S::Withdrawn { recipient, at },
             E::Accepted { answer_by } => {
+                self.milestones.accepted_at.get_or_insert(at);
                 if let Some(recipient) = recipient {
                     self.state = S::Accepted {
                         recipient,
@@ -1010,12 +1095,14 @@ impl Request {
                 }
             }
             E::Forwarded { to, .. } => {
+                self.milestones.awaiting_since = Some(at);
                 self.state = S::AwaitingAcceptance { recipient: *to };
                 self.handler = None;
             }
             E::SplitOff { questions, .. } => self.split_off.extend(questions.iter().cloned()),
             E::Allocated { handler } => self.handler = Some(*handler),
             E::Answered { answers, on_time } => {
+                self.milestones.answered_at.get_or_insert(at);
                 self.reply_answers = answers.clone();
                 self.answered_on_time = Some(*on_time);
                 if let Some(recipient) = recipient {
@@ -1033,6 +1120,9 @@ impl Request {
                 }
             }
             E::Referred { side, .. } => self.open_referral = Some(*side),
+            E::DeadlineReached { kind, due } => {
+                self.deadlines_reached.insert((*kind, *due));
+            }
             E::Commented { .. } | E::CoordinatorCommented { .. } | E::Reminded => {}
             E::ClosedByCoordinator { .. } => {
                 self.state = S::Closed {

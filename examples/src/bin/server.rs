@@ -413,6 +413,17 @@ async fn run() -> Result<(), String> {
         println!("export {}={}", d.label, token.expose());
     }
     println!("imi-server: ready; press Ctrl-C to stop");
+    // Deadlines: reminders and escalations, checked every minute.
+    let ticking = Arc::clone(&engine);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Err(e) = ticking.tick(chrono::Utc::now(), 1_000).await {
+                tracing::warn!(error = %e, "deadline tick failed");
+            }
+        }
+    });
     let app = imi_http::router(Arc::clone(&engine), imi_http::HttpConfig::default());
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

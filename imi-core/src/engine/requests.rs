@@ -19,7 +19,8 @@ use crate::keys;
 use crate::page::{Cursor, Page, PageRequest};
 use crate::record::{Txn, decode};
 use crate::request::{
-    Context, Request, RequestCommand, RequestEvent, RequestState, Roles, Stage, TransitionError,
+    Context, DeadlineRules, Request, RequestCommand, RequestEvent, RequestState, Roles, Stage,
+    TransitionError,
 };
 use crate::store::{Scan, Version};
 use crate::user::User;
@@ -40,8 +41,8 @@ fn stage_code(stage: Stage) -> u8 {
     }
 }
 
-/// Every inbox entry a case should have in its current state.
-fn case_index_keys(case: &RequestCase) -> BTreeSet<Vec<u8>> {
+/// Every inbox and deadline entry a case should have in its current state.
+fn case_index_keys(case: &RequestCase, rules: Option<DeadlineRules>) -> BTreeSet<Vec<u8>> {
     let stage = stage_code(case.request.state().stage());
     let mut out = BTreeSet::new();
     out.insert(keys::inbox(
@@ -55,17 +56,39 @@ fn case_index_keys(case: &RequestCase) -> BTreeSet<Vec<u8>> {
             out.insert(keys::inbox(recipient, Some(1), Some(stage), Some(case.id)));
         }
     }
+    if let Some((_, date)) = rules.and_then(|r| case.request.next_deadline(r)) {
+        out.insert(keys::due(date, Some(case.id)));
+    }
     out
+}
+
+/// The deadline settings of a case's procedure.
+fn rules_of(
+    catalogue: &crate::catalogue::Catalogue,
+    procedure: &ProcedureId,
+) -> Option<DeadlineRules> {
+    match catalogue.procedure(procedure).map(|p| &p.workflow) {
+        Some(Workflow::Request {
+            remind_unaccepted_after_days,
+            escalate_overdue_after_days,
+            ..
+        }) => Some(DeadlineRules {
+            remind_unaccepted_after_days: *remind_unaccepted_after_days,
+            escalate_overdue_after_days: *escalate_overdue_after_days,
+        }),
+        _ => None,
+    }
 }
 
 fn write_case(
     txn: &mut Txn<'_>,
+    rules: Option<DeadlineRules>,
     new: &RequestCase,
     old: Option<&RequestCase>,
 ) -> Result<(), EngineError> {
     txn.put(keys::case(new.id), new)?;
-    let new_keys = case_index_keys(new);
-    let old_keys = old.map(case_index_keys).unwrap_or_default();
+    let new_keys = case_index_keys(new, rules);
+    let old_keys = old.map(|o| case_index_keys(o, rules)).unwrap_or_default();
     for k in old_keys.difference(&new_keys) {
         txn.delete(k.clone());
     }
@@ -244,7 +267,7 @@ impl Engine {
                 request: Request::new(),
             };
             txn.expect_absent(keys::case(case.id));
-            write_case(&mut txn, &case, None)?;
+            write_case(&mut txn, rules_of(&catalogue, procedure), &case, None)?;
             match txn.commit().await {
                 Ok(_) => {
                     let roles = self.roles(actor, &case).await?;
@@ -415,7 +438,12 @@ impl Engine {
             }
         }
         new.updated_at = now;
-        write_case(&mut txn, &new, Some(&old))?;
+        write_case(
+            &mut txn,
+            rules_of(&self.catalogue(), &old.procedure),
+            &new,
+            Some(&old),
+        )?;
         let version = txn.commit().await?;
         let roles = self.roles(actor, &new).await?;
         // An actor who gave the request away (forward) still learns where it went, but
@@ -513,7 +541,12 @@ impl Engine {
             event: sent,
         };
         txn.create(keys::case_event(child, Some(1)), &entry)?;
-        write_case(txn, &case, None)
+        write_case(
+            txn,
+            rules_of(&self.catalogue(), &parent.procedure),
+            &case,
+            None,
+        )
     }
 
     /// The requests of the actor's authority, newest first within each stage, filtered
@@ -564,6 +597,85 @@ impl Engine {
                 scan = scan.resume(c.key_within(&prefix)?);
             }
         }
+    }
+}
+
+/// What one [`Engine::tick`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Deadlines recorded (each is recorded once).
+    pub deadlines: usize,
+    /// Deadline entries left for the next tick (the batch was full, or a case changed
+    /// concurrently).
+    pub deferred: usize,
+}
+
+impl Engine {
+    /// Records every deadline that has passed by `now` (reminders when a request is not
+    /// accepted in time or not answered by the committed date, escalation to the
+    /// coordinators later), at most `batch` of them. Idempotent: each deadline is recorded
+    /// once, as a system entry on the case's timeline, in the same commit that moves the
+    /// case to its next deadline. Call it on a schedule; a full batch means call again.
+    pub async fn tick(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        batch: usize,
+    ) -> Result<TickReport, EngineError> {
+        let mut report = TickReport::default();
+        let prefix = keys::due_prefix();
+        let tomorrow = now.date_naive() + chrono::Duration::days(1);
+        let scan = Scan {
+            start: std::ops::Bound::Included(prefix.clone()),
+            end: std::ops::Bound::Excluded(keys::due(tomorrow, None)),
+            direction: crate::store::Direction::Forward,
+            limit: batch.clamp(1, crate::store::MAX_SCAN_LIMIT),
+        };
+        let found = self.store.scan(&scan).await?;
+        let catalogue = self.catalogue();
+        for entry in &found.entries {
+            let id = keys::trailing_id(&entry.key)
+                .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+                .ok_or_else(|| corrupt_index(&entry.key))?;
+            let mut txn = Txn::new(&*self.store);
+            let Some((old, _)) = txn.get::<RequestCase>(&keys::case(id)).await? else {
+                txn.delete(entry.key.clone());
+                txn.commit().await?;
+                continue;
+            };
+            let rules = rules_of(&catalogue, &old.procedure);
+            let mut new = old.clone();
+            while let Some((kind, due)) = rules
+                .and_then(|r| new.request.next_deadline(r))
+                .filter(|(_, due)| *due <= now.date_naive())
+            {
+                let event = RequestEvent::DeadlineReached { kind, due };
+                new.request.apply(&event, now);
+                new.events += 1;
+                let entry = TimelineEntry {
+                    seq: new.events,
+                    at: now,
+                    actor: ActorRef::System,
+                    event,
+                };
+                txn.create(keys::case_event(id, Some(new.events)), &entry)?;
+                report.deadlines += 1;
+            }
+            write_case(&mut txn, rules, &new, Some(&old))?;
+            // A stale index entry (the case moved on) is cleaned up by the same commit.
+            txn.delete(entry.key.clone());
+            if case_index_keys(&new, rules).contains(&entry.key) {
+                txn.put_index(entry.key.clone());
+            }
+            match txn.commit().await {
+                Ok(_) => {}
+                Err(EngineError::Conflict(_)) => report.deferred += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        if found.continuation.is_some() {
+            report.deferred += 1;
+        }
+        Ok(report)
     }
 }
 
