@@ -1600,6 +1600,93 @@ pub async fn engine_request_deadlines(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(answered.case.request.answered_on_time(), Some(false));
     assert_eq!(tick(400).await, 0);
+
+    // A second request, accepted at once and answered on time, to France.
+    clock.set(day(62));
+    let quick = engine
+        .create_request(dk, &"nurse-check".parse().unwrap())
+        .await
+        .unwrap()
+        .case
+        .id;
+    let mut answers = Answers::new();
+    answers.set("holder".parse().unwrap(), AnswerValue::Text("B".into()));
+    answers.set(
+        "profession".parse().unwrap(),
+        AnswerValue::Choice("doctor".parse().unwrap()),
+    );
+    engine
+        .act_on_request(dk, quick, C::SaveDraft { answers }, None)
+        .await
+        .unwrap();
+    engine
+        .act_on_request(
+            dk,
+            quick,
+            C::Send {
+                recipient: ids[1],
+                needed_by: "2027-03-31".parse().unwrap(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    clock.set(day(64));
+    engine
+        .act_on_request(fr, quick, C::Accept { days: 10 }, None)
+        .await
+        .unwrap();
+    clock.set(day(66));
+    let mut reply = Answers::new();
+    reply.set("authentic".parse().unwrap(), AnswerValue::YesNo(true));
+    engine
+        .act_on_request(fr, quick, C::Answer { answers: reply }, None)
+        .await
+        .unwrap();
+
+    // The Scoreboard indicators per responding country, from the milestones.
+    let all = engine
+        .indicators(
+            dk,
+            "2026-11-01".parse().unwrap(),
+            "2027-12-31".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2, "{all:?}");
+    let belgium = all
+        .iter()
+        .find(|i| i.country == Country::Belgium.into())
+        .unwrap();
+    assert_eq!((belgium.requests, belgium.accepted_within_7_days), (1, 0.0));
+    assert_eq!(belgium.answered_by_agreed_date, Some(0.0));
+    assert!((belgium.average_days_to_answer.unwrap() - 61.0).abs() < 1e-9);
+    let france = all
+        .iter()
+        .find(|i| i.country == Country::France.into())
+        .unwrap();
+    assert_eq!(
+        (
+            france.requests,
+            france.accepted_within_7_days,
+            france.answered_by_agreed_date
+        ),
+        (1, 1.0, Some(1.0))
+    );
+    assert!((france.average_days_to_answer.unwrap() - 4.0).abs() < 1e-9);
+    assert!(
+        format!("{all:?}").chars().all(|c| c != '@'),
+        "no personal data"
+    );
+    let none = engine
+        .indicators(
+            dk,
+            "2025-01-01".parse().unwrap(),
+            "2025-12-31".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "the period filters by sending date");
 }
 
 /// Runs the whole suite as separate `#[tokio::test]`s in the calling crate.

@@ -60,8 +60,8 @@ pub use authority::{
 pub use clock::{Clock, ManualClock};
 pub use country::{Country, Participant};
 pub use engine::{
-    DirectoryChange, DirectoryHit, DirectoryQuery, Engine, InboxQuery, Invitation, MAX_CANDIDATES,
-    PublicAuthority, RegisterHit, RegisterQuery, TickReport, Verdict,
+    DirectoryChange, DirectoryHit, DirectoryQuery, Engine, InboxQuery, Indicator, Invitation,
+    MAX_CANDIDATES, PublicAuthority, RegisterHit, RegisterQuery, TickReport, Verdict,
 };
 pub use error::EngineError;
 pub use ids::{AuthorityId, CaseId, CaseReference, IdGenerator, RegisterId, UserId};

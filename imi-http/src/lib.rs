@@ -153,6 +153,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::act))
         .routes(routes!(requests::timeline))
         .routes(routes!(requests::inbox))
+        .routes(routes!(requests::indicators))
 }
 
 /// The OpenAPI 3.1 document of every route [`router`] serves (besides `/openapi.json`).

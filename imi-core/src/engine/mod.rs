@@ -14,7 +14,7 @@ mod users;
 pub use authorities::{Invitation, Verdict};
 pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};
 pub use registers::{RegisterHit, RegisterQuery};
-pub use requests::{InboxQuery, TickReport};
+pub use requests::{InboxQuery, Indicator, TickReport};
 pub use syndication::{DirectoryChange, PublicAuthority};
 
 use std::fmt;

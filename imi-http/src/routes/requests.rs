@@ -326,3 +326,47 @@ pub(crate) async fn inbox(
         Page::of(found, |v| request_dto(&state, v, &reader)),
     ))
 }
+
+/// The period of the indicators.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IndicatorParams {
+    /// First day (inclusive) of the sending dates.
+    from: NaiveDate,
+    /// Last day (exclusive).
+    to: NaiveDate,
+}
+
+/// Scoreboard indicators of one responding country and area.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct IndicatorDto {
+    country: String,
+    area: String,
+    requests: usize,
+    accepted_within_7_days: f64,
+    average_days_to_answer: Option<f64>,
+    answered_by_agreed_date: Option<f64>,
+}
+
+/// The Scoreboard indicators per responding country and area (no personal data).
+#[utoipa::path(get, path = "/v1/indicators", tag = "requests", params(IndicatorParams), responses((status = 200, body = Vec<IndicatorDto>)))]
+pub(crate) async fn indicators(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Params(p): Params<IndicatorParams>,
+) -> Result<axum::Json<Vec<IndicatorDto>>, Problem> {
+    let found = state.engine.indicators(&actor, p.from, p.to).await?;
+    Ok(axum::Json(
+        found
+            .into_iter()
+            .map(|i| IndicatorDto {
+                country: i.country.code().to_owned(),
+                area: i.area.to_string(),
+                requests: i.requests,
+                accepted_within_7_days: i.accepted_within_7_days,
+                average_days_to_answer: i.average_days_to_answer,
+                answered_by_agreed_date: i.answered_by_agreed_date,
+            })
+            .collect(),
+    ))
+}
