@@ -89,6 +89,12 @@ pub enum EngineError {
     /// Someone else changed the data first; re-read and retry.
     #[error("the data changed while the operation ran; re-read and retry ({0})")]
     Conflict(StoreError),
+    /// No machine-translation service is configured.
+    #[error("no machine-translation service is configured")]
+    TranslationUnavailable,
+    /// The machine-translation service failed.
+    #[error(transparent)]
+    Translation(#[from] crate::translate::TranslatorError),
     /// The caller's copy is stale: the record changed since it was read (`If-Match`).
     #[error("the record is at {current}, not at {expected} as expected; re-read it")]
     VersionMismatch {

@@ -26,6 +26,7 @@
 //! | `CaseEvent` | case id, sequence (u64) | one timeline entry (JSON) |
 //! | `CaseCounter` | year (u16) | the last reference number of the year (u32) |
 //! | `Inbox` | authority id, party (0 requester, 1 responder), stage, case id | empty (inbox index) |
+//! | `CaseTranslation` | case id, sequence (u64), language | machine translations of that entry's free text (JSON) |
 //! | `Due` | date (days since 1970, sign-flipped), case id | empty (next deadline of each open request) |
 
 use crate::ids::{AuthorityId, CaseId, UserId};
@@ -76,6 +77,8 @@ pub(crate) enum Space {
     Inbox = 0x53,
     /// Deadline index: the next deadline of each open request.
     Due = 0x54,
+    /// Machine translations of timeline entries.
+    CaseTranslation = 0x55,
 }
 
 /// Builds a key part by part.
@@ -303,6 +306,16 @@ pub(crate) fn due(date: chrono::NaiveDate, case: Option<CaseId>) -> Vec<u8> {
     if let Some(c) = case {
         k.extend_from_slice(c.as_bytes());
     }
+    k
+}
+
+/// The machine translations of one timeline entry into one language.
+pub(crate) fn case_translation(id: CaseId, seq: u64, language: &str) -> Vec<u8> {
+    let mut k = Key::new(Space::CaseTranslation)
+        .id(id.as_bytes())
+        .into_bytes();
+    k.extend_from_slice(&seq.to_be_bytes());
+    k.extend_from_slice(language.as_bytes());
     k
 }
 

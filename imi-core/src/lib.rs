@@ -50,6 +50,7 @@ mod record;
 pub mod register;
 pub mod request;
 pub mod store;
+pub mod translate;
 pub mod user;
 
 pub use access::{Actor, Decision, Principal};

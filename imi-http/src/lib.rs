@@ -154,6 +154,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::timeline))
         .routes(routes!(requests::inbox))
         .routes(routes!(requests::indicators))
+        .routes(routes!(requests::translate))
 }
 
 /// The OpenAPI 3.1 document of every route [`router`] serves (besides `/openapi.json`).

@@ -202,6 +202,14 @@ impl From<EngineError> for Problem {
                 "Conflict",
                 "the data changed while the request ran; re-read and retry",
             ),
+            EngineError::TranslationUnavailable => p(
+                S::SERVICE_UNAVAILABLE,
+                "translation-unavailable",
+                "Translation unavailable",
+            ),
+            EngineError::Translation(_) => {
+                p(S::BAD_GATEWAY, "translation-failed", "Translation failed")
+            }
             EngineError::VersionMismatch { .. } => p(
                 S::PRECONDITION_FAILED,
                 "precondition-failed",

@@ -387,6 +387,26 @@ async fn a_danish_authority_asks_a_french_one_each_in_its_language() {
         "Le diplôme est-il authentique ?"
     );
 
+    // No translation service on this server: a clear 503, never a fake translation.
+    let (status, _, p) = api
+        .call(
+            Method::POST,
+            &format!("/v1/requests/{id}/timeline/1/translations"),
+            &api.fr,
+            "fr",
+            Some(json!({ "to": "fr" })),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("translation-unavailable")
+        ),
+        "{p}"
+    );
+
     // Close with a rating; inboxes on both sides.
     let close = json!({ "command": "accept-answer", "rating": { "timeliness": 5, "effort": 4 } });
     let (status, _, closed) = api

@@ -40,6 +40,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     ids: IdGenerator,
     catalogue: RwLock<Arc<Catalogue>>,
+    translator: Option<Arc<dyn crate::translate::Translator>>,
 }
 
 impl fmt::Debug for Engine {
@@ -60,7 +61,16 @@ impl Engine {
             clock,
             ids: IdGenerator::random(),
             catalogue: RwLock::new(Arc::new(Catalogue::default())),
+            translator: None,
         }
+    }
+
+    /// Plugs in a machine-translation service for free text. Without one, translation
+    /// requests fail with [`EngineError::TranslationUnavailable`].
+    #[must_use]
+    pub fn with_translator(mut self, translator: Arc<dyn crate::translate::Translator>) -> Self {
+        self.translator = Some(translator);
+        self
     }
 
     /// The catalogue in force: a snapshot that stays valid while newer versions are

@@ -370,3 +370,54 @@ pub(crate) async fn indicators(
             .collect(),
     ))
 }
+
+/// Which language to translate into.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TranslateRequest {
+    /// The target language code.
+    to: String,
+}
+
+/// A machine translation, always labelled as such, beside its original.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TranslationDto {
+    field: String,
+    original: String,
+    text: String,
+    from: Option<String>,
+    to: String,
+    engine: String,
+    machine_translation: bool,
+}
+
+/// Machine-translates the free text of one timeline entry (made once, then served from
+/// storage). 503 when the server has no translation service.
+#[utoipa::path(post, path = "/v1/requests/{id}/timeline/{seq}/translations", tag = "requests", params(("id" = String, Path), ("seq" = u64, Path)), request_body = TranslateRequest, responses((status = 200, body = Vec<TranslationDto>), (status = 503, body = Problem)))]
+pub(crate) async fn translate(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path((id, seq)): Path<(String, String)>,
+    Body(req): Body<TranslateRequest>,
+) -> Result<axum::Json<Vec<TranslationDto>>, Problem> {
+    let id: CaseId = parse("case id", &id)?;
+    let seq: u64 = parse("timeline position", &seq)?;
+    let to = parse("language", &req.to)?;
+    let out = state
+        .engine
+        .translate_timeline_entry(&actor, id, seq, to)
+        .await?;
+    Ok(axum::Json(
+        out.into_iter()
+            .map(|t| TranslationDto {
+                field: t.field,
+                original: t.original,
+                text: t.text,
+                from: t.from.map(|l| l.code().to_owned()),
+                to: t.to.code().to_owned(),
+                engine: t.engine,
+                machine_translation: t.machine_translation,
+            })
+            .collect(),
+    ))
+}
