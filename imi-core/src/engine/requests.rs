@@ -890,13 +890,13 @@ fn free_texts(event: &RequestEvent) -> Vec<(String, String)> {
     };
     match event {
         RequestEvent::Commented { text, .. } | RequestEvent::CoordinatorCommented { text } => {
-            push("comment".into(), text)
+            push("comment".into(), text);
         }
         RequestEvent::ClarificationAsked { text } | RequestEvent::ClarificationReplied { text } => {
-            push("clarification".into(), text)
+            push("clarification".into(), text);
         }
         RequestEvent::Withdrawn { reason } | RequestEvent::ClosedByCoordinator { reason } => {
-            push("reason".into(), reason)
+            push("reason".into(), reason);
         }
         RequestEvent::Referred { comment, .. } => push("comment".into(), comment),
         RequestEvent::DraftSaved { answers } | RequestEvent::Answered { answers, .. } => {
