@@ -1689,6 +1689,258 @@ pub async fn engine_request_deadlines(store: Arc<dyn Store>) {
     assert!(none.is_empty(), "the period filters by sending date");
 }
 
+/// Attachments: uploaded in 256 KiB chunks through the store, read back byte for byte
+/// with the digest, referred to by answers only from their own case and party, hidden
+/// from the recipient until it accepts, refused when too large or of the wrong type
+/// (leaving no chunk behind). Identical on every backend.
+pub async fn engine_request_attachments(store: Arc<dyn Store>) {
+    use crate::attachment::{AttachmentError, InMemory, NewAttachment};
+    use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right};
+    use crate::request::RequestCommand as C;
+    use crate::{
+        Actor, Competence, Country, EngineError, Grant, GrantScope, Language, LocalisedText,
+        NewAuthority, NewUser,
+    };
+    let engine = engine_on(Arc::clone(&store));
+    let qs = REQUEST_QS.replace("[[group.question]]\nid = \"authentic\"", "[[group.question]]\nid = \"copy\"\ntype = \"attachment\"\nmax_files = 2\n[group.question.label]\nen = \"Copy\"\n[[group.question]]\nid = \"authentic\"");
+    let sources = [
+        CatalogueSource::new("areas/h.toml", REQUEST_AREA),
+        CatalogueSource::new("question-sets/q.toml", qs),
+    ];
+    engine
+        .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
+        .unwrap();
+    let mut actors = Vec::new();
+    let mut ids = Vec::new();
+    for country in [Country::Denmark, Country::France, Country::Italy] {
+        let mut n = NewAuthority::new(
+            country,
+            LocalisedText::new(Language::English, country.english_name()).unwrap(),
+        );
+        n.competences = vec![Competence {
+            area: "health".parse().unwrap(),
+            keywords: vec![],
+        }];
+        let a = engine.register_authority(&Actor::System, n).await.unwrap();
+        engine
+            .grant_procedure(&Actor::System, a.id(), &"nurse-check".parse().unwrap())
+            .await
+            .unwrap();
+        let u = engine
+            .create_user(
+                &Actor::System,
+                a.id(),
+                NewUser {
+                    name: "U".into(),
+                    email: "u@x.eu".parse().unwrap(),
+                    language: Language::English,
+                },
+            )
+            .await
+            .unwrap();
+        engine
+            .set_grants(
+                &Actor::System,
+                u.id(),
+                vec![Grant::new(Right::RequestHandler, GrantScope::Everything)],
+            )
+            .await
+            .unwrap();
+        actors.push(engine.actor_for(u.id()).await.unwrap());
+        ids.push(a.id());
+    }
+    let (dk, fr, it) = (&actors[0], &actors[1], &actors[2]);
+    let id = engine
+        .create_request(dk, &"nurse-check".parse().unwrap())
+        .await
+        .unwrap()
+        .case
+        .id;
+    let pdf = |name: &str| NewAttachment {
+        name: name.into(),
+        media_type: "application/pdf".into(),
+    };
+    let content: Vec<u8> = (0..600 * 1024u32).map(|i| (i % 253) as u8).collect();
+    let attached = engine
+        .upload_attachment(
+            dk,
+            id,
+            pdf("diploma.pdf"),
+            &mut InMemory::new(content.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!((attached.size, attached.chunks), (600 * 1024, 3));
+    let (meta, mut reader) = engine.open_attachment(dk, attached.id).await.unwrap();
+    let mut read = Vec::new();
+    let mut pieces = 0;
+    while let Some(chunk) = reader.next_chunk().await.unwrap() {
+        assert!(chunk.len() <= crate::attachment::CHUNK_SIZE);
+        read.extend(chunk);
+        pieces += 1;
+    }
+    assert_eq!((read == content, pieces), (true, 3));
+    assert_eq!(meta.sha256.len(), 64);
+
+    // Refused files leave nothing behind.
+    let chunk_keys = || {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .scan(&Scan::prefix(&[0x57], 1_000))
+                .await
+                .unwrap()
+                .entries
+                .len()
+        }
+    };
+    let before = chunk_keys().await;
+    let exe = NewAttachment {
+        name: "run.exe".into(),
+        media_type: "application/x-msdownload".into(),
+    };
+    assert!(matches!(
+        engine
+            .upload_attachment(dk, id, exe, &mut InMemory::new(vec![1]))
+            .await,
+        Err(EngineError::Attachment(AttachmentError::MediaType(_)))
+    ));
+    let bad_name = NewAttachment {
+        name: "../etc/passwd".into(),
+        media_type: "text/plain".into(),
+    };
+    assert!(matches!(
+        engine
+            .upload_attachment(dk, id, bad_name, &mut InMemory::new(vec![1]))
+            .await,
+        Err(EngineError::Attachment(AttachmentError::FileName(_)))
+    ));
+    struct Endless(usize);
+    #[async_trait::async_trait]
+    impl crate::attachment::ByteSource for Endless {
+        async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, AttachmentError> {
+            self.0 += 1;
+            Ok(Some(vec![7u8; 1024 * 1024]))
+        }
+    }
+    let too_big = engine
+        .upload_attachment(dk, id, pdf("huge.pdf"), &mut Endless(0))
+        .await;
+    assert!(
+        matches!(
+            too_big,
+            Err(EngineError::Attachment(AttachmentError::TooLarge { .. }))
+        ),
+        "{too_big:?}"
+    );
+    assert!(matches!(
+        engine
+            .upload_attachment(dk, id, pdf("empty.pdf"), &mut InMemory::new(vec![]))
+            .await,
+        Err(EngineError::Attachment(AttachmentError::Empty))
+    ));
+    assert_eq!(
+        chunk_keys().await,
+        before,
+        "no chunk of a refused file stays"
+    );
+
+    // Answers refer to the case's own files only.
+    let mut answers = Answers::new();
+    answers.set("holder".parse().unwrap(), AnswerValue::Text("Marie".into()));
+    answers.set(
+        "profession".parse().unwrap(),
+        AnswerValue::Choice("nurse".parse().unwrap()),
+    );
+    let mut forged = answers.clone();
+    forged.set(
+        "copy".parse().unwrap(),
+        AnswerValue::Attachments(vec![
+            crate::IdGenerator::seeded(5).attachment("2026-11-22T09:00:00Z".parse().unwrap()),
+        ]),
+    );
+    assert!(matches!(
+        engine
+            .act_on_request(dk, id, C::SaveDraft { answers: forged }, None)
+            .await,
+        Err(EngineError::Transition(_))
+    ));
+    answers.set(
+        "copy".parse().unwrap(),
+        AnswerValue::Attachments(vec![attached.id]),
+    );
+    engine
+        .act_on_request(dk, id, C::SaveDraft { answers }, None)
+        .await
+        .unwrap();
+    engine
+        .act_on_request(
+            dk,
+            id,
+            C::Send {
+                recipient: ids[1],
+                needed_by: "2027-01-31".parse().unwrap(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+
+    // Need to know: no attachments for the recipient before it accepts; none for others.
+    assert!(matches!(
+        engine.open_attachment(fr, attached.id).await,
+        Err(EngineError::NotFound { .. })
+    ));
+    assert!(matches!(
+        engine
+            .upload_attachment(fr, id, pdf("reply.pdf"), &mut InMemory::new(vec![1; 10]))
+            .await,
+        Err(EngineError::Denied(_))
+    ));
+    let (seen, _) = engine.request(fr, id).await.unwrap();
+    assert!(
+        seen.case
+            .request
+            .request_answers()
+            .get(&"copy".parse().unwrap())
+            .is_none(),
+        "attachment answers are hidden too"
+    );
+    engine
+        .act_on_request(fr, id, C::Accept { days: 5 }, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        engine
+            .open_attachment(fr, attached.id)
+            .await
+            .unwrap()
+            .0
+            .name,
+        "diploma.pdf"
+    );
+    assert!(matches!(
+        engine.open_attachment(it, attached.id).await,
+        Err(EngineError::NotFound { .. })
+    ));
+    assert!(matches!(
+        engine
+            .upload_attachment(it, id, pdf("x.pdf"), &mut InMemory::new(vec![1]))
+            .await,
+        Err(EngineError::NotFound { .. })
+    ));
+    let reply = engine
+        .upload_attachment(
+            fr,
+            id,
+            pdf("register-extract.pdf"),
+            &mut InMemory::new(vec![9; 1000]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply.side, crate::catalogue::Side::Responder);
+}
+
 /// Runs the whole suite as separate `#[tokio::test]`s in the calling crate.
 ///
 /// `$fresh` is an expression (it may `.await`) giving a [`TestStore`] on empty storage;
@@ -1707,7 +1959,7 @@ macro_rules! store_conformance_tests {
             concurrent_writers_same_key, concurrent_writers_different_keys,
             racing_creators_one_wins, engine_registers_and_reads_an_authority,
             engine_lists_authorities_by_country, engine_directory_search,
-            engine_request_workflow, engine_request_deadlines);
+            engine_request_workflow, engine_request_deadlines, engine_request_attachments);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

@@ -89,6 +89,9 @@ pub enum EngineError {
     /// Someone else changed the data first; re-read and retry.
     #[error("the data changed while the operation ran; re-read and retry ({0})")]
     Conflict(StoreError),
+    /// An attachment was refused.
+    #[error(transparent)]
+    Attachment(#[from] crate::attachment::AttachmentError),
     /// No machine-translation service is configured.
     #[error("no machine-translation service is configured")]
     TranslationUnavailable,

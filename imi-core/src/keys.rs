@@ -27,9 +27,11 @@
 //! | `CaseCounter` | year (u16) | the last reference number of the year (u32) |
 //! | `Inbox` | authority id, party (0 requester, 1 responder), stage, case id | empty (inbox index) |
 //! | `CaseTranslation` | case id, sequence (u64), language | machine translations of that entry's free text (JSON) |
+//! | `Attachment` | attachment id | the attachment's description (JSON) |
+//! | `AttachmentChunk` | attachment id, chunk index (u32) | up to 256 KiB of content |
 //! | `Due` | date (days since 1970, sign-flipped), case id | empty (next deadline of each open request) |
 
-use crate::ids::{AuthorityId, CaseId, UserId};
+use crate::ids::{AttachmentId, AuthorityId, CaseId, UserId};
 
 /// The first byte of every key: which kind of record it holds. Values are fixed forever
 /// once released; new spaces take new numbers.
@@ -79,6 +81,10 @@ pub(crate) enum Space {
     Due = 0x54,
     /// Machine translations of timeline entries.
     CaseTranslation = 0x55,
+    /// Attachment descriptions.
+    Attachment = 0x56,
+    /// Attachment content, in chunks.
+    AttachmentChunk = 0x57,
 }
 
 /// Builds a key part by part.
@@ -316,6 +322,20 @@ pub(crate) fn case_translation(id: CaseId, seq: u64, language: &str) -> Vec<u8> 
         .into_bytes();
     k.extend_from_slice(&seq.to_be_bytes());
     k.extend_from_slice(language.as_bytes());
+    k
+}
+
+/// An attachment's description.
+pub(crate) fn attachment(id: AttachmentId) -> Vec<u8> {
+    Key::new(Space::Attachment).id(id.as_bytes()).into_bytes()
+}
+
+/// One chunk of an attachment.
+pub(crate) fn attachment_chunk(id: AttachmentId, index: u32) -> Vec<u8> {
+    let mut k = Key::new(Space::AttachmentChunk)
+        .id(id.as_bytes())
+        .into_bytes();
+    k.extend_from_slice(&index.to_be_bytes());
     k
 }
 

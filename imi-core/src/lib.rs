@@ -31,6 +31,7 @@
 //! ```
 
 pub mod access;
+pub mod attachment;
 pub mod authority;
 pub mod case;
 pub mod catalogue;
@@ -61,8 +62,8 @@ pub use authority::{
 pub use clock::{Clock, ManualClock};
 pub use country::{Country, Participant};
 pub use engine::{
-    DirectoryChange, DirectoryHit, DirectoryQuery, Engine, InboxQuery, Indicator, Invitation,
-    MAX_CANDIDATES, PublicAuthority, RegisterHit, RegisterQuery, TickReport, Verdict,
+    AttachmentReader, DirectoryChange, DirectoryHit, DirectoryQuery, Engine, InboxQuery, Indicator,
+    Invitation, MAX_CANDIDATES, PublicAuthority, RegisterHit, RegisterQuery, TickReport, Verdict,
 };
 pub use error::EngineError;
 pub use ids::{AuthorityId, CaseId, CaseReference, IdGenerator, RegisterId, UserId};

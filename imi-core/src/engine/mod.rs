@@ -4,6 +4,7 @@
 //! procedure access), `users.rs` (users, rights, tokens, authentication), `directory.rs`
 //! (search, registers, syndication); the catalogue lives here.
 
+mod attachments;
 mod authorities;
 mod directory;
 mod registers;
@@ -11,6 +12,7 @@ mod requests;
 mod syndication;
 mod users;
 
+pub use attachments::AttachmentReader;
 pub use authorities::{Invitation, Verdict};
 pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};
 pub use registers::{RegisterHit, RegisterQuery};

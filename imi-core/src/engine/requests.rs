@@ -125,7 +125,11 @@ impl Engine {
     }
 
     /// The parties `actor` is in `case`.
-    async fn roles(&self, actor: &Actor, case: &RequestCase) -> Result<Roles, EngineError> {
+    pub(crate) async fn roles(
+        &self,
+        actor: &Actor,
+        case: &RequestCase,
+    ) -> Result<Roles, EngineError> {
         let Actor::User(p) = actor else {
             return Ok(Roles::default());
         };
@@ -410,6 +414,14 @@ impl Engine {
                         .await?;
                 }
                 RequestEvent::Allocated { handler } => self.check_handler(&old, *handler).await?,
+                RequestEvent::DraftSaved { answers } => {
+                    self.check_attachment_refs(id, Side::Requester, answers)
+                        .await?;
+                }
+                RequestEvent::Answered { answers, .. } => {
+                    self.check_attachment_refs(id, Side::Responder, answers)
+                        .await?;
+                }
                 _ => {}
             }
         }
