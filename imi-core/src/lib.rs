@@ -66,7 +66,7 @@ pub use engine::{
     Invitation, MAX_CANDIDATES, PublicAuthority, RegisterHit, RegisterQuery, TickReport, Verdict,
 };
 pub use error::EngineError;
-pub use ids::{AuthorityId, CaseId, CaseReference, IdGenerator, RegisterId, UserId};
+pub use ids::{AttachmentId, AuthorityId, CaseId, CaseReference, IdGenerator, RegisterId, UserId};
 pub use language::{Language, LanguagePreferences};
 pub use localised::{LocalisedText, Resolved};
 pub use page::{Cursor, Page, PageRequest};

@@ -42,7 +42,7 @@ use utoipa_axum::routes;
 pub use extract::{Authenticator, BearerTokens};
 pub use problem::Problem;
 
-use routes::{authorities, catalogue, directory, meta, requests, users};
+use routes::{attachments, authorities, catalogue, directory, meta, requests, users};
 
 /// Settings of the HTTP layer.
 #[derive(Clone)]
@@ -155,6 +155,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::inbox))
         .routes(routes!(requests::indicators))
         .routes(routes!(requests::translate))
+        .routes(routes!(attachments::upload))
+        .routes(routes!(attachments::download))
 }
 
 /// The OpenAPI 3.1 document of every route [`router`] serves (besides `/openapi.json`).

@@ -202,6 +202,21 @@ impl From<EngineError> for Problem {
                 "Conflict",
                 "the data changed while the request ran; re-read and retry",
             ),
+            EngineError::Attachment(a) => match a {
+                imi_core::attachment::AttachmentError::TooLarge { .. } => {
+                    p(S::PAYLOAD_TOO_LARGE, "too-large", "Payload too large")
+                }
+                imi_core::attachment::AttachmentError::MediaType(_) => p(
+                    S::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported-media-type",
+                    "Unsupported media type",
+                ),
+                _ => p(
+                    S::UNPROCESSABLE_ENTITY,
+                    "invalid-attachment",
+                    "Invalid attachment",
+                ),
+            },
             EngineError::TranslationUnavailable => p(
                 S::SERVICE_UNAVAILABLE,
                 "translation-unavailable",

@@ -439,3 +439,87 @@ async fn a_danish_authority_asks_a_french_one_each_in_its_language() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn attachments_stream_in_and_out_on_a_need_to_know_basis() {
+    let api = setup().await;
+    let (_, _, draft) = api
+        .call(
+            Method::POST,
+            "/v1/requests",
+            &api.dk,
+            "da",
+            Some(json!({ "procedure": "diploma" })),
+            None,
+        )
+        .await;
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let upload = |token: &str, media: &str, bytes: Vec<u8>| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(format!("/v1/requests/{id}/attachments?name=diploma.pdf"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, media)
+            .body(Body::from(bytes))
+            .unwrap()
+    };
+    let content: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+    let response = api
+        .app
+        .clone()
+        .oneshot(upload(&api.dk, "application/pdf", content.clone()))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value =
+        serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["size"], 700_000);
+    let attachment = body["id"].as_str().unwrap().to_owned();
+    let refused = api
+        .app
+        .clone()
+        .oneshot(upload(&api.dk, "text/html", vec![1, 2, 3]))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let commands = format!("/v1/requests/{id}/commands");
+    let save = json!({ "command": "save-draft", "answers": {
+        "holder": { "type": "text", "value": "Marie Dubois" },
+        "profession": { "type": "choice", "value": "nurse" } } });
+    api.call(Method::POST, &commands, &api.dk, "da", Some(save), None)
+        .await;
+    let send =
+        json!({ "command": "send", "recipient": api.fr_authority, "needed_by": "2026-12-15" });
+    api.call(Method::POST, &commands, &api.dk, "da", Some(send), None)
+        .await;
+
+    let download = |token: &str| {
+        Request::builder()
+            .uri(format!("/v1/attachments/{attachment}"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let hidden = api.app.clone().oneshot(download(&api.fr)).await.unwrap();
+    assert_eq!(
+        hidden.status(),
+        StatusCode::NOT_FOUND,
+        "no attachments before acceptance"
+    );
+    api.call(
+        Method::POST,
+        &commands,
+        &api.fr,
+        "fr",
+        Some(json!({ "command": "accept", "days": 5 })),
+        None,
+    )
+    .await;
+    let response = api.app.clone().oneshot(download(&api.fr)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/pdf");
+    assert_eq!(response.headers()[header::CONTENT_LENGTH], "700000");
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(bytes.as_ref(), content.as_slice(), "byte for byte");
+}
