@@ -29,6 +29,7 @@
 //! | `CaseTranslation` | case id, sequence (u64), language | machine translations of that entry's free text (JSON) |
 //! | `Attachment` | attachment id | the attachment's description (JSON) |
 //! | `AttachmentChunk` | attachment id, chunk index (u32) | up to 256 KiB of content |
+//! | `InboxDue` | authority id, party, date (committed answer date, else the date needed by), case id | empty (inbox by deadline) |
 //! | `Due` | date (days since 1970, sign-flipped), case id | empty (next deadline of each open request) |
 
 use crate::ids::{AttachmentId, AuthorityId, CaseId, UserId};
@@ -85,6 +86,8 @@ pub(crate) enum Space {
     Attachment = 0x56,
     /// Attachment content, in chunks.
     AttachmentChunk = 0x57,
+    /// Inbox index by deadline.
+    InboxDue = 0x58,
 }
 
 /// Builds a key part by part.
@@ -296,6 +299,28 @@ pub(crate) fn inbox(
     let mut k = Key::new(Space::Inbox).id(authority.as_bytes()).into_bytes();
     for b in [party, stage].into_iter().flatten() {
         k.push(b);
+    }
+    if let Some(c) = case {
+        k.extend_from_slice(c.as_bytes());
+    }
+    k
+}
+
+/// An entry of the by-deadline inbox, or a prefix of it (without date or case).
+pub(crate) fn inbox_due(
+    authority: AuthorityId,
+    party: u8,
+    date: Option<chrono::NaiveDate>,
+    case: Option<CaseId>,
+) -> Vec<u8> {
+    use chrono::Datelike;
+    let mut k = Key::new(Space::InboxDue)
+        .id(authority.as_bytes())
+        .into_bytes();
+    k.push(party);
+    if let Some(date) = date {
+        let days = (i64::from(date.num_days_from_ce()) as u64) ^ (1 << 63);
+        k.extend_from_slice(&days.to_be_bytes());
     }
     if let Some(c) = case {
         k.extend_from_slice(c.as_bytes());

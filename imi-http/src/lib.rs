@@ -153,6 +153,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::act))
         .routes(routes!(requests::timeline))
         .routes(routes!(requests::inbox))
+        .routes(routes!(requests::inbox_deadlines))
         .routes(routes!(requests::indicators))
         .routes(routes!(requests::translate))
         .routes(routes!(attachments::upload))

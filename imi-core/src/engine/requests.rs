@@ -59,6 +59,22 @@ fn case_index_keys(case: &RequestCase, rules: Option<DeadlineRules>) -> BTreeSet
     if let Some((_, date)) = rules.and_then(|r| case.request.next_deadline(r)) {
         out.insert(keys::due(date, Some(case.id)));
     }
+    let state = case.request.state();
+    if state.is_open() {
+        let date = match state {
+            RequestState::Accepted { answer_by, .. } => Some(*answer_by),
+            _ => case.request.needed_by(),
+        };
+        if let (Some(date), Some(recipient)) = (date, state.recipient()) {
+            out.insert(keys::inbox_due(
+                case.requester,
+                0,
+                Some(date),
+                Some(case.id),
+            ));
+            out.insert(keys::inbox_due(recipient, 1, Some(date), Some(case.id)));
+        }
+    }
     out
 }
 
@@ -105,6 +121,80 @@ pub struct InboxQuery {
     pub side: Option<Side>,
     /// Only cases in this stage.
     pub stage: Option<Stage>,
+}
+
+impl Engine {
+    /// The open requests where the actor's authority is `side`, soonest deadline first
+    /// (the committed answer date once accepted, else the date the answer is needed by),
+    /// up to `until` when given: the "approaching and past deadlines" view. With
+    /// `waiting_for_me`, only those where it is this side's turn. Served from an index.
+    pub async fn inbox_by_deadline(
+        &self,
+        actor: &Actor,
+        side: Side,
+        until: Option<chrono::NaiveDate>,
+        waiting_for_me: bool,
+        page: PageRequest,
+    ) -> Result<Page<RequestView>, EngineError> {
+        let p = Self::principal(actor)?;
+        let party = match side {
+            Side::Requester => 0,
+            Side::Responder => 1,
+        };
+        let prefix = keys::inbox_due(p.authority(), party, None, None);
+        let mut scan = Scan::prefix(&prefix, page.limit());
+        if let Some(until) = until {
+            scan.end = std::ops::Bound::Excluded(keys::inbox_due(
+                p.authority(),
+                party,
+                Some(until + chrono::Duration::days(1)),
+                None,
+            ));
+        }
+        if let Some(cursor) = page.cursor() {
+            scan = scan.resume(cursor.key_within(&prefix)?);
+        }
+        self.views_from_index(actor, scan, page.limit(), |_, view| {
+            !waiting_for_me || view.case.request.state().waiting_for(side)
+        })
+        .await
+    }
+
+    /// One page of the cases an index lists (keys ending in case ids) that `actor` may
+    /// see and `keep` accepts. The page never holds more than `limit` items, and its
+    /// cursor continues right after the last entry read.
+    async fn views_from_index(
+        &self,
+        actor: &Actor,
+        mut scan: Scan,
+        limit: usize,
+        keep: impl Fn(&[u8], &RequestView) -> bool,
+    ) -> Result<Page<RequestView>, EngineError> {
+        let mut items = Vec::new();
+        loop {
+            let found = self.store.scan(&scan).await?;
+            for e in found.entries {
+                let id = keys::trailing_id(&e.key)
+                    .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+                    .ok_or_else(|| corrupt_index(&e.key))?;
+                if let Ok((view, _)) = self.request(actor, id).await {
+                    if keep(&e.key, &view) {
+                        items.push(view);
+                        if items.len() == limit {
+                            return Ok(Page {
+                                items,
+                                next: Some(Cursor::from_key(e.key)),
+                            });
+                        }
+                    }
+                }
+            }
+            match found.continuation {
+                Some(c) => scan = scan.resume(c),
+                None => return Ok(Page { items, next: None }),
+            }
+        }
+    }
 }
 
 impl Engine {
@@ -583,32 +673,12 @@ impl Engine {
         if let Some(cursor) = page.cursor() {
             scan = scan.resume(cursor.key_within(&prefix)?);
         }
-        let mut items = Vec::new();
-        loop {
-            let found = self.store.scan(&scan).await?;
-            for e in &found.entries {
-                // With no party filter, a stage filter applies to both parties' entries.
-                if party.is_none()
-                    && stage.is_some()
-                    && e.key.get(prefix.len() + 1).copied() != stage
-                {
-                    continue;
-                }
-                let id = keys::trailing_id(&e.key)
-                    .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
-                    .ok_or_else(|| corrupt_index(&e.key))?;
-                if let Ok((view, _)) = self.request(actor, id).await {
-                    items.push(view);
-                }
-            }
-            let next = found.continuation.map(Cursor::from_key);
-            if items.len() >= page.limit() || next.is_none() {
-                return Ok(Page { items, next });
-            }
-            if let Some(c) = &next {
-                scan = scan.resume(c.key_within(&prefix)?);
-            }
-        }
+        let stage_at = prefix.len() + 1;
+        // With no party filter, a stage filter applies to both parties' entries.
+        self.views_from_index(actor, scan, page.limit(), |key, _| {
+            party.is_some() || stage.is_none() || key.get(stage_at).copied() == stage
+        })
+        .await
     }
 }
 

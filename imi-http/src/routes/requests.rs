@@ -421,3 +421,59 @@ pub(crate) async fn translate(
             .collect(),
     ))
 }
+
+/// Deadline inbox filters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeadlineParams {
+    /// `requester` or `responder` (default `responder`).
+    side: Option<String>,
+    /// Only deadlines up to this date.
+    until: Option<NaiveDate>,
+    /// Only requests where it is this side's turn.
+    waiting_for_me: Option<bool>,
+    /// Page size.
+    limit: Option<usize>,
+    /// Where to continue.
+    cursor: Option<String>,
+}
+
+/// The caller's authority's open requests, soonest deadline first (approaching and
+/// past deadlines).
+#[utoipa::path(get, path = "/v1/inbox/deadlines", tag = "requests", params(DeadlineParams), responses((status = 200, body = Page<RequestDto>)))]
+pub(crate) async fn inbox_deadlines(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    reader: Reader,
+    Params(p): Params<DeadlineParams>,
+) -> Result<Response, Problem> {
+    let side = match p.side.as_deref() {
+        None | Some("responder") => Side::Responder,
+        Some("requester") => Side::Requester,
+        Some(_) => {
+            return Err(Problem::bad_request(
+                "bad-query",
+                "side must be `requester` or `responder`",
+            ));
+        }
+    };
+    let page = PageParams {
+        limit: p.limit,
+        cursor: p.cursor,
+    }
+    .into_core()?;
+    let found = state
+        .engine
+        .inbox_by_deadline(
+            &actor,
+            side,
+            p.until,
+            p.waiting_for_me.unwrap_or(false),
+            page,
+        )
+        .await?;
+    Ok(localised(
+        &reader,
+        Page::of(found, |v| request_dto(&state, v, &reader)),
+    ))
+}
