@@ -249,6 +249,7 @@ impl World {
                         &InboxQuery {
                             side: Some(side),
                             stage: None,
+                            ..Default::default()
                         },
                         PageRequest::default(),
                     )

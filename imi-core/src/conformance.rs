@@ -1325,6 +1325,7 @@ pub async fn engine_request_workflow(store: Arc<dyn Store>) {
             &InboxQuery {
                 side: Some(Side::Requester),
                 stage: None,
+                ..Default::default()
             },
             PageRequest::default(),
         )
@@ -1341,6 +1342,7 @@ pub async fn engine_request_workflow(store: Arc<dyn Store>) {
             &InboxQuery {
                 side: Some(Side::Responder),
                 stage: Some(Stage::Closed),
+                ..Default::default()
             },
             PageRequest::default(),
         )
@@ -1353,6 +1355,7 @@ pub async fn engine_request_workflow(store: Arc<dyn Store>) {
             &InboxQuery {
                 side: Some(Side::Responder),
                 stage: Some(Stage::Accepted),
+                ..Default::default()
             },
             PageRequest::default(),
         )
@@ -1372,6 +1375,7 @@ pub async fn engine_request_workflow(store: Arc<dyn Store>) {
             &InboxQuery {
                 side: Some(Side::Responder),
                 stage: Some(Stage::AwaitingAcceptance),
+                ..Default::default()
             },
             PageRequest::default(),
         )
@@ -1424,6 +1428,7 @@ pub async fn engine_request_workflow(store: Arc<dyn Store>) {
             &InboxQuery {
                 side: Some(Side::Responder),
                 stage: Some(Stage::AwaitingAcceptance),
+                ..Default::default()
             },
             PageRequest::default(),
         )
@@ -1941,6 +1946,360 @@ pub async fn engine_request_attachments(store: Arc<dyn Store>) {
     assert_eq!(reply.side, crate::catalogue::Side::Responder);
 }
 
+/// Shared set-up of the request scenarios: DK (requester), FR and BE (responders) with
+/// request handlers, a FR allocator, the DK national coordinator with the referral
+/// right.
+async fn request_world(
+    store: Arc<dyn Store>,
+) -> (
+    crate::Engine,
+    Vec<crate::Actor>,
+    Vec<crate::AuthorityId>,
+    crate::CaseId,
+) {
+    use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right};
+    use crate::request::RequestCommand as C;
+    use crate::{
+        Actor, AuthorityUpdate, Competence, CoordinatorRole, Country, Grant, GrantScope, Language,
+        LocalisedText, NewAuthority, NewUser,
+    };
+    let engine = engine_on(store);
+    let sources = [
+        CatalogueSource::new("areas/h.toml", REQUEST_AREA),
+        CatalogueSource::new("question-sets/q.toml", REQUEST_QS),
+    ];
+    engine
+        .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
+        .unwrap();
+    let mut actors = Vec::new();
+    let mut ids: Vec<crate::AuthorityId> = Vec::new();
+    let specs = [
+        (Country::Denmark, Right::RequestHandler),
+        (Country::France, Right::RequestHandler),
+        (Country::Belgium, Right::RequestHandler),
+        (Country::France, Right::Allocator),
+        (Country::Denmark, Right::ReferralHandler),
+        (Country::France, Right::RequestHandler),
+    ];
+    for (i, (country, right)) in specs.into_iter().enumerate() {
+        let authority = if i == 3 || i == 5 {
+            ids[1]
+        } else {
+            let mut n = NewAuthority::new(
+                country,
+                LocalisedText::new(Language::English, format!("Authority {i}")).unwrap(),
+            );
+            n.competences = vec![Competence {
+                area: "health".parse().unwrap(),
+                keywords: vec![],
+            }];
+            let a = engine.register_authority(&Actor::System, n).await.unwrap();
+            engine
+                .grant_procedure(&Actor::System, a.id(), &"nurse-check".parse().unwrap())
+                .await
+                .unwrap();
+            if i == 4 {
+                engine
+                    .appoint_coordinator(&Actor::System, a.id(), Some(CoordinatorRole::National))
+                    .await
+                    .unwrap();
+            }
+            a.id()
+        };
+        let u = engine
+            .create_user(
+                &Actor::System,
+                authority,
+                NewUser {
+                    name: format!("U{i}"),
+                    email: "u@x.eu".parse().unwrap(),
+                    language: Language::English,
+                },
+            )
+            .await
+            .unwrap();
+        engine
+            .set_grants(
+                &Actor::System,
+                u.id(),
+                vec![Grant::new(right, GrantScope::Everything)],
+            )
+            .await
+            .unwrap();
+        actors.push(engine.actor_for(u.id()).await.unwrap());
+        ids.push(authority);
+    }
+    engine
+        .update_authority(
+            &Actor::System,
+            ids[1],
+            AuthorityUpdate {
+                uses_allocation: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let id = engine
+        .create_request(&actors[0], &"nurse-check".parse().unwrap())
+        .await
+        .unwrap()
+        .case
+        .id;
+    let mut answers = Answers::new();
+    answers.set("holder".parse().unwrap(), AnswerValue::Text("Marie".into()));
+    answers.set(
+        "profession".parse().unwrap(),
+        AnswerValue::Choice("nurse".parse().unwrap()),
+    );
+    engine
+        .act_on_request(&actors[0], id, C::SaveDraft { answers }, None)
+        .await
+        .unwrap();
+    engine
+        .act_on_request(
+            &actors[0],
+            id,
+            C::Send {
+                recipient: ids[1],
+                needed_by: "2027-01-31".parse().unwrap(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    (engine, actors, ids, id)
+}
+
+/// The remaining branches through the engine: forward after acceptance, date change
+/// accepted and refused, referral and coordinator intervention (comment, remind,
+/// reassign, close), withdrawal; and a per-user inbox of allocated requests.
+pub async fn engine_request_branches(store: Arc<dyn Store>) {
+    use crate::catalogue::Side;
+    use crate::request::{Intervention, RequestCommand as C, RequestEvent, RequestState, Stage};
+    use crate::{EngineError, InboxQuery, PageRequest};
+    let (engine, a, ids, id) = request_world(store).await;
+    let (dk, fr, be, alloc, coord, fr2) = (&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]);
+    let uid = |actor: &crate::Actor| match actor {
+        crate::Actor::User(p) => p.user(),
+        _ => panic!("a user"),
+    };
+    engine
+        .act_on_request(alloc, id, C::Allocate { handler: uid(fr2) }, None)
+        .await
+        .unwrap();
+    let mine = InboxQuery {
+        side: Some(Side::Responder),
+        stage: None,
+        allocated_to_me: true,
+    };
+    assert_eq!(
+        engine
+            .inbox(fr2, &mine, PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1,
+        "allocated to this user"
+    );
+    assert!(
+        engine
+            .inbox(fr, &mine, PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "not allocated to that one"
+    );
+    engine
+        .act_on_request(fr2, id, C::Accept { days: 10 }, None)
+        .await
+        .unwrap();
+    // Date change: refused, then accepted.
+    let later: chrono::NaiveDate = "2026-12-20".parse().unwrap();
+    engine
+        .act_on_request(fr2, id, C::ProposeDate { date: later }, None)
+        .await
+        .unwrap();
+    engine
+        .act_on_request(dk, id, C::RefuseDate, None)
+        .await
+        .unwrap();
+    engine
+        .act_on_request(fr2, id, C::ProposeDate { date: later }, None)
+        .await
+        .unwrap();
+    let (v, _) = engine
+        .act_on_request(dk, id, C::AcceptDate, None)
+        .await
+        .unwrap();
+    assert!(
+        matches!(v.case.request.state(), RequestState::Accepted { answer_by, proposed: None, .. } if *answer_by == later)
+    );
+    // Referral and intervention by the requester's coordinator.
+    engine
+        .act_on_request(
+            dk,
+            id,
+            C::Refer {
+                comment: "No progress".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            engine
+                .act_on_request(fr, id, C::Intervene(Intervention::Remind), None)
+                .await,
+            Err(EngineError::Transition(_))
+        ),
+        "not a coordinator"
+    );
+    engine
+        .act_on_request(
+            coord,
+            id,
+            C::Intervene(Intervention::Comment {
+                text: "Please answer".into(),
+            }),
+            None,
+        )
+        .await
+        .unwrap();
+    engine
+        .act_on_request(coord, id, C::Intervene(Intervention::Remind), None)
+        .await
+        .unwrap();
+    // Forward after acceptance, then a coordinator's reassignment back.
+    let (v, _) = engine
+        .act_on_request(fr2, id, C::Forward { to: ids[2] }, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        v.case.request.state(),
+        &RequestState::AwaitingAcceptance { recipient: ids[2] }
+    );
+    engine
+        .act_on_request(be, id, C::Accept { days: 3 }, None)
+        .await
+        .unwrap();
+    engine
+        .act_on_request(
+            coord,
+            id,
+            C::Intervene(Intervention::Reassign { to: ids[1] }),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            engine.request(be, id).await,
+            Err(EngineError::NotFound { .. })
+        ),
+        "Belgium no longer sees it"
+    );
+    // Withdrawal.
+    let (v, _) = engine
+        .act_on_request(
+            dk,
+            id,
+            C::Withdraw {
+                reason: "Solved locally".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.case.request.state().stage(), Stage::Withdrawn);
+    let events: Vec<&'static str> = engine
+        .request_timeline(dk, id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| match &e.event {
+            RequestEvent::Forwarded {
+                by_coordinator: true,
+                ..
+            } => "reassigned",
+            RequestEvent::Forwarded { .. } => "forwarded",
+            RequestEvent::DateProposed { .. } => "proposed",
+            RequestEvent::DateRefused { .. } => "refused",
+            RequestEvent::DateAccepted { .. } => "date-accepted",
+            RequestEvent::Referred { .. } => "referred",
+            RequestEvent::CoordinatorCommented { .. } => "coordinator-comment",
+            RequestEvent::Reminded => "reminded",
+            RequestEvent::Withdrawn { .. } => "withdrawn",
+            _ => "other",
+        })
+        .filter(|e| *e != "other")
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "proposed",
+            "refused",
+            "proposed",
+            "date-accepted",
+            "referred",
+            "coordinator-comment",
+            "reminded",
+            "forwarded",
+            "reassigned",
+            "withdrawn"
+        ]
+    );
+}
+
+/// Two users acting on one request at the same moment: every attempt either commits or
+/// fails with a conflict, retries succeed, and no update is lost.
+pub async fn engine_request_concurrency(store: Arc<dyn Store>) {
+    use crate::EngineError;
+    use crate::request::RequestCommand as C;
+    let (engine, a, _, id) = request_world(store).await;
+    let engine = Arc::new(engine);
+    let tasks = (0..8).map(|i| {
+        let engine = Arc::clone(&engine);
+        let actor = if i % 2 == 0 {
+            a[0].clone()
+        } else {
+            a[1].clone()
+        };
+        async move {
+            let mut conflicts = 0;
+            loop {
+                match engine
+                    .act_on_request(
+                        &actor,
+                        id,
+                        C::Comment {
+                            text: format!("note {i}"),
+                        },
+                        None,
+                    )
+                    .await
+                {
+                    Ok(_) => return conflicts,
+                    Err(EngineError::Conflict(_)) => conflicts += 1,
+                    Err(e) => panic!("unexpected {e}"),
+                }
+            }
+        }
+    });
+    join_all(tasks).await;
+    let timeline = engine.request_timeline(&a[0], id).await.unwrap();
+    let comments = timeline
+        .iter()
+        .filter(|e| matches!(e.event, crate::request::RequestEvent::Commented { .. }))
+        .count();
+    assert_eq!(comments, 8, "no lost update");
+    let seqs: Vec<u64> = timeline.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=timeline.len() as u64).collect::<Vec<_>>());
+}
+
 /// Runs the whole suite as separate `#[tokio::test]`s in the calling crate.
 ///
 /// `$fresh` is an expression (it may `.await`) giving a [`TestStore`] on empty storage;
@@ -1959,7 +2318,8 @@ macro_rules! store_conformance_tests {
             concurrent_writers_same_key, concurrent_writers_different_keys,
             racing_creators_one_wins, engine_registers_and_reads_an_authority,
             engine_lists_authorities_by_country, engine_directory_search,
-            engine_request_workflow, engine_request_deadlines, engine_request_attachments);
+            engine_request_workflow, engine_request_deadlines, engine_request_attachments,
+            engine_request_branches, engine_request_concurrency);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

@@ -121,6 +121,8 @@ pub struct InboxQuery {
     pub side: Option<Side>,
     /// Only cases in this stage.
     pub stage: Option<Stage>,
+    /// Only cases allocated to the acting user (the per-user inbox).
+    pub allocated_to_me: bool,
 }
 
 impl Engine {
@@ -675,8 +677,10 @@ impl Engine {
         }
         let stage_at = prefix.len() + 1;
         // With no party filter, a stage filter applies to both parties' entries.
-        self.views_from_index(actor, scan, page.limit(), |key, _| {
-            party.is_some() || stage.is_none() || key.get(stage_at).copied() == stage
+        let me = p.user();
+        self.views_from_index(actor, scan, page.limit(), |key, view| {
+            (party.is_some() || stage.is_none() || key.get(stage_at).copied() == stage)
+                && (!query.allocated_to_me || view.case.request.handler() == Some(me))
         })
         .await
     }

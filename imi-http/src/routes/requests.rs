@@ -267,6 +267,8 @@ pub(crate) struct InboxParams {
     side: Option<String>,
     /// A stage name.
     stage: Option<String>,
+    /// Only requests allocated to the caller.
+    allocated_to_me: Option<bool>,
     /// Page size.
     limit: Option<usize>,
     /// Where to continue.
@@ -319,7 +321,15 @@ pub(crate) async fn inbox(
     .into_core()?;
     let found = state
         .engine
-        .inbox(&actor, &InboxQuery { side, stage }, page)
+        .inbox(
+            &actor,
+            &InboxQuery {
+                side,
+                stage,
+                allocated_to_me: p.allocated_to_me.unwrap_or(false),
+            },
+            page,
+        )
         .await?;
     Ok(localised(
         &reader,
