@@ -155,5 +155,37 @@ where
         .map_err(|e: T::Err| Problem::bad_request("bad-id", format!("bad {what}: {e}")))
 }
 
+/// The `ETag` value of a record version: `"v42"`.
+pub fn etag(v: imi_core::store::Version) -> axum::http::HeaderValue {
+    axum::http::HeaderValue::from_str(&format!("\"{v}\""))
+        .unwrap_or(axum::http::HeaderValue::from_static("\"\""))
+}
+
+/// The version an `If-Match` header names, if present; a 400 problem when it is not an
+/// `ETag` this API issued.
+pub fn if_match(
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<imi_core::store::Version>, Problem> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let bad = || {
+        Problem::bad_request(
+            "bad-if-match",
+            "If-Match must be an ETag this API issued, like \"v42\"",
+        )
+    };
+    let raw = v
+        .to_str()
+        .map_err(|_| bad())?
+        .trim()
+        .strip_prefix("\"v")
+        .and_then(|t| t.strip_suffix('"'))
+        .ok_or_else(bad)?;
+    raw.parse::<u64>()
+        .map(|n| Some(imi_core::store::Version::from_raw(n)))
+        .map_err(|_| bad())
+}
+
 /// Shared handle types.
 pub type SharedEngine = Arc<Engine>;

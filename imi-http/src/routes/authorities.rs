@@ -2,7 +2,7 @@
 //! procedure access, deregistration.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use imi_core::store::Version;
 use imi_core::{AuthorityId, Invitation, Participant, Verdict};
@@ -14,34 +14,8 @@ use crate::AppState;
 use crate::dto::{
     AuthorityDto, AuthorityUpdateDto, CoordinatorDto, NewAuthorityDto, Page, PageParams,
 };
-use crate::extract::{Body, Caller, Params, Reader, parse};
+use crate::extract::{Body, Caller, Params, Reader, etag, if_match, parse};
 use crate::problem::Problem;
-
-fn etag(v: Version) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{v}\"")).unwrap_or(HeaderValue::from_static("\"\""))
-}
-
-/// The version an `If-Match` header names, if present.
-fn if_match(headers: &HeaderMap) -> Result<Option<Version>, Problem> {
-    let Some(v) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let bad = || {
-        Problem::bad_request(
-            "bad-if-match",
-            "If-Match must be an ETag this API issued, like \"v42\"",
-        )
-    };
-    let text = v.to_str().map_err(|_| bad())?;
-    let raw = text
-        .trim()
-        .strip_prefix("\"v")
-        .and_then(|t| t.strip_suffix('"'))
-        .ok_or_else(bad)?;
-    raw.parse::<u64>()
-        .map(|n| Some(Version::from_raw(n)))
-        .map_err(|_| bad())
-}
 
 fn with_etag(mut r: Response, v: Version) -> Response {
     r.headers_mut().insert(header::ETAG, etag(v));

@@ -2,13 +2,12 @@
 //! inbox. Answers are shown with their question labels in the reader's language.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use imi_core::case::{RequestView, TimelineEntry};
 use imi_core::catalogue::{AnswerValue, Answers, QuestionSet, Side};
 use imi_core::request::{RequestCommand, Stage};
-use imi_core::store::Version;
 use imi_core::{CaseId, InboxQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,7 +15,7 @@ use utoipa::ToSchema;
 use super::localised;
 use crate::AppState;
 use crate::dto::{Page, PageParams, Text};
-use crate::extract::{Body, Caller, Params, Reader, parse};
+use crate::extract::{Body, Caller, Params, Reader, etag, if_match, parse};
 use crate::problem::Problem;
 
 /// One answer, with its question's label for the reader.
@@ -117,32 +116,6 @@ fn request_dto(state: &AppState, view: &RequestView, reader: &Reader) -> Request
         created_at: c.created_at,
         updated_at: c.updated_at,
     }
-}
-
-fn etag(v: Version) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{v}\"")).unwrap_or(HeaderValue::from_static("\"\""))
-}
-
-fn if_match(headers: &HeaderMap) -> Result<Option<Version>, Problem> {
-    let Some(v) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let bad = || {
-        Problem::bad_request(
-            "bad-if-match",
-            "If-Match must be an ETag this API issued, like \"v42\"",
-        )
-    };
-    let raw = v
-        .to_str()
-        .map_err(|_| bad())?
-        .trim()
-        .strip_prefix("\"v")
-        .and_then(|t| t.strip_suffix('"'))
-        .ok_or_else(bad)?;
-    raw.parse::<u64>()
-        .map(|n| Some(Version::from_raw(n)))
-        .map_err(|_| bad())
 }
 
 /// What to create.
