@@ -2300,6 +2300,86 @@ pub async fn engine_request_concurrency(store: Arc<dyn Store>) {
     assert_eq!(seqs, (1..=timeline.len() as u64).collect::<Vec<_>>());
 }
 
+/// Published question-set versions survive a restart on the same store even when the
+/// catalogue files no longer contain them: open cases keep validating against their
+/// pinned version, new cases take the newest, and a changed published version is
+/// refused.
+pub async fn engine_question_sets_persist(store: Arc<dyn Store>) {
+    use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource};
+    use crate::request::RequestCommand as C;
+    use crate::{Actor, EngineError};
+    let (engine, a, ids, id) = request_world(Arc::clone(&store)).await;
+    assert_eq!(
+        engine.persist_question_sets(&Actor::System).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        engine.persist_question_sets(&Actor::System).await.unwrap(),
+        0,
+        "idempotent"
+    );
+    drop(engine);
+
+    // "Restart": a new engine on the same store, whose files hold only version 2.
+    let engine = engine_on(Arc::clone(&store));
+    let v2 = REQUEST_QS
+        .replacen("version = 1", "version = 2", 1)
+        .replacen(
+            "required = \"to-send\"\npersonal_data = true",
+            "required = \"to-save\"\npersonal_data = true",
+            1,
+        );
+    let files = [
+        CatalogueSource::new("areas/h.toml", REQUEST_AREA),
+        CatalogueSource::new("question-sets/q.toml", v2.clone()),
+    ];
+    assert_eq!(
+        engine.restore_question_sets(&Actor::System).await.unwrap(),
+        1
+    );
+    engine
+        .publish_catalogue(&Actor::System, Catalogue::load(&files).unwrap())
+        .unwrap();
+    engine.persist_question_sets(&Actor::System).await.unwrap();
+    let (view, _) = engine.request(&a[0], id).await.unwrap();
+    assert_eq!(
+        view.case.question_set.version, 1,
+        "the open case keeps version 1"
+    );
+    engine
+        .act_on_request(&a[1], id, C::Accept { days: 5 }, None)
+        .await
+        .unwrap();
+    let mut reply = Answers::new();
+    reply.set("authentic".parse().unwrap(), AnswerValue::YesNo(true));
+    engine
+        .act_on_request(&a[1], id, C::Answer { answers: reply }, None)
+        .await
+        .unwrap();
+    let fresh = engine
+        .create_request(&a[0], &"nurse-check".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        fresh.case.question_set.version, 2,
+        "new cases take the newest"
+    );
+    let _ = ids;
+
+    // A file that changes published version 1 is refused after the restore.
+    let engine = engine_on(Arc::clone(&store));
+    engine.restore_question_sets(&Actor::System).await.unwrap();
+    let changed = REQUEST_QS.replacen("id = \"registered\"", "id = \"registered-elsewhere\"", 1);
+    let files = [
+        CatalogueSource::new("areas/h.toml", REQUEST_AREA),
+        CatalogueSource::new("question-sets/q.toml", changed),
+    ];
+    assert!(matches!(
+        engine.publish_catalogue(&Actor::System, Catalogue::load(&files).unwrap()),
+        Err(EngineError::Catalogue(_))
+    ));
+}
+
 /// Runs the whole suite as separate `#[tokio::test]`s in the calling crate.
 ///
 /// `$fresh` is an expression (it may `.await`) giving a [`TestStore`] on empty storage;
@@ -2319,7 +2399,7 @@ macro_rules! store_conformance_tests {
             racing_creators_one_wins, engine_registers_and_reads_an_authority,
             engine_lists_authorities_by_country, engine_directory_search,
             engine_request_workflow, engine_request_deadlines, engine_request_attachments,
-            engine_request_branches, engine_request_concurrency);
+            engine_request_branches, engine_request_concurrency, engine_question_sets_persist);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

@@ -30,6 +30,7 @@
 //! | `Attachment` | attachment id | the attachment's description (JSON) |
 //! | `AttachmentChunk` | attachment id, chunk index (u32) | up to 256 KiB of content |
 //! | `InboxDue` | authority id, party, date (committed answer date, else the date needed by), case id | empty (inbox by deadline) |
+//! | `QuestionSetVersion` | question set id, version (u32) | a published version (JSON) |
 //! | `Due` | date (days since 1970, sign-flipped), case id | empty (next deadline of each open request) |
 
 use crate::ids::{AttachmentId, AuthorityId, CaseId, UserId};
@@ -88,6 +89,8 @@ pub(crate) enum Space {
     AttachmentChunk = 0x57,
     /// Inbox index by deadline.
     InboxDue = 0x58,
+    /// Published question-set versions.
+    QuestionSetVersion = 0x60,
 }
 
 /// Builds a key part by part.
@@ -362,6 +365,20 @@ pub(crate) fn attachment_chunk(id: AttachmentId, index: u32) -> Vec<u8> {
         .into_bytes();
     k.extend_from_slice(&index.to_be_bytes());
     k
+}
+
+/// A published question-set version, or (without version) the prefix of one set's.
+pub(crate) fn question_set_version(id: &str, version: Option<u32>) -> Vec<u8> {
+    let mut k = Key::new(Space::QuestionSetVersion).str(id).into_bytes();
+    if let Some(v) = version {
+        k.extend_from_slice(&v.to_be_bytes());
+    }
+    k
+}
+
+/// The prefix of every published question-set version.
+pub(crate) fn question_set_versions() -> Vec<u8> {
+    Key::new(Space::QuestionSetVersion).into_bytes()
 }
 
 /// The prefix of the deadline index.

@@ -379,8 +379,18 @@ async fn run() -> Result<(), String> {
     let catalogue = Catalogue::load(&sources).map_err(|e| e.to_string())?;
     let store = open_store(&args).await?;
     let engine = Arc::new(Engine::new(store, Arc::new(chrono::Utc::now)));
+    // Versions published before (and perhaps gone from the files since) come back first,
+    // so open cases keep theirs; the files are checked against them.
+    engine
+        .restore_question_sets(&Actor::System)
+        .await
+        .map_err(|e| e.to_string())?;
     engine
         .publish_catalogue(&Actor::System, catalogue)
+        .map_err(|e| e.to_string())?;
+    engine
+        .persist_question_sets(&Actor::System)
+        .await
         .map_err(|e| e.to_string())?;
     let first_start = engine
         .national_coordinator(&Actor::System, Country::Denmark)

@@ -102,6 +102,71 @@ impl Engine {
         Ok(())
     }
 
+    /// Writes every published question-set version that the store does not hold yet, so
+    /// that cases keep their versions across restarts even when the catalogue files
+    /// change. A stored version whose structure differs is refused.
+    pub async fn persist_question_sets(&self, actor: &Actor) -> Result<usize, EngineError> {
+        decide(actor, &Action::PublishCatalogue).into_result()?;
+        let catalogue = self.catalogue();
+        let mut written = 0;
+        for set in catalogue.question_sets() {
+            let key = crate::keys::question_set_version(set.id.as_str(), Some(set.version));
+            if let Some(v) = self.store.get(&key).await? {
+                let stored: crate::catalogue::QuestionSet = decode(&key, &v.value)?;
+                if stored.structure() != set.structure() {
+                    return Err(EngineError::Catalogue(crate::catalogue::CatalogueErrors(
+                        vec![crate::catalogue::CatalogueProblem {
+                            file: format!("question set {}", set.id),
+                            line: None,
+                            path: "version".into(),
+                            issue: crate::catalogue::CatalogueIssue::PublishedVersionChanged {
+                                id: set.id.to_string(),
+                                version: set.version,
+                            },
+                        }],
+                    )));
+                }
+                if &stored == set {
+                    continue;
+                }
+            }
+            let mut txn = crate::record::Txn::new(&*self.store);
+            txn.put(key, set)?;
+            txn.commit().await?;
+            written += 1;
+        }
+        Ok(written)
+    }
+
+    /// Loads every question-set version ever persisted into the catalogue in force, so
+    /// cases find their pinned versions whatever the files hold now. Call it before
+    /// publishing the files at start-up.
+    pub async fn restore_question_sets(&self, actor: &Actor) -> Result<usize, EngineError> {
+        decide(actor, &Action::PublishCatalogue).into_result()?;
+        let prefix = crate::keys::question_set_versions();
+        let mut scan = crate::store::Scan::prefix(&prefix, 1_000);
+        let mut restored = Catalogue::default();
+        let mut count = 0;
+        loop {
+            let page = self.store.scan(&scan).await?;
+            for e in &page.entries {
+                let set: crate::catalogue::QuestionSet = decode(&e.key, &e.value)?;
+                restored
+                    .question_sets
+                    .entry(set.id.clone())
+                    .or_default()
+                    .insert(set.version, set);
+                count += 1;
+            }
+            match page.continuation {
+                Some(c) => scan = scan.resume(c),
+                None => break,
+            }
+        }
+        self.publish_catalogue(actor, restored)?;
+        Ok(count)
+    }
+
     /// The question-set version a new case of `procedure` is created with: the newest
     /// published one. Cases keep it for their whole life.
     pub fn pin_question_set(
