@@ -90,6 +90,10 @@ impl Engine {
     /// changed areas and procedures replaced. A question-set version that is already
     /// published must keep its structure (ids, types, requirements, conditions, source
     /// texts); translations may be added. Nothing changes if any check fails.
+    ///
+    /// This changes the catalogue in memory only. To keep published versions across
+    /// restarts, call [`Engine::restore_question_sets`] before and
+    /// [`Engine::persist_question_sets`] after publishing at start-up.
     pub fn publish_catalogue(&self, actor: &Actor, newer: Catalogue) -> Result<(), EngineError> {
         decide(actor, &Action::PublishCatalogue).into_result()?;
         let mut slot = self
