@@ -173,6 +173,8 @@ pub enum Action<'a> {
     },
     /// Publish catalogue content.
     PublishCatalogue,
+    /// Seal and verify the audit log.
+    OperateAudit,
 }
 
 /// Why an action was refused.
@@ -238,6 +240,7 @@ impl Action<'_> {
             Action::ReadPublicDirectory => "read the public directory",
             Action::ManageRegisters { .. } => "manage this register",
             Action::PublishCatalogue => "publish catalogue content",
+            Action::OperateAudit => "seal or verify the audit log",
         }
     }
 }
@@ -300,6 +303,7 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Decision {
             forbid("only the system operator appoints national coordinators")
         }
         Action::PublishCatalogue => forbid("only the system operator publishes catalogue content"),
+        Action::OperateAudit => forbid("only the system operator seals and verifies the audit log"),
         Action::RegisterAuthority(t)
         | Action::InviteAuthority(t)
         | Action::ValidateRegistration(t)

@@ -2380,6 +2380,151 @@ pub async fn engine_question_sets_persist(store: Arc<dyn Store>) {
     ));
 }
 
+/// The audit log: reads of personal data and changes are recorded with actor and
+/// purpose, sealed into a hash chain in batches by `tick`, verified, and any change,
+/// removal, reordering or truncation of one entry in the store is detected and named.
+/// Identical on every backend.
+pub async fn engine_audit_chain(store: Arc<dyn Store>) {
+    use crate::audit::{AuditAction, AuditBreak, Purpose, SealedEntry};
+    use crate::request::RequestCommand as C;
+    use crate::{Actor, EngineError};
+    let (engine, a, _, id) = request_world(Arc::clone(&store)).await;
+    engine
+        .act_on_request(&a[1], id, C::Accept { days: 5 }, None)
+        .await
+        .unwrap();
+    engine.request(&a[1], id).await.unwrap();
+    engine.request(&a[4], id).await.unwrap();
+    assert!(
+        matches!(
+            engine.verify_audit(&a[0]).await,
+            Err(EngineError::Denied(_))
+        ),
+        "operators only"
+    );
+    let before = engine.verify_audit(&Actor::System).await.unwrap().unwrap();
+    assert_eq!(before.entries, 0, "nothing sealed yet");
+    let now = "2026-11-22T10:00:00Z".parse().unwrap();
+    let report = engine.tick(now, 3).await.unwrap();
+    assert_eq!(report.audit_sealed, 3, "a bounded batch");
+    engine.tick(now, 100).await.unwrap();
+    assert_eq!(
+        engine.seal_audit(&Actor::System, 100).await.unwrap(),
+        0,
+        "all sealed"
+    );
+    let report = engine.verify_audit(&Actor::System).await.unwrap().unwrap();
+    // save-draft, send (set-up), accept: changes; the FR read: personal data. The DK
+    // coordinator's read shows progress only and is not a read of personal data.
+    let chain = store
+        .scan(&Scan::prefix(&crate::keys::audit_chain(None), 100))
+        .await
+        .unwrap();
+    let entries: Vec<SealedEntry> = chain
+        .entries
+        .iter()
+        .map(|e| serde_json::from_slice(&e.value).unwrap())
+        .collect();
+    assert_eq!(report.entries as usize, entries.len());
+    let actions: Vec<(&str, Purpose)> = entries
+        .iter()
+        .map(|e| match &e.record.action {
+            AuditAction::ChangeCase { command, .. } => (command.as_str(), e.record.purpose),
+            AuditAction::ReadCase { .. } => ("read", e.record.purpose),
+            _ => ("other", e.record.purpose),
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("save-draft", Purpose::HandleCase),
+            ("send", Purpose::HandleCase),
+            ("accept", Purpose::HandleCase),
+            ("read", Purpose::HandleCase)
+        ]
+    );
+    assert!(
+        !serde_json::to_string(&entries).unwrap().contains("Marie"),
+        "no personal data in the log"
+    );
+
+    // Tampering with the stored chain is detected and the entry named.
+    let key = |seq: u64| crate::keys::audit_chain(Some(seq));
+    let put = |k: Vec<u8>, v: Vec<u8>| {
+        let store = Arc::clone(&store);
+        async move {
+            let mut b = WriteBatch::new();
+            b.put(k, v);
+            store.commit(b).await.unwrap();
+        }
+    };
+    let original: Vec<Vec<u8>> = chain.entries.iter().map(|e| e.value.clone()).collect();
+    let restore = || async {
+        for (i, v) in original.iter().enumerate() {
+            put(key(i as u64 + 1), v.clone()).await;
+        }
+    };
+    // 1. A changed record.
+    let mut forged = entries[1].clone();
+    forged.record.purpose = Purpose::Operate;
+    put(key(2), serde_json::to_vec(&forged).unwrap()).await;
+    assert_eq!(
+        engine.verify_audit(&Actor::System).await.unwrap(),
+        Err(AuditBreak::Altered {
+            seq: 2,
+            reason: "its hash does not match its content"
+        })
+    );
+    restore().await;
+    // 2. A record rewritten with a fresh hash: the next entry's link breaks.
+    forged.hash = crate::audit::entry_hash(forged.seq, &forged.prev, &forged.record);
+    put(key(2), serde_json::to_vec(&forged).unwrap()).await;
+    assert_eq!(
+        engine.verify_audit(&Actor::System).await.unwrap(),
+        Err(AuditBreak::Altered {
+            seq: 3,
+            reason: "it does not link to the previous entry"
+        })
+    );
+    restore().await;
+    // 3. Two entries swapped.
+    put(key(2), original[2].clone()).await;
+    put(key(3), original[1].clone()).await;
+    assert!(matches!(
+        engine.verify_audit(&Actor::System).await.unwrap(),
+        Err(AuditBreak::Gap { expected: 2, .. })
+    ));
+    restore().await;
+    // 4. A deleted entry in the middle, and the last one.
+    let delete = |k: Vec<u8>| {
+        let store = Arc::clone(&store);
+        async move {
+            let mut b = WriteBatch::new();
+            b.delete(k);
+            store.commit(b).await.unwrap();
+        }
+    };
+    delete(key(3)).await;
+    assert_eq!(
+        engine.verify_audit(&Actor::System).await.unwrap(),
+        Err(AuditBreak::Gap {
+            expected: 3,
+            found: 4
+        })
+    );
+    restore().await;
+    delete(key(4)).await;
+    assert_eq!(
+        engine.verify_audit(&Actor::System).await.unwrap(),
+        Err(AuditBreak::Truncated { head: 4, found: 3 })
+    );
+    restore().await;
+    assert!(
+        engine.verify_audit(&Actor::System).await.unwrap().is_ok(),
+        "restored"
+    );
+}
+
 /// Runs the whole suite as separate `#[tokio::test]`s in the calling crate.
 ///
 /// `$fresh` is an expression (it may `.await`) giving a [`TestStore`] on empty storage;
@@ -2399,7 +2544,8 @@ macro_rules! store_conformance_tests {
             racing_creators_one_wins, engine_registers_and_reads_an_authority,
             engine_lists_authorities_by_country, engine_directory_search,
             engine_request_workflow, engine_request_deadlines, engine_request_attachments,
-            engine_request_branches, engine_request_concurrency, engine_question_sets_persist);
+            engine_request_branches, engine_request_concurrency, engine_question_sets_persist,
+            engine_audit_chain);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

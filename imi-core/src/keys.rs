@@ -31,6 +31,9 @@
 //! | `AttachmentChunk` | attachment id, chunk index (u32) | up to 256 KiB of content |
 //! | `InboxDue` | authority id, party, date (committed answer date, else the date needed by), case id | empty (inbox by deadline) |
 //! | `QuestionSetVersion` | question set id, version (u32) | a published version (JSON) |
+//! | `AuditPending` | time (ms), unique id | an audit record not yet sealed (JSON) |
+//! | `AuditChain` | sequence (u64) | a sealed, hash-chained audit entry (JSON) |
+//! | `AuditHead` | - | the chain's last sequence number and hash (JSON) |
 //! | `Due` | date (days since 1970, sign-flipped), case id | empty (next deadline of each open request) |
 
 use crate::ids::{AttachmentId, AuthorityId, CaseId, UserId};
@@ -91,6 +94,12 @@ pub(crate) enum Space {
     InboxDue = 0x58,
     /// Published question-set versions.
     QuestionSetVersion = 0x60,
+    /// Audit records waiting to be sealed.
+    AuditPending = 0x70,
+    /// The sealed audit chain.
+    AuditChain = 0x71,
+    /// The audit chain's head.
+    AuditHead = 0x72,
 }
 
 /// Builds a key part by part.
@@ -379,6 +388,32 @@ pub(crate) fn question_set_version(id: &str, version: Option<u32>) -> Vec<u8> {
 /// The prefix of every published question-set version.
 pub(crate) fn question_set_versions() -> Vec<u8> {
     Key::new(Space::QuestionSetVersion).into_bytes()
+}
+
+/// A pending audit record (time-ordered, unique), or the prefix of all of them.
+pub(crate) fn audit_pending(at_ms: Option<i64>, unique: Option<&[u8; 16]>) -> Vec<u8> {
+    let mut k = Key::new(Space::AuditPending).into_bytes();
+    if let Some(ms) = at_ms {
+        k.extend_from_slice(&((ms as u64) ^ (1 << 63)).to_be_bytes());
+    }
+    if let Some(u) = unique {
+        k.extend_from_slice(u);
+    }
+    k
+}
+
+/// A sealed audit entry, or the prefix of the chain.
+pub(crate) fn audit_chain(seq: Option<u64>) -> Vec<u8> {
+    let mut k = Key::new(Space::AuditChain).into_bytes();
+    if let Some(s) = seq {
+        k.extend_from_slice(&s.to_be_bytes());
+    }
+    k
+}
+
+/// The audit chain's head.
+pub(crate) fn audit_head() -> Vec<u8> {
+    Key::new(Space::AuditHead).into_bytes()
 }
 
 /// The prefix of the deadline index.

@@ -32,6 +32,7 @@
 
 pub mod access;
 pub mod attachment;
+pub mod audit;
 pub mod authority;
 pub mod case;
 pub mod catalogue;

@@ -85,6 +85,11 @@ impl<'s> Txn<'s> {
         Ok(())
     }
 
+    /// Requires `key` to be present at commit.
+    pub(crate) fn expect_present(&mut self, key: Vec<u8>) {
+        self.batch.check(key, Precondition::Present);
+    }
+
     /// Requires `key` to be absent at commit.
     pub(crate) fn expect_absent(&mut self, key: Vec<u8>) {
         self.batch.check(key, Precondition::Absent);

@@ -172,6 +172,11 @@ impl Engine {
         };
         let mut txn = Txn::new(&*self.store);
         txn.create(keys::attachment(id), &attachment)?;
+        let upload = crate::audit::AuditAction::UploadAttachment {
+            case: case_id,
+            attachment: id,
+        };
+        self.audit(&mut txn, actor, upload, crate::audit::Purpose::HandleCase)?;
         txn.commit().await?;
         Ok(attachment)
     }
@@ -202,6 +207,14 @@ impl Engine {
                 && case.request.state().recipient_may_see_personal_data());
         if !allowed {
             return Err(not_found());
+        }
+        if matches!(actor, Actor::User(_)) {
+            let read = crate::audit::AuditAction::ReadAttachment {
+                case: attachment.case,
+                attachment: id,
+            };
+            self.audit_now(actor, read, crate::audit::Purpose::HandleCase)
+                .await?;
         }
         let reader = AttachmentReader {
             store: Arc::clone(&self.store),

@@ -5,6 +5,7 @@
 //! (search, registers, syndication); the catalogue lives here.
 
 mod attachments;
+mod audit;
 mod authorities;
 mod directory;
 mod registers;
@@ -43,6 +44,8 @@ pub struct Engine {
     ids: IdGenerator,
     catalogue: RwLock<Arc<Catalogue>>,
     translator: Option<Arc<dyn crate::translate::Translator>>,
+    /// Orders this engine's audit records within one millisecond.
+    audit_counter: std::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for Engine {
@@ -64,6 +67,7 @@ impl Engine {
             ids: IdGenerator::random(),
             catalogue: RwLock::new(Arc::new(Catalogue::default())),
             translator: None,
+            audit_counter: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

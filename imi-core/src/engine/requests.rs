@@ -179,10 +179,11 @@ impl Engine {
                 let id = keys::trailing_id(&e.key)
                     .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
                     .ok_or_else(|| corrupt_index(&e.key))?;
-                if let Ok((view, _)) = self.request(actor, id).await {
+                if let Ok((view, _)) = self.request_unaudited(actor, id).await {
                     if keep(&e.key, &view) {
                         items.push(view);
                         if items.len() == limit {
+                            self.audit_reads(actor, &items).await?;
                             return Ok(Page {
                                 items,
                                 next: Some(Cursor::from_key(e.key)),
@@ -193,7 +194,10 @@ impl Engine {
             }
             match found.continuation {
                 Some(c) => scan = scan.resume(c),
-                None => return Ok(Page { items, next: None }),
+                None => {
+                    self.audit_reads(actor, &items).await?;
+                    return Ok(Page { items, next: None });
+                }
             }
         }
     }
@@ -414,6 +418,45 @@ impl Engine {
         actor: &Actor,
         id: CaseId,
     ) -> Result<(RequestView, Version), EngineError> {
+        let (view, version) = self.request_unaudited(actor, id).await?;
+        self.audit_reads(actor, std::slice::from_ref(&view)).await?;
+        Ok((view, version))
+    }
+
+    /// Records reads of personal data: one audit record per case shown in full to a
+    /// user, all in one commit.
+    pub(crate) async fn audit_reads(
+        &self,
+        actor: &Actor,
+        views: &[RequestView],
+    ) -> Result<(), EngineError> {
+        if !matches!(actor, Actor::User(_)) {
+            return Ok(());
+        }
+        let mut txn = Txn::new(&*self.store);
+        let mut any = false;
+        for v in views.iter().filter(|v| v.visibility == Visibility::Full) {
+            self.audit(
+                &mut txn,
+                actor,
+                crate::audit::AuditAction::ReadCase { case: v.case.id },
+                crate::audit::Purpose::HandleCase,
+            )?;
+            any = true;
+        }
+        if any {
+            txn.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// [`Engine::request`] without writing the audit record (for callers that record
+    /// reads in bulk).
+    async fn request_unaudited(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<(RequestView, Version), EngineError> {
         let key = keys::case(id);
         let not_found = || EngineError::NotFound {
             kind: CaseId::KIND,
@@ -548,6 +591,16 @@ impl Engine {
             &new,
             Some(&old),
         )?;
+        let purpose = if roles.requester || roles.responder || roles.allocator {
+            crate::audit::Purpose::HandleCase
+        } else {
+            crate::audit::Purpose::Monitor
+        };
+        let change = crate::audit::AuditAction::ChangeCase {
+            case: id,
+            command: command.name().to_owned(),
+        };
+        self.audit(&mut txn, actor, change, purpose)?;
         let version = txn.commit().await?;
         let roles = self.roles(actor, &new).await?;
         // An actor who gave the request away (forward) still learns where it went, but
@@ -694,6 +747,8 @@ pub struct TickReport {
     /// Deadline entries left for the next tick (the batch was full, or a case changed
     /// concurrently).
     pub deferred: usize,
+    /// Audit records sealed into the hash chain.
+    pub audit_sealed: usize,
 }
 
 impl Engine {
@@ -761,6 +816,7 @@ impl Engine {
         if found.continuation.is_some() {
             report.deferred += 1;
         }
+        report.audit_sealed = self.seal_audit(&Actor::System, batch).await?;
         Ok(report)
     }
 }
