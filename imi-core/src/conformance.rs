@@ -1455,95 +1455,14 @@ fn paul_id(actor: &crate::Actor) -> crate::UserId {
 /// reminder the day after the committed date, and an escalation later; each once, at
 /// the right time, as a system entry on the timeline. Identical on every backend.
 pub async fn engine_request_deadlines(store: Arc<dyn Store>) {
-    use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right};
+    use crate::Country;
+    use crate::catalogue::{AnswerValue, Answers};
     use crate::request::{DeadlineKind, RequestCommand as C, RequestEvent};
-    use crate::{
-        Actor, Competence, Country, Grant, GrantScope, Language, LocalisedText, NewAuthority,
-        NewUser,
-    };
-    let start: chrono::DateTime<chrono::Utc> = "2026-11-22T09:00:00Z".parse().unwrap();
-    let clock = Arc::new(crate::ManualClock::new(start));
-    let engine = crate::Engine::new(store, clock.clone());
     let area = REQUEST_AREA.replace("question_set = \"nurse-check\"\n", "question_set = \"nurse-check\"\nremind_unaccepted_after_days = 7\nescalate_overdue_after_days = 5\n");
-    let sources = [
-        CatalogueSource::new("areas/h.toml", area),
-        CatalogueSource::new("question-sets/q.toml", REQUEST_QS),
-    ];
-    engine
-        .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
-        .unwrap();
-    let mut actors = Vec::new();
-    let mut ids = Vec::new();
-    for (country, name) in [
-        (Country::Denmark, "DK"),
-        (Country::France, "FR"),
-        (Country::Belgium, "BE"),
-    ] {
-        let mut n = NewAuthority::new(
-            country,
-            LocalisedText::new(Language::English, name).unwrap(),
-        );
-        n.competences = vec![Competence {
-            area: "health".parse().unwrap(),
-            keywords: vec![],
-        }];
-        let a = engine.register_authority(&Actor::System, n).await.unwrap();
-        engine
-            .grant_procedure(&Actor::System, a.id(), &"nurse-check".parse().unwrap())
-            .await
-            .unwrap();
-        let u = engine
-            .create_user(
-                &Actor::System,
-                a.id(),
-                NewUser {
-                    name: name.into(),
-                    email: "u@x.eu".parse().unwrap(),
-                    language: Language::English,
-                },
-            )
-            .await
-            .unwrap();
-        engine
-            .set_grants(
-                &Actor::System,
-                u.id(),
-                vec![Grant::new(Right::RequestHandler, GrantScope::Everything)],
-            )
-            .await
-            .unwrap();
-        actors.push(engine.actor_for(u.id()).await.unwrap());
-        ids.push(a.id());
-    }
-    let (dk, fr, be) = (&actors[0], &actors[1], &actors[2]);
-    let id = engine
-        .create_request(dk, &"nurse-check".parse().unwrap())
-        .await
-        .unwrap()
-        .case
-        .id;
-    let mut answers = Answers::new();
-    answers.set("holder".parse().unwrap(), AnswerValue::Text("A".into()));
-    answers.set(
-        "profession".parse().unwrap(),
-        AnswerValue::Choice("nurse".parse().unwrap()),
-    );
-    engine
-        .act_on_request(dk, id, C::SaveDraft { answers }, None)
-        .await
-        .unwrap();
-    engine
-        .act_on_request(
-            dk,
-            id,
-            C::Send {
-                recipient: ids[1],
-                needed_by: "2027-01-31".parse().unwrap(),
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    let w = request_world_with(store, &area, REQUEST_QS, true).await;
+    let (engine, clock, ids, id) = (&w.engine, &w.clock, &w.ids, w.case);
+    let (dk, fr, be) = (&w.actors[0], &w.actors[1], &w.actors[2]);
+    let start: chrono::DateTime<chrono::Utc> = "2026-11-22T09:00:00Z".parse().unwrap();
     let day = |n: i64| start + chrono::Duration::days(n);
     let tick = |n: i64| {
         let engine = &engine;
@@ -1699,68 +1618,14 @@ pub async fn engine_request_deadlines(store: Arc<dyn Store>) {
 /// from the recipient until it accepts, refused when too large or of the wrong type
 /// (leaving no chunk behind). Identical on every backend.
 pub async fn engine_request_attachments(store: Arc<dyn Store>) {
+    use crate::EngineError;
     use crate::attachment::{AttachmentError, InMemory, NewAttachment};
-    use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right};
+    use crate::catalogue::{AnswerValue, Answers};
     use crate::request::RequestCommand as C;
-    use crate::{
-        Actor, Competence, Country, EngineError, Grant, GrantScope, Language, LocalisedText,
-        NewAuthority, NewUser,
-    };
-    let engine = engine_on(Arc::clone(&store));
     let qs = REQUEST_QS.replace("[[group.question]]\nid = \"authentic\"", "[[group.question]]\nid = \"copy\"\ntype = \"attachment\"\nmax_files = 2\n[group.question.label]\nen = \"Copy\"\n[[group.question]]\nid = \"authentic\"");
-    let sources = [
-        CatalogueSource::new("areas/h.toml", REQUEST_AREA),
-        CatalogueSource::new("question-sets/q.toml", qs),
-    ];
-    engine
-        .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
-        .unwrap();
-    let mut actors = Vec::new();
-    let mut ids = Vec::new();
-    for country in [Country::Denmark, Country::France, Country::Italy] {
-        let mut n = NewAuthority::new(
-            country,
-            LocalisedText::new(Language::English, country.english_name()).unwrap(),
-        );
-        n.competences = vec![Competence {
-            area: "health".parse().unwrap(),
-            keywords: vec![],
-        }];
-        let a = engine.register_authority(&Actor::System, n).await.unwrap();
-        engine
-            .grant_procedure(&Actor::System, a.id(), &"nurse-check".parse().unwrap())
-            .await
-            .unwrap();
-        let u = engine
-            .create_user(
-                &Actor::System,
-                a.id(),
-                NewUser {
-                    name: "U".into(),
-                    email: "u@x.eu".parse().unwrap(),
-                    language: Language::English,
-                },
-            )
-            .await
-            .unwrap();
-        engine
-            .set_grants(
-                &Actor::System,
-                u.id(),
-                vec![Grant::new(Right::RequestHandler, GrantScope::Everything)],
-            )
-            .await
-            .unwrap();
-        actors.push(engine.actor_for(u.id()).await.unwrap());
-        ids.push(a.id());
-    }
-    let (dk, fr, it) = (&actors[0], &actors[1], &actors[2]);
-    let id = engine
-        .create_request(dk, &"nurse-check".parse().unwrap())
-        .await
-        .unwrap()
-        .case
-        .id;
+    let w = request_world_with(Arc::clone(&store), REQUEST_AREA, &qs, false).await;
+    let (engine, ids, id) = (&w.engine, &w.ids, w.case);
+    let (dk, fr, it) = (&w.actors[0], &w.actors[1], &w.actors[6]);
     let pdf = |name: &str| NewAttachment {
         name: name.into(),
         media_type: "application/pdf".into(),
@@ -1949,24 +1814,38 @@ pub async fn engine_request_attachments(store: Arc<dyn Store>) {
 /// Shared set-up of the request scenarios: DK (requester), FR and BE (responders) with
 /// request handlers, a FR allocator, the DK national coordinator with the referral
 /// right.
-async fn request_world(
+/// The shared world of the request scenarios, on one backend.
+struct RequestWorld {
+    engine: crate::Engine,
+    clock: Arc<crate::ManualClock>,
+    /// DK handler, FR handler, BE handler, FR allocator, DK coordinator (referral
+    /// right), second FR handler, IT handler (a stranger to the case).
+    actors: Vec<crate::Actor>,
+    /// The authority of each actor.
+    ids: Vec<crate::AuthorityId>,
+    /// A request drafted by DK with a name and a profession, and (if asked) sent to FR.
+    case: crate::CaseId,
+}
+
+async fn request_world_with(
     store: Arc<dyn Store>,
-) -> (
-    crate::Engine,
-    Vec<crate::Actor>,
-    Vec<crate::AuthorityId>,
-    crate::CaseId,
-) {
+    area: &str,
+    questions: &str,
+    send: bool,
+) -> RequestWorld {
     use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right};
     use crate::request::RequestCommand as C;
     use crate::{
         Actor, AuthorityUpdate, Competence, CoordinatorRole, Country, Grant, GrantScope, Language,
         LocalisedText, NewAuthority, NewUser,
     };
-    let engine = engine_on(store);
+    let clock = Arc::new(crate::ManualClock::new(
+        "2026-11-22T09:00:00Z".parse().unwrap(),
+    ));
+    let engine = crate::Engine::new(store, clock.clone());
     let sources = [
-        CatalogueSource::new("areas/h.toml", REQUEST_AREA),
-        CatalogueSource::new("question-sets/q.toml", REQUEST_QS),
+        CatalogueSource::new("areas/h.toml", area),
+        CatalogueSource::new("question-sets/q.toml", questions),
     ];
     engine
         .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
@@ -1980,6 +1859,7 @@ async fn request_world(
         (Country::France, Right::Allocator),
         (Country::Denmark, Right::ReferralHandler),
         (Country::France, Right::RequestHandler),
+        (Country::Italy, Right::RequestHandler),
     ];
     for (i, (country, right)) in specs.into_iter().enumerate() {
         let authority = if i == 3 || i == 5 {
@@ -2040,7 +1920,7 @@ async fn request_world(
         )
         .await
         .unwrap();
-    let id = engine
+    let case = engine
         .create_request(&actors[0], &"nurse-check".parse().unwrap())
         .await
         .unwrap()
@@ -2053,22 +1933,43 @@ async fn request_world(
         AnswerValue::Choice("nurse".parse().unwrap()),
     );
     engine
-        .act_on_request(&actors[0], id, C::SaveDraft { answers }, None)
+        .act_on_request(&actors[0], case, C::SaveDraft { answers }, None)
         .await
         .unwrap();
-    engine
-        .act_on_request(
-            &actors[0],
-            id,
-            C::Send {
-                recipient: ids[1],
-                needed_by: "2027-01-31".parse().unwrap(),
-            },
-            None,
-        )
-        .await
-        .unwrap();
-    (engine, actors, ids, id)
+    if send {
+        engine
+            .act_on_request(
+                &actors[0],
+                case,
+                C::Send {
+                    recipient: ids[1],
+                    needed_by: "2027-01-31".parse().unwrap(),
+                },
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    RequestWorld {
+        engine,
+        clock,
+        actors,
+        ids,
+        case,
+    }
+}
+
+/// The standard request world, with the request sent to France.
+async fn request_world(
+    store: Arc<dyn Store>,
+) -> (
+    crate::Engine,
+    Vec<crate::Actor>,
+    Vec<crate::AuthorityId>,
+    crate::CaseId,
+) {
+    let w = request_world_with(store, REQUEST_AREA, REQUEST_QS, true).await;
+    (w.engine, w.actors, w.ids, w.case)
 }
 
 /// The remaining branches through the engine: forward after acceptance, date change
