@@ -79,7 +79,11 @@ pub enum Visibility {
 /// What a reader with `roles` may see of a request in its current state; `None`: nothing
 /// (the case is not shown to them at all).
 pub fn visibility(roles: Roles, request: &Request) -> Option<Visibility> {
-    if roles.requester {
+    let parties = roles.requester || roles.responder || roles.allocator;
+    if parties && request.is_blocked() {
+        // Blocked: personal data are out of reach of the normal interface (Art. 14).
+        Some(Visibility::WithoutPersonalData)
+    } else if roles.requester {
         Some(Visibility::Full)
     } else if roles.responder || roles.allocator {
         if request.state().recipient_may_see_personal_data() {

@@ -1873,6 +1873,7 @@ async fn request_world_with(
                 area: "health".parse().unwrap(),
                 keywords: vec![],
             }];
+            n.confirmed_not_duplicate = true;
             let a = engine.register_authority(&Actor::System, n).await.unwrap();
             engine
                 .grant_procedure(&Actor::System, a.id(), &"nurse-check".parse().unwrap())
@@ -2426,6 +2427,132 @@ pub async fn engine_audit_chain(store: Arc<dyn Store>) {
     );
 }
 
+/// Blocking (Art. 14(1)): the personal data of a formally closed request become
+/// invisible through normal reads exactly when the procedure's blocking period after
+/// closure ends (6 months by default, 18 where the procedure says so), once, with a
+/// system entry on the timeline. Identical on every backend.
+pub async fn engine_retention_blocking(store: Arc<dyn Store>) {
+    use crate::case::Visibility;
+    use crate::catalogue::{AnswerValue, Answers};
+    use crate::request::{RequestCommand as C, RequestEvent};
+    let day =
+        |d: &str| -> chrono::DateTime<chrono::Utc> { format!("{d}T09:00:00Z").parse().unwrap() };
+    let area = format!(
+        "{REQUEST_AREA}[[procedure]]\nid = \"nurse-check-long\"\nkind = \"request\"\nquestion_set = \"nurse-check\"\nblocking_months = 18\n[procedure.name]\nen = \"Nurse check (long)\"\n"
+    );
+    let w = request_world_with(Arc::clone(&store), &area, REQUEST_QS, true).await;
+    let (engine, dk, fr) = (&w.engine, &w.actors[0], &w.actors[1]);
+    for a in [w.ids[0], w.ids[1]] {
+        engine
+            .grant_procedure(
+                &crate::Actor::System,
+                a,
+                &"nurse-check-long".parse().unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    let dk = engine
+        .actor_for(match dk {
+            crate::Actor::User(p) => p.user(),
+            _ => unreachable!(),
+        })
+        .await
+        .unwrap();
+    let fr = engine
+        .actor_for(match fr {
+            crate::Actor::User(p) => p.user(),
+            _ => unreachable!(),
+        })
+        .await
+        .unwrap();
+    let long = engine
+        .create_request(&dk, &"nurse-check-long".parse().unwrap())
+        .await
+        .unwrap()
+        .case
+        .id;
+    let mut answers = Answers::new();
+    answers.set("holder".parse().unwrap(), AnswerValue::Text("Marie".into()));
+    answers.set(
+        "profession".parse().unwrap(),
+        AnswerValue::Choice("nurse".parse().unwrap()),
+    );
+    engine
+        .act_on_request(&dk, long, C::SaveDraft { answers }, None)
+        .await
+        .unwrap();
+    engine
+        .act_on_request(
+            &dk,
+            long,
+            C::Send {
+                recipient: w.ids[1],
+                needed_by: "2027-01-31".parse().unwrap(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    for id in [w.case, long] {
+        engine
+            .act_on_request(&fr, id, C::Accept { days: 5 }, None)
+            .await
+            .unwrap();
+        let mut reply = Answers::new();
+        reply.set("authentic".parse().unwrap(), AnswerValue::YesNo(true));
+        engine
+            .act_on_request(&fr, id, C::Answer { answers: reply }, None)
+            .await
+            .unwrap();
+        engine
+            .act_on_request(&dk, id, C::AcceptAnswer { rating: None }, None)
+            .await
+            .unwrap();
+    }
+    let name = "holder".parse().unwrap();
+    for (id, block_day) in [(w.case, "2027-05-22"), (long, "2028-05-22")] {
+        let due: chrono::NaiveDate = block_day.parse().unwrap();
+        let eve = (due - chrono::Duration::days(1)).to_string();
+        engine.tick(day(&eve), 100).await.unwrap();
+        let (view, _) = engine.request(&dk, id).await.unwrap();
+        assert!(
+            view.case.request.request_answers().get(&name).is_some(),
+            "not before {block_day}"
+        );
+        assert_eq!(
+            engine.tick(day(block_day), 100).await.unwrap().blocked,
+            1,
+            "blocked on {block_day}"
+        );
+        assert_eq!(
+            engine.tick(day(block_day), 100).await.unwrap().blocked,
+            0,
+            "once"
+        );
+        for reader in [&dk, &fr] {
+            let (view, _) = engine.request(reader, id).await.unwrap();
+            assert_eq!(view.visibility, Visibility::WithoutPersonalData);
+            assert!(
+                view.case.request.request_answers().get(&name).is_none(),
+                "blocked data never appear in normal reads"
+            );
+            let timeline = engine.request_timeline(reader, id).await.unwrap();
+            assert!(!format!("{timeline:?}").contains("Marie"));
+            assert!(matches!(
+                timeline.last().map(|e| (&e.event, e.actor)),
+                Some((
+                    RequestEvent::PersonalDataBlocked,
+                    crate::case::ActorRef::System
+                ))
+            ));
+        }
+        // The operator still holds the data until deletion (proof of the exchange).
+        let (all, _) = engine.request(&crate::Actor::System, id).await.unwrap();
+        assert!(all.case.request.request_answers().get(&name).is_some());
+    }
+}
+
 /// Runs the whole suite as separate `#[tokio::test]`s in the calling crate.
 ///
 /// `$fresh` is an expression (it may `.await`) giving a [`TestStore`] on empty storage;
@@ -2446,7 +2573,7 @@ macro_rules! store_conformance_tests {
             engine_lists_authorities_by_country, engine_directory_search,
             engine_request_workflow, engine_request_deadlines, engine_request_attachments,
             engine_request_branches, engine_request_concurrency, engine_question_sets_persist,
-            engine_audit_chain);
+            engine_audit_chain, engine_retention_blocking);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

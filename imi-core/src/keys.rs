@@ -34,6 +34,7 @@
 //! | `AuditPending` | time (ms), unique id | an audit record not yet sealed (JSON) |
 //! | `AuditChain` | sequence (u64) | a sealed, hash-chained audit entry (JSON) |
 //! | `AuditHead` | - | the chain's last sequence number and hash (JSON) |
+//! | `Retention` | date (days, sign-flipped), case id | empty (when a closed case's personal data are blocked) |
 //! | `Due` | date (days since 1970, sign-flipped), case id | empty (next deadline of each open request) |
 
 use crate::ids::{AttachmentId, AuthorityId, CaseId, UserId};
@@ -94,6 +95,8 @@ pub(crate) enum Space {
     InboxDue = 0x58,
     /// Published question-set versions.
     QuestionSetVersion = 0x60,
+    /// Retention index: when closed cases' personal data are blocked.
+    Retention = 0x61,
     /// Audit records waiting to be sealed.
     AuditPending = 0x70,
     /// The sealed audit chain.
@@ -414,6 +417,23 @@ pub(crate) fn audit_chain(seq: Option<u64>) -> Vec<u8> {
 /// The audit chain's head.
 pub(crate) fn audit_head() -> Vec<u8> {
     Key::new(Space::AuditHead).into_bytes()
+}
+
+/// A retention entry, or (without case) the first key after every entry up to `date`.
+pub(crate) fn retention(date: chrono::NaiveDate, case: Option<CaseId>) -> Vec<u8> {
+    use chrono::Datelike;
+    let days = (i64::from(date.num_days_from_ce()) as u64) ^ (1 << 63);
+    let mut k = Key::new(Space::Retention).into_bytes();
+    k.extend_from_slice(&days.to_be_bytes());
+    if let Some(c) = case {
+        k.extend_from_slice(c.as_bytes());
+    }
+    k
+}
+
+/// The prefix of the retention index.
+pub(crate) fn retention_prefix() -> Vec<u8> {
+    Key::new(Space::Retention).into_bytes()
 }
 
 /// The prefix of the deadline index.

@@ -338,6 +338,9 @@ pub enum RequestEvent {
         /// Its rating, if given.
         rating: Option<Rating>,
     },
+    /// The request's personal data were blocked: the blocking period after formal
+    /// closure ended (recorded by the engine's `tick`, never by a party).
+    PersonalDataBlocked,
     /// A deadline passed (recorded by the engine's `tick`, never by a party).
     DeadlineReached {
         /// Which deadline.
@@ -544,6 +547,8 @@ pub struct Request {
     milestones: Milestones,
     #[serde(default)]
     deadlines_reached: BTreeSet<(DeadlineKind, NaiveDate)>,
+    #[serde(default)]
+    blocked: bool,
 }
 
 impl Default for Request {
@@ -583,6 +588,21 @@ impl Request {
             rating: None,
             milestones: Milestones::default(),
             deadlines_reached: BTreeSet::new(),
+            blocked: false,
+        }
+    }
+
+    /// Whether the personal data are blocked: invisible through normal reads.
+    pub fn is_blocked(&self) -> bool {
+        self.blocked
+    }
+
+    /// When the request was formally closed (accepted answer or closure by a
+    /// coordinator) or withdrawn: the start of the retention clock.
+    pub fn closed_at(&self) -> Option<DateTime<Utc>> {
+        match &self.state {
+            RequestState::Closed { at, .. } | RequestState::Withdrawn { at, .. } => Some(*at),
+            _ => None,
         }
     }
 
@@ -1120,6 +1140,7 @@ impl Request {
                 }
             }
             E::Referred { side, .. } => self.open_referral = Some(*side),
+            E::PersonalDataBlocked => self.blocked = true,
             E::DeadlineReached { kind, due } => {
                 self.deadlines_reached.insert((*kind, *due));
             }

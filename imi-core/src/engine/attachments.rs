@@ -201,10 +201,11 @@ impl Engine {
             .load(&keys::case(attachment.case), CaseId::KIND, &attachment.case)
             .await?;
         let roles = self.roles(actor, &case).await?;
-        let allowed = matches!(actor, Actor::System)
-            || roles.requester
+        // Blocked cases' files are out of reach of the normal interface (Art. 14).
+        let party = roles.requester
             || ((roles.responder || roles.allocator)
                 && case.request.state().recipient_may_see_personal_data());
+        let allowed = matches!(actor, Actor::System) || (party && !case.request.is_blocked());
         if !allowed {
             return Err(not_found());
         }

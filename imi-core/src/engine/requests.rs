@@ -41,8 +41,22 @@ fn stage_code(stage: Stage) -> u8 {
     }
 }
 
-/// Every inbox and deadline entry a case should have in its current state.
-fn case_index_keys(case: &RequestCase, rules: Option<DeadlineRules>) -> BTreeSet<Vec<u8>> {
+/// What a case's procedure says about its deadlines and retention.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CaseRules {
+    deadlines: Option<DeadlineRules>,
+    blocking_months: u32,
+}
+
+/// The date personal data of a request closed at `closed` are blocked under `rules`.
+fn blocking_date(closed: chrono::DateTime<chrono::Utc>, rules: CaseRules) -> chrono::NaiveDate {
+    let day = closed.date_naive();
+    day.checked_add_months(chrono::Months::new(rules.blocking_months))
+        .unwrap_or(day)
+}
+
+/// Every inbox, deadline and retention entry a case should have in its current state.
+fn case_index_keys(case: &RequestCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
     let stage = stage_code(case.request.state().stage());
     let mut out = BTreeSet::new();
     out.insert(keys::inbox(
@@ -56,8 +70,11 @@ fn case_index_keys(case: &RequestCase, rules: Option<DeadlineRules>) -> BTreeSet
             out.insert(keys::inbox(recipient, Some(1), Some(stage), Some(case.id)));
         }
     }
-    if let Some((_, date)) = rules.and_then(|r| case.request.next_deadline(r)) {
+    if let Some((_, date)) = rules.deadlines.and_then(|r| case.request.next_deadline(r)) {
         out.insert(keys::due(date, Some(case.id)));
+    }
+    if let (Some(closed), false) = (case.request.closed_at(), case.request.is_blocked()) {
+        out.insert(keys::retention(blocking_date(closed, rules), Some(case.id)));
     }
     let state = case.request.state();
     if state.is_open() {
@@ -78,12 +95,10 @@ fn case_index_keys(case: &RequestCase, rules: Option<DeadlineRules>) -> BTreeSet
     out
 }
 
-/// The deadline settings of a case's procedure.
-fn rules_of(
-    catalogue: &crate::catalogue::Catalogue,
-    procedure: &ProcedureId,
-) -> Option<DeadlineRules> {
-    match catalogue.procedure(procedure).map(|p| &p.workflow) {
+/// The deadline and retention settings of a case's procedure.
+fn rules_of(catalogue: &crate::catalogue::Catalogue, procedure: &ProcedureId) -> CaseRules {
+    let p = catalogue.procedure(procedure);
+    let deadlines = match p.map(|p| &p.workflow) {
         Some(Workflow::Request {
             remind_unaccepted_after_days,
             escalate_overdue_after_days,
@@ -93,12 +108,19 @@ fn rules_of(
             escalate_overdue_after_days: *escalate_overdue_after_days,
         }),
         _ => None,
+    };
+    let blocking_months = u32::from(p.map_or(crate::catalogue::DEFAULT_BLOCKING_MONTHS, |p| {
+        p.blocking.months()
+    }));
+    CaseRules {
+        deadlines,
+        blocking_months,
     }
 }
 
 fn write_case(
     txn: &mut Txn<'_>,
-    rules: Option<DeadlineRules>,
+    rules: CaseRules,
     new: &RequestCase,
     old: Option<&RequestCase>,
 ) -> Result<(), EngineError> {
@@ -747,6 +769,8 @@ pub struct TickReport {
     /// Deadline entries left for the next tick (the batch was full, or a case changed
     /// concurrently).
     pub deferred: usize,
+    /// Closed requests whose personal data were blocked.
+    pub blocked: usize,
     /// Audit records sealed into the hash chain.
     pub audit_sealed: usize,
 }
@@ -786,6 +810,7 @@ impl Engine {
             let rules = rules_of(&catalogue, &old.procedure);
             let mut new = old.clone();
             while let Some((kind, due)) = rules
+                .deadlines
                 .and_then(|r| new.request.next_deadline(r))
                 .filter(|(_, due)| *due <= now.date_naive())
             {
@@ -816,8 +841,61 @@ impl Engine {
         if found.continuation.is_some() {
             report.deferred += 1;
         }
+        report.blocked = self.apply_retention(now, batch).await?;
         report.audit_sealed = self.seal_audit(&Actor::System, batch).await?;
         Ok(report)
+    }
+
+    /// Blocks the personal data of closed requests whose blocking period ended by `now`
+    /// (at most `batch` of them): from then on no normal read shows them. Each case is
+    /// blocked once, with a system entry on its timeline, in the commit that removes its
+    /// retention entry.
+    async fn apply_retention(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        batch: usize,
+    ) -> Result<usize, EngineError> {
+        let tomorrow = now.date_naive() + chrono::Duration::days(1);
+        let scan = Scan {
+            start: std::ops::Bound::Included(keys::retention_prefix()),
+            end: std::ops::Bound::Excluded(keys::retention(tomorrow, None)),
+            direction: crate::store::Direction::Forward,
+            limit: batch.clamp(1, crate::store::MAX_SCAN_LIMIT),
+        };
+        let found = self.store.scan(&scan).await?;
+        let catalogue = self.catalogue();
+        let mut blocked = 0;
+        for entry in &found.entries {
+            let id = keys::trailing_id(&entry.key)
+                .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+                .ok_or_else(|| corrupt_index(&entry.key))?;
+            let mut txn = Txn::new(&*self.store);
+            txn.delete(entry.key.clone());
+            if let Some((old, _)) = txn.get::<RequestCase>(&keys::case(id)).await? {
+                let rules = rules_of(&catalogue, &old.procedure);
+                let due = old.request.closed_at().map(|c| blocking_date(c, rules));
+                if !old.request.is_blocked() && due.is_some_and(|d| d <= now.date_naive()) {
+                    let mut new = old.clone();
+                    let event = RequestEvent::PersonalDataBlocked;
+                    new.request.apply(&event, now);
+                    new.events += 1;
+                    let timeline = TimelineEntry {
+                        seq: new.events,
+                        at: now,
+                        actor: ActorRef::System,
+                        event,
+                    };
+                    txn.create(keys::case_event(id, Some(new.events)), &timeline)?;
+                    write_case(&mut txn, rules, &new, Some(&old))?;
+                    blocked += 1;
+                }
+            }
+            match txn.commit().await {
+                Ok(_) | Err(EngineError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(blocked)
     }
 }
 
