@@ -32,6 +32,8 @@ pub enum Purpose {
     Monitor,
     /// The operator's tasks (imports, scheduled jobs).
     Operate,
+    /// Keeping the directory and users current (administrators, coordinators).
+    Administer,
 }
 
 /// What was done.
@@ -56,6 +58,25 @@ pub enum AuditAction {
         case: CaseId,
         /// The attachment.
         attachment: AttachmentId,
+    },
+    /// An authority's directory entry or status was changed.
+    ChangeAuthority {
+        /// The authority.
+        authority: crate::ids::AuthorityId,
+        /// What was done (`register`, `update`, `appoint-coordinator`, ...).
+        change: String,
+    },
+    /// A user record was created or changed.
+    ChangeUser {
+        /// The user.
+        user: crate::ids::UserId,
+        /// What was done (`create`, `grant-rights`, `disable`, `issue-token`).
+        change: String,
+    },
+    /// A user record (personal data) was read.
+    ReadUser {
+        /// The user.
+        user: crate::ids::UserId,
     },
     /// An attachment was read.
     ReadAttachment {

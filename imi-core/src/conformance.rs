@@ -2328,22 +2328,44 @@ pub async fn engine_audit_chain(store: Arc<dyn Store>) {
         .map(|e| serde_json::from_slice(&e.value).unwrap())
         .collect();
     assert_eq!(report.entries as usize, entries.len());
-    let actions: Vec<(&str, Purpose)> = entries
+    let case_actions: Vec<(&str, Purpose)> = entries
         .iter()
-        .map(|e| match &e.record.action {
-            AuditAction::ChangeCase { command, .. } => (command.as_str(), e.record.purpose),
-            AuditAction::ReadCase { .. } => ("read", e.record.purpose),
-            _ => ("other", e.record.purpose),
+        .filter_map(|e| match &e.record.action {
+            AuditAction::ChangeCase { command, .. } => Some((command.as_str(), e.record.purpose)),
+            AuditAction::ReadCase { .. } => Some(("read", e.record.purpose)),
+            _ => None,
         })
         .collect();
     assert_eq!(
-        actions,
+        case_actions,
         [
             ("save-draft", Purpose::HandleCase),
             ("send", Purpose::HandleCase),
             ("accept", Purpose::HandleCase),
             ("read", Purpose::HandleCase)
         ]
+    );
+    // The directory and users set up by the operator are in the log too.
+    let admin = |want: &str| {
+        entries
+            .iter()
+            .filter(|e| match &e.record.action {
+                AuditAction::ChangeAuthority { change, .. }
+                | AuditAction::ChangeUser { change, .. } => {
+                    change == want && e.record.purpose == Purpose::Operate
+                }
+                _ => false,
+            })
+            .count()
+    };
+    assert_eq!(
+        (
+            admin("register"),
+            admin("create"),
+            admin("grant-rights"),
+            admin("appoint-coordinator")
+        ),
+        (5, 7, 7, 1)
     );
     assert!(
         !serde_json::to_string(&entries).unwrap().contains("Marie"),
@@ -2368,7 +2390,7 @@ pub async fn engine_audit_chain(store: Arc<dyn Store>) {
     };
     // 1. A changed record.
     let mut forged = entries[1].clone();
-    forged.record.purpose = Purpose::Operate;
+    forged.record.at += chrono::Duration::seconds(1);
     put(key(2), serde_json::to_vec(&forged).unwrap()).await;
     assert_eq!(
         engine.verify_audit(&Actor::System).await.unwrap(),
@@ -2415,10 +2437,14 @@ pub async fn engine_audit_chain(store: Arc<dyn Store>) {
         })
     );
     restore().await;
-    delete(key(4)).await;
+    let last = entries.len() as u64;
+    delete(key(last)).await;
     assert_eq!(
         engine.verify_audit(&Actor::System).await.unwrap(),
-        Err(AuditBreak::Truncated { head: 4, found: 3 })
+        Err(AuditBreak::Truncated {
+            head: last,
+            found: last - 1
+        })
     );
     restore().await;
     assert!(

@@ -52,6 +52,14 @@ impl Engine {
         )
     }
 
+    /// The purpose of an administrative act by `actor`.
+    pub(crate) fn admin_purpose(actor: &Actor) -> Purpose {
+        match actor {
+            Actor::User(_) => Purpose::Administer,
+            Actor::System | Actor::Public => Purpose::Operate,
+        }
+    }
+
     /// Records an act on its own (reads, which change nothing else).
     pub(crate) async fn audit_now(
         &self,

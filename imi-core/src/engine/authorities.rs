@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Engine, PublicAuthority, corrupt_index};
 use crate::access::{Action, Actor, Target, decide};
+use crate::audit::AuditAction;
 use crate::authority::{
     Authority, AuthorityStatus, AuthorityUpdate, CoordinatorRole, NewAuthority, Region,
 };
@@ -158,6 +159,7 @@ impl Engine {
 
     async fn create_authority(
         &self,
+        actor: &Actor,
         new: NewAuthority,
         status: AuthorityStatus,
         extra: impl FnOnce(&mut Txn<'_>, &Authority) -> Result<(), EngineError>,
@@ -174,6 +176,15 @@ impl Engine {
         txn.expect_absent(keys::authority(authority.id()));
         write_authority(&mut txn, &authority, None, now)?;
         extra(&mut txn, &authority)?;
+        self.audit(
+            &mut txn,
+            actor,
+            AuditAction::ChangeAuthority {
+                authority: authority.id(),
+                change: "register".to_owned(),
+            },
+            Self::admin_purpose(actor),
+        )?;
         txn.commit().await?;
         Ok(authority)
     }
@@ -197,7 +208,7 @@ impl Engine {
             areas: &areas,
         };
         decide(actor, &Action::RegisterAuthority(t)).into_result()?;
-        self.create_authority(new, AuthorityStatus::Active, |_, _| Ok(()))
+        self.create_authority(actor, new, AuthorityStatus::Active, |_, _| Ok(()))
             .await
     }
 
@@ -276,6 +287,15 @@ impl Engine {
         txn.put(key, &stored)?;
         txn.expect_absent(keys::authority(authority.id()));
         write_authority(&mut txn, &authority, None, now)?;
+        self.audit(
+            &mut txn,
+            &Actor::Public,
+            AuditAction::ChangeAuthority {
+                authority: authority.id(),
+                change: "self-register".to_owned(),
+            },
+            Self::admin_purpose(&Actor::Public),
+        )?;
         txn.commit().await?;
         Ok(authority)
     }
@@ -328,6 +348,7 @@ impl Engine {
         };
         let areas = old.areas();
         let t = target(&old, &areas);
+        let kind = action;
         let action = match action {
             Change::Validate => Action::ValidateRegistration(t),
             Change::Update => Action::UpdateAuthority(t),
@@ -342,6 +363,20 @@ impl Engine {
         let mut new = old.clone();
         change(&mut new, &mut txn)?;
         write_authority(&mut txn, &new, Some(&old), self.now())?;
+        let what = match kind {
+            Change::Validate => "validate",
+            Change::Update => "update",
+            Change::Deregister => "deregister",
+        };
+        self.audit(
+            &mut txn,
+            actor,
+            AuditAction::ChangeAuthority {
+                authority: id,
+                change: what.to_owned(),
+            },
+            Self::admin_purpose(actor),
+        )?;
         let version = txn.commit().await?;
         Ok((new, version))
     }
@@ -494,6 +529,15 @@ impl Engine {
         let mut new = old.clone();
         new.set_coordinator(role);
         write_authority(&mut txn, &new, Some(&old), self.now())?;
+        self.audit(
+            &mut txn,
+            actor,
+            AuditAction::ChangeAuthority {
+                authority: id,
+                change: "appoint-coordinator".to_owned(),
+            },
+            Self::admin_purpose(actor),
+        )?;
         match txn.commit().await {
             Err(EngineError::Conflict(_))
                 if matches!(new.coordinator(), Some(CoordinatorRole::National)) =>
@@ -548,6 +592,15 @@ impl Engine {
         let mut new = old.clone();
         new.grant_procedure(procedure.clone());
         write_authority(&mut txn, &new, Some(&old), self.now())?;
+        self.audit(
+            &mut txn,
+            actor,
+            AuditAction::ChangeAuthority {
+                authority: id,
+                change: "grant-procedure".to_owned(),
+            },
+            Self::admin_purpose(actor),
+        )?;
         txn.commit().await?;
         Ok(new)
     }
@@ -581,6 +634,15 @@ impl Engine {
         let mut new = old.clone();
         new.revoke_procedure(procedure);
         write_authority(&mut txn, &new, Some(&old), self.now())?;
+        self.audit(
+            &mut txn,
+            actor,
+            AuditAction::ChangeAuthority {
+                authority: id,
+                change: "revoke-procedure".to_owned(),
+            },
+            Self::admin_purpose(actor),
+        )?;
         txn.commit().await?;
         Ok(new)
     }

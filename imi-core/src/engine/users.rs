@@ -2,6 +2,7 @@
 
 use super::{Engine, corrupt_index};
 use crate::access::{Action, Actor, Principal, Target, decide};
+use crate::audit::AuditAction;
 use crate::authority::Authority;
 use crate::catalogue::Right;
 use crate::error::{EngineError, StateError};
@@ -48,6 +49,15 @@ impl Engine {
         let user = User::create(self.ids.user(now), authority, new, now)?;
         txn.create(keys::user(user.id()), &user)?;
         txn.put_index(keys::user_by_authority(authority, Some(user.id())));
+        self.audit(
+            &mut txn,
+            actor,
+            AuditAction::ChangeUser {
+                user: user.id(),
+                change: "create".to_owned(),
+            },
+            Self::admin_purpose(actor),
+        )?;
         txn.commit().await?;
         Ok(user)
     }
@@ -138,6 +148,15 @@ impl Engine {
         }
         user.set_grants(grants);
         txn.put(keys::user(id), &user)?;
+        self.audit(
+            &mut txn,
+            actor,
+            AuditAction::ChangeUser {
+                user: id,
+                change: "grant-rights".to_owned(),
+            },
+            Self::admin_purpose(actor),
+        )?;
         txn.commit().await?;
         Ok(user)
     }
@@ -152,6 +171,15 @@ impl Engine {
         }
         user.disable(self.now());
         txn.put(keys::user(id), &user)?;
+        self.audit(
+            &mut txn,
+            actor,
+            AuditAction::ChangeUser {
+                user: id,
+                change: "disable".to_owned(),
+            },
+            Self::admin_purpose(actor),
+        )?;
         txn.commit().await?;
         Ok(user)
     }
@@ -159,6 +187,19 @@ impl Engine {
     /// Reads a user (their authority's administrator, a coordinator covering it, the
     /// system, or the user themselves).
     pub async fn user(&self, actor: &Actor, id: UserId) -> Result<User, EngineError> {
+        let user = self.user_unaudited(actor, id).await?;
+        if matches!(actor, Actor::User(_)) {
+            self.audit_now(
+                actor,
+                AuditAction::ReadUser { user: id },
+                Self::admin_purpose(actor),
+            )
+            .await?;
+        }
+        Ok(user)
+    }
+
+    async fn user_unaudited(&self, actor: &Actor, id: UserId) -> Result<User, EngineError> {
         if let Actor::User(p) = actor {
             if p.user() == id {
                 return self.load(&keys::user(id), UserId::KIND, &id).await;
@@ -194,11 +235,23 @@ impl Engine {
             doc_keys.push(keys::user(id));
         }
         let docs = self.store.get_many(&doc_keys).await?;
-        let items = doc_keys
+        let items: Vec<User> = doc_keys
             .iter()
             .zip(docs)
             .map(|(k, d)| decode(k, &d.ok_or_else(|| corrupt_index(k))?.value))
             .collect::<Result<_, _>>()?;
+        if matches!(actor, Actor::User(_)) && !items.is_empty() {
+            let mut txn = Txn::new(&*self.store);
+            for u in &items {
+                self.audit(
+                    &mut txn,
+                    actor,
+                    AuditAction::ReadUser { user: u.id() },
+                    Self::admin_purpose(actor),
+                )?;
+            }
+            txn.commit().await?;
+        }
         Ok(Page {
             items,
             next: found.continuation.map(Cursor::from_key),
@@ -217,6 +270,15 @@ impl Engine {
         let mut txn = Txn::new(&*self.store);
         txn.expect_absent(keys::token(&token.hash().0));
         txn.put_raw(keys::token(&token.hash().0), id.as_bytes().to_vec());
+        self.audit(
+            &mut txn,
+            actor,
+            AuditAction::ChangeUser {
+                user: id,
+                change: "issue-token".to_owned(),
+            },
+            Self::admin_purpose(actor),
+        )?;
         txn.commit().await?;
         Ok(token)
     }
