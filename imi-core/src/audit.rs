@@ -36,6 +36,16 @@ pub enum Purpose {
     Administer,
 }
 
+/// The only grounds on which blocked data may be used (Art. 14(3)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnblockReason {
+    /// As proof of an information exchange.
+    ProofOfExchange,
+    /// With the data subject's consent.
+    DataSubjectConsent,
+}
+
 /// What was done.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
@@ -77,6 +87,15 @@ pub enum AuditAction {
     ReadUser {
         /// The user.
         user: crate::ids::UserId,
+    },
+    /// Blocked personal data were made readable again, for a time, with a justification.
+    Unblock {
+        /// The case.
+        case: CaseId,
+        /// The legal ground.
+        reason: UnblockReason,
+        /// Until when.
+        until: DateTime<Utc>,
     },
     /// An attachment was read.
     ReadAttachment {

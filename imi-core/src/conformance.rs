@@ -2577,6 +2577,114 @@ pub async fn engine_retention_blocking(store: Arc<dyn Store>) {
         let (all, _) = engine.request(&crate::Actor::System, id).await.unwrap();
         assert!(all.case.request.request_answers().get(&name).is_some());
     }
+
+    // A justified, time-limited, audited unblock by an administrator of a party.
+    use crate::audit::{AuditAction, SealedEntry, UnblockReason};
+    use crate::catalogue::Right;
+    use crate::{EngineError, Grant, GrantScope, Language, NewUser};
+    let admin = engine
+        .create_user(
+            &crate::Actor::System,
+            w.ids[0],
+            NewUser {
+                name: "Admin".into(),
+                email: "a@x.dk".parse().unwrap(),
+                language: Language::Danish,
+            },
+        )
+        .await
+        .unwrap();
+    let grants = vec![
+        Grant::new(Right::Administrator, GrantScope::Everything),
+        Grant::new(Right::RequestHandler, GrantScope::Everything),
+    ];
+    engine
+        .set_grants(&crate::Actor::System, admin.id(), grants)
+        .await
+        .unwrap();
+    let admin = engine.actor_for(admin.id()).await.unwrap();
+    let id = w.case;
+    assert!(
+        matches!(
+            engine
+                .unblock_request(
+                    &dk,
+                    id,
+                    UnblockReason::ProofOfExchange,
+                    "Court case 12/2028",
+                    7
+                )
+                .await,
+            Err(EngineError::Denied(_))
+        ),
+        "administrators only"
+    );
+    assert!(matches!(
+        engine
+            .unblock_request(&w.actors[6], id, UnblockReason::ProofOfExchange, "x", 7)
+            .await,
+        Err(EngineError::NotFound { .. } | EngineError::Denied(_))
+    ));
+    for (text, days) in [("  ", 7), ("ok", 0), ("ok", 31)] {
+        assert!(
+            matches!(
+                engine
+                    .unblock_request(&admin, id, UnblockReason::ProofOfExchange, text, days)
+                    .await,
+                Err(EngineError::Transition(_))
+            ),
+            "{text:?} {days}"
+        );
+    }
+    w.clock.set(day("2028-06-01"));
+    let access = engine
+        .unblock_request(
+            &admin,
+            id,
+            UnblockReason::DataSubjectConsent,
+            "The nurse asked for a copy",
+            7,
+        )
+        .await
+        .unwrap();
+    assert_eq!(access.until, day("2028-06-08"));
+    let (seen, _) = engine.request(&admin, id).await.unwrap();
+    assert_eq!(seen.visibility, Visibility::Full);
+    assert!(
+        seen.case.request.request_answers().get(&name).is_some(),
+        "readable during the access"
+    );
+    let (other, _) = engine.request(&dk, id).await.unwrap();
+    assert!(
+        other.case.request.request_answers().get(&name).is_none(),
+        "only for the justified user"
+    );
+    w.clock.set(day("2028-06-09"));
+    let (after, _) = engine.request(&admin, id).await.unwrap();
+    assert!(
+        after.case.request.request_answers().get(&name).is_none(),
+        "the access ended"
+    );
+    engine.tick(day("2028-06-09"), 10_000).await.unwrap();
+    let chain = store
+        .scan(&Scan::prefix(&crate::keys::audit_chain(None), 10_000))
+        .await
+        .unwrap();
+    let unblocks = chain
+        .entries
+        .iter()
+        .map(|e| serde_json::from_slice::<SealedEntry>(&e.value).unwrap())
+        .filter(|e| {
+            matches!(
+                e.record.action,
+                AuditAction::Unblock {
+                    reason: UnblockReason::DataSubjectConsent,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(unblocks, 1, "the unblock is in the audit log");
 }
 
 /// Runs the whole suite as separate `#[tokio::test]`s in the calling crate.

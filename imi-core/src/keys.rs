@@ -35,6 +35,7 @@
 //! | `AuditChain` | sequence (u64) | a sealed, hash-chained audit entry (JSON) |
 //! | `AuditHead` | - | the chain's last sequence number and hash (JSON) |
 //! | `Retention` | date (days, sign-flipped), case id | empty (when a closed case's personal data are blocked) |
+//! | `Unblock` | case id, user id | a time-limited, justified access to blocked data (JSON) |
 //! | `Due` | date (days since 1970, sign-flipped), case id | empty (next deadline of each open request) |
 
 use crate::ids::{AttachmentId, AuthorityId, CaseId, UserId};
@@ -97,6 +98,8 @@ pub(crate) enum Space {
     QuestionSetVersion = 0x60,
     /// Retention index: when closed cases' personal data are blocked.
     Retention = 0x61,
+    /// Justified, time-limited accesses to blocked data.
+    Unblock = 0x62,
     /// Audit records waiting to be sealed.
     AuditPending = 0x70,
     /// The sealed audit chain.
@@ -434,6 +437,14 @@ pub(crate) fn retention(date: chrono::NaiveDate, case: Option<CaseId>) -> Vec<u8
 /// The prefix of the retention index.
 pub(crate) fn retention_prefix() -> Vec<u8> {
     Key::new(Space::Retention).into_bytes()
+}
+
+/// One user's access to a blocked case.
+pub(crate) fn unblock(case: CaseId, user: UserId) -> Vec<u8> {
+    Key::new(Space::Unblock)
+        .id(case.as_bytes())
+        .id(user.as_bytes())
+        .into_bytes()
 }
 
 /// The prefix of the deadline index.

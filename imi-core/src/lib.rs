@@ -64,7 +64,8 @@ pub use clock::{Clock, ManualClock};
 pub use country::{Country, Participant};
 pub use engine::{
     AttachmentReader, DirectoryChange, DirectoryHit, DirectoryQuery, Engine, InboxQuery, Indicator,
-    Invitation, MAX_CANDIDATES, PublicAuthority, RegisterHit, RegisterQuery, TickReport, Verdict,
+    Invitation, MAX_CANDIDATES, MAX_UNBLOCK_DAYS, PublicAuthority, RegisterHit, RegisterQuery,
+    TickReport, Unblock, Verdict,
 };
 pub use error::EngineError;
 pub use ids::{AttachmentId, AuthorityId, CaseId, CaseReference, IdGenerator, RegisterId, UserId};

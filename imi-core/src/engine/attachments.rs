@@ -205,7 +205,10 @@ impl Engine {
         let party = roles.requester
             || ((roles.responder || roles.allocator)
                 && case.request.state().recipient_may_see_personal_data());
-        let allowed = matches!(actor, Actor::System) || (party && !case.request.is_blocked());
+        let unblocked =
+            case.request.is_blocked() && self.has_unblock(actor, attachment.case).await?;
+        let allowed =
+            matches!(actor, Actor::System) || (party && (!case.request.is_blocked() || unblocked));
         if !allowed {
             return Err(not_found());
         }

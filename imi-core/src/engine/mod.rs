@@ -17,7 +17,7 @@ pub use attachments::AttachmentReader;
 pub use authorities::{Invitation, Verdict};
 pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};
 pub use registers::{RegisterHit, RegisterQuery};
-pub use requests::{InboxQuery, Indicator, TickReport};
+pub use requests::{InboxQuery, Indicator, MAX_UNBLOCK_DAYS, TickReport, Unblock};
 pub use syndication::{DirectoryChange, PublicAuthority};
 
 use std::fmt;
