@@ -156,6 +156,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::inbox_deadlines))
         .routes(routes!(requests::indicators))
         .routes(routes!(requests::translate))
+        .routes(routes!(requests::unblock))
         .routes(routes!(attachments::upload))
         .routes(routes!(attachments::download))
 }

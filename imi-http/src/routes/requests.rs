@@ -460,3 +460,55 @@ pub(crate) async fn inbox_deadlines(
         Page::of(found, |v| request_dto(&state, v, &reader)),
     ))
 }
+
+/// A justified request for temporary access to a blocked request's personal data.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UnblockRequest {
+    /// `proof-of-exchange` or `data-subject-consent`.
+    reason: String,
+    /// Why.
+    justification: String,
+    /// For how many days (1 to 30).
+    days: u16,
+}
+
+/// The access granted.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UnblockDto {
+    reason: String,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+}
+
+/// Makes a blocked request's personal data readable again for the caller (an
+/// administrator of a party), for a few days, on a legal ground; audited.
+#[utoipa::path(post, path = "/v1/requests/{id}/unblock", tag = "requests", params(("id" = String, Path)), request_body = UnblockRequest, responses((status = 200, body = UnblockDto), (status = 403, body = Problem), (status = 409, body = Problem)))]
+pub(crate) async fn unblock(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(req): Body<UnblockRequest>,
+) -> Result<axum::Json<UnblockDto>, Problem> {
+    use imi_core::audit::UnblockReason;
+    let id: CaseId = parse("case id", &id)?;
+    let reason = match req.reason.as_str() {
+        "proof-of-exchange" => UnblockReason::ProofOfExchange,
+        "data-subject-consent" => UnblockReason::DataSubjectConsent,
+        _ => {
+            return Err(Problem::bad_request(
+                "bad-body",
+                "reason must be `proof-of-exchange` or `data-subject-consent`",
+            ));
+        }
+    };
+    let access = state
+        .engine
+        .unblock_request(&actor, id, reason, &req.justification, req.days)
+        .await?;
+    Ok(axum::Json(UnblockDto {
+        reason: req.reason,
+        from: access.from,
+        until: access.until,
+    }))
+}
