@@ -34,7 +34,8 @@
 //! | `AuditPending` | time (ms), unique id | an audit record not yet sealed (JSON) |
 //! | `AuditChain` | sequence (u64) | a sealed, hash-chained audit entry (JSON) |
 //! | `AuditHead` | - | the chain's last sequence number and hash (JSON) |
-//! | `Retention` | date (days, sign-flipped), case id | empty (when a closed case's personal data are blocked) |
+//! | `Retention` | date (days, sign-flipped), case id, kind (0 block, 1 delete) | empty (when a closed case's personal data are blocked, then deleted) |
+//! | `CaseAttachment` | case id, attachment id | empty (a case's files, for deletion) |
 //! | `Unblock` | case id, user id | a time-limited, justified access to blocked data (JSON) |
 //! | `Due` | date (days since 1970, sign-flipped), case id | empty (next deadline of each open request) |
 
@@ -100,6 +101,8 @@ pub(crate) enum Space {
     Retention = 0x61,
     /// Justified, time-limited accesses to blocked data.
     Unblock = 0x62,
+    /// Index: the attachments of each case.
+    CaseAttachment = 0x63,
     /// Audit records waiting to be sealed.
     AuditPending = 0x70,
     /// The sealed audit chain.
@@ -422,16 +425,40 @@ pub(crate) fn audit_head() -> Vec<u8> {
     Key::new(Space::AuditHead).into_bytes()
 }
 
-/// A retention entry, or (without case) the first key after every entry up to `date`.
-pub(crate) fn retention(date: chrono::NaiveDate, case: Option<CaseId>) -> Vec<u8> {
+/// A retention entry (kind 0: block, 1: delete), or (without case) the first key after
+/// every entry up to `date`.
+pub(crate) fn retention(date: chrono::NaiveDate, case: Option<(CaseId, u8)>) -> Vec<u8> {
     use chrono::Datelike;
     let days = (i64::from(date.num_days_from_ce()) as u64) ^ (1 << 63);
     let mut k = Key::new(Space::Retention).into_bytes();
     k.extend_from_slice(&days.to_be_bytes());
-    if let Some(c) = case {
+    if let Some((c, kind)) = case {
         k.extend_from_slice(c.as_bytes());
+        k.push(kind);
     }
     k
+}
+
+/// The attachments of a case (prefix), or one entry.
+pub(crate) fn case_attachment(case: CaseId, attachment: Option<AttachmentId>) -> Vec<u8> {
+    let k = Key::new(Space::CaseAttachment).id(case.as_bytes());
+    match attachment {
+        Some(a) => k.id(a.as_bytes()),
+        None => k,
+    }
+    .into_bytes()
+}
+
+/// The translations of a case's timeline (prefix).
+pub(crate) fn case_translations(case: CaseId) -> Vec<u8> {
+    Key::new(Space::CaseTranslation)
+        .id(case.as_bytes())
+        .into_bytes()
+}
+
+/// Every unblock of a case (prefix).
+pub(crate) fn unblocks(case: CaseId) -> Vec<u8> {
+    Key::new(Space::Unblock).id(case.as_bytes()).into_bytes()
 }
 
 /// The prefix of the retention index.

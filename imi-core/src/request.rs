@@ -341,6 +341,9 @@ pub enum RequestEvent {
     /// The request's personal data were blocked: the blocking period after formal
     /// closure ended (recorded by the engine's `tick`, never by a party).
     PersonalDataBlocked,
+    /// The request's personal data were deleted, 3 years after formal closure (recorded
+    /// by the engine's `tick`, never by a party).
+    PersonalDataDeleted,
     /// A deadline passed (recorded by the engine's `tick`, never by a party).
     DeadlineReached {
         /// Which deadline.
@@ -549,6 +552,8 @@ pub struct Request {
     deadlines_reached: BTreeSet<(DeadlineKind, NaiveDate)>,
     #[serde(default)]
     blocked: bool,
+    #[serde(default)]
+    erased: bool,
 }
 
 impl Default for Request {
@@ -589,7 +594,13 @@ impl Request {
             milestones: Milestones::default(),
             deadlines_reached: BTreeSet::new(),
             blocked: false,
+            erased: false,
         }
+    }
+
+    /// Whether the personal data were deleted.
+    pub fn is_erased(&self) -> bool {
+        self.erased
     }
 
     /// Whether the personal data are blocked: invisible through normal reads.
@@ -1141,6 +1152,10 @@ impl Request {
             }
             E::Referred { side, .. } => self.open_referral = Some(*side),
             E::PersonalDataBlocked => self.blocked = true,
+            E::PersonalDataDeleted => {
+                self.blocked = true;
+                self.erased = true;
+            }
             E::DeadlineReached { kind, due } => {
                 self.deadlines_reached.insert((*kind, *due));
             }

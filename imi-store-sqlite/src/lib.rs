@@ -11,6 +11,8 @@
 //!
 //! All data live in one table, `imi_kv(key BLOB PRIMARY KEY, version, value) WITHOUT
 //! ROWID`, whose BLOB ordering (memcmp, shorter first) is exactly the contract's key order.
+//! `PRAGMA secure_delete` is on, so deleted values are overwritten in the file; after
+//! [`SqliteStore::checkpoint`] they are gone from the write-ahead log too.
 //! The file is marked with `PRAGMA application_id` and carries its layout version in
 //! `PRAGMA user_version`; foreign files and newer layouts are refused with an error.
 //!
@@ -150,7 +152,7 @@ fn configure(conn: &Connection, config: &SqliteConfig) -> Result<(), StoreError>
         Synchronous::Normal => "NORMAL",
     };
     conn.execute_batch(&format!(
-        "PRAGMA synchronous={sync}; PRAGMA cache_size=-{}; PRAGMA temp_store=MEMORY;",
+        "PRAGMA synchronous={sync}; PRAGMA cache_size=-{}; PRAGMA temp_store=MEMORY; PRAGMA secure_delete=ON;",
         config.cache_kib
     ))
     .map_err(backend("configuring the connection"))?;
@@ -240,6 +242,20 @@ impl SqliteStore {
     /// The database file's path.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Copies the write-ahead log into the database file and empties it. With
+    /// `secure_delete` (always on), deleted values are then gone from both files.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            let writer = lock(&inner.writer);
+            writer
+                .conn
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .map_err(backend("checkpointing"))
+        })
+        .await
     }
 }
 

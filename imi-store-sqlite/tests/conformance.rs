@@ -117,3 +117,22 @@ fn works_without_a_tokio_runtime() {
         assert!(store.get(b"k").await.unwrap().is_some());
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_personal_data_leave_no_bytes_in_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("imi.db"), SqliteConfig::default())
+        .await
+        .unwrap();
+    imi_core::conformance::engine_retention_deletion(Arc::new(store.clone())).await;
+    store.checkpoint().await.unwrap();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            !bytes.windows(13).any(|w| w == b"Zyxw-Erasable"),
+            "{} still holds deleted personal data",
+            path.display()
+        );
+    }
+}

@@ -172,6 +172,7 @@ impl Engine {
         };
         let mut txn = Txn::new(&*self.store);
         txn.create(keys::attachment(id), &attachment)?;
+        txn.put_index(keys::case_attachment(case_id, Some(id)));
         let upload = crate::audit::AuditAction::UploadAttachment {
             case: case_id,
             attachment: id,

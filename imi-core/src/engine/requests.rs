@@ -55,6 +55,52 @@ fn blocking_date(closed: chrono::DateTime<chrono::Utc>, rules: CaseRules) -> chr
         .unwrap_or(day)
 }
 
+/// Personal data are deleted 3 years after formal closure (Art. 14(4)).
+const DELETION_MONTHS: u32 = 36;
+
+/// The date personal data of a request closed at `closed` are deleted.
+fn deletion_date(closed: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    let day = closed.date_naive();
+    day.checked_add_months(chrono::Months::new(DELETION_MONTHS))
+        .unwrap_or(day)
+}
+
+/// A timeline entry with its personal data removed: answers to personal-data questions
+/// and files dropped, free texts erased.
+fn erased_entry(entry: &TimelineEntry, set: &QuestionSet) -> TimelineEntry {
+    use RequestEvent as E;
+    let gone = || "(deleted)".to_owned();
+    let keep =
+        |a: &crate::catalogue::Answers| visible_answers(a, set, Visibility::WithoutPersonalData);
+    let event = match &entry.event {
+        E::DraftSaved { answers } => E::DraftSaved {
+            answers: keep(answers),
+        },
+        E::Answered { answers, on_time } => E::Answered {
+            answers: keep(answers),
+            on_time: *on_time,
+        },
+        E::Withdrawn { .. } => E::Withdrawn { reason: gone() },
+        E::ClarificationAsked { .. } => E::ClarificationAsked { text: gone() },
+        E::ClarificationReplied { .. } => E::ClarificationReplied { text: gone() },
+        E::Commented { side, .. } => E::Commented {
+            side: *side,
+            text: gone(),
+        },
+        E::CoordinatorCommented { .. } => E::CoordinatorCommented { text: gone() },
+        E::Referred { side, .. } => E::Referred {
+            side: *side,
+            comment: gone(),
+        },
+        E::ClosedByCoordinator { .. } => E::ClosedByCoordinator { reason: gone() },
+        other => other.clone(),
+    };
+    TimelineEntry {
+        event,
+        ..entry.clone()
+    }
+}
+
 /// Every inbox, deadline and retention entry a case should have in its current state.
 fn case_index_keys(case: &RequestCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
     let stage = stage_code(case.request.state().stage());
@@ -73,8 +119,14 @@ fn case_index_keys(case: &RequestCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
     if let Some((_, date)) = rules.deadlines.and_then(|r| case.request.next_deadline(r)) {
         out.insert(keys::due(date, Some(case.id)));
     }
+    if let (Some(closed), false) = (case.request.closed_at(), case.request.is_erased()) {
+        out.insert(keys::retention(deletion_date(closed), Some((case.id, 1))));
+    }
     if let (Some(closed), false) = (case.request.closed_at(), case.request.is_blocked()) {
-        out.insert(keys::retention(blocking_date(closed, rules), Some(case.id)));
+        out.insert(keys::retention(
+            blocking_date(closed, rules),
+            Some((case.id, 0)),
+        ));
     }
     let state = case.request.state();
     if state.is_open() {
@@ -778,7 +830,8 @@ pub struct TickReport {
     /// Deadline entries left for the next tick (the batch was full, or a case changed
     /// concurrently).
     pub deferred: usize,
-    /// Closed requests whose personal data were blocked.
+    /// Retention steps taken: closed requests whose personal data were blocked or
+    /// deleted.
     pub blocked: usize,
     /// Audit records sealed into the hash chain.
     pub audit_sealed: usize,
@@ -855,9 +908,11 @@ impl Engine {
         Ok(report)
     }
 
-    /// Blocks the personal data of closed requests whose blocking period ended by `now`
-    /// (at most `batch` of them): from then on no normal read shows them. Each case is
-    /// blocked once, with a system entry on its timeline, in the commit that removes its
+    /// Blocks the personal data of closed requests whose blocking period ended by `now`,
+    /// and deletes those of requests closed 3 years ago (at most `batch` steps): blocked
+    /// data no normal read shows; deleted data are gone from the case, its timeline, its
+    /// files, translations and accesses, keeping the non-personal skeleton. Each step
+    /// happens once, with a system entry on the timeline, in the commit that removes its
     /// retention entry.
     async fn apply_retention(
         &self,
@@ -875,17 +930,39 @@ impl Engine {
         let catalogue = self.catalogue();
         let mut blocked = 0;
         for entry in &found.entries {
-            let id = keys::trailing_id(&entry.key)
-                .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
-                .ok_or_else(|| corrupt_index(&entry.key))?;
+            let (Some(kind), Some(id)) = (
+                entry.key.last().copied(),
+                entry
+                    .key
+                    .get(..entry.key.len().saturating_sub(1))
+                    .and_then(keys::trailing_id)
+                    .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok()),
+            ) else {
+                return Err(corrupt_index(&entry.key));
+            };
             let mut txn = Txn::new(&*self.store);
             txn.delete(entry.key.clone());
             if let Some((old, _)) = txn.get::<RequestCase>(&keys::case(id)).await? {
                 let rules = rules_of(&catalogue, &old.procedure);
-                let due = old.request.closed_at().map(|c| blocking_date(c, rules));
-                if !old.request.is_blocked() && due.is_some_and(|d| d <= now.date_naive()) {
-                    let mut new = old.clone();
-                    let event = RequestEvent::PersonalDataBlocked;
+                let closed = old.request.closed_at();
+                let mut new = old.clone();
+                let event = match kind {
+                    0 if !old.request.is_blocked()
+                        && closed.is_some_and(|c| blocking_date(c, rules) <= now.date_naive()) =>
+                    {
+                        blocked += 1;
+                        Some(RequestEvent::PersonalDataBlocked)
+                    }
+                    1 if !old.request.is_erased()
+                        && closed.is_some_and(|c| deletion_date(c) <= now.date_naive()) =>
+                    {
+                        self.erase_case(&mut txn, &mut new).await?;
+                        blocked += 1;
+                        Some(RequestEvent::PersonalDataDeleted)
+                    }
+                    _ => None,
+                };
+                if let Some(event) = event {
                     new.request.apply(&event, now);
                     new.events += 1;
                     let timeline = TimelineEntry {
@@ -896,7 +973,6 @@ impl Engine {
                     };
                     txn.create(keys::case_event(id, Some(new.events)), &timeline)?;
                     write_case(&mut txn, rules, &new, Some(&old))?;
-                    blocked += 1;
                 }
             }
             match txn.commit().await {
@@ -905,6 +981,65 @@ impl Engine {
             }
         }
         Ok(blocked)
+    }
+}
+
+impl Engine {
+    /// Removes a case's personal data within `txn`: answers to personal-data questions
+    /// and files from the case and every timeline entry, free texts, attachments,
+    /// machine translations and unblock records.
+    async fn erase_case(
+        &self,
+        txn: &mut Txn<'_>,
+        case: &mut RequestCase,
+    ) -> Result<(), EngineError> {
+        let set = self.pinned_set(case)?;
+        case.request = case
+            .request
+            .redacted(|a| visible_answers(a, &set, Visibility::WithoutPersonalData));
+        let mut scan = Scan::prefix(&keys::case_event(case.id, None), 1_000);
+        loop {
+            let page = self.store.scan(&scan).await?;
+            for e in &page.entries {
+                let entry: TimelineEntry = decode(&e.key, &e.value)?;
+                txn.put(e.key.clone(), &erased_entry(&entry, &set))?;
+            }
+            match page.continuation {
+                Some(c) => scan = scan.resume(c),
+                None => break,
+            }
+        }
+        let files = self
+            .store
+            .scan(&Scan::prefix(&keys::case_attachment(case.id, None), 10_000))
+            .await?;
+        for e in &files.entries {
+            let Some(id) = keys::trailing_id(&e.key)
+                .and_then(|b| crate::ids::AttachmentId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+            else {
+                return Err(corrupt_index(&e.key));
+            };
+            if let Some(meta) = self.store.get(&keys::attachment(id)).await? {
+                let meta: crate::attachment::Attachment =
+                    decode(&keys::attachment(id), &meta.value)?;
+                for i in 0..meta.chunks {
+                    txn.delete(keys::attachment_chunk(id, i));
+                }
+            }
+            txn.delete(keys::attachment(id));
+            txn.delete(e.key.clone());
+        }
+        for prefix in [keys::case_translations(case.id), keys::unblocks(case.id)] {
+            for e in self
+                .store
+                .scan(&Scan::prefix(&prefix, 10_000))
+                .await?
+                .entries
+            {
+                txn.delete(e.key);
+            }
+        }
+        Ok(())
     }
 }
 
