@@ -36,6 +36,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 const APPLICATION_MARK: &[u8] = b"imi";
 const KEY_APPLICATION: &[u8] = b"imi.application";
 const KEY_SCHEMA: &[u8] = b"imi.schema_version";
+/// Added to sled's id generator to make versions; raised by [`SledStore::compact`] so
+/// versions keep growing in the rewritten database.
+const KEY_VERSION_BASE: &[u8] = b"imi.version_base";
 const DATA_TREE: &[u8] = b"imi_kv";
 
 /// When a commit reaches the disk.
@@ -72,6 +75,7 @@ struct Inner {
     config: SledConfig,
     db: sled::Db,
     kv: sled::Tree,
+    version_base: u64,
     commit_lock: Mutex<()>,
 }
 
@@ -210,11 +214,17 @@ fn open_db(path: &Path, config: &SledConfig) -> Result<Inner, StoreError> {
     let kv = db
         .open_tree(DATA_TREE)
         .map_err(backend("opening the data tree"))?;
+    let version_base = db
+        .get(KEY_VERSION_BASE)
+        .map_err(backend("reading the markers"))?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+        .map_or(0, u64::from_be_bytes);
     Ok(Inner {
         path: path.to_path_buf(),
         config: config.clone(),
         db,
         kv,
+        version_base,
         commit_lock: Mutex::new(()),
     })
 }
@@ -239,11 +249,95 @@ impl SledStore {
         &self.inner.path
     }
 
+    /// Rewrites the closed database at `path` with only its live data, then puts the new
+    /// copy in its place. sled keeps overwritten and deleted values in its log segments
+    /// until they are reused; this removes them, so deleted personal data leave no bytes
+    /// in the files. Run it while no store is open on `path` (it takes sled's lock and
+    /// fails otherwise). Returns how many keys were copied.
+    pub async fn compact(path: impl AsRef<Path>) -> Result<u64, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        blocking(move || compact_now(&path)).await
+    }
+
     /// Flushes everything to disk (useful before a backup in relaxed mode).
     pub async fn flush(&self) -> Result<(), StoreError> {
         let inner = Arc::clone(&self.inner);
         blocking(move || inner.db.flush().map(drop).map_err(backend("flushing"))).await
     }
+}
+
+fn compact_now(path: &Path) -> Result<u64, StoreError> {
+    let io = |what: &'static str| move |e: std::io::Error| StoreError::backend(what, e);
+    let fresh = path.with_extension("compacting");
+    let old = path.with_extension("compacted-old");
+    for leftover in [&fresh, &old] {
+        if leftover.exists() {
+            std::fs::remove_dir_all(leftover)
+                .map_err(io("removing a leftover of an earlier compaction"))?;
+        }
+    }
+    let mut copied = 0u64;
+    {
+        let src = sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(backend("opening the database to compact"))?;
+        if src
+            .get(KEY_APPLICATION)
+            .map_err(backend("reading the markers"))?
+            .as_deref()
+            != Some(APPLICATION_MARK)
+        {
+            return Err(StoreError::Corrupt {
+                detail: format!("{} is not an imi sled store", path.display()),
+            });
+        }
+        let dst = sled::Config::new()
+            .path(&fresh)
+            .open()
+            .map_err(backend("creating the compacted copy"))?;
+        let mut max_version = 0u64;
+        for item in src.iter() {
+            let (k, v) = item.map_err(backend("copying"))?;
+            dst.insert(k, v).map_err(backend("copying"))?;
+            copied += 1;
+        }
+        for name in src.tree_names() {
+            if name.as_ref() == b"__sled__default" {
+                continue;
+            }
+            let from = src.open_tree(&name).map_err(backend("copying"))?;
+            let to = dst.open_tree(&name).map_err(backend("copying"))?;
+            for item in from.iter() {
+                let (k, v) = item.map_err(backend("copying"))?;
+                if name.as_ref() == DATA_TREE {
+                    max_version = max_version.max(stored_version(&k, &v)?.raw());
+                }
+                to.insert(k, v).map_err(backend("copying"))?;
+                copied += 1;
+            }
+        }
+        // Every version ever handed out stays below the new base.
+        let old_base = src
+            .get(KEY_VERSION_BASE)
+            .map_err(backend("reading the markers"))?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map_or(0, u64::from_be_bytes);
+        let issued = old_base
+            + src
+                .generate_id()
+                .map_err(backend("reading the version counter"))?
+            + 1;
+        let base = max_version.max(issued) + 1;
+        dst.insert(KEY_VERSION_BASE, &base.to_be_bytes())
+            .map_err(backend("writing the markers"))?;
+        dst.flush()
+            .map_err(backend("flushing the compacted copy"))?;
+    }
+    std::fs::rename(path, &old).map_err(io("moving the old database aside"))?;
+    std::fs::rename(&fresh, path).map_err(io("putting the compacted database in place"))?;
+    std::fs::remove_dir_all(&old).map_err(io("removing the old database"))?;
+    Ok(copied)
 }
 
 impl Inner {
@@ -300,11 +394,13 @@ impl Inner {
                 });
             }
         }
-        // sled's id generator is monotonic across restarts and crashes.
-        let next = self
-            .db
-            .generate_id()
-            .map_err(backend("allocating a version"))?
+        // sled's id generator is monotonic across restarts and crashes; the base keeps
+        // versions growing across compactions.
+        let next = self.version_base
+            + self
+                .db
+                .generate_id()
+                .map_err(backend("allocating a version"))?
             + 1;
         let mut sled_batch = sled::Batch::default();
         let (_, mutations) = batch.into_parts();
