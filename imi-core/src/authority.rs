@@ -74,6 +74,13 @@ impl EmailAddress {
     }
 }
 
+impl EmailAddress {
+    /// The address shown in place of a blocked or deleted one.
+    pub(crate) fn placeholder() -> Self {
+        Self("withheld@imi.invalid".to_owned())
+    }
+}
+
 impl FromStr for EmailAddress {
     type Err = AuthorityInputError;
 

@@ -2819,6 +2819,117 @@ pub async fn engine_retention_deletion(store: Arc<dyn Store>) {
     }
 }
 
+/// Former users' own data: blocked in normal reads from the day they stop being users,
+/// deleted 3 years later, once; their id stays so past actions remain attributable.
+/// Identical on every backend.
+pub async fn engine_former_users(store: Arc<dyn Store>) {
+    use crate::catalogue::Right;
+    use crate::{Actor, Grant, GrantScope, Language, NewUser};
+    let day =
+        |d: &str| -> chrono::DateTime<chrono::Utc> { format!("{d}T09:00:00Z").parse().unwrap() };
+    let w = request_world_with(Arc::clone(&store), REQUEST_AREA, REQUEST_QS, false).await;
+    let engine = &w.engine;
+    let fr = w.ids[1];
+    let admin = engine
+        .create_user(
+            &Actor::System,
+            fr,
+            NewUser {
+                name: "Admin".into(),
+                email: "admin@x.fr".parse().unwrap(),
+                language: Language::French,
+            },
+        )
+        .await
+        .unwrap();
+    engine
+        .set_grants(
+            &Actor::System,
+            admin.id(),
+            vec![Grant::new(Right::Administrator, GrantScope::Everything)],
+        )
+        .await
+        .unwrap();
+    let admin = engine.actor_for(admin.id()).await.unwrap();
+    let leaver = engine
+        .create_user(
+            &admin,
+            fr,
+            NewUser {
+                name: "Zyxw-Former-User".into(),
+                email: "zyxw.former@x.fr".parse().unwrap(),
+                language: Language::French,
+            },
+        )
+        .await
+        .unwrap();
+    engine.disable_user(&admin, leaver.id()).await.unwrap();
+    let shown = engine.user(&admin, leaver.id()).await.unwrap();
+    assert_eq!(shown.name(), "(blocked former user)");
+    assert!(!shown.email().as_str().contains("zyxw"));
+    let listed = engine
+        .users_of(&admin, fr, crate::PageRequest::default())
+        .await
+        .unwrap();
+    assert!(
+        !format!("{listed:?}").contains("Zyxw-Former-User"),
+        "blocked in listings too"
+    );
+    assert_eq!(
+        engine
+            .user(&Actor::System, leaver.id())
+            .await
+            .unwrap()
+            .name(),
+        "Zyxw-Former-User",
+        "kept as proof"
+    );
+    assert_eq!(
+        engine
+            .tick(day("2029-11-21"), 100)
+            .await
+            .unwrap()
+            .former_users_erased,
+        0
+    );
+    assert_eq!(
+        engine
+            .tick(day("2029-11-22"), 100)
+            .await
+            .unwrap()
+            .former_users_erased,
+        1,
+        "deleted 3 years later"
+    );
+    assert_eq!(
+        engine
+            .tick(day("2029-11-22"), 100)
+            .await
+            .unwrap()
+            .former_users_erased,
+        0,
+        "once"
+    );
+    let erased = engine.user(&Actor::System, leaver.id()).await.unwrap();
+    assert_eq!(
+        (erased.id(), erased.name()),
+        (leaver.id(), "(deleted former user)")
+    );
+    let everything = store.scan(&Scan::all(100_000)).await.unwrap();
+    assert!(
+        everything
+            .entries
+            .iter()
+            .all(|e| !e.value.windows(16).any(|x| x == b"Zyxw-Former-User"))
+    );
+    assert!(
+        everything
+            .entries
+            .iter()
+            .all(|e| !e.value.windows(11).any(|x| x == b"zyxw.former"))
+    );
+}
+
 /// Runs the whole suite as separate `#[tokio::test]`s in the calling crate.
 ///
 /// `$fresh` is an expression (it may `.await`) giving a [`TestStore`] on empty storage;
@@ -2839,7 +2950,8 @@ macro_rules! store_conformance_tests {
             engine_lists_authorities_by_country, engine_directory_search,
             engine_request_workflow, engine_request_deadlines, engine_request_attachments,
             engine_request_branches, engine_request_concurrency, engine_question_sets_persist,
-            engine_audit_chain, engine_retention_blocking, engine_retention_deletion);
+            engine_audit_chain, engine_retention_blocking, engine_retention_deletion,
+            engine_former_users);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

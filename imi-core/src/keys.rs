@@ -35,6 +35,7 @@
 //! | `AuditChain` | sequence (u64) | a sealed, hash-chained audit entry (JSON) |
 //! | `AuditHead` | - | the chain's last sequence number and hash (JSON) |
 //! | `Retention` | date (days, sign-flipped), case id, kind (0 block, 1 delete) | empty (when a closed case's personal data are blocked, then deleted) |
+//! | `UserRetention` | date (days, sign-flipped), user id | empty (when a former user's name and e-mail are deleted) |
 //! | `CaseAttachment` | case id, attachment id | empty (a case's files, for deletion) |
 //! | `Unblock` | case id, user id | a time-limited, justified access to blocked data (JSON) |
 //! | `Due` | date (days since 1970, sign-flipped), case id | empty (next deadline of each open request) |
@@ -103,6 +104,8 @@ pub(crate) enum Space {
     Unblock = 0x62,
     /// Index: the attachments of each case.
     CaseAttachment = 0x63,
+    /// Retention index of former users' own data.
+    UserRetention = 0x64,
     /// Audit records waiting to be sealed.
     AuditPending = 0x70,
     /// The sealed audit chain.
@@ -437,6 +440,24 @@ pub(crate) fn retention(date: chrono::NaiveDate, case: Option<(CaseId, u8)>) -> 
         k.push(kind);
     }
     k
+}
+
+/// A former user's deletion date entry, or (without user) the first key after every
+/// entry up to `date`.
+pub(crate) fn user_retention(date: chrono::NaiveDate, user: Option<UserId>) -> Vec<u8> {
+    use chrono::Datelike;
+    let days = (i64::from(date.num_days_from_ce()) as u64) ^ (1 << 63);
+    let mut k = Key::new(Space::UserRetention).into_bytes();
+    k.extend_from_slice(&days.to_be_bytes());
+    if let Some(u) = user {
+        k.extend_from_slice(u.as_bytes());
+    }
+    k
+}
+
+/// The prefix of the former users' retention index.
+pub(crate) fn user_retention_prefix() -> Vec<u8> {
+    Key::new(Space::UserRetention).into_bytes()
 }
 
 /// The attachments of a case (prefix), or one entry.

@@ -116,6 +116,38 @@ impl User {
         self.grants = grants;
     }
 
+    /// The record as normal reads show it: once the person stopped being a user, their
+    /// name and e-mail address are blocked (kept only as proof of past exchanges).
+    pub(crate) fn as_shown(&self) -> User {
+        match self.status {
+            UserStatus::Active => self.clone(),
+            UserStatus::Disabled { .. } => self.with_identity_replaced("(blocked former user)"),
+        }
+    }
+
+    /// Deletes the name and e-mail address, keeping the id so past actions stay
+    /// attributable (3 years after the person stopped being a user).
+    pub(crate) fn erase(&mut self) {
+        *self = self.with_identity_replaced("(deleted former user)");
+    }
+
+    fn with_identity_replaced(&self, name: &str) -> User {
+        User {
+            name: name.to_owned(),
+            email: EmailAddress::placeholder(),
+            grants: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    /// When the person stopped being a user.
+    pub fn disabled_at(&self) -> Option<DateTime<Utc>> {
+        match self.status {
+            UserStatus::Active => None,
+            UserStatus::Disabled { at } => Some(at),
+        }
+    }
+
     pub(crate) fn disable(&mut self, at: DateTime<Utc>) {
         self.status = UserStatus::Disabled { at };
     }

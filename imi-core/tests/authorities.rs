@@ -878,8 +878,19 @@ async fn users_and_rights() {
         w.engine.authenticate(&token).await,
         Err(EngineError::Unauthenticated)
     ));
+    // The record stays (past actions remain attributed to its id), but the former
+    // user's name and address are blocked in normal reads; the operator keeps them.
+    let shown = w.engine.user(&admin, clerk.id()).await.unwrap();
     assert_eq!(
-        w.engine.user(&admin, clerk.id()).await.unwrap().name(),
+        (shown.id(), shown.name()),
+        (clerk.id(), "(blocked former user)")
+    );
+    assert_eq!(
+        w.engine
+            .user(&Actor::System, clerk.id())
+            .await
+            .unwrap()
+            .name(),
         "Karl Sachbearbeiter"
     );
     assert!(matches!(

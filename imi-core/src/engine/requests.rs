@@ -833,6 +833,8 @@ pub struct TickReport {
     /// Retention steps taken: closed requests whose personal data were blocked or
     /// deleted.
     pub blocked: usize,
+    /// Former users whose name and e-mail were deleted.
+    pub former_users_erased: usize,
     /// Audit records sealed into the hash chain.
     pub audit_sealed: usize,
 }
@@ -904,6 +906,7 @@ impl Engine {
             report.deferred += 1;
         }
         report.blocked = self.apply_retention(now, batch).await?;
+        report.former_users_erased = self.erase_former_users(now, batch).await?;
         report.audit_sealed = self.seal_audit(&Actor::System, batch).await?;
         Ok(report)
     }

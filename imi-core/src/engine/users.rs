@@ -169,8 +169,10 @@ impl Engine {
         if !user.is_active() {
             return Err(StateError::new("disable a user", "disabled", "active").into());
         }
-        user.disable(self.now());
+        let now = self.now();
+        user.disable(now);
         txn.put(keys::user(id), &user)?;
+        txn.put_index(keys::user_retention(user_deletion_date(now), Some(id)));
         self.audit(
             &mut txn,
             actor,
@@ -206,7 +208,11 @@ impl Engine {
             }
         }
         let mut txn = Txn::new(&*self.store);
-        self.managed_user(&mut txn, actor, id).await
+        let user = self.managed_user(&mut txn, actor, id).await?;
+        Ok(match actor {
+            Actor::System => user,
+            _ => user.as_shown(),
+        })
     }
 
     /// Lists an authority's users (its administrator, a coordinator covering it, or the
@@ -238,7 +244,16 @@ impl Engine {
         let items: Vec<User> = doc_keys
             .iter()
             .zip(docs)
-            .map(|(k, d)| decode(k, &d.ok_or_else(|| corrupt_index(k))?.value))
+            .map(|(k, d)| decode::<User>(k, &d.ok_or_else(|| corrupt_index(k))?.value))
+            .map(|u| {
+                u.map(|u| {
+                    if matches!(actor, Actor::System) {
+                        u
+                    } else {
+                        u.as_shown()
+                    }
+                })
+            })
             .collect::<Result<_, _>>()?;
         if matches!(actor, Actor::User(_)) && !items.is_empty() {
             let mut txn = Txn::new(&*self.store);
@@ -315,5 +330,65 @@ impl Engine {
             return Err(EngineError::Unauthenticated);
         }
         Ok(Actor::User(Principal::new(&user, &authority)))
+    }
+}
+
+/// Former users' own data are deleted 3 years after they stopped being users.
+fn user_deletion_date(disabled: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    let day = disabled.date_naive();
+    day.checked_add_months(chrono::Months::new(36))
+        .unwrap_or(day)
+}
+
+impl Engine {
+    /// Deletes the name and e-mail address of people who stopped being users 3 years
+    /// ago by `now` (at most `batch`), keeping their ids so past actions stay
+    /// attributable. Each once, audited, in the commit that removes its retention entry.
+    pub(crate) async fn erase_former_users(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        batch: usize,
+    ) -> Result<usize, EngineError> {
+        let tomorrow = now.date_naive() + chrono::Duration::days(1);
+        let scan = Scan {
+            start: std::ops::Bound::Included(keys::user_retention_prefix()),
+            end: std::ops::Bound::Excluded(keys::user_retention(tomorrow, None)),
+            direction: crate::store::Direction::Forward,
+            limit: batch.clamp(1, crate::store::MAX_SCAN_LIMIT),
+        };
+        let found = self.store.scan(&scan).await?;
+        let mut erased = 0;
+        for entry in &found.entries {
+            let id = keys::trailing_id(&entry.key)
+                .and_then(|b| UserId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+                .ok_or_else(|| corrupt_index(&entry.key))?;
+            let mut txn = Txn::new(&*self.store);
+            txn.delete(entry.key.clone());
+            if let Some((mut user, _)) = txn.get::<User>(&keys::user(id)).await? {
+                if user
+                    .disabled_at()
+                    .is_some_and(|d| user_deletion_date(d) <= now.date_naive())
+                {
+                    user.erase();
+                    txn.put(keys::user(id), &user)?;
+                    let action = AuditAction::ChangeUser {
+                        user: id,
+                        change: "erase".to_owned(),
+                    };
+                    self.audit(
+                        &mut txn,
+                        &Actor::System,
+                        action,
+                        crate::audit::Purpose::Operate,
+                    )?;
+                    erased += 1;
+                }
+            }
+            match txn.commit().await {
+                Ok(_) | Err(EngineError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(erased)
     }
 }
