@@ -173,8 +173,10 @@ pub enum Action<'a> {
     },
     /// Publish catalogue content.
     PublishCatalogue,
-    /// Seal and verify the audit log.
+    /// Seal the audit log.
     OperateAudit,
+    /// Verify the audit log's chain (which reveals only counts and hashes).
+    VerifyAudit,
 }
 
 /// Why an action was refused.
@@ -240,7 +242,8 @@ impl Action<'_> {
             Action::ReadPublicDirectory => "read the public directory",
             Action::ManageRegisters { .. } => "manage this register",
             Action::PublishCatalogue => "publish catalogue content",
-            Action::OperateAudit => "seal or verify the audit log",
+            Action::OperateAudit => "seal the audit log",
+            Action::VerifyAudit => "verify the audit log",
         }
     }
 }
@@ -303,7 +306,15 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Decision {
             forbid("only the system operator appoints national coordinators")
         }
         Action::PublishCatalogue => forbid("only the system operator publishes catalogue content"),
-        Action::OperateAudit => forbid("only the system operator seals and verifies the audit log"),
+        Action::OperateAudit => forbid("only the system operator seals the audit log"),
+        Action::VerifyAudit => match (admin, &p.coordinator) {
+            (true, Some(CoordinatorRole::National)) => {
+                Decision::Allow("administrators of a national coordinator supervise the log")
+            }
+            _ => forbid(
+                "only the system operator and administrators of a national coordinator verify the audit log",
+            ),
+        },
         Action::RegisterAuthority(t)
         | Action::InviteAuthority(t)
         | Action::ValidateRegistration(t)

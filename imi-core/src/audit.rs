@@ -34,6 +34,10 @@ pub enum Purpose {
     Operate,
     /// Keeping the directory and users current (administrators, coordinators).
     Administer,
+    /// Answering a data subject's request (access, export, rectification, erasure).
+    DataSubjectRequest,
+    /// Using blocked data under a justified unblock (proof of an exchange, consent).
+    BlockedDataAccess,
 }
 
 /// The only grounds on which blocked data may be used (Art. 14(3)).

@@ -131,6 +131,32 @@ pub fn visible_entry(
             answers: visible_answers(answers, set, v),
             on_time: *on_time,
         },
+        (
+            E::Rectified {
+                side,
+                answers,
+                reason,
+            },
+            v,
+        ) => E::Rectified {
+            side: *side,
+            answers: visible_answers(answers, set, v),
+            reason: if v == Visibility::ProgressOnly {
+                hidden()
+            } else {
+                reason.clone()
+            },
+        },
+        (
+            E::UnlawfulDataErased {
+                side, questions, ..
+            },
+            Visibility::ProgressOnly,
+        ) => E::UnlawfulDataErased {
+            side: *side,
+            questions: questions.clone(),
+            reason: hidden(),
+        },
         (E::Withdrawn { .. }, Visibility::ProgressOnly) => E::Withdrawn { reason: hidden() },
         (E::ClarificationAsked { .. }, Visibility::ProgressOnly) => {
             E::ClarificationAsked { text: hidden() }

@@ -2819,6 +2819,335 @@ pub async fn engine_retention_deletion(store: Arc<dyn Store>) {
     }
 }
 
+/// Data subjects: an authority finds its cases on a person by name and date of birth
+/// (case and accents ignored), exports them as JSON, rectifies (an event; the history
+/// keeps the earlier value) and erases what was processed unlawfully (gone from the case,
+/// its history, its files and every stored value). Others find nothing; each step is
+/// audited with its purpose. Identical on every backend.
+pub async fn engine_data_subjects(store: Arc<dyn Store>) {
+    use crate::attachment::{InMemory, NewAttachment};
+    use crate::audit::{AuditAction, Purpose, SealedEntry};
+    use crate::catalogue::{AnswerValue, Answers};
+    use crate::request::{RequestCommand as C, RequestEvent};
+    use crate::{Actor, EngineError};
+    let qs = REQUEST_QS.replace(
+        "[[group.question]]\nid = \"authentic\"",
+        "[[group.question]]\nid = \"born\"\ntype = \"date\"\npersonal_data = true\n[group.question.label]\nen = \"Born\"\n[[group.question]]\nid = \"copy\"\ntype = \"attachment\"\nmax_files = 2\npersonal_data = true\n[group.question.label]\nen = \"Copy\"\n[[group.question]]\nid = \"authentic\"",
+    );
+    let w = request_world_with(Arc::clone(&store), REQUEST_AREA, &qs, false).await;
+    let (engine, dk, fr, it, coord) = (
+        &w.engine,
+        &w.actors[0],
+        &w.actors[1],
+        &w.actors[6],
+        &w.actors[4],
+    );
+    let id = w.case;
+    let file = engine
+        .upload_attachment(
+            dk,
+            id,
+            NewAttachment {
+                name: "passport.pdf".into(),
+                media_type: "application/pdf".into(),
+            },
+            &mut InMemory::new(b"%PDF Qwvx-Unlawful-Scan".repeat(100)),
+        )
+        .await
+        .unwrap();
+    let answers = |name: &str, born: &str, copy: Option<crate::AttachmentId>| {
+        let mut a = Answers::new();
+        a.set("holder".parse().unwrap(), AnswerValue::Text(name.into()));
+        a.set(
+            "born".parse().unwrap(),
+            AnswerValue::Date(born.parse().unwrap()),
+        );
+        a.set(
+            "profession".parse().unwrap(),
+            AnswerValue::Choice("nurse".parse().unwrap()),
+        );
+        if let Some(f) = copy {
+            a.set("copy".parse().unwrap(), AnswerValue::Attachments(vec![f]));
+        }
+        a
+    };
+    let send = || C::Send {
+        recipient: w.ids[1],
+        needed_by: "2027-01-31".parse().unwrap(),
+    };
+    engine
+        .act_on_request(
+            dk,
+            id,
+            C::SaveDraft {
+                answers: answers("Marie Dupont", "1913-05-17", Some(file.id)),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    engine.act_on_request(dk, id, send(), None).await.unwrap();
+    // Another person, same birthday; and the same person in another of DK's requests.
+    let other = engine
+        .create_request(dk, &"nurse-check".parse().unwrap())
+        .await
+        .unwrap()
+        .case
+        .id;
+    engine
+        .act_on_request(
+            dk,
+            other,
+            C::SaveDraft {
+                answers: answers("Jean Martin", "1913-05-17", None),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let again = engine
+        .create_request(dk, &"nurse-check".parse().unwrap())
+        .await
+        .unwrap()
+        .case
+        .id;
+    engine
+        .act_on_request(
+            dk,
+            again,
+            C::SaveDraft {
+                answers: answers("MARIE DUPONT", "1913-05-17", None),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let ids = |views: Vec<crate::case::RequestView>| {
+        let mut v: Vec<crate::CaseId> = views.into_iter().map(|v| v.case.id).collect();
+        v.sort();
+        v
+    };
+    let who = |x: &str| vec![x.to_owned()];
+    let person = vec!["marie dupónt".to_owned(), "1913-05-17".to_owned()];
+    let mut both = vec![id, again];
+    both.sort();
+    assert_eq!(
+        ids(engine.find_data_subject(dk, &person).await.unwrap()),
+        both
+    );
+    assert_eq!(
+        engine
+            .find_data_subject(dk, &who("1913-05-17"))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(
+        engine
+            .find_data_subject(dk, &["Marie Dupont".into(), "1913-05-18".into()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        engine.find_data_subject(dk, &["  ".into()]).await,
+        Err(EngineError::Transition(_))
+    ));
+    // The recipient before acceptance, a stranger and a coordinator learn nothing.
+    for (actor, what) in [
+        (fr, "recipient before acceptance"),
+        (it, "stranger"),
+        (coord, "coordinator"),
+    ] {
+        assert!(
+            engine
+                .find_data_subject(actor, &person)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{what}"
+        );
+    }
+    engine
+        .act_on_request(fr, id, C::Accept { days: 5 }, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(engine.find_data_subject(fr, &person).await.unwrap()),
+        vec![id]
+    );
+
+    let export = engine.export_data_subject(dk, &person).await.unwrap();
+    assert_eq!(export["format"], "imi-data-subject-export/1");
+    assert_eq!(export["cases"].as_array().map(Vec::len), Some(2));
+    let text = export.to_string();
+    assert!(
+        text.contains("Marie Dupont") && text.contains("timeline") && !text.contains("Jean Martin")
+    );
+
+    // Rectification: only personal data the party supplied, with a valid value.
+    let mut fix = Answers::new();
+    fix.set(
+        "holder".parse().unwrap(),
+        AnswerValue::Text("Marie Dupond".into()),
+    );
+    let rectify = |answers: Answers| C::Rectify {
+        answers,
+        reason: "the data subject asked".into(),
+    };
+    assert!(
+        engine
+            .act_on_request(fr, id, rectify(fix.clone()), None)
+            .await
+            .is_err(),
+        "not the responder's data"
+    );
+    let mut bad = Answers::new();
+    bad.set(
+        "profession".parse().unwrap(),
+        AnswerValue::Choice("doctor".parse().unwrap()),
+    );
+    assert!(
+        engine
+            .act_on_request(dk, id, rectify(bad), None)
+            .await
+            .is_err(),
+        "not personal data"
+    );
+    let mut bad = Answers::new();
+    bad.set("holder".parse().unwrap(), AnswerValue::YesNo(true));
+    assert!(
+        engine
+            .act_on_request(dk, id, rectify(bad), None)
+            .await
+            .is_err(),
+        "wrong type"
+    );
+    let (view, _) = engine
+        .act_on_request(dk, id, rectify(fix), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        view.case
+            .request
+            .request_answers()
+            .get(&"holder".parse().unwrap()),
+        Some(&AnswerValue::Text("Marie Dupond".into()))
+    );
+    let timeline = engine.request_timeline(fr, id).await.unwrap();
+    assert!(matches!(
+        timeline.last().map(|e| &e.event),
+        Some(RequestEvent::Rectified { .. })
+    ));
+    assert!(
+        format!("{timeline:?}").contains("Marie Dupont"),
+        "the history keeps the earlier value"
+    );
+    assert_eq!(
+        ids(engine
+            .find_data_subject(dk, &who("Marie Dupond"))
+            .await
+            .unwrap()),
+        vec![id]
+    );
+    assert_eq!(
+        ids(engine.find_data_subject(dk, &person).await.unwrap()),
+        vec![again]
+    );
+
+    // Erasure of unlawfully processed data: the date of birth and the scan.
+    let erase = C::EraseUnlawful {
+        questions: ["born".parse().unwrap(), "copy".parse().unwrap()]
+            .into_iter()
+            .collect(),
+        reason: "collected without a legal basis".into(),
+    };
+    assert!(
+        engine
+            .act_on_request(fr, id, erase.clone(), None)
+            .await
+            .is_err()
+    );
+    let (view, _) = engine
+        .act_on_request(dk, id, erase.clone(), None)
+        .await
+        .unwrap();
+    let left = view.case.request.request_answers();
+    assert!(
+        left.get(&"born".parse().unwrap()).is_none()
+            && left.get(&"copy".parse().unwrap()).is_none()
+    );
+    assert!(
+        left.get(&"holder".parse().unwrap()).is_some(),
+        "only what was named"
+    );
+    assert!(
+        engine.act_on_request(dk, id, erase, None).await.is_err(),
+        "nothing left to erase"
+    );
+    let timeline = engine.request_timeline(&Actor::System, id).await.unwrap();
+    assert!(
+        !format!("{timeline:?}").contains("1913-05-17"),
+        "{timeline:?}"
+    );
+    assert!(matches!(
+        engine.open_attachment(&Actor::System, file.id).await,
+        Err(EngineError::NotFound { .. })
+    ));
+    assert_eq!(
+        ids(engine
+            .find_data_subject(dk, &who("1913-05-17"))
+            .await
+            .unwrap()),
+        {
+            let mut v = vec![other, again];
+            v.sort();
+            v
+        }
+    );
+    let everything = store.scan(&Scan::all(100_000)).await.unwrap();
+    for e in &everything.entries {
+        let mentions_case = e.key.windows(16).any(|x| x == id.as_bytes());
+        assert!(
+            !(e.value.windows(16).any(|x| x == b"Qwvx-Unlawful-Sc")
+                || mentions_case && e.value.windows(10).any(|x| x == b"1913-05-17")),
+            "erased data still stored at {:?}",
+            crate::store::KeyDisplay::from(e.key.as_slice())
+        );
+    }
+
+    // Every step is in the audit log with its purpose, and the log holds no names.
+    engine.seal_audit(&Actor::System, 10_000).await.unwrap();
+    let chain = store
+        .scan(&Scan::prefix(&crate::keys::audit_chain(None), 10_000))
+        .await
+        .unwrap();
+    let entries: Vec<SealedEntry> = chain
+        .entries
+        .iter()
+        .map(|e| serde_json::from_slice(&e.value).unwrap())
+        .collect();
+    let subject = |e: &&SealedEntry| e.record.purpose == Purpose::DataSubjectRequest;
+    assert!(
+        entries
+            .iter()
+            .filter(subject)
+            .any(|e| matches!(e.record.action, AuditAction::ReadCase { case } if case == id))
+    );
+    assert!(entries
+        .iter()
+        .filter(subject)
+        .any(|e| matches!(&e.record.action, AuditAction::ChangeCase { command, .. } if command == "erase-unlawful")));
+    assert!(
+        !chain
+            .entries
+            .iter()
+            .any(|e| e.value.windows(6).any(|x| x == b"Dupont" || x == b"Dupond"))
+    );
+    assert!(engine.verify_audit(&Actor::System).await.unwrap().is_ok());
+}
+
 /// Former users' own data: blocked in normal reads from the day they stop being users,
 /// deleted 3 years later, once; their id stays so past actions remain attributable.
 /// Identical on every backend.
@@ -2951,7 +3280,7 @@ macro_rules! store_conformance_tests {
             engine_request_workflow, engine_request_deadlines, engine_request_attachments,
             engine_request_branches, engine_request_concurrency, engine_question_sets_persist,
             engine_audit_chain, engine_retention_blocking, engine_retention_deletion,
-            engine_former_users);
+            engine_former_users, engine_data_subjects);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

@@ -35,6 +35,7 @@
 //! | `AuditChain` | sequence (u64) | a sealed, hash-chained audit entry (JSON) |
 //! | `AuditHead` | - | the chain's last sequence number and hash (JSON) |
 //! | `Retention` | date (days, sign-flipped), case id, kind (0 block, 1 delete) | empty (when a closed case's personal data are blocked, then deleted) |
+//! | `Subject` | SHA-256 of a folded personal-data value, case id | empty (finding a data subject's cases) |
 //! | `UserRetention` | date (days, sign-flipped), user id | empty (when a former user's name and e-mail are deleted) |
 //! | `CaseAttachment` | case id, attachment id | empty (a case's files, for deletion) |
 //! | `Unblock` | case id, user id | a time-limited, justified access to blocked data (JSON) |
@@ -106,6 +107,8 @@ pub(crate) enum Space {
     CaseAttachment = 0x63,
     /// Retention index of former users' own data.
     UserRetention = 0x64,
+    /// Data-subject index: hashed identifying answers of requests.
+    Subject = 0x65,
     /// Audit records waiting to be sealed.
     AuditPending = 0x70,
     /// The sealed audit chain.
@@ -458,6 +461,16 @@ pub(crate) fn user_retention(date: chrono::NaiveDate, user: Option<UserId>) -> V
 /// The prefix of the former users' retention index.
 pub(crate) fn user_retention_prefix() -> Vec<u8> {
     Key::new(Space::UserRetention).into_bytes()
+}
+
+/// A data-subject index entry, or (without case) the prefix of one value's cases.
+pub(crate) fn subject(hash: &[u8; 32], case: Option<CaseId>) -> Vec<u8> {
+    let mut k = Key::new(Space::Subject).into_bytes();
+    k.extend_from_slice(hash);
+    if let Some(c) = case {
+        k.extend_from_slice(c.as_bytes());
+    }
+    k
 }
 
 /// The attachments of a case (prefix), or one entry.

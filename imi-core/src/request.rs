@@ -199,6 +199,24 @@ pub enum RequestCommand {
         /// An optional rating of the answer.
         rating: Option<Rating>,
     },
+    /// Either party: corrects personal data it supplied (the right to rectification).
+    /// Only answers the party already gave to personal-data questions; the correction
+    /// is an event, and the earlier values stay in the history.
+    Rectify {
+        /// The corrected answers.
+        answers: Answers,
+        /// Why (e.g. the data subject's request).
+        reason: String,
+    },
+    /// Either party: erases answers it supplied that were processed unlawfully, from
+    /// the case and from its whole history (the right to erasure). Also possible while
+    /// the data are blocked.
+    EraseUnlawful {
+        /// The questions whose answers go.
+        questions: BTreeSet<QuestionId>,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl RequestCommand {
@@ -222,6 +240,8 @@ impl RequestCommand {
             RequestCommand::Refer { .. } => "refer",
             RequestCommand::Intervene(_) => "intervene",
             RequestCommand::AcceptAnswer { .. } => "accept-answer",
+            RequestCommand::Rectify { .. } => "rectify",
+            RequestCommand::EraseUnlawful { .. } => "erase-unlawful",
         }
     }
 }
@@ -337,6 +357,25 @@ pub enum RequestEvent {
     AnswerAccepted {
         /// Its rating, if given.
         rating: Option<Rating>,
+    },
+    /// A party corrected personal data it had supplied.
+    Rectified {
+        /// Which party.
+        side: Side,
+        /// The corrected answers.
+        answers: Answers,
+        /// Why.
+        reason: String,
+    },
+    /// A party erased answers it had supplied that were processed unlawfully; they are
+    /// gone from the case and from every earlier timeline entry.
+    UnlawfulDataErased {
+        /// Which party.
+        side: Side,
+        /// The questions whose answers went.
+        questions: BTreeSet<QuestionId>,
+        /// Why.
+        reason: String,
     },
     /// The request's personal data were blocked: the blocking period after formal
     /// closure ended (recorded by the engine's `tick`, never by a party).
@@ -562,6 +601,20 @@ impl Default for Request {
     }
 }
 
+/// The side a party acts for on data it supplied: the requester, else the responder.
+fn own_side(roles: Roles, command: &'static str) -> Result<Side, TransitionError> {
+    if roles.requester {
+        Ok(Side::Requester)
+    } else if roles.responder {
+        Ok(Side::Responder)
+    } else {
+        Err(TransitionError::WrongParty {
+            command,
+            needed: "requester or responder",
+        })
+    }
+}
+
 fn check_text(command: &'static str, text: &str) -> Result<(), TransitionError> {
     if text.trim().is_empty() {
         return Err(TransitionError::Invalid {
@@ -719,6 +772,14 @@ impl Request {
     /// The requester's rating, once closed with one.
     pub fn rating(&self) -> Option<Rating> {
         self.rating
+    }
+
+    /// The answers `side` supplied, then the other side's.
+    fn sides(&self, side: Side) -> (&Answers, &Answers) {
+        match side {
+            Side::Requester => (&self.request_answers, &self.reply_answers),
+            Side::Responder => (&self.reply_answers, &self.request_answers),
+        }
     }
 
     /// Decides what `roles` asking `command` leads to, without changing anything.
@@ -1045,6 +1106,92 @@ impl Request {
                 }
                 Ok(vec![RequestEvent::AnswerAccepted { rating: *rating }])
             }
+            (S::Draft, C::Rectify { .. }) => invalid("a draft is corrected by saving it again"),
+            (
+                S::AwaitingAcceptance { .. }
+                | S::Accepted { .. }
+                | S::Answered { .. }
+                | S::ClarificationRequested { .. }
+                | S::Closed { .. }
+                | S::Withdrawn { .. },
+                C::Rectify { answers, reason },
+            ) => {
+                let side = own_side(roles, name)?;
+                check_text(name, reason)?;
+                if self.blocked {
+                    return invalid("the personal data are blocked");
+                }
+                if answers.is_empty() {
+                    return invalid("give at least one corrected answer");
+                }
+                let (own, other) = self.sides(side);
+                let mut errors = Vec::new();
+                let mut merged = own.clone();
+                for (q, v) in answers.iter() {
+                    let personal = ctx.questions.question(q).is_some_and(|q| q.personal_data);
+                    if !personal || own.get(q).is_none() {
+                        errors.push(crate::catalogue::AnswerError {
+                            question: q.clone(),
+                            problem: AnswerProblem::NotRectifiable,
+                        });
+                    }
+                    merged.set(q.clone(), v.clone());
+                }
+                if let Err(AnswerErrors(found)) =
+                    ctx.questions
+                        .validate_side(&merged, other, side, ValidationLevel::Save)
+                {
+                    errors.extend(
+                        found
+                            .into_iter()
+                            .filter(|e| answers.get(&e.question).is_some()),
+                    );
+                }
+                if !errors.is_empty() {
+                    return Err(AnswerErrors(errors).into());
+                }
+                Ok(vec![RequestEvent::Rectified {
+                    side,
+                    answers: answers.clone(),
+                    reason: reason.clone(),
+                }])
+            }
+            (
+                S::Draft
+                | S::AwaitingAcceptance { .. }
+                | S::Accepted { .. }
+                | S::Answered { .. }
+                | S::ClarificationRequested { .. }
+                | S::Closed { .. }
+                | S::Withdrawn { .. },
+                C::EraseUnlawful { questions, reason },
+            ) => {
+                let side = own_side(roles, name)?;
+                check_text(name, reason)?;
+                if self.erased {
+                    return invalid("the personal data were already deleted");
+                }
+                let (own, _) = self.sides(side);
+                if questions.is_empty() {
+                    return invalid("name at least one question");
+                }
+                let missing: Vec<_> = questions
+                    .iter()
+                    .filter(|q| own.get(q).is_none())
+                    .map(|q| crate::catalogue::AnswerError {
+                        question: q.clone(),
+                        problem: AnswerProblem::NotRectifiable,
+                    })
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(AnswerErrors(missing).into());
+                }
+                Ok(vec![RequestEvent::UnlawfulDataErased {
+                    side,
+                    questions: questions.clone(),
+                    reason: reason.clone(),
+                }])
+            }
             (
                 S::Draft
                 | S::AwaitingAcceptance { .. }
@@ -1167,6 +1314,26 @@ impl Request {
                     by_coordinator: true,
                 };
                 self.open_referral = None;
+            }
+            E::Rectified { side, answers, .. } => {
+                let own = match side {
+                    Side::Requester => &mut self.request_answers,
+                    Side::Responder => &mut self.reply_answers,
+                };
+                for (q, v) in answers.iter() {
+                    own.set(q.clone(), v.clone());
+                }
+            }
+            E::UnlawfulDataErased {
+                side, questions, ..
+            } => {
+                let own = match side {
+                    Side::Requester => &mut self.request_answers,
+                    Side::Responder => &mut self.reply_answers,
+                };
+                for q in questions {
+                    own.clear(q);
+                }
             }
             E::AnswerAccepted { rating } => {
                 self.rating = *rating;

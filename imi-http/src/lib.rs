@@ -42,7 +42,7 @@ use utoipa_axum::routes;
 pub use extract::{Authenticator, BearerTokens};
 pub use problem::Problem;
 
-use routes::{attachments, authorities, catalogue, directory, meta, requests, users};
+use routes::{attachments, authorities, catalogue, directory, meta, privacy, requests, users};
 
 /// Settings of the HTTP layer.
 #[derive(Clone)]
@@ -88,6 +88,7 @@ pub struct AppState {
         (name = "registers", description = "The directory of national registers"),
         (name = "syndication", description = "The public directory and its change feed"),
         (name = "requests", description = "One-to-one requests between authorities"),
+        (name = "privacy", description = "Data-subject requests and the audit log"),
     )
 )]
 struct ApiDoc;
@@ -157,6 +158,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::indicators))
         .routes(routes!(requests::translate))
         .routes(routes!(requests::unblock))
+        .routes(routes!(privacy::search))
+        .routes(routes!(privacy::export))
+        .routes(routes!(privacy::verify_audit))
         .routes(routes!(attachments::upload))
         .routes(routes!(attachments::download))
 }

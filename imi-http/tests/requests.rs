@@ -71,6 +71,7 @@ fr = "Le diplôme est-il authentique ?"
 
 struct Api {
     app: axum::Router,
+    engine: Arc<Engine>,
     dk: String,
     fr: String,
     fr_authority: String,
@@ -146,7 +147,8 @@ async fn setup() -> Api {
         ids.push(a.id().to_string());
     }
     Api {
-        app: imi_http::router(engine, imi_http::HttpConfig::default()),
+        app: imi_http::router(Arc::clone(&engine), imi_http::HttpConfig::default()),
+        engine,
         dk: tokens[0].clone(),
         fr: tokens[1].clone(),
         fr_authority: ids[1].clone(),
@@ -522,4 +524,173 @@ async fn attachments_stream_in_and_out_on_a_need_to_know_basis() {
     assert_eq!(response.headers()[header::CONTENT_LENGTH], "700000");
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(bytes.as_ref(), content.as_slice(), "byte for byte");
+}
+
+#[tokio::test]
+async fn data_subject_requests_and_audit_verification_over_http() {
+    let api = setup().await;
+    let (_, _, draft) = api
+        .call(
+            Method::POST,
+            "/v1/requests",
+            &api.dk,
+            "en",
+            Some(json!({ "procedure": "diploma" })),
+            None,
+        )
+        .await;
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let commands = format!("/v1/requests/{id}/commands");
+    let save = json!({ "command": "save-draft", "answers": {
+        "holder": { "type": "text", "value": "Marie Dubois" },
+        "profession": { "type": "choice", "value": "nurse" } } });
+    api.call(Method::POST, &commands, &api.dk, "en", Some(save), None)
+        .await;
+    let send =
+        json!({ "command": "send", "recipient": api.fr_authority, "needed_by": "2026-12-15" });
+    let (status, _, _) = api
+        .call(Method::POST, &commands, &api.dk, "en", Some(send), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let who = json!({ "identifiers": ["MARIE dubois"] });
+    let (status, _, found) = api
+        .call(
+            Method::POST,
+            "/v1/data-subjects/search",
+            &api.dk,
+            "en",
+            Some(who.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    assert_eq!(found[0]["id"], id.as_str());
+    let (status, _, none) = api
+        .call(
+            Method::POST,
+            "/v1/data-subjects/search",
+            &api.fr,
+            "en",
+            Some(who.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, none.as_array().map(Vec::len)),
+        (StatusCode::OK, Some(0)),
+        "not accepted yet"
+    );
+    let (status, _, problem) = api
+        .call(
+            Method::POST,
+            "/v1/data-subjects/search",
+            &api.dk,
+            "en",
+            Some(json!({ "identifiers": [] })),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, _, export) = api
+        .call(
+            Method::POST,
+            "/v1/data-subjects/export",
+            &api.dk,
+            "en",
+            Some(who),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(export["format"], "imi-data-subject-export/1");
+    assert_eq!(
+        export["cases"][0]["timeline"].as_array().map(Vec::len),
+        Some(2)
+    );
+
+    let rectify = json!({ "command": "rectify", "reason": "the data subject asked",
+        "answers": { "holder": { "type": "text", "value": "Marie Dubost" } } });
+    let (status, _, fixed) = api
+        .call(Method::POST, &commands, &api.dk, "en", Some(rectify), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{fixed}");
+    assert_eq!(
+        answer(&fixed["request_answers"], "holder").unwrap()["value"]["value"],
+        "Marie Dubost"
+    );
+    let erase =
+        json!({ "command": "erase-unlawful", "reason": "no legal basis", "questions": ["holder"] });
+    let (status, _, erased) = api
+        .call(Method::POST, &commands, &api.dk, "en", Some(erase), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    assert!(answer(&erased["request_answers"], "holder").is_none());
+    let (_, _, timeline) = api
+        .call(
+            Method::GET,
+            &format!("/v1/requests/{id}/timeline"),
+            &api.dk,
+            "en",
+            None,
+            None,
+        )
+        .await;
+    assert!(!timeline.to_string().contains("Marie"), "{timeline}");
+
+    // Verification: not for a handler; for an administrator of the national coordinator.
+    let (status, _, _) = api
+        .call(Method::GET, "/v1/audit/verify", &api.dk, "en", None, None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let engine = &api.engine;
+    let mut n = NewAuthority::new(
+        Country::Denmark,
+        LocalisedText::new(Language::English, "NIMIC DK").unwrap(),
+    );
+    n.confirmed_not_duplicate = true;
+    let nimic = engine.register_authority(&Actor::System, n).await.unwrap();
+    engine
+        .appoint_coordinator(
+            &Actor::System,
+            nimic.id(),
+            Some(imi_core::CoordinatorRole::National),
+        )
+        .await
+        .unwrap();
+    let admin = engine
+        .create_user(
+            &Actor::System,
+            nimic.id(),
+            NewUser {
+                name: "Admin".into(),
+                email: "a@x.eu".parse().unwrap(),
+                language: Language::Danish,
+            },
+        )
+        .await
+        .unwrap();
+    engine
+        .set_grants(
+            &Actor::System,
+            admin.id(),
+            vec![Grant::new(Right::Administrator, GrantScope::Everything)],
+        )
+        .await
+        .unwrap();
+    let token = engine
+        .issue_token(&Actor::System, admin.id())
+        .await
+        .unwrap()
+        .expose()
+        .to_owned();
+    let sealed = engine.seal_audit(&Actor::System, 10_000).await.unwrap();
+    assert!(sealed >= 6, "sealed {sealed}");
+    let (status, _, report) = api
+        .call(Method::GET, "/v1/audit/verify", &token, "en", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["entries"].as_u64(), Some(sealed as u64));
 }

@@ -113,6 +113,10 @@ pub enum AnswerProblem {
     /// The question is answered by the other party of the request.
     #[error("this question is answered by the other party")]
     OtherSide,
+    /// Rectification or erasure names a question the party has no answer to, or
+    /// (rectification) one that holds no personal data.
+    #[error("only personal data this party already supplied can be rectified or erased")]
+    NotRectifiable,
     /// The question is hidden by its condition, yet answered.
     #[error("the question is not shown for the earlier answers, so it must not be answered")]
     HiddenButAnswered,

@@ -124,7 +124,7 @@ impl Engine {
         &self,
         actor: &Actor,
     ) -> Result<Result<AuditReport, AuditBreak>, EngineError> {
-        decide(actor, &Action::OperateAudit).into_result()?;
+        decide(actor, &Action::VerifyAudit).into_result()?;
         let prefix = keys::audit_chain(None);
         let mut scan = Scan::prefix(&prefix, 4_096);
         let mut expected = 1u64;

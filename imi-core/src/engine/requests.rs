@@ -80,6 +80,18 @@ fn erased_entry(entry: &TimelineEntry, set: &QuestionSet) -> TimelineEntry {
             answers: keep(answers),
             on_time: *on_time,
         },
+        E::Rectified { side, answers, .. } => E::Rectified {
+            side: *side,
+            answers: keep(answers),
+            reason: gone(),
+        },
+        E::UnlawfulDataErased {
+            side, questions, ..
+        } => E::UnlawfulDataErased {
+            side: *side,
+            questions: questions.clone(),
+            reason: gone(),
+        },
         E::Withdrawn { .. } => E::Withdrawn { reason: gone() },
         E::ClarificationAsked { .. } => E::ClarificationAsked { text: gone() },
         E::ClarificationReplied { .. } => E::ClarificationReplied { text: gone() },
@@ -257,7 +269,8 @@ impl Engine {
                     if keep(&e.key, &view) {
                         items.push(view);
                         if items.len() == limit {
-                            self.audit_reads(actor, &items).await?;
+                            self.audit_reads(actor, &items, crate::audit::Purpose::HandleCase)
+                                .await?;
                             return Ok(Page {
                                 items,
                                 next: Some(Cursor::from_key(e.key)),
@@ -269,7 +282,8 @@ impl Engine {
             match found.continuation {
                 Some(c) => scan = scan.resume(c),
                 None => {
-                    self.audit_reads(actor, &items).await?;
+                    self.audit_reads(actor, &items, crate::audit::Purpose::HandleCase)
+                        .await?;
                     return Ok(Page { items, next: None });
                 }
             }
@@ -493,7 +507,12 @@ impl Engine {
         id: CaseId,
     ) -> Result<(RequestView, Version), EngineError> {
         let (view, version) = self.request_unaudited(actor, id).await?;
-        self.audit_reads(actor, std::slice::from_ref(&view)).await?;
+        self.audit_reads(
+            actor,
+            std::slice::from_ref(&view),
+            crate::audit::Purpose::HandleCase,
+        )
+        .await?;
         Ok((view, version))
     }
 
@@ -503,6 +522,7 @@ impl Engine {
         &self,
         actor: &Actor,
         views: &[RequestView],
+        purpose: crate::audit::Purpose,
     ) -> Result<(), EngineError> {
         if !matches!(actor, Actor::User(_)) {
             return Ok(());
@@ -514,7 +534,11 @@ impl Engine {
                 &mut txn,
                 actor,
                 crate::audit::AuditAction::ReadCase { case: v.case.id },
-                crate::audit::Purpose::HandleCase,
+                if v.case.request.is_blocked() {
+                    crate::audit::Purpose::BlockedDataAccess
+                } else {
+                    purpose
+                },
             )?;
             any = true;
         }
@@ -640,6 +664,9 @@ impl Engine {
                     self.check_attachment_refs(id, Side::Responder, answers)
                         .await?;
                 }
+                RequestEvent::Rectified { side, answers, .. } => {
+                    self.check_attachment_refs(id, *side, answers).await?;
+                }
                 _ => {}
             }
         }
@@ -667,14 +694,28 @@ impl Engine {
                     .await?;
             }
         }
+        for e in &events {
+            if let RequestEvent::UnlawfulDataErased {
+                side, questions, ..
+            } = e
+            {
+                self.erase_answers(&mut txn, &old, *side, questions).await?;
+            }
+        }
         new.updated_at = now;
+        write_subject_index(&mut txn, &set, &new, Some(&old));
         write_case(
             &mut txn,
             rules_of(&self.catalogue(), &old.procedure),
             &new,
             Some(&old),
         )?;
-        let purpose = if roles.requester || roles.responder || roles.allocator {
+        let purpose = if matches!(
+            command,
+            RequestCommand::Rectify { .. } | RequestCommand::EraseUnlawful { .. }
+        ) {
+            crate::audit::Purpose::DataSubjectRequest
+        } else if roles.requester || roles.responder || roles.allocator {
             crate::audit::Purpose::HandleCase
         } else {
             crate::audit::Purpose::Monitor
@@ -781,6 +822,7 @@ impl Engine {
             event: sent,
         };
         txn.create(keys::case_event(child, Some(1)), &entry)?;
+        write_subject_index(txn, set, &case, None);
         write_case(
             txn,
             rules_of(&self.catalogue(), &parent.procedure),
@@ -997,6 +1039,9 @@ impl Engine {
         case: &mut RequestCase,
     ) -> Result<(), EngineError> {
         let set = self.pinned_set(case)?;
+        for k in subject_keys(case, &set) {
+            txn.delete(k);
+        }
         case.request = case
             .request
             .redacted(|a| visible_answers(a, &set, Visibility::WithoutPersonalData));
@@ -1041,6 +1086,89 @@ impl Engine {
             {
                 txn.delete(e.key);
             }
+        }
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// Removes the answers to `questions` that `side` supplied from every timeline entry
+    /// of `case`, deletes the files they referred to and the case's machine
+    /// translations, in `txn` (erasure of unlawfully processed data).
+    async fn erase_answers(
+        &self,
+        txn: &mut Txn<'_>,
+        case: &RequestCase,
+        side: Side,
+        questions: &BTreeSet<crate::catalogue::QuestionId>,
+    ) -> Result<(), EngineError> {
+        use crate::catalogue::{AnswerValue, Answers};
+        let mut files = BTreeSet::new();
+        let mut strip = |answers: &Answers| {
+            let mut kept = answers.clone();
+            for q in questions {
+                if let Some(AnswerValue::Attachments(ids)) = kept.clear(q) {
+                    files.extend(ids);
+                }
+            }
+            kept
+        };
+        let mut scan = Scan::prefix(&keys::case_event(case.id, None), 1_000);
+        loop {
+            let page = self.store.scan(&scan).await?;
+            for e in &page.entries {
+                let entry: TimelineEntry = decode(&e.key, &e.value)?;
+                let event = match &entry.event {
+                    RequestEvent::DraftSaved { answers } if side == Side::Requester => {
+                        RequestEvent::DraftSaved {
+                            answers: strip(answers),
+                        }
+                    }
+                    RequestEvent::Answered { answers, on_time } if side == Side::Responder => {
+                        RequestEvent::Answered {
+                            answers: strip(answers),
+                            on_time: *on_time,
+                        }
+                    }
+                    RequestEvent::Rectified {
+                        side: s,
+                        answers,
+                        reason,
+                    } if *s == side => RequestEvent::Rectified {
+                        side,
+                        answers: strip(answers),
+                        reason: reason.clone(),
+                    },
+                    _ => continue,
+                };
+                txn.put(e.key.clone(), &TimelineEntry { event, ..entry })?;
+            }
+            match page.continuation {
+                Some(c) => scan = scan.resume(c),
+                None => break,
+            }
+        }
+        for id in files {
+            if let Some(meta) = self.store.get(&keys::attachment(id)).await? {
+                let meta: crate::attachment::Attachment =
+                    decode(&keys::attachment(id), &meta.value)?;
+                if meta.case != case.id {
+                    continue;
+                }
+                for i in 0..meta.chunks {
+                    txn.delete(keys::attachment_chunk(id, i));
+                }
+                txn.delete(keys::attachment(id));
+                txn.delete(keys::case_attachment(case.id, Some(id)));
+            }
+        }
+        for e in self
+            .store
+            .scan(&Scan::prefix(&keys::case_translations(case.id), 10_000))
+            .await?
+            .entries
+        {
+            txn.delete(e.key);
         }
         Ok(())
     }
@@ -1266,6 +1394,17 @@ fn free_texts(event: &RequestEvent) -> Vec<(String, String)> {
             push("reason".into(), reason);
         }
         RequestEvent::Referred { comment, .. } => push("comment".into(), comment),
+        RequestEvent::Rectified {
+            answers, reason, ..
+        } => {
+            push("reason".into(), reason);
+            for (q, v) in answers.iter() {
+                if let AnswerValue::Text(t) = v {
+                    push(format!("answer:{q}"), t);
+                }
+            }
+        }
+        RequestEvent::UnlawfulDataErased { reason, .. } => push("reason".into(), reason),
         RequestEvent::DraftSaved { answers } | RequestEvent::Answered { answers, .. } => {
             for (q, v) in answers.iter() {
                 if let AnswerValue::Text(t) = v {
@@ -1375,5 +1514,123 @@ impl Engine {
             Some(v) => decode::<Unblock>(&key, &v.value)?.until > self.now(),
             None => false,
         })
+    }
+}
+
+/// The hash under which a personal-data value is indexed: SHA-256 of its folded text.
+fn subject_hash(value: &str) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"imi-subject\0");
+    h.update(crate::fold::fold(value).as_bytes());
+    h.finalize().into()
+}
+
+/// The data-subject index entries of a case: one per personal-data answer that is text
+/// or a date.
+fn subject_keys(case: &RequestCase, set: &QuestionSet) -> BTreeSet<Vec<u8>> {
+    use crate::catalogue::AnswerValue;
+    let answers = case
+        .request
+        .request_answers()
+        .iter()
+        .chain(case.request.reply_answers().iter());
+    answers
+        .filter(|(q, _)| set.question(q).is_some_and(|q| q.personal_data))
+        .filter_map(|(_, v)| match v {
+            AnswerValue::Text(t) => Some(t.clone()),
+            AnswerValue::Date(d) => Some(d.to_string()),
+            _ => None,
+        })
+        .filter(|t| !crate::fold::fold(t).is_empty())
+        .map(|t| keys::subject(&subject_hash(&t), Some(case.id)))
+        .collect()
+}
+
+/// Keeps the data-subject index of a case in step with its answers, in the same commit.
+fn write_subject_index(
+    txn: &mut Txn<'_>,
+    set: &QuestionSet,
+    new: &RequestCase,
+    old: Option<&RequestCase>,
+) {
+    let new_keys = subject_keys(new, set);
+    let old_keys = old.map(|o| subject_keys(o, set)).unwrap_or_default();
+    for k in old_keys.difference(&new_keys) {
+        txn.delete(k.clone());
+    }
+    for k in new_keys.difference(&old_keys) {
+        txn.put_index(k.clone());
+    }
+}
+
+impl Engine {
+    /// Every case of the actor's authority (as requester or responder) whose personal
+    /// data contain all of `identifiers` (e.g. a name and a date of birth as
+    /// `YYYY-MM-DD`, or a national id; case and accents are ignored), as the actor may
+    /// see them. Each case shown in full is an audited read.
+    pub async fn find_data_subject(
+        &self,
+        actor: &Actor,
+        identifiers: &[String],
+    ) -> Result<Vec<RequestView>, EngineError> {
+        Self::principal(actor)?;
+        let wanted: Vec<&String> = identifiers
+            .iter()
+            .filter(|i| !crate::fold::fold(i).is_empty())
+            .collect();
+        if wanted.is_empty() {
+            return Err(EngineError::Transition(TransitionError::Invalid {
+                command: "find a data subject",
+                reason: "give at least one identifier",
+            }));
+        }
+        let mut candidates: Option<BTreeSet<CaseId>> = None;
+        for identifier in wanted {
+            let prefix = keys::subject(&subject_hash(identifier), None);
+            let found = self.store.scan(&Scan::prefix(&prefix, 10_000)).await?;
+            let ids: BTreeSet<CaseId> = found
+                .entries
+                .iter()
+                .filter_map(|e| {
+                    keys::trailing_id(&e.key)
+                        .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+                })
+                .collect();
+            candidates = Some(match candidates {
+                None => ids,
+                Some(c) => c.intersection(&ids).copied().collect(),
+            });
+        }
+        let mut views = Vec::new();
+        for id in candidates.unwrap_or_default() {
+            if let Ok((view, _)) = self.request_unaudited(actor, id).await {
+                // Only cases whose personal data the actor may see: a recipient before
+                // acceptance, a coordinator or a blocked case without a running unblock
+                // does not learn that the person is in it.
+                if view.visibility == Visibility::Full {
+                    views.push(view);
+                }
+            }
+        }
+        self.audit_reads(actor, &views, crate::audit::Purpose::DataSubjectRequest)
+            .await?;
+        Ok(views)
+    }
+
+    /// A machine-readable export (JSON) of everything the actor's authority holds on a
+    /// data subject: each case as the actor may see it, with its timeline.
+    pub async fn export_data_subject(
+        &self,
+        actor: &Actor,
+        identifiers: &[String],
+    ) -> Result<serde_json::Value, EngineError> {
+        let views = self.find_data_subject(actor, identifiers).await?;
+        let mut cases = Vec::with_capacity(views.len());
+        for view in views {
+            let timeline = self.request_timeline(actor, view.case.id).await?;
+            cases.push(serde_json::json!({ "case": view.case, "visibility": view.visibility, "timeline": timeline }));
+        }
+        Ok(serde_json::json!({ "format": "imi-data-subject-export/1", "cases": cases }))
     }
 }

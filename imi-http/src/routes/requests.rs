@@ -89,7 +89,7 @@ pub(crate) struct RequestDto {
     updated_at: DateTime<Utc>,
 }
 
-fn request_dto(state: &AppState, view: &RequestView, reader: &Reader) -> RequestDto {
+pub(crate) fn request_dto(state: &AppState, view: &RequestView, reader: &Reader) -> RequestDto {
     let c = &view.case;
     let catalogue = state.engine.catalogue();
     let set = catalogue.question_set(&c.question_set.id, c.question_set.version);
