@@ -175,6 +175,8 @@ pub enum Action<'a> {
     PublishCatalogue,
     /// Seal the audit log.
     OperateAudit,
+    /// Write synthetic load (copies of a case) for load runs and benchmarks.
+    SynthesizeLoad,
     /// Verify the audit log's chain (which reveals only counts and hashes).
     VerifyAudit,
 }
@@ -243,6 +245,7 @@ impl Action<'_> {
             Action::ManageRegisters { .. } => "manage this register",
             Action::PublishCatalogue => "publish catalogue content",
             Action::OperateAudit => "seal the audit log",
+            Action::SynthesizeLoad => "write synthetic load",
             Action::VerifyAudit => "verify the audit log",
         }
     }
@@ -307,6 +310,7 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Decision {
         }
         Action::PublishCatalogue => forbid("only the system operator publishes catalogue content"),
         Action::OperateAudit => forbid("only the system operator seals the audit log"),
+        Action::SynthesizeLoad => forbid("only the system operator writes synthetic load"),
         Action::VerifyAudit => match (admin, &p.coordinator) {
             (true, Some(CoordinatorRole::National)) => {
                 Decision::Allow("administrators of a national coordinator supervise the log")

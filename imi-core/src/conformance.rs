@@ -3148,6 +3148,110 @@ pub async fn engine_data_subjects(store: Arc<dyn Store>) {
     assert!(engine.verify_audit(&Actor::System).await.unwrap().is_ok());
 }
 
+/// Synthetic load: copies of a closed request behave like the original (references,
+/// inboxes, data-subject index, retention); retention over many cases goes in grouped
+/// commits and happens once per case. Identical on every backend.
+pub async fn engine_replicated_load(store: Arc<dyn Store>) {
+    use crate::catalogue::{AnswerValue, Answers};
+    use crate::request::{RequestCommand as C, Stage};
+    use crate::{Actor, EngineError, InboxQuery, PageRequest};
+    let day =
+        |d: &str| -> chrono::DateTime<chrono::Utc> { format!("{d}T09:00:00Z").parse().unwrap() };
+    let w = request_world_with(Arc::clone(&store), REQUEST_AREA, REQUEST_QS, true).await;
+    let (engine, dk, fr, id) = (&w.engine, &w.actors[0], &w.actors[1], w.case);
+    engine
+        .act_on_request(fr, id, C::Accept { days: 5 }, None)
+        .await
+        .unwrap();
+    let mut reply = Answers::new();
+    reply.set("authentic".parse().unwrap(), AnswerValue::YesNo(true));
+    engine
+        .act_on_request(fr, id, C::Answer { answers: reply }, None)
+        .await
+        .unwrap();
+    engine
+        .act_on_request(dk, id, C::AcceptAnswer { rating: None }, None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        engine.replicate_request(dk, id, 10, |_| {}).await,
+        Err(EngineError::Denied(_))
+    ));
+    let mut heard = Vec::new();
+    let copies = engine
+        .replicate_request(&Actor::System, id, 1_100, |n| heard.push(n))
+        .await
+        .unwrap();
+    assert_eq!(heard, vec![500, 1_000, 1_100], "progress after each commit");
+    assert_eq!(copies.len(), 1_100);
+    let first = engine.request(dk, copies[0]).await.unwrap().0;
+    let last = engine.request(dk, copies[1_099]).await.unwrap().0;
+    let original = engine.request(dk, id).await.unwrap().0;
+    assert_eq!(first.case.request, original.case.request);
+    assert_eq!(
+        last.case.reference.number(),
+        original.case.reference.number() + 1_100
+    );
+    assert_eq!(
+        engine.request_timeline(fr, copies[7]).await.unwrap().len(),
+        engine.request_timeline(fr, id).await.unwrap().len()
+    );
+    let query = InboxQuery {
+        stage: Some(Stage::Closed),
+        ..InboxQuery::default()
+    };
+    let mut page = PageRequest::first(100).unwrap();
+    let mut closed = 0;
+    loop {
+        let got = engine.inbox(dk, &query, page.clone()).await.unwrap();
+        closed += got.items.len();
+        match got.next {
+            Some(cursor) => page = PageRequest::first(100).unwrap().after(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(closed, 1_101);
+    assert_eq!(
+        engine
+            .find_data_subject(dk, &["marie".into()])
+            .await
+            .unwrap()
+            .len(),
+        1_101
+    );
+
+    // Six months after closure every copy is blocked, in bounded, grouped steps, once.
+    let mut blocked = 0;
+    loop {
+        let n = engine.tick(day("2027-05-22"), 400).await.unwrap().blocked;
+        if n == 0 {
+            break;
+        }
+        assert!(n <= 400);
+        blocked += n;
+    }
+    assert_eq!(blocked, 1_101);
+    for c in [id, copies[0], copies[600], copies[1_099]] {
+        assert!(
+            engine
+                .request(&Actor::System, c)
+                .await
+                .unwrap()
+                .0
+                .case
+                .request
+                .is_blocked()
+        );
+    }
+    assert!(
+        engine
+            .find_data_subject(dk, &["marie".into()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 /// Former users' own data: blocked in normal reads from the day they stop being users,
 /// deleted 3 years later, once; their id stays so past actions remain attributable.
 /// Identical on every backend.
@@ -3280,7 +3384,7 @@ macro_rules! store_conformance_tests {
             engine_request_workflow, engine_request_deadlines, engine_request_attachments,
             engine_request_branches, engine_request_concurrency, engine_question_sets_persist,
             engine_audit_chain, engine_retention_blocking, engine_retention_deletion,
-            engine_former_users, engine_data_subjects);
+            engine_former_users, engine_data_subjects, engine_replicated_load);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

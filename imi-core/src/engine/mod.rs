@@ -8,6 +8,7 @@ mod attachments;
 mod audit;
 mod authorities;
 mod directory;
+mod load;
 mod registers;
 mod requests;
 mod syndication;

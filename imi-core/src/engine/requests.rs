@@ -55,6 +55,10 @@ fn blocking_date(closed: chrono::DateTime<chrono::Utc>, rules: CaseRules) -> chr
         .unwrap_or(day)
 }
 
+/// Cases per retention commit: large enough to amortise a durable commit, small enough
+/// that a commit stays short and a conflict with ordinary work costs little.
+const RETENTION_GROUP: usize = 128;
+
 /// Personal data are deleted 3 years after formal closure (Art. 14(4)).
 const DELETION_MONTHS: u32 = 36;
 
@@ -160,7 +164,10 @@ fn case_index_keys(case: &RequestCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
 }
 
 /// The deadline and retention settings of a case's procedure.
-fn rules_of(catalogue: &crate::catalogue::Catalogue, procedure: &ProcedureId) -> CaseRules {
+pub(super) fn rules_of(
+    catalogue: &crate::catalogue::Catalogue,
+    procedure: &ProcedureId,
+) -> CaseRules {
     let p = catalogue.procedure(procedure);
     let deadlines = match p.map(|p| &p.workflow) {
         Some(Workflow::Request {
@@ -182,7 +189,7 @@ fn rules_of(catalogue: &crate::catalogue::Catalogue, procedure: &ProcedureId) ->
     }
 }
 
-fn write_case(
+pub(super) fn write_case(
     txn: &mut Txn<'_>,
     rules: CaseRules,
     new: &RequestCase,
@@ -345,7 +352,7 @@ impl Engine {
         Ok(roles)
     }
 
-    fn pinned_set(&self, case: &RequestCase) -> Result<QuestionSet, EngineError> {
+    pub(super) fn pinned_set(&self, case: &RequestCase) -> Result<QuestionSet, EngineError> {
         self.catalogue()
             .question_set(&case.question_set.id, case.question_set.version)
             .cloned()
@@ -972,9 +979,41 @@ impl Engine {
             limit: batch.clamp(1, crate::store::MAX_SCAN_LIMIT),
         };
         let found = self.store.scan(&scan).await?;
+        let mut done = 0;
+        for group in found.entries.chunks(RETENTION_GROUP) {
+            match self.retention_steps(now, group).await {
+                Ok(n) => done += n,
+                // A party changed one of these cases meanwhile: one at a time, so that
+                // the others go through; the loser waits for the next tick.
+                Err(EngineError::Conflict(_)) => {
+                    for one in group {
+                        match self.retention_steps(now, std::slice::from_ref(one)).await {
+                            Ok(n) => done += n,
+                            Err(EngineError::Conflict(_)) => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+
+    /// One commit of retention steps for `entries` (retention index entries); returns
+    /// how many cases were blocked or deleted.
+    async fn retention_steps(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        entries: &[crate::store::Entry],
+    ) -> Result<usize, EngineError> {
         let catalogue = self.catalogue();
         let mut blocked = 0;
-        for entry in &found.entries {
+        let mut txn = Txn::new(&*self.store);
+        // A commit reads the store, not its own writes: a case's second step waits for
+        // the next commit.
+        let mut touched = BTreeSet::new();
+        for entry in entries {
             let (Some(kind), Some(id)) = (
                 entry.key.last().copied(),
                 entry
@@ -985,7 +1024,9 @@ impl Engine {
             ) else {
                 return Err(corrupt_index(&entry.key));
             };
-            let mut txn = Txn::new(&*self.store);
+            if !touched.insert(id) {
+                continue;
+            }
             txn.delete(entry.key.clone());
             if let Some((old, _)) = txn.get::<RequestCase>(&keys::case(id)).await? {
                 let rules = rules_of(&catalogue, &old.procedure);
@@ -1020,11 +1061,8 @@ impl Engine {
                     write_case(&mut txn, rules, &new, Some(&old))?;
                 }
             }
-            match txn.commit().await {
-                Ok(_) | Err(EngineError::Conflict(_)) => {}
-                Err(e) => return Err(e),
-            }
         }
+        txn.commit().await?;
         Ok(blocked)
     }
 }
@@ -1548,7 +1586,7 @@ fn subject_keys(case: &RequestCase, set: &QuestionSet) -> BTreeSet<Vec<u8>> {
 }
 
 /// Keeps the data-subject index of a case in step with its answers, in the same commit.
-fn write_subject_index(
+pub(super) fn write_subject_index(
     txn: &mut Txn<'_>,
     set: &QuestionSet,
     new: &RequestCase,
