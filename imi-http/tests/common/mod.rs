@@ -1,0 +1,195 @@
+//! Test fixtures shared by the HTTP tests: a Danish and a French authority, one
+//! request handler each, over an in-memory engine.
+
+#![allow(dead_code)] // each test file uses its own part of the fixtures
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use imi_core::catalogue::{Catalogue, CatalogueSource, Right};
+use imi_core::{
+    Actor, Competence, Country, Engine, Grant, GrantScope, Language, LocalisedText, ManualClock,
+    MemoryStore, NewAuthority, NewUser,
+};
+use serde_json::Value;
+use tower::ServiceExt;
+
+const AREA: &str = "id = \"pq\"\n[name]\nen = \"Qualifications\"\n[[procedure]]\nid = \"diploma\"\nkind = \"request\"\nquestion_set = \"diploma\"\n[procedure.name]\nen = \"Diploma check\"\n";
+const SET: &str = r#"
+id = "diploma"
+version = 1
+[title]
+en = "Diploma check"
+da = "Kontrol af eksamensbevis"
+fr = "Vérification d'un diplôme"
+[[group]]
+id = "g"
+[group.title]
+en = "Holder"
+[[group.question]]
+id = "holder"
+type = "free-text"
+required = "to-send"
+personal_data = true
+[group.question.label]
+en = "Name of the holder"
+da = "Indehaverens navn"
+fr = "Nom du titulaire"
+[[group.question]]
+id = "profession"
+type = "single-choice"
+required = "to-send"
+[group.question.label]
+en = "Profession"
+da = "Erhverv"
+fr = "Profession"
+[[group.question.option]]
+id = "nurse"
+[group.question.option.label]
+en = "Nurse"
+da = "Sygeplejerske"
+fr = "Infirmier"
+[[group.question.option]]
+id = "doctor"
+[group.question.option.label]
+en = "Doctor"
+da = "Læge"
+fr = "Médecin"
+[[group.question]]
+id = "authentic"
+type = "yes-no"
+required = "to-send"
+answered_by = "responder"
+[group.question.label]
+en = "Is the diploma authentic?"
+da = "Er eksamensbeviset ægte?"
+fr = "Le diplôme est-il authentique ?"
+"#;
+
+pub(crate) struct Api {
+    pub(crate) app: axum::Router,
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) dk: String,
+    pub(crate) fr: String,
+    pub(crate) fr_authority: String,
+}
+
+pub(crate) async fn setup() -> Api {
+    let clock = Arc::new(ManualClock::new("2026-11-22T09:00:00Z".parse().unwrap()));
+    let engine = Arc::new(Engine::new(Arc::new(MemoryStore::new()), clock));
+    let sources = [
+        CatalogueSource::new("areas/pq.toml", AREA),
+        CatalogueSource::new("question-sets/diploma.toml", SET),
+    ];
+    engine
+        .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
+        .unwrap();
+    let mut tokens = Vec::new();
+    let mut ids = Vec::new();
+    for (country, name, user, language) in [
+        (
+            Country::Denmark,
+            "Styrelsen for Patientsikkerhed",
+            "Lars",
+            Language::Danish,
+        ),
+        (
+            Country::France,
+            "Ordre national des infirmiers",
+            "Julie",
+            Language::French,
+        ),
+    ] {
+        let mut n = NewAuthority::new(
+            country,
+            LocalisedText::new(Language::English, name).unwrap(),
+        );
+        n.competences = vec![Competence {
+            area: "pq".parse().unwrap(),
+            keywords: vec![],
+        }];
+        let a = engine.register_authority(&Actor::System, n).await.unwrap();
+        engine
+            .grant_procedure(&Actor::System, a.id(), &"diploma".parse().unwrap())
+            .await
+            .unwrap();
+        let u = engine
+            .create_user(
+                &Actor::System,
+                a.id(),
+                NewUser {
+                    name: user.into(),
+                    email: "u@x.eu".parse().unwrap(),
+                    language,
+                },
+            )
+            .await
+            .unwrap();
+        engine
+            .set_grants(
+                &Actor::System,
+                u.id(),
+                vec![Grant::new(Right::RequestHandler, GrantScope::Everything)],
+            )
+            .await
+            .unwrap();
+        tokens.push(
+            engine
+                .issue_token(&Actor::System, u.id())
+                .await
+                .unwrap()
+                .expose()
+                .to_owned(),
+        );
+        ids.push(a.id().to_string());
+    }
+    Api {
+        app: imi_http::router(Arc::clone(&engine), imi_http::HttpConfig::default()),
+        engine,
+        dk: tokens[0].clone(),
+        fr: tokens[1].clone(),
+        fr_authority: ids[1].clone(),
+    }
+}
+
+impl Api {
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        language: &str,
+        body: Option<Value>,
+        if_match: Option<&str>,
+    ) -> (StatusCode, Option<String>, Value) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::ACCEPT_LANGUAGE, language);
+        if let Some(m) = if_match {
+            req = req.header(header::IF_MATCH, m);
+        }
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.app.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let etag = response
+            .headers()
+            .get(header::ETAG)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            etag,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+}
