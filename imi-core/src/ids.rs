@@ -142,9 +142,16 @@ define_id!(
 /// The 48-bit timestamp comes from the engine's clock; the 74 other free bits are random.
 /// [`IdGenerator::random`] draws them from the operating system, [`IdGenerator::seeded`]
 /// from a deterministic sequence, so test runs can compare worlds id for id.
+///
+/// Ids from one generator strictly increase (RFC 9562 §6.2, monotonic random): when the
+/// clock stands still or steps back, the next id is the last one plus a random step, so
+/// a burst of ids within one millisecond still lands at the end of every index (B-tree
+/// appends, not random inserts).
 #[derive(Debug)]
 pub struct IdGenerator {
     source: RandomSource,
+    /// The last id issued, as its 122 free bits (timestamp, then random bits).
+    last: std::sync::Mutex<u128>,
 }
 
 #[derive(Debug)]
@@ -158,6 +165,7 @@ impl IdGenerator {
     pub fn random() -> Self {
         Self {
             source: RandomSource::Os,
+            last: std::sync::Mutex::new(0),
         }
     }
 
@@ -165,6 +173,7 @@ impl IdGenerator {
     pub fn seeded(seed: u64) -> Self {
         Self {
             source: RandomSource::Seeded(AtomicU64::new(seed)),
+            last: std::sync::Mutex::new(0),
         }
     }
 
@@ -189,8 +198,33 @@ impl IdGenerator {
 
     fn uuid(&self, at: DateTime<Utc>) -> Uuid {
         // Times before 1970 clamp to 0: ids stay valid, only their order is approximate.
-        let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
-        uuid::Builder::from_unix_timestamp_millis(millis, &self.random_bytes()).into_uuid()
+        let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0) & ((1 << 48) - 1);
+        let random = self.random_bytes();
+        let mut r = [0u8; 16];
+        r[6..].copy_from_slice(&random);
+        let random = u128::from_be_bytes(r) & ((1 << 74) - 1);
+        let candidate = (u128::from(millis) << 74) | random;
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let next = if candidate > *last {
+            candidate
+        } else {
+            // Same millisecond (or the clock stepped back): a random step of up to 2^32
+            // keeps ids increasing and still hard to guess.
+            last.saturating_add(1 + (random & 0xFFFF_FFFF))
+        };
+        *last = next;
+        drop(last);
+        let ts = (next >> 74) as u64;
+        let rand_a = ((next >> 62) & 0xFFF) as u16;
+        let rand_b = (next & ((1 << 62) - 1)) as u64;
+        let mut bytes = [0u8; 16];
+        bytes[..6].copy_from_slice(&ts.to_be_bytes()[2..]);
+        bytes[6..8].copy_from_slice(&(0x7000 | rand_a).to_be_bytes());
+        bytes[8..].copy_from_slice(&((2u64 << 62) | rand_b).to_be_bytes());
+        Uuid::from_bytes(bytes)
     }
 
     /// 32 bytes for a secret (token, invitation). From the operating system's
@@ -334,6 +368,23 @@ mod tests {
         assert_eq!(a.to_string().parse::<AuthorityId>(), Ok(a));
         let json = serde_json::to_string(&a).unwrap();
         assert_eq!(serde_json::from_str::<AuthorityId>(&json).unwrap(), a);
+    }
+
+    #[test]
+    fn ids_increase_within_one_millisecond_and_when_the_clock_steps_back() {
+        for ids in [IdGenerator::random(), IdGenerator::seeded(7)] {
+            let mut last = ids.case(t(5));
+            for i in 0..10_000 {
+                let at = if i % 100 == 0 { t(4) } else { t(5) };
+                let next = ids.case(at);
+                assert!(next.as_bytes() > last.as_bytes(), "{last} then {next}");
+                assert_eq!(next.as_uuid().get_version_num(), 7);
+                assert_eq!(next.as_uuid().get_variant(), uuid::Variant::RFC4122);
+                let (secs, _) = next.as_uuid().get_timestamp().unwrap().to_unix();
+                assert_eq!(secs, 1_790_000_005, "the timestamp stays the clock's");
+                last = next;
+            }
+        }
     }
 
     #[test]

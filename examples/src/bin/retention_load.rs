@@ -6,10 +6,12 @@
 //!
 //! ```text
 //! imi-retention-load [--store sqlite|sled|memory] [--requests N] [--data DIR] [--batch B]
+//!                    [--ordinary-per-second R]
 //! ```
 //!
-//! Defaults: SQLite, 1 000 000 requests, tick batches of 1 000, a fresh directory under
-//! the system's temporary directory (removed at the end; `--data` keeps it).
+//! Defaults: SQLite, 1 000 000 requests, tick batches of 1 000, ordinary work at 20
+//! request lifecycles (100 commands) a second, a fresh directory under the system's
+//! temporary directory (removed at the end; `--data` keeps it).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program talks on its terminal
 
@@ -37,6 +39,7 @@ struct Args {
     requests: usize,
     data: Option<PathBuf>,
     batch: usize,
+    ordinary_per_second: u32,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -45,6 +48,7 @@ fn parse_args() -> Result<Args, String> {
         requests: 1_000_000,
         data: None,
         batch: 1_000,
+        ordinary_per_second: 20,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -61,14 +65,19 @@ fn parse_args() -> Result<Args, String> {
                 args.batch = value()?.parse().map_err(|e| format!("--batch: {e}"))?;
             }
             "--data" => args.data = Some(PathBuf::from(value()?)),
+            "--ordinary-per-second" => {
+                args.ordinary_per_second = value()?
+                    .parse()
+                    .map_err(|e| format!("--ordinary-per-second: {e}"))?;
+            }
             "-h" | "--help" => {
-                return Err("usage: imi-retention-load [--store sqlite|sled|memory] [--requests N] [--data DIR] [--batch B]".into());
+                return Err("usage: imi-retention-load [--store sqlite|sled|memory] [--requests N] [--data DIR] [--batch B] [--ordinary-per-second R]".into());
             }
             other => return Err(format!("unknown argument `{other}` (try --help)")),
         }
     }
-    if args.requests == 0 || args.batch == 0 {
-        return Err("--requests and --batch must be at least 1".into());
+    if args.requests == 0 || args.batch == 0 || args.ordinary_per_second == 0 {
+        return Err("--requests, --batch and --ordinary-per-second must be at least 1".into());
     }
     Ok(args)
 }
@@ -252,6 +261,7 @@ async fn retention_phase(
     now: DateTime<Utc>,
     batch: usize,
     expected: usize,
+    per_second: u32,
 ) -> Result<(usize, Duration, Latency), Failure> {
     w.clock.set(now);
     let stop = Arc::new(AtomicBool::new(false));
@@ -261,7 +271,10 @@ async fn retention_phase(
         tokio::spawn(async move {
             let mut all = Vec::new();
             let mut n = 0;
+            let mut pace = tokio::time::interval(Duration::from_secs(1) / per_second);
+            pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             while !stop.load(Ordering::Relaxed) {
+                pace.tick().await;
                 all.extend(ordinary(&w, n).await?);
                 n += 1;
             }
@@ -302,10 +315,11 @@ async fn run(args: Args) -> Result<(), Failure> {
     let store = open_store(&args.store, &dir).await?;
     let w = Arc::new(world(Arc::clone(&store)).await?);
     println!(
-        "retention load run: {} closed requests on {} ({})",
+        "retention load run: {} closed requests on {} ({}); ordinary work at {} lifecycles/s",
         args.requests,
         args.store,
-        dir.display()
+        dir.display(),
+        args.ordinary_per_second
     );
 
     // One request through the whole workflow, closed on 2026-11-22 ...
@@ -373,10 +387,10 @@ async fn run(args: Args) -> Result<(), Failure> {
 
     let block_day: DateTime<Utc> = "2027-05-22T09:00:00Z".parse()?;
     let (blocked, block_time, during_block) =
-        retention_phase(&w, block_day, args.batch, total).await?;
+        retention_phase(&w, block_day, args.batch, total, args.ordinary_per_second).await?;
     let delete_day: DateTime<Utc> = "2029-11-22T09:00:00Z".parse()?;
     let (deleted, delete_time, during_delete) =
-        retention_phase(&w, delete_day, args.batch, total).await?;
+        retention_phase(&w, delete_day, args.batch, total, args.ordinary_per_second).await?;
 
     println!(
         "blocking: {blocked} requests in {:.1} s = {:.0} rows/s",
