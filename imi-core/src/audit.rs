@@ -80,6 +80,13 @@ pub enum AuditAction {
         /// What was done (`register`, `update`, `appoint-coordinator`, ...).
         change: String,
     },
+    /// A country's alert network was set.
+    ChangeAlertNetwork {
+        /// The country.
+        country: crate::country::Participant,
+        /// The alert procedure.
+        procedure: String,
+    },
     /// A user record was created or changed.
     ChangeUser {
         /// The user.

@@ -3252,6 +3252,554 @@ pub async fn engine_replicated_load(store: Arc<dyn Store>) {
     );
 }
 
+const ALERT_AREA: &str = "id = \"pq\"\n[name]\nen = \"Qualifications\"\n[[procedure]]\nid = \"pq-alert\"\nkind = \"alert\"\nquestion_set = \"pq-alert\"\noutgoing_validation = true\n[procedure.name]\nen = \"Restriction alert\"\n";
+const ALERT_QS: &str = "id = \"pq-alert\"\nversion = 1\n[title]\nen = \"Alert\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"professional\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Name\"\n[[group.question]]\nid = \"scope\"\ntype = \"single-choice\"\nrequired = \"to-send\"\nsummary = true\n[group.question.label]\nen = \"Scope\"\n[[group.question.option]]\nid = \"prohibition\"\n[group.question.option.label]\nen = \"Prohibition\"\n[[group.question.option]]\nid = \"restriction\"\n[group.question.option.label]\nen = \"Restriction\"\n";
+
+/// A world for alerts: a Danish sender and outgoing coordinator, and in each of `countries`
+/// an incoming-coordinator authority and a handling authority, each with one user.
+/// Returns the engine, the Danish sender and outgoing coordinator, and per country
+/// (coordinator user, handler user, handler authority).
+#[allow(clippy::type_complexity)]
+async fn alert_world(
+    store: Arc<dyn Store>,
+    countries: &[crate::Country],
+) -> (
+    crate::Engine,
+    crate::Actor,
+    crate::Actor,
+    Vec<(crate::Actor, crate::Actor, crate::AuthorityId)>,
+) {
+    use crate::catalogue::{Catalogue, CatalogueSource, Right};
+    use crate::{
+        Actor, Competence, Country, Grant, GrantScope, Language, LocalisedText, NewAuthority,
+        NewUser,
+    };
+    let engine = engine_on(store);
+    let sources = [
+        CatalogueSource::new("areas/pq.toml", ALERT_AREA),
+        CatalogueSource::new("question-sets/pq-alert.toml", ALERT_QS),
+    ];
+    engine
+        .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
+        .unwrap();
+    let make = |country: Country, name: String, right: Right| {
+        let engine = &engine;
+        async move {
+            let mut n = NewAuthority::new(
+                country,
+                LocalisedText::new(Language::English, name).unwrap(),
+            );
+            n.competences = vec![Competence {
+                area: "pq".parse().unwrap(),
+                keywords: vec![],
+            }];
+            n.confirmed_not_duplicate = true;
+            let a = engine.register_authority(&Actor::System, n).await.unwrap();
+            engine
+                .grant_procedure(&Actor::System, a.id(), &"pq-alert".parse().unwrap())
+                .await
+                .unwrap();
+            let u = engine
+                .create_user(
+                    &Actor::System,
+                    a.id(),
+                    NewUser {
+                        name: "User".into(),
+                        email: "u@x.eu".parse().unwrap(),
+                        language: Language::English,
+                    },
+                )
+                .await
+                .unwrap();
+            engine
+                .set_grants(
+                    &Actor::System,
+                    u.id(),
+                    vec![Grant::new(right, GrantScope::Everything)],
+                )
+                .await
+                .unwrap();
+            (engine.actor_for(u.id()).await.unwrap(), a.id())
+        }
+    };
+    let (sender, _) = make(
+        Country::Denmark,
+        "DK sender".into(),
+        Right::OutgoingAlertHandler,
+    )
+    .await;
+    let (outgoing, _) = make(
+        Country::Denmark,
+        "DK coordinator".into(),
+        Right::OutgoingAlertCoordinator,
+    )
+    .await;
+    let mut recipients = Vec::new();
+    for c in countries {
+        let (coord, _) = make(
+            *c,
+            format!("{c} coordinator"),
+            Right::IncomingAlertCoordinator,
+        )
+        .await;
+        let (handler, authority) =
+            make(*c, format!("{c} handler"), Right::IncomingAlertHandler).await;
+        recipients.push((coord, handler, authority));
+    }
+    (engine, sender, outgoing, recipients)
+}
+
+/// An alert from Denmark to five countries: validation (returned once, then approved),
+/// broadcast with one country's standing handler reached in the same commit, manual
+/// distribution, acknowledgement, added information, rectification, a proposed and a
+/// real closure; incoming coordinators see the restricted summary only, countries outside
+/// the broadcast nothing. A second alert is withdrawn. Identical on every backend.
+pub async fn engine_alerts(store: Arc<dyn Store>) {
+    use crate::alert::{AlertCommand as C, AlertEvent, AlertStage, AlertVisibility};
+    use crate::catalogue::{AnswerValue, Answers};
+    use crate::{Actor, AlertBox, AlertNetwork, Country, EngineError, PageRequest, Participant};
+    let countries = [
+        Country::France,
+        Country::Germany,
+        Country::Belgium,
+        Country::Italy,
+        Country::Sweden,
+        Country::Austria,
+    ];
+    let (engine, sender, outgoing, r) = alert_world(store, &countries).await;
+    let proc_ = "pq-alert".parse().unwrap();
+    let dk: Participant = Country::Denmark.into();
+    // Denmark validates outgoing alerts; France has a standing handler.
+    assert!(matches!(
+        engine
+            .set_alert_network(&r[0].0, dk, &proc_, AlertNetwork::default())
+            .await,
+        Err(EngineError::Denied(_))
+    ));
+    engine
+        .set_alert_network(
+            &Actor::System,
+            dk,
+            &proc_,
+            AlertNetwork {
+                validates_outgoing: true,
+                handlers: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        engine
+            .set_alert_network(
+                &r[0].0,
+                Country::France.into(),
+                &proc_,
+                AlertNetwork {
+                    validates_outgoing: false,
+                    handlers: [r[1].2].into_iter().collect(),
+                },
+            )
+            .await
+            .is_err(),
+        "a German authority cannot handle French alerts"
+    );
+    engine
+        .set_alert_network(
+            &r[0].0,
+            Country::France.into(),
+            &proc_,
+            AlertNetwork {
+                validates_outgoing: false,
+                handlers: [r[0].2].into_iter().collect(),
+            },
+        )
+        .await
+        .unwrap();
+
+    let id = engine.create_alert(&sender, &proc_).await.unwrap().case.id;
+    assert!(matches!(
+        engine.create_alert(&r[1].1, &proc_).await,
+        Err(EngineError::Denied(_))
+    ));
+    let mut answers = Answers::new();
+    answers.set(
+        "professional".parse().unwrap(),
+        AnswerValue::Text("Dr Qzx Example".into()),
+    );
+    answers.set(
+        "scope".parse().unwrap(),
+        AnswerValue::Choice("prohibition".parse().unwrap()),
+    );
+    engine
+        .act_on_alert(&sender, id, C::SaveDraft { answers }, None)
+        .await
+        .unwrap();
+    let five: std::collections::BTreeSet<Participant> = countries[..5]
+        .iter()
+        .map(|c| Participant::from(*c))
+        .collect();
+    let submit = || C::Submit {
+        recipients: five.clone(),
+    };
+    assert!(
+        engine
+            .act_on_alert(
+                &sender,
+                id,
+                C::Submit {
+                    recipients: [dk].into_iter().collect()
+                },
+                None
+            )
+            .await
+            .is_err(),
+        "not to its own country"
+    );
+    let (view, _) = engine
+        .act_on_alert(&sender, id, submit(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        view.case.alert.state().stage(),
+        AlertStage::PendingValidation
+    );
+    assert!(matches!(
+        engine.alert(&r[0].0, id).await,
+        Err(EngineError::NotFound { .. })
+    ));
+    let queue = engine
+        .alerts(
+            &outgoing,
+            AlertBox::Validation,
+            None,
+            PageRequest::first(10).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(queue.items.len(), 1);
+    assert_eq!(queue.items[0].visibility, AlertVisibility::Full);
+    assert!(
+        engine
+            .act_on_alert(&sender, id, C::Approve, None)
+            .await
+            .is_err()
+    );
+    engine
+        .act_on_alert(
+            &outgoing,
+            id,
+            C::Return {
+                comment: "name the decision".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    engine
+        .act_on_alert(&sender, id, submit(), None)
+        .await
+        .unwrap();
+    let (view, _) = engine
+        .act_on_alert(&outgoing, id, C::Approve, None)
+        .await
+        .unwrap();
+    assert_eq!(view.case.alert.state().stage(), AlertStage::Broadcast);
+    assert!(view.case.alert.validated());
+    // France's standing handler got it in the broadcast's own commit.
+    let fr_handling = engine
+        .alerts(
+            &r[0].1,
+            AlertBox::Handling,
+            None,
+            PageRequest::first(10).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fr_handling.items.len(), 1);
+    let timeline = engine.alert_timeline(&sender, id).await.unwrap();
+    assert!(matches!(
+        timeline.last().map(|e| &e.event),
+        Some(AlertEvent::Distributed {
+            automatic: true,
+            ..
+        })
+    ));
+
+    // Incoming coordinators: the restricted summary; outside the broadcast: nothing.
+    for (coord, _, _) in &r[..5] {
+        let incoming = engine
+            .alerts(
+                coord,
+                AlertBox::Incoming,
+                None,
+                PageRequest::first(10).unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(incoming.items.len(), 1);
+        let (seen, _) = engine.alert(coord, id).await.unwrap();
+        assert_eq!(seen.visibility, AlertVisibility::Summary);
+        assert!(
+            seen.case
+                .alert
+                .answers()
+                .get(&"professional".parse().unwrap())
+                .is_none()
+        );
+        assert!(
+            seen.case
+                .alert
+                .answers()
+                .get(&"scope".parse().unwrap())
+                .is_some()
+        );
+    }
+    for actor in [&r[5].0, &r[5].1, &r[1].1] {
+        assert!(matches!(
+            engine.alert(actor, id).await,
+            Err(EngineError::NotFound { .. })
+        ));
+    }
+    // Germany distributes by hand; its handler sees all, acknowledges, adds information.
+    assert!(
+        engine
+            .act_on_alert(
+                &r[0].0,
+                id,
+                C::Distribute {
+                    to: [r[1].2].into_iter().collect()
+                },
+                None
+            )
+            .await
+            .is_err(),
+        "France cannot give it to a German authority"
+    );
+    engine
+        .act_on_alert(
+            &r[1].0,
+            id,
+            C::Distribute {
+                to: [r[1].2].into_iter().collect(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let (seen, _) = engine.alert(&r[1].1, id).await.unwrap();
+    assert_eq!(seen.visibility, AlertVisibility::Full);
+    assert!(
+        seen.case
+            .alert
+            .answers()
+            .get(&"professional".parse().unwrap())
+            .is_some()
+    );
+    engine
+        .act_on_alert(&r[1].1, id, C::Acknowledge, None)
+        .await
+        .unwrap();
+    assert!(
+        engine
+            .act_on_alert(&r[1].1, id, C::Acknowledge, None)
+            .await
+            .is_err()
+    );
+    engine
+        .act_on_alert(&r[0].1, id, C::Acknowledge, None)
+        .await
+        .unwrap();
+    engine
+        .act_on_alert(
+            &r[1].1,
+            id,
+            C::AddInformation {
+                text: "Qzx also practised in Munich".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let summary = format!("{:?}", engine.alert_timeline(&r[2].0, id).await.unwrap());
+    assert!(!summary.contains("Qzx"), "{summary}");
+    assert!(format!("{:?}", engine.alert_timeline(&r[1].1, id).await.unwrap()).contains("Munich"));
+    let mut fix = Answers::new();
+    fix.set(
+        "scope".parse().unwrap(),
+        AnswerValue::Choice("restriction".parse().unwrap()),
+    );
+    assert!(
+        engine
+            .act_on_alert(
+                &r[1].1,
+                id,
+                C::Rectify {
+                    answers: fix.clone(),
+                    reason: "x".into()
+                },
+                None
+            )
+            .await
+            .is_err()
+    );
+    engine
+        .act_on_alert(
+            &sender,
+            id,
+            C::Rectify {
+                answers: fix,
+                reason: "the decision changed".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let (view, _) = engine
+        .act_on_alert(
+            &r[1].1,
+            id,
+            C::ProposeClosure {
+                reason: "the prohibition expired".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(view.case.alert.closure_proposed());
+    assert!(
+        engine
+            .act_on_alert(
+                &r[1].1,
+                id,
+                C::Close {
+                    reason: "over".into()
+                },
+                None
+            )
+            .await
+            .is_err()
+    );
+    let (view, _) = engine
+        .act_on_alert(
+            &sender,
+            id,
+            C::Close {
+                reason: "the risk is over".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.case.alert.state().stage(), AlertStage::Closed);
+    assert_eq!(view.case.alert.acknowledged().len(), 2);
+    assert!(
+        engine
+            .act_on_alert(
+                &sender,
+                id,
+                C::AddInformation {
+                    text: "late".into()
+                },
+                None
+            )
+            .await
+            .is_err()
+    );
+    let closed = engine
+        .alerts(
+            &sender,
+            AlertBox::Sent,
+            Some(AlertStage::Closed),
+            PageRequest::first(10).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed.items.len(), 1);
+
+    // A second alert is withdrawn after broadcast.
+    let second = engine.create_alert(&sender, &proc_).await.unwrap().case.id;
+    let mut answers = Answers::new();
+    answers.set(
+        "professional".parse().unwrap(),
+        AnswerValue::Text("Someone".into()),
+    );
+    answers.set(
+        "scope".parse().unwrap(),
+        AnswerValue::Choice("restriction".parse().unwrap()),
+    );
+    engine
+        .act_on_alert(&sender, second, C::SaveDraft { answers }, None)
+        .await
+        .unwrap();
+    engine
+        .act_on_alert(
+            &sender,
+            second,
+            C::Submit {
+                recipients: [Participant::from(Country::France)].into_iter().collect(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    engine
+        .act_on_alert(&outgoing, second, C::Approve, None)
+        .await
+        .unwrap();
+    let (view, _) = engine
+        .act_on_alert(
+            &sender,
+            second,
+            C::Withdraw {
+                reason: "sent in error".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.case.alert.state().stage(), AlertStage::Withdrawn);
+    let (seen, _) = engine.alert(&r[0].1, second).await.unwrap();
+    assert_eq!(
+        seen.case.alert.state().stage(),
+        AlertStage::Withdrawn,
+        "handlers learn it was withdrawn"
+    );
+    // A third is rejected by the coordinator and never reaches anyone.
+    let third = engine.create_alert(&sender, &proc_).await.unwrap().case.id;
+    let mut answers = Answers::new();
+    answers.set(
+        "professional".parse().unwrap(),
+        AnswerValue::Text("Other".into()),
+    );
+    answers.set(
+        "scope".parse().unwrap(),
+        AnswerValue::Choice("restriction".parse().unwrap()),
+    );
+    engine
+        .act_on_alert(&sender, third, C::SaveDraft { answers }, None)
+        .await
+        .unwrap();
+    engine
+        .act_on_alert(&sender, third, submit(), None)
+        .await
+        .unwrap();
+    engine
+        .act_on_alert(
+            &outgoing,
+            third,
+            C::Reject {
+                reason: "not serious enough".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        engine.alert(&r[0].1, third).await,
+        Err(EngineError::NotFound { .. })
+    ));
+}
+
 /// Former users' own data: blocked in normal reads from the day they stop being users,
 /// deleted 3 years later, once; their id stays so past actions remain attributable.
 /// Identical on every backend.
@@ -3384,7 +3932,7 @@ macro_rules! store_conformance_tests {
             engine_request_workflow, engine_request_deadlines, engine_request_attachments,
             engine_request_branches, engine_request_concurrency, engine_question_sets_persist,
             engine_audit_chain, engine_retention_blocking, engine_retention_deletion,
-            engine_former_users, engine_data_subjects, engine_replicated_load);
+            engine_former_users, engine_data_subjects, engine_replicated_load, engine_alerts);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

@@ -35,6 +35,13 @@
 //! | `AuditChain` | sequence (u64) | a sealed, hash-chained audit entry (JSON) |
 //! | `AuditHead` | - | the chain's last sequence number and hash (JSON) |
 //! | `Retention` | date (days, sign-flipped), case id, kind (0 block, 1 delete) | empty (when a closed case's personal data are blocked, then deleted) |
+//! | `Alert` | alert id | the alert document (JSON) |
+//! | `AlertEvent` | alert id, sequence (u64) | one timeline entry (JSON) |
+//! | `AlertBySender` | authority id, stage code, alert id | empty (sent box) |
+//! | `AlertValidation` | participant code, alert id | empty (validation queue) |
+//! | `AlertByCountry` | participant code, alert id | empty (incoming coordinators' box) |
+//! | `AlertByHandler` | authority id, alert id | empty (handling box) |
+//! | `AlertNetwork` | participant code, procedure id | validation and standing handlers (JSON) |
 //! | `Subject` | SHA-256 of a folded personal-data value, case id | empty (finding a data subject's cases) |
 //! | `UserRetention` | date (days, sign-flipped), user id | empty (when a former user's name and e-mail are deleted) |
 //! | `CaseAttachment` | case id, attachment id | empty (a case's files, for deletion) |
@@ -109,6 +116,20 @@ pub(crate) enum Space {
     UserRetention = 0x64,
     /// Data-subject index: hashed identifying answers of requests.
     Subject = 0x65,
+    /// Alert documents by id.
+    Alert = 0x80,
+    /// Alert timelines: one entry per event.
+    AlertEvent = 0x81,
+    /// Index: alerts by sending authority, stage and id.
+    AlertBySender = 0x82,
+    /// Index: alerts waiting for validation, by sender country.
+    AlertValidation = 0x83,
+    /// Index: alerts by recipient country (incoming coordinators).
+    AlertByCountry = 0x84,
+    /// Index: alerts by handling authority.
+    AlertByHandler = 0x85,
+    /// A country's standing alert network for one procedure.
+    AlertNetwork = 0x86,
     /// Audit records waiting to be sealed.
     AuditPending = 0x70,
     /// The sealed audit chain.
@@ -517,6 +538,80 @@ pub(crate) fn due_prefix() -> Vec<u8> {
 pub(crate) fn trailing_id(key: &[u8]) -> Option<[u8; 16]> {
     let start = key.len().checked_sub(16)?;
     key.get(start..)?.try_into().ok()
+}
+
+
+/// An alert's document.
+pub(crate) fn alert(id: CaseId) -> Vec<u8> {
+    Key::new(Space::Alert).id(id.as_bytes()).into_bytes()
+}
+
+/// An alert's timeline (prefix), or one entry.
+pub(crate) fn alert_event(id: CaseId, seq: Option<u64>) -> Vec<u8> {
+    let mut k = Key::new(Space::AlertEvent).id(id.as_bytes()).into_bytes();
+    if let Some(seq) = seq {
+        k.extend_from_slice(&seq.to_be_bytes());
+    }
+    k
+}
+
+/// The sent box of an authority (prefix, optionally of one stage), or one entry.
+pub(crate) fn alert_by_sender(
+    authority: AuthorityId,
+    stage: Option<u8>,
+    id: Option<CaseId>,
+) -> Vec<u8> {
+    let mut k = Key::new(Space::AlertBySender)
+        .id(authority.as_bytes())
+        .into_bytes();
+    if let Some(stage) = stage {
+        k.push(stage);
+        if let Some(id) = id {
+            k.extend_from_slice(id.as_bytes());
+        }
+    }
+    k
+}
+
+/// The validation queue of a country (prefix), or one entry.
+pub(crate) fn alert_validation(participant: &str, id: Option<CaseId>) -> Vec<u8> {
+    let mut k = Key::new(Space::AlertValidation)
+        .str(participant)
+        .into_bytes();
+    if let Some(id) = id {
+        k.extend_from_slice(id.as_bytes());
+    }
+    k
+}
+
+/// The incoming box of a recipient country (prefix), or one entry.
+pub(crate) fn alert_by_country(participant: &str, id: Option<CaseId>) -> Vec<u8> {
+    let mut k = Key::new(Space::AlertByCountry)
+        .str(participant)
+        .into_bytes();
+    if let Some(id) = id {
+        k.extend_from_slice(id.as_bytes());
+    }
+    k
+}
+
+/// The handling box of an authority (prefix), or one entry.
+pub(crate) fn alert_by_handler(authority: AuthorityId, id: Option<CaseId>) -> Vec<u8> {
+    let mut k = Key::new(Space::AlertByHandler)
+        .id(authority.as_bytes())
+        .into_bytes();
+    if let Some(id) = id {
+        k.extend_from_slice(id.as_bytes());
+    }
+    k
+}
+
+/// A country's alert network for a procedure.
+pub(crate) fn alert_network(participant: &str, procedure: &str) -> Vec<u8> {
+    Key::new(Space::AlertNetwork)
+        .str(participant)
+        .str(procedure)
+        .into_bytes()
 }
 
 #[cfg(test)]

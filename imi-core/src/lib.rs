@@ -31,6 +31,7 @@
 //! ```
 
 pub mod access;
+pub mod alert;
 pub mod attachment;
 pub mod audit;
 pub mod authority;
@@ -63,9 +64,10 @@ pub use authority::{
 pub use clock::{Clock, ManualClock};
 pub use country::{Country, Participant};
 pub use engine::{
-    AttachmentReader, DirectoryChange, DirectoryHit, DirectoryQuery, Engine, InboxQuery, Indicator,
-    Invitation, MAX_CANDIDATES, MAX_UNBLOCK_DAYS, PublicAuthority, RegisterHit, RegisterQuery,
-    TickReport, Unblock, Verdict,
+    AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertView, AttachmentReader,
+    DirectoryChange, DirectoryHit, DirectoryQuery, Engine, InboxQuery, Indicator, Invitation,
+    MAX_CANDIDATES, MAX_UNBLOCK_DAYS, PublicAuthority, RegisterHit, RegisterQuery, TickReport,
+    Unblock, Verdict,
 };
 pub use error::EngineError;
 pub use ids::{AttachmentId, AuthorityId, CaseId, CaseReference, IdGenerator, RegisterId, UserId};

@@ -541,8 +541,16 @@ pub enum TransitionError {
         /// The command.
         command: &'static str,
     },
+    /// The command is not possible in the alert's current state.
+    #[error("cannot {command} an alert that is {stage}")]
+    IllegalInAlertStage {
+        /// The current stage.
+        stage: crate::alert::AlertStage,
+        /// The command.
+        command: &'static str,
+    },
     /// The actor is not the party the command needs.
-    #[error("only the {needed} may {command} this request")]
+    #[error("only the {needed} may {command} this case")]
     WrongParty {
         /// The command.
         command: &'static str,

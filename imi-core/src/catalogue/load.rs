@@ -279,6 +279,8 @@ struct QuestionFile {
     required: Option<String>,
     #[serde(default)]
     personal_data: bool,
+    #[serde(default)]
+    summary: bool,
     special_category: Option<String>,
     show_if: Option<ConditionFile>,
     answered_by: Option<String>,
@@ -930,6 +932,7 @@ fn load_question(
         answer,
         requirement: requirement?,
         personal_data: q.personal_data,
+        summary: q.summary,
         special_category: special_category?,
         show_if: show_if?,
     })

@@ -489,6 +489,10 @@ pub struct Question {
     /// Whether the answer is personal data (shown marked, hidden before acceptance,
     /// blocked and deleted on schedule).
     pub personal_data: bool,
+    /// Whether the answer is part of an alert's restricted summary, the part incoming
+    /// alert coordinators see (e.g. the profession and the scope of a restriction).
+    #[serde(default)]
+    pub summary: bool,
     /// Whether the answer is a special category of personal data.
     pub special_category: Option<SpecialCategory>,
     /// When it is shown; `None`: always.

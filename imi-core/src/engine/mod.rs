@@ -4,6 +4,7 @@
 //! procedure access), `users.rs` (users, rights, tokens, authentication), `directory.rs`
 //! (search, registers, syndication); the catalogue lives here.
 
+mod alerts;
 mod attachments;
 mod audit;
 mod authorities;
@@ -14,6 +15,7 @@ mod requests;
 mod syndication;
 mod users;
 
+pub use alerts::{AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertView};
 pub use attachments::AttachmentReader;
 pub use authorities::{Invitation, Verdict};
 pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};

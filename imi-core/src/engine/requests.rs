@@ -299,7 +299,7 @@ impl Engine {
 }
 
 impl Engine {
-    fn principal(actor: &Actor) -> Result<&Principal, EngineError> {
+    pub(super) fn principal(actor: &Actor) -> Result<&Principal, EngineError> {
         match actor {
             Actor::User(p) => Ok(p),
             _ => Err(EngineError::Denied(crate::access::Denial {
@@ -310,7 +310,7 @@ impl Engine {
         }
     }
 
-    async fn authority_doc(&self, id: AuthorityId) -> Result<Authority, EngineError> {
+    pub(super) async fn authority_doc(&self, id: AuthorityId) -> Result<Authority, EngineError> {
         self.load(&keys::authority(id), AuthorityId::KIND, &id)
             .await
     }
@@ -481,7 +481,7 @@ impl Engine {
         })
     }
 
-    async fn next_reference(
+    pub(super) async fn next_reference(
         &self,
         txn: &mut Txn<'_>,
         now: chrono::DateTime<chrono::Utc>,

@@ -1,0 +1,618 @@
+//! One-to-many alerts through the engine. The pure machine is [`crate::alert`]; here the
+//! engine computes the actor's [`AlertRoles`], checks what needs the directory, and writes
+//! the alert, its timeline and its boxes in one commit. Broadcast reaches every recipient
+//! country, and, through each country's standing [`AlertNetwork`], its designated
+//! handling authorities, in that same commit.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Engine, corrupt_index};
+use crate::access::{Actor, Denial};
+use crate::alert::{
+    Alert, AlertCommand, AlertContext, AlertEvent, AlertRoles, AlertStage, AlertVisibility,
+    alert_visibility, visible_alert_answers, visible_alert_event,
+};
+use crate::authority::Authority;
+use crate::case::ActorRef;
+use crate::catalogue::{AreaId, ProcedureId, QuestionSet, QuestionSetVersion, Right, Workflow};
+use crate::country::Participant;
+use crate::error::EngineError;
+use crate::ids::{AuthorityId, CaseId, CaseReference};
+use crate::keys;
+use crate::page::{Cursor, Page, PageRequest};
+use crate::record::{Txn, decode};
+use crate::store::{Scan, Version};
+
+/// An alert as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertCase {
+    /// Its id.
+    pub id: CaseId,
+    /// Its human reference number (shared numbering with requests).
+    pub reference: CaseReference,
+    /// The procedure.
+    pub procedure: ProcedureId,
+    /// The procedure's area.
+    pub area: AreaId,
+    /// The question-set version it pinned.
+    pub question_set: QuestionSetVersion,
+    /// The sending authority.
+    pub sender: AuthorityId,
+    /// The sending authority's country.
+    pub sender_country: Participant,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// How many timeline entries it has.
+    pub events: u64,
+    /// The workflow state and answers.
+    pub alert: Alert,
+}
+
+/// An alert as one reader may see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertView {
+    /// The alert, with answers reduced to what the reader may see.
+    pub case: AlertCase,
+    /// What the reader may see.
+    pub visibility: AlertVisibility,
+}
+
+/// One step of an alert's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertTimelineEntry {
+    /// Its position, from 1.
+    pub seq: u64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: ActorRef,
+    /// What happened.
+    pub event: AlertEvent,
+}
+
+/// A country's standing arrangements for one alert procedure, kept by its coordinators:
+/// whether outgoing alerts are validated first, and which authorities handle incoming
+/// alerts (they receive them at broadcast, in the same commit).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertNetwork {
+    /// Outgoing alerts of this country wait for an outgoing alert coordinator (where the
+    /// procedure allows validation).
+    pub validates_outgoing: bool,
+    /// Authorities of the country that receive incoming alerts at once.
+    pub handlers: BTreeSet<AuthorityId>,
+}
+
+/// Which box of alerts to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlertBox {
+    /// Alerts the actor's authority sends (drafts included), optionally of one stage.
+    Sent,
+    /// Alerts of the actor's country waiting for validation (outgoing coordinators).
+    Validation,
+    /// Alerts sent to the actor's country (incoming coordinators: restricted summary).
+    Incoming,
+    /// Alerts distributed to the actor's authority (handlers).
+    Handling,
+}
+
+pub(super) fn alert_stage_code(stage: AlertStage) -> u8 {
+    match stage {
+        AlertStage::Draft => 0,
+        AlertStage::PendingValidation => 1,
+        AlertStage::Broadcast => 2,
+        AlertStage::Closed => 3,
+        AlertStage::Withdrawn => 4,
+        AlertStage::Rejected => 5,
+    }
+}
+
+/// Every box entry an alert should have in its current state.
+fn alert_index_keys(case: &AlertCase) -> BTreeSet<Vec<u8>> {
+    let stage = case.alert.state().stage();
+    let mut out = BTreeSet::new();
+    out.insert(keys::alert_by_sender(
+        case.sender,
+        Some(alert_stage_code(stage)),
+        Some(case.id),
+    ));
+    if stage == AlertStage::PendingValidation {
+        out.insert(keys::alert_validation(
+            case.sender_country.code(),
+            Some(case.id),
+        ));
+    }
+    if matches!(
+        stage,
+        AlertStage::Broadcast | AlertStage::Closed | AlertStage::Withdrawn
+    ) {
+        for c in case.alert.recipients() {
+            out.insert(keys::alert_by_country(c.code(), Some(case.id)));
+        }
+        for authorities in case.alert.distributed().values() {
+            for a in authorities {
+                out.insert(keys::alert_by_handler(*a, Some(case.id)));
+            }
+        }
+    }
+    out
+}
+
+fn write_alert(
+    txn: &mut Txn<'_>,
+    new: &AlertCase,
+    old: Option<&AlertCase>,
+) -> Result<(), EngineError> {
+    txn.put(keys::alert(new.id), new)?;
+    let new_keys = alert_index_keys(new);
+    let old_keys = old.map(alert_index_keys).unwrap_or_default();
+    for k in old_keys.difference(&new_keys) {
+        txn.delete(k.clone());
+    }
+    for k in new_keys.difference(&old_keys) {
+        txn.put_index(k.clone());
+    }
+    Ok(())
+}
+
+fn denied(actor: &Actor, action: &'static str, reason: &'static str) -> EngineError {
+    EngineError::Denied(Denial {
+        actor: actor.to_string(),
+        action,
+        reason,
+    })
+}
+
+impl Engine {
+    fn alert_procedure(&self, procedure: &ProcedureId) -> Result<(AreaId, bool), EngineError> {
+        let catalogue = self.catalogue();
+        match catalogue
+            .procedure(procedure)
+            .map(|p| (&p.area, &p.workflow))
+        {
+            Some((
+                area,
+                Workflow::Alert {
+                    outgoing_validation,
+                },
+            )) => Ok((area.clone(), *outgoing_validation)),
+            _ => Err(EngineError::NotFound {
+                kind: ProcedureId::KIND,
+                id: procedure.to_string(),
+            }),
+        }
+    }
+
+    /// Sets the actor's country's alert network for an alert procedure: whether its
+    /// outgoing alerts are validated, and which of its authorities receive incoming
+    /// alerts at broadcast. For an administrator of the national coordinator, a user with
+    /// the incoming-alert-coordinator right for the procedure, or (for any country) the
+    /// system. Every handler must be an active authority of that country with access to
+    /// the procedure.
+    pub async fn set_alert_network(
+        &self,
+        actor: &Actor,
+        country: Participant,
+        procedure: &ProcedureId,
+        network: AlertNetwork,
+    ) -> Result<AlertNetwork, EngineError> {
+        let (area, _) = self.alert_procedure(procedure)?;
+        if let Actor::User(p) = actor {
+            let nimic_admin = matches!(
+                p.coordinator(),
+                Some(crate::authority::CoordinatorRole::National)
+            ) && p.has_right(Right::Administrator);
+            let coordinator = p.holds(Right::IncomingAlertCoordinator, &area, procedure);
+            if p.participant() != country || !(nimic_admin || coordinator) {
+                return Err(denied(
+                    actor,
+                    "set the alert network",
+                    "only the country's national coordinator or its incoming alert coordinators do",
+                ));
+            }
+        } else if !matches!(actor, Actor::System) {
+            return Err(denied(
+                actor,
+                "set the alert network",
+                "only registered users may do this",
+            ));
+        }
+        for h in &network.handlers {
+            let a = self.authority_doc(*h).await?;
+            if a.participant() != country || !a.is_active() || !a.procedures().contains(procedure) {
+                return Err(EngineError::Transition(
+                    crate::request::TransitionError::Invalid {
+                        command: "set the alert network",
+                        reason: "handlers must be active authorities of the country with access to the procedure",
+                    },
+                ));
+            }
+        }
+        let mut txn = Txn::new(&*self.store);
+        txn.put(
+            keys::alert_network(country.code(), procedure.as_str()),
+            &network,
+        )?;
+        self.audit(
+            &mut txn,
+            actor,
+            crate::audit::AuditAction::ChangeAlertNetwork {
+                country,
+                procedure: procedure.to_string(),
+            },
+            crate::audit::Purpose::Administer,
+        )?;
+        txn.commit().await?;
+        Ok(network)
+    }
+
+    /// A country's alert network for a procedure (empty when none was set). Open to every
+    /// registered user: it holds only authority ids.
+    pub async fn alert_network(
+        &self,
+        actor: &Actor,
+        country: Participant,
+        procedure: &ProcedureId,
+    ) -> Result<AlertNetwork, EngineError> {
+        if matches!(actor, Actor::Public) {
+            return Err(denied(
+                actor,
+                "read an alert network",
+                "only registered users may do this",
+            ));
+        }
+        let key = keys::alert_network(country.code(), procedure.as_str());
+        Ok(match self.store.get(&key).await? {
+            Some(v) => decode(&key, &v.value)?,
+            None => AlertNetwork::default(),
+        })
+    }
+
+    /// Starts a draft alert (an outgoing alert handler of an authority with access to the
+    /// procedure).
+    pub async fn create_alert(
+        &self,
+        actor: &Actor,
+        procedure: &ProcedureId,
+    ) -> Result<AlertView, EngineError> {
+        let p = Self::principal(actor)?;
+        let (area, _) = self.alert_procedure(procedure)?;
+        if !p.holds(Right::OutgoingAlertHandler, &area, procedure) {
+            return Err(denied(
+                actor,
+                "create an alert",
+                "this needs the outgoing-alert-handler right for the procedure, at an authority with access to it",
+            ));
+        }
+        let pinned = self.pin_question_set(procedure)?;
+        for _ in 0..8 {
+            let now = self.now();
+            let mut txn = Txn::new(&*self.store);
+            let reference = self.next_reference(&mut txn, now).await?;
+            let case = AlertCase {
+                id: self.ids.case(now),
+                reference,
+                procedure: procedure.clone(),
+                area: area.clone(),
+                question_set: pinned.clone(),
+                sender: p.authority(),
+                sender_country: p.participant(),
+                created_at: now,
+                updated_at: now,
+                events: 0,
+                alert: Alert::new(),
+            };
+            txn.expect_absent(keys::alert(case.id));
+            write_alert(&mut txn, &case, None)?;
+            match txn.commit().await {
+                Ok(_) => {
+                    return Ok(AlertView {
+                        case,
+                        visibility: AlertVisibility::Full,
+                    });
+                }
+                Err(EngineError::Conflict(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(EngineError::Internal {
+            detail: "could not allocate a reference number".into(),
+        })
+    }
+
+    /// The actor's parties for `case`.
+    async fn alert_roles(&self, actor: &Actor, case: &AlertCase) -> AlertRoles {
+        let Actor::User(p) = actor else {
+            return AlertRoles::default();
+        };
+        let holds = |right| p.holds(right, &case.area, &case.procedure);
+        AlertRoles {
+            sender: p.authority() == case.sender && holds(Right::OutgoingAlertHandler),
+            outgoing_coordinator: p.participant() == case.sender_country
+                && holds(Right::OutgoingAlertCoordinator),
+            incoming_coordinator: (holds(Right::IncomingAlertCoordinator)
+                && case.alert.recipients().contains(&p.participant()))
+            .then_some(p.participant()),
+            handler: (case.alert.is_handler(p.authority()) && holds(Right::IncomingAlertHandler))
+                .then_some(p.authority()),
+        }
+    }
+
+    fn alert_set(&self, case: &AlertCase) -> Result<QuestionSet, EngineError> {
+        self.catalogue()
+            .question_set(&case.question_set.id, case.question_set.version)
+            .cloned()
+            .ok_or_else(|| EngineError::NotFound {
+                kind: "question set",
+                id: case.question_set.to_string(),
+            })
+    }
+
+    fn alert_view(
+        &self,
+        case: AlertCase,
+        visibility: AlertVisibility,
+    ) -> Result<AlertView, EngineError> {
+        let set = self.alert_set(&case)?;
+        let alert = case
+            .alert
+            .redacted(|a| visible_alert_answers(a, &set, visibility));
+        Ok(AlertView {
+            case: AlertCase { alert, ..case },
+            visibility,
+        })
+    }
+
+    async fn load_alert(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<(AlertCase, Version, AlertRoles, AlertVisibility), EngineError> {
+        let key = keys::alert(id);
+        let not_found = || EngineError::NotFound {
+            kind: "alert",
+            id: id.to_string(),
+        };
+        let v = self.store.get(&key).await?.ok_or_else(not_found)?;
+        let case: AlertCase = decode(&key, &v.value)?;
+        let roles = self.alert_roles(actor, &case).await;
+        let visibility = match actor {
+            Actor::System => Some(AlertVisibility::Full),
+            _ => alert_visibility(roles, &case.alert),
+        }
+        .ok_or_else(not_found)?;
+        Ok((case, v.version, roles, visibility))
+    }
+
+    /// Reads an alert as `actor` may see it, with its version (for `If-Match`). Reads in
+    /// full are audited.
+    pub async fn alert(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<(AlertView, Version), EngineError> {
+        let (case, version, _, visibility) = self.load_alert(actor, id).await?;
+        if visibility == AlertVisibility::Full && matches!(actor, Actor::User(_)) {
+            self.audit_now(
+                actor,
+                crate::audit::AuditAction::ReadCase { case: id },
+                crate::audit::Purpose::HandleCase,
+            )
+            .await?;
+        }
+        Ok((self.alert_view(case, visibility)?, version))
+    }
+
+    /// An alert's timeline, oldest first, as `actor` may see it.
+    pub async fn alert_timeline(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<Vec<AlertTimelineEntry>, EngineError> {
+        let (case, _, _, visibility) = self.load_alert(actor, id).await?;
+        let set = self.alert_set(&case)?;
+        let mut scan = Scan::prefix(&keys::alert_event(id, None), 1_000);
+        let mut out = Vec::new();
+        loop {
+            let page = self.store.scan(&scan).await?;
+            for e in &page.entries {
+                let entry: AlertTimelineEntry = decode(&e.key, &e.value)?;
+                out.push(AlertTimelineEntry {
+                    event: visible_alert_event(&entry.event, &set, visibility),
+                    ..entry
+                });
+            }
+            match page.continuation {
+                Some(c) => scan = scan.resume(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// Acts on an alert: the machine decides, the engine checks recipients and handlers
+    /// against the directory, and writes the alert, its timeline and boxes in one commit.
+    /// Broadcast also distributes to each recipient country's standing handlers.
+    pub async fn act_on_alert(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        command: AlertCommand,
+        if_match: Option<Version>,
+    ) -> Result<(AlertView, Version), EngineError> {
+        let p = Self::principal(actor)?;
+        let mut txn = Txn::new(&*self.store);
+        let key = keys::alert(id);
+        let not_found = || EngineError::NotFound {
+            kind: "alert",
+            id: id.to_string(),
+        };
+        let (old, current) = txn.get::<AlertCase>(&key).await?.ok_or_else(not_found)?;
+        let roles = self.alert_roles(actor, &old).await;
+        if alert_visibility(roles, &old.alert).is_none() {
+            return Err(not_found());
+        }
+        if let Some(expected) = if_match {
+            if expected != current {
+                return Err(EngineError::VersionMismatch { expected, current });
+            }
+        }
+        let set = self.alert_set(&old)?;
+        let (_, procedure_validates) = self.alert_procedure(&old.procedure)?;
+        let validation_required = procedure_validates
+            && self
+                .alert_network(actor, old.sender_country, &old.procedure)
+                .await?
+                .validates_outgoing;
+        let now = self.now();
+        let ctx = AlertContext {
+            now,
+            questions: &set,
+            sender_country: old.sender_country,
+            validation_required,
+        };
+        let mut events = old.alert.decide(roles, &command, &ctx)?;
+        // Checks and consequences that need the directory.
+        let mut standing = Vec::new();
+        for e in &events {
+            match e {
+                AlertEvent::Distributed { country, to, .. } => {
+                    for a in to {
+                        self.check_alert_handler(&old.procedure, *country, *a)
+                            .await?;
+                    }
+                }
+                AlertEvent::Broadcast { recipients, .. } => {
+                    for country in recipients {
+                        let network = self
+                            .alert_network(&Actor::System, *country, &old.procedure)
+                            .await?;
+                        let mut to = BTreeSet::new();
+                        for a in network.handlers {
+                            // A designated authority that left or lost access is skipped.
+                            if self
+                                .check_alert_handler(&old.procedure, *country, a)
+                                .await
+                                .is_ok()
+                            {
+                                to.insert(a);
+                            }
+                        }
+                        if !to.is_empty() {
+                            standing.push(AlertEvent::Distributed {
+                                country: *country,
+                                to,
+                                automatic: true,
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        events.extend(standing);
+        let mut new = old.clone();
+        for e in &events {
+            new.alert.apply(e, now);
+            new.events += 1;
+            let entry = AlertTimelineEntry {
+                seq: new.events,
+                at: now,
+                actor: ActorRef::User {
+                    user: p.user(),
+                    authority: p.authority(),
+                },
+                event: e.clone(),
+            };
+            txn.create(keys::alert_event(id, Some(new.events)), &entry)?;
+        }
+        new.updated_at = now;
+        write_alert(&mut txn, &new, Some(&old))?;
+        self.audit(
+            &mut txn,
+            actor,
+            crate::audit::AuditAction::ChangeCase {
+                case: id,
+                command: command.name().to_owned(),
+            },
+            crate::audit::Purpose::HandleCase,
+        )?;
+        let version = txn.commit().await?;
+        let roles = self.alert_roles(actor, &new).await;
+        let visibility = alert_visibility(roles, &new.alert).unwrap_or(AlertVisibility::Summary);
+        Ok((self.alert_view(new, visibility)?, version))
+    }
+
+    async fn check_alert_handler(
+        &self,
+        procedure: &ProcedureId,
+        country: Participant,
+        authority: AuthorityId,
+    ) -> Result<(), EngineError> {
+        let a: Authority = self.authority_doc(authority).await?;
+        if a.participant() != country || !a.is_active() || !a.procedures().contains(procedure) {
+            return Err(EngineError::Transition(
+                crate::request::TransitionError::Invalid {
+                    command: "distribute",
+                    reason: "a handling authority must be an active authority of that country with access to the procedure",
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    /// One page of one of the actor's alert boxes, newest first within the box's order
+    /// (id order, which is creation order). `stage` narrows the sent box.
+    pub async fn alerts(
+        &self,
+        actor: &Actor,
+        which: AlertBox,
+        stage: Option<AlertStage>,
+        page: PageRequest,
+    ) -> Result<Page<AlertView>, EngineError> {
+        let p = Self::principal(actor)?;
+        let prefix = match which {
+            AlertBox::Sent => {
+                keys::alert_by_sender(p.authority(), stage.map(alert_stage_code), None)
+            }
+            AlertBox::Validation => keys::alert_validation(p.participant().code(), None),
+            AlertBox::Incoming => keys::alert_by_country(p.participant().code(), None),
+            AlertBox::Handling => keys::alert_by_handler(p.authority(), None),
+        };
+        let mut scan = Scan::prefix(&prefix, page.limit());
+        if let Some(cursor) = page.cursor() {
+            scan = scan.resume(cursor.key_within(&prefix)?);
+        }
+        let mut items = Vec::new();
+        loop {
+            let found = self.store.scan(&scan).await?;
+            for e in found.entries {
+                let id = keys::trailing_id(&e.key)
+                    .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+                    .ok_or_else(|| corrupt_index(&e.key))?;
+                // The box lists what the index says; the policy decides what is shown.
+                match self.load_alert(actor, id).await {
+                    Ok((case, _, _, visibility)) => {
+                        items.push(self.alert_view(case, visibility)?);
+                        if items.len() == page.limit() {
+                            return Ok(Page {
+                                items,
+                                next: Some(Cursor::from_key(e.key)),
+                            });
+                        }
+                    }
+                    Err(EngineError::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            match found.continuation {
+                Some(c) => scan = scan.resume(c),
+                None => return Ok(Page { items, next: None }),
+            }
+        }
+    }
+}
