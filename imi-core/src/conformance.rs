@@ -3255,20 +3255,36 @@ pub async fn engine_replicated_load(store: Arc<dyn Store>) {
 const ALERT_AREA: &str = "id = \"pq\"\n[name]\nen = \"Qualifications\"\n[[procedure]]\nid = \"pq-alert\"\nkind = \"alert\"\nquestion_set = \"pq-alert\"\noutgoing_validation = true\n[procedure.name]\nen = \"Restriction alert\"\n";
 const ALERT_QS: &str = "id = \"pq-alert\"\nversion = 1\n[title]\nen = \"Alert\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"professional\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Name\"\n[[group.question]]\nid = \"scope\"\ntype = \"single-choice\"\nrequired = \"to-send\"\nsummary = true\n[group.question.label]\nen = \"Scope\"\n[[group.question.option]]\nid = \"prohibition\"\n[group.question.option.label]\nen = \"Prohibition\"\n[[group.question.option]]\nid = \"restriction\"\n[group.question.option.label]\nen = \"Restriction\"\n";
 
-/// A world for alerts: a Danish sender and outgoing coordinator, and in each of `countries`
-/// an incoming-coordinator authority and a handling authority, each with one user.
-/// Returns the engine, the Danish sender and outgoing coordinator, and per country
-/// (coordinator user, handler user, handler authority).
-#[allow(clippy::type_complexity)]
-async fn alert_world(
+/// One recipient country of an [`AlertWorld`].
+pub struct AlertCountry {
+    /// The user of its incoming-alert-coordinator authority.
+    pub coordinator: crate::Actor,
+    /// Its handling authorities, one user each (incoming alert handler).
+    pub handlers: Vec<(crate::Actor, crate::AuthorityId)>,
+}
+
+/// A world for alerts, built by [`alert_world_with`].
+pub struct AlertWorld {
+    /// The engine, with the `pq-alert` procedure published.
+    pub engine: crate::Engine,
+    /// A Danish outgoing alert handler.
+    pub sender: crate::Actor,
+    /// A Danish outgoing alert coordinator.
+    pub outgoing: crate::Actor,
+    /// The recipient countries, in the order given.
+    pub countries: Vec<AlertCountry>,
+}
+
+/// A world for alerts on `store`: the `pq-alert` procedure (with outgoing validation, a
+/// personal-data `professional` question and a `summary` `scope` choice), a Danish sender
+/// and outgoing coordinator, and in each of `countries` an incoming-coordinator authority
+/// and `handlers` handling authorities, each with one user. For scenarios, property tests
+/// and benches.
+pub async fn alert_world_with(
     store: Arc<dyn Store>,
     countries: &[crate::Country],
-) -> (
-    crate::Engine,
-    crate::Actor,
-    crate::Actor,
-    Vec<(crate::Actor, crate::Actor, crate::AuthorityId)>,
-) {
+    handlers: usize,
+) -> AlertWorld {
     use crate::catalogue::{Catalogue, CatalogueSource, Right};
     use crate::{
         Actor, Competence, Country, Grant, GrantScope, Language, LocalisedText, NewAuthority,
@@ -3336,17 +3352,50 @@ async fn alert_world(
     .await;
     let mut recipients = Vec::new();
     for c in countries {
-        let (coord, _) = make(
+        let (coordinator, _) = make(
             *c,
             format!("{c} coordinator"),
             Right::IncomingAlertCoordinator,
         )
         .await;
-        let (handler, authority) =
-            make(*c, format!("{c} handler"), Right::IncomingAlertHandler).await;
-        recipients.push((coord, handler, authority));
+        let mut hs = Vec::new();
+        for i in 0..handlers {
+            hs.push(make(*c, format!("{c} handler {i}"), Right::IncomingAlertHandler).await);
+        }
+        recipients.push(AlertCountry {
+            coordinator,
+            handlers: hs,
+        });
     }
-    (engine, sender, outgoing, recipients)
+    AlertWorld {
+        engine,
+        sender,
+        outgoing,
+        countries: recipients,
+    }
+}
+
+/// [`alert_world_with`] with one handler per country, as (engine, sender, outgoing
+/// coordinator, per country (coordinator, handler, handler's authority)).
+#[allow(clippy::type_complexity)]
+async fn alert_world(
+    store: Arc<dyn Store>,
+    countries: &[crate::Country],
+) -> (
+    crate::Engine,
+    crate::Actor,
+    crate::Actor,
+    Vec<(crate::Actor, crate::Actor, crate::AuthorityId)>,
+) {
+    let w = alert_world_with(store, countries, 1).await;
+    let mut out = Vec::new();
+    for c in w.countries {
+        let mut hs = c.handlers.into_iter();
+        if let Some((handler, authority)) = hs.next() {
+            out.push((c.coordinator, handler, authority));
+        }
+    }
+    (w.engine, w.sender, w.outgoing, out)
 }
 
 /// An alert from Denmark to five countries: validation (returned once, then approved),

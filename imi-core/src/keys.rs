@@ -540,7 +540,6 @@ pub(crate) fn trailing_id(key: &[u8]) -> Option<[u8; 16]> {
     key.get(start..)?.try_into().ok()
 }
 
-
 /// An alert's document.
 pub(crate) fn alert(id: CaseId) -> Vec<u8> {
     Key::new(Space::Alert).id(id.as_bytes()).into_bytes()

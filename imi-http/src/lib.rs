@@ -42,7 +42,9 @@ use utoipa_axum::routes;
 pub use extract::{Authenticator, BearerTokens};
 pub use problem::Problem;
 
-use routes::{attachments, authorities, catalogue, directory, meta, privacy, requests, users};
+use routes::{
+    alerts, attachments, authorities, catalogue, directory, meta, privacy, requests, users,
+};
 
 /// Settings of the HTTP layer.
 #[derive(Clone)]
@@ -89,6 +91,7 @@ pub struct AppState {
         (name = "syndication", description = "The public directory and its change feed"),
         (name = "requests", description = "One-to-one requests between authorities"),
         (name = "privacy", description = "Data-subject requests and the audit log"),
+        (name = "alerts", description = "One-to-many alerts and each country's alert network"),
     )
 )]
 struct ApiDoc;
@@ -161,6 +164,11 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(privacy::search))
         .routes(routes!(privacy::export))
         .routes(routes!(privacy::verify_audit))
+        .routes(routes!(alerts::create, alerts::list))
+        .routes(routes!(alerts::get))
+        .routes(routes!(alerts::act))
+        .routes(routes!(alerts::timeline))
+        .routes(routes!(alerts::get_network, alerts::set_network))
         .routes(routes!(attachments::upload))
         .routes(routes!(attachments::download))
 }

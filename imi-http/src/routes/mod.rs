@@ -1,6 +1,7 @@
 //! The routes, grouped by concern. Each handler parses, calls the engine and maps the
 //! result; no business rule lives here.
 
+pub(crate) mod alerts;
 pub(crate) mod attachments;
 pub(crate) mod authorities;
 pub(crate) mod catalogue;

@@ -31,7 +31,11 @@ pub(crate) struct AnswerDto {
     options: Vec<Text>,
 }
 
-fn answers_dto(answers: &Answers, set: Option<&QuestionSet>, reader: &Reader) -> Vec<AnswerDto> {
+pub(crate) fn answers_dto(
+    answers: &Answers,
+    set: Option<&QuestionSet>,
+    reader: &Reader,
+) -> Vec<AnswerDto> {
     answers
         .iter()
         .map(|(q, v)| {
@@ -222,7 +226,8 @@ pub(crate) async fn timeline(
             event: serde_json::to_value(&e.event).unwrap_or_default(),
             answers: match &e.event {
                 imi_core::request::RequestEvent::DraftSaved { answers }
-                | imi_core::request::RequestEvent::Answered { answers, .. } => {
+                | imi_core::request::RequestEvent::Answered { answers, .. }
+                | imi_core::request::RequestEvent::Rectified { answers, .. } => {
                     answers_dto(answers, set, &reader)
                 }
                 _ => vec![],
