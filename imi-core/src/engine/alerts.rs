@@ -476,40 +476,29 @@ impl Engine {
             validation_required,
         };
         let mut events = old.alert.decide(roles, &command, &ctx)?;
-        // Checks and consequences that need the directory.
+        // Checks and consequences that need the directory, each in one batched read.
         let mut standing = Vec::new();
         for e in &events {
             match e {
                 AlertEvent::Distributed { country, to, .. } => {
-                    for a in to {
-                        self.check_alert_handler(&old.procedure, *country, *a)
-                            .await?;
+                    let pairs: Vec<_> = to.iter().map(|a| (*country, *a)).collect();
+                    if self
+                        .eligible_handlers(&old.procedure, &pairs)
+                        .await?
+                        .contains(&false)
+                    {
+                        return Err(EngineError::Transition(
+                            crate::request::TransitionError::Invalid {
+                                command: "distribute",
+                                reason: "a handling authority must be an active authority of that country with access to the procedure",
+                            },
+                        ));
                     }
                 }
                 AlertEvent::Broadcast { recipients, .. } => {
-                    for country in recipients {
-                        let network = self
-                            .alert_network(&Actor::System, *country, &old.procedure)
-                            .await?;
-                        let mut to = BTreeSet::new();
-                        for a in network.handlers {
-                            // A designated authority that left or lost access is skipped.
-                            if self
-                                .check_alert_handler(&old.procedure, *country, a)
-                                .await
-                                .is_ok()
-                            {
-                                to.insert(a);
-                            }
-                        }
-                        if !to.is_empty() {
-                            standing.push(AlertEvent::Distributed {
-                                country: *country,
-                                to,
-                                automatic: true,
-                            });
-                        }
-                    }
+                    standing = self
+                        .standing_distributions(&old.procedure, recipients)
+                        .await?;
                 }
                 _ => {}
             }
@@ -547,22 +536,66 @@ impl Engine {
         Ok((self.alert_view(new, visibility)?, version))
     }
 
-    async fn check_alert_handler(
+    /// For each (country, authority): whether the authority is an active authority of
+    /// that country with access to the procedure. One batched read.
+    async fn eligible_handlers(
         &self,
         procedure: &ProcedureId,
-        country: Participant,
-        authority: AuthorityId,
-    ) -> Result<(), EngineError> {
-        let a: Authority = self.authority_doc(authority).await?;
-        if a.participant() != country || !a.is_active() || !a.procedures().contains(procedure) {
-            return Err(EngineError::Transition(
-                crate::request::TransitionError::Invalid {
-                    command: "distribute",
-                    reason: "a handling authority must be an active authority of that country with access to the procedure",
-                },
-            ));
+        pairs: &[(Participant, AuthorityId)],
+    ) -> Result<Vec<bool>, EngineError> {
+        let keys: Vec<Vec<u8>> = pairs.iter().map(|(_, a)| keys::authority(*a)).collect();
+        let found = self.store.get_many(&keys).await?;
+        let mut out = Vec::with_capacity(pairs.len());
+        for ((key, (country, _)), value) in keys.iter().zip(pairs).zip(found) {
+            out.push(match value {
+                Some(v) => {
+                    let a: Authority = decode(key, &v.value)?;
+                    a.participant() == *country
+                        && a.is_active()
+                        && a.procedures().contains(procedure)
+                }
+                None => false,
+            });
         }
-        Ok(())
+        Ok(out)
+    }
+
+    /// The distributions to each recipient country's standing handlers at broadcast.
+    /// A designated authority that left or lost access is skipped. Two batched reads:
+    /// the networks, then their authorities.
+    async fn standing_distributions(
+        &self,
+        procedure: &ProcedureId,
+        recipients: &BTreeSet<Participant>,
+    ) -> Result<Vec<AlertEvent>, EngineError> {
+        let keys: Vec<Vec<u8>> = recipients
+            .iter()
+            .map(|c| keys::alert_network(c.code(), procedure.as_str()))
+            .collect();
+        let found = self.store.get_many(&keys).await?;
+        let mut pairs = Vec::new();
+        for ((key, country), value) in keys.iter().zip(recipients).zip(found) {
+            if let Some(v) = value {
+                let network: AlertNetwork = decode(key, &v.value)?;
+                pairs.extend(network.handlers.into_iter().map(|a| (*country, a)));
+            }
+        }
+        let eligible = self.eligible_handlers(procedure, &pairs).await?;
+        let mut by_country: std::collections::BTreeMap<Participant, BTreeSet<AuthorityId>> =
+            std::collections::BTreeMap::new();
+        for ((country, a), ok) in pairs.into_iter().zip(eligible) {
+            if ok {
+                by_country.entry(country).or_default().insert(a);
+            }
+        }
+        Ok(by_country
+            .into_iter()
+            .map(|(country, to)| AlertEvent::Distributed {
+                country,
+                to,
+                automatic: true,
+            })
+            .collect())
     }
 
     /// One page of one of the actor's alert boxes, newest first within the box's order
