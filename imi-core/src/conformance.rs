@@ -3255,6 +3255,57 @@ pub async fn engine_replicated_load(store: Arc<dyn Store>) {
 const ALERT_AREA: &str = "id = \"pq\"\n[name]\nen = \"Qualifications\"\n[[procedure]]\nid = \"pq-alert\"\nkind = \"alert\"\nquestion_set = \"pq-alert\"\noutgoing_validation = true\n[procedure.name]\nen = \"Restriction alert\"\n";
 const ALERT_QS: &str = "id = \"pq-alert\"\nversion = 1\n[title]\nen = \"Alert\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"professional\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Name\"\n[[group.question]]\nid = \"scope\"\ntype = \"single-choice\"\nrequired = \"to-send\"\nsummary = true\n[group.question.label]\nen = \"Scope\"\n[[group.question.option]]\nid = \"prohibition\"\n[group.question.option.label]\nen = \"Prohibition\"\n[[group.question.option]]\nid = \"restriction\"\n[group.question.option.label]\nen = \"Restriction\"\n";
 
+/// Registers an authority of `participant` competent in `area` with access to
+/// `procedure`, and one user of it holding `right` everywhere; returns the user as an actor
+/// and the authority's id.
+async fn member(
+    engine: &crate::Engine,
+    participant: crate::Participant,
+    name: String,
+    area: &str,
+    procedure: &str,
+    right: crate::catalogue::Right,
+) -> (crate::Actor, crate::AuthorityId) {
+    use crate::{
+        Actor, Competence, Grant, GrantScope, Language, LocalisedText, NewAuthority, NewUser,
+    };
+    let mut n = NewAuthority::new(
+        participant,
+        LocalisedText::new(Language::English, name).unwrap(),
+    );
+    n.competences = vec![Competence {
+        area: area.parse().unwrap(),
+        keywords: vec![],
+    }];
+    n.confirmed_not_duplicate = true;
+    let a = engine.register_authority(&Actor::System, n).await.unwrap();
+    engine
+        .grant_procedure(&Actor::System, a.id(), &procedure.parse().unwrap())
+        .await
+        .unwrap();
+    let u = engine
+        .create_user(
+            &Actor::System,
+            a.id(),
+            NewUser {
+                name: "User".into(),
+                email: "u@x.eu".parse().unwrap(),
+                language: Language::English,
+            },
+        )
+        .await
+        .unwrap();
+    engine
+        .set_grants(
+            &Actor::System,
+            u.id(),
+            vec![Grant::new(right, GrantScope::Everything)],
+        )
+        .await
+        .unwrap();
+    (engine.actor_for(u.id()).await.unwrap(), a.id())
+}
+
 /// One recipient country of an [`AlertWorld`].
 pub struct AlertCountry {
     /// The user of its incoming-alert-coordinator authority.
@@ -3286,10 +3337,7 @@ pub async fn alert_world_with(
     handlers: usize,
 ) -> AlertWorld {
     use crate::catalogue::{Catalogue, CatalogueSource, Right};
-    use crate::{
-        Actor, Competence, Country, Grant, GrantScope, Language, LocalisedText, NewAuthority,
-        NewUser,
-    };
+    use crate::{Actor, Country};
     let engine = engine_on(store);
     let sources = [
         CatalogueSource::new("areas/pq.toml", ALERT_AREA),
@@ -3299,44 +3347,7 @@ pub async fn alert_world_with(
         .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
         .unwrap();
     let make = |country: Country, name: String, right: Right| {
-        let engine = &engine;
-        async move {
-            let mut n = NewAuthority::new(
-                country,
-                LocalisedText::new(Language::English, name).unwrap(),
-            );
-            n.competences = vec![Competence {
-                area: "pq".parse().unwrap(),
-                keywords: vec![],
-            }];
-            n.confirmed_not_duplicate = true;
-            let a = engine.register_authority(&Actor::System, n).await.unwrap();
-            engine
-                .grant_procedure(&Actor::System, a.id(), &"pq-alert".parse().unwrap())
-                .await
-                .unwrap();
-            let u = engine
-                .create_user(
-                    &Actor::System,
-                    a.id(),
-                    NewUser {
-                        name: "User".into(),
-                        email: "u@x.eu".parse().unwrap(),
-                        language: Language::English,
-                    },
-                )
-                .await
-                .unwrap();
-            engine
-                .set_grants(
-                    &Actor::System,
-                    u.id(),
-                    vec![Grant::new(right, GrantScope::Everything)],
-                )
-                .await
-                .unwrap();
-            (engine.actor_for(u.id()).await.unwrap(), a.id())
-        }
+        member(&engine, country.into(), name, "pq", "pq-alert", right)
     };
     let (sender, _) = make(
         Country::Denmark,
@@ -3960,6 +3971,296 @@ pub async fn engine_former_users(store: Arc<dyn Store>) {
     );
 }
 
+const NOTIFY_AREA: &str = "id = \"pq\"\n[name]\nen = \"Qualifications\"\n[[procedure]]\nid = \"diplomas\"\nkind = \"notification\"\nquestion_set = \"diplomas\"\nto_commission = true\nto_member_states = true\n[procedure.name]\nen = \"New diploma titles\"\n";
+const NOTIFY_QS: &str = "id = \"diplomas\"\nversion = 1\n[title]\nen = \"New diploma\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"title\"\ntype = \"free-text\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Diploma title\"\n[[group.question]]\nid = \"contact\"\ntype = \"free-text\"\npersonal_data = true\n[group.question.label]\nen = \"Contact person\"\n";
+
+/// A notification from Denmark to the Commission, France and Germany: the draft is the
+/// sender's alone; once sent, each recipient's notification handlers read it and comment,
+/// Italy (not a recipient) and users without the right see nothing; the sender closes it
+/// and comments stop. Boxes, timeline, If-Match and audit along the way.
+pub async fn engine_notifications(store: Arc<dyn Store>) {
+    use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right};
+    use crate::notification::{NotificationCommand as C, NotificationEvent, NotificationStage};
+    use crate::{Actor, Country, EngineError, NotificationBox, PageRequest, Participant};
+    let engine = engine_on(store);
+    let sources = [
+        CatalogueSource::new("areas/pq.toml", NOTIFY_AREA),
+        CatalogueSource::new("question-sets/diplomas.toml", NOTIFY_QS),
+    ];
+    engine
+        .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
+        .unwrap();
+    let who = |p: Participant, name: &str, right| {
+        member(&engine, p, name.into(), "pq", "diplomas", right)
+    };
+    let (dk, _) = who(
+        Country::Denmark.into(),
+        "DK ministry",
+        Right::NotificationHandler,
+    )
+    .await;
+    let (fr, _) = who(
+        Country::France.into(),
+        "FR ministry",
+        Right::NotificationHandler,
+    )
+    .await;
+    let (de, _) = who(
+        Country::Germany.into(),
+        "DE ministry",
+        Right::NotificationHandler,
+    )
+    .await;
+    let (it, _) = who(
+        Country::Italy.into(),
+        "IT ministry",
+        Right::NotificationHandler,
+    )
+    .await;
+    let (ec, _) = who(
+        Participant::Commission,
+        "DG GROW",
+        Right::NotificationHandler,
+    )
+    .await;
+    let (fr_viewer, _) = who(Country::France.into(), "FR office", Right::RequestHandler).await;
+    let procedure = "diplomas".parse().unwrap();
+    assert!(matches!(
+        engine.create_notification(&fr_viewer, &procedure).await,
+        Err(EngineError::Denied(_))
+    ));
+    assert!(matches!(
+        engine
+            .create_notification(&dk, &"no-such".parse().unwrap())
+            .await,
+        Err(EngineError::NotFound { .. })
+    ));
+    let id = engine
+        .create_notification(&dk, &procedure)
+        .await
+        .unwrap()
+        .id;
+    let page = || PageRequest::first(10).unwrap();
+
+    // The draft is the sender's alone.
+    for other in [&fr, &ec, &it] {
+        assert!(matches!(
+            engine.notification(other, id).await,
+            Err(EngineError::NotFound { .. })
+        ));
+    }
+    let mut answers = Answers::new();
+    answers.set(
+        "title".parse().unwrap(),
+        AnswerValue::Text("Sygeplejerske (professionsbachelor)".into()),
+    );
+    answers.set(
+        "contact".parse().unwrap(),
+        AnswerValue::Text("Karen Holm".into()),
+    );
+    let (_, v) = engine
+        .act_on_notification(&dk, id, C::SaveDraft { answers }, None)
+        .await
+        .unwrap();
+    // Refusals change nothing: the sender's own country, a stale version.
+    assert!(matches!(
+        engine
+            .act_on_notification(
+                &dk,
+                id,
+                C::Send {
+                    countries: [Country::Denmark].into_iter().collect()
+                },
+                None
+            )
+            .await,
+        Err(EngineError::Transition(_))
+    ));
+    let send = C::Send {
+        countries: [Country::France, Country::Germany].into_iter().collect(),
+    };
+    let (sent, v2) = engine
+        .act_on_notification(&dk, id, send.clone(), Some(v))
+        .await
+        .unwrap();
+    assert_eq!(sent.notification.state().stage(), NotificationStage::Sent);
+    assert_eq!(
+        sent.notification
+            .recipients()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        {
+            let mut r: Vec<Participant> = vec![
+                Participant::Commission,
+                Country::France.into(),
+                Country::Germany.into(),
+            ];
+            r.sort();
+            r
+        }
+    );
+    assert!(matches!(
+        engine.act_on_notification(&dk, id, send, Some(v)).await,
+        Err(EngineError::VersionMismatch { .. })
+    ));
+    assert!(v2 > v);
+
+    // Recipients read it and comment; outsiders see nothing, in reads, timelines and boxes.
+    for r in [&fr, &de, &ec] {
+        let (n, _) = engine.notification(r, id).await.unwrap();
+        assert_eq!(n.notification.answers().len(), 2);
+        let got = engine
+            .notifications(r, NotificationBox::Received, None, page())
+            .await
+            .unwrap();
+        assert_eq!(got.items.len(), 1);
+    }
+    for outsider in [&it, &fr_viewer] {
+        assert!(matches!(
+            engine.notification(outsider, id).await,
+            Err(EngineError::NotFound { .. })
+        ));
+        assert!(matches!(
+            engine.notification_timeline(outsider, id).await,
+            Err(EngineError::NotFound { .. })
+        ));
+        assert!(matches!(
+            engine
+                .act_on_notification(outsider, id, C::Comment { text: "x".into() }, None)
+                .await,
+            Err(EngineError::NotFound { .. })
+        ));
+        assert!(
+            engine
+                .notifications(outsider, NotificationBox::Received, None, page())
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+    }
+    engine
+        .act_on_notification(
+            &fr,
+            id,
+            C::Comment {
+                text: "Added to our list".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    engine
+        .act_on_notification(
+            &ec,
+            id,
+            C::Comment {
+                text: "Please give the ISCED level".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    engine
+        .act_on_notification(
+            &dk,
+            id,
+            C::Comment {
+                text: "ISCED 6".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        engine
+            .act_on_notification(&fr, id, C::Close { reason: "x".into() }, None)
+            .await,
+        Err(EngineError::Transition(_))
+    ));
+    let (closed, _) = engine
+        .act_on_notification(
+            &dk,
+            id,
+            C::Close {
+                reason: "Listed".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        closed.notification.state().stage(),
+        NotificationStage::Closed
+    );
+    assert_eq!(closed.notification.comments(), 3);
+    assert!(matches!(
+        engine
+            .act_on_notification(
+                &de,
+                id,
+                C::Comment {
+                    text: "late".into()
+                },
+                None
+            )
+            .await,
+        Err(EngineError::Transition(_))
+    ));
+    let timeline = engine.notification_timeline(&de, id).await.unwrap();
+    let kinds: Vec<&str> = timeline
+        .iter()
+        .map(|e| match &e.event {
+            NotificationEvent::DraftSaved { .. } => "draft-saved",
+            NotificationEvent::Sent { .. } => "sent",
+            NotificationEvent::Commented { .. } => "commented",
+            NotificationEvent::Closed { .. } => "closed",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "draft-saved",
+            "sent",
+            "commented",
+            "commented",
+            "commented",
+            "closed"
+        ]
+    );
+    assert_eq!(
+        timeline.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=6).collect::<Vec<_>>()
+    );
+    let sent_box = engine
+        .notifications(
+            &dk,
+            NotificationBox::Sent,
+            Some(NotificationStage::Closed),
+            page(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent_box.items.len(), 1);
+    assert!(
+        engine
+            .notifications(
+                &dk,
+                NotificationBox::Sent,
+                Some(NotificationStage::Draft),
+                page()
+            )
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    // Every change and every read by a user is in the audit log.
+    assert!(engine.tick(engine.now(), 1_000).await.unwrap().audit_sealed >= 12);
+    assert!(engine.verify_audit(&Actor::System).await.unwrap().is_ok());
+}
+
 /// Runs the whole suite as separate `#[tokio::test]`s in the calling crate.
 ///
 /// `$fresh` is an expression (it may `.await`) giving a [`TestStore`] on empty storage;
@@ -3981,7 +4282,8 @@ macro_rules! store_conformance_tests {
             engine_request_workflow, engine_request_deadlines, engine_request_attachments,
             engine_request_branches, engine_request_concurrency, engine_question_sets_persist,
             engine_audit_chain, engine_retention_blocking, engine_retention_deletion,
-            engine_former_users, engine_data_subjects, engine_replicated_load, engine_alerts);
+            engine_former_users, engine_data_subjects, engine_replicated_load, engine_alerts,
+            engine_notifications);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

@@ -42,6 +42,10 @@
 //! | `AlertByCountry` | participant code, alert id | empty (incoming coordinators' box) |
 //! | `AlertByHandler` | authority id, alert id | empty (handling box) |
 //! | `AlertNetwork` | participant code, procedure id | validation and standing handlers (JSON) |
+//! | `Notification` | notification id | the notification document (JSON) |
+//! | `NotificationEvent` | notification id, sequence (u64) | one timeline entry (JSON) |
+//! | `NotificationBySender` | authority id, stage code, notification id | empty (sent box) |
+//! | `NotificationByRecipient` | participant code, notification id | empty (received box) |
 //! | `Subject` | SHA-256 of a folded personal-data value, case id | empty (finding a data subject's cases) |
 //! | `UserRetention` | date (days, sign-flipped), user id | empty (when a former user's name and e-mail are deleted) |
 //! | `CaseAttachment` | case id, attachment id | empty (a case's files, for deletion) |
@@ -130,6 +134,14 @@ pub(crate) enum Space {
     AlertByHandler = 0x85,
     /// A country's standing alert network for one procedure.
     AlertNetwork = 0x86,
+    /// Notification documents by id.
+    Notification = 0x88,
+    /// Notification timelines: one entry per event.
+    NotificationEvent = 0x89,
+    /// Index: notifications by sending authority, stage and id.
+    NotificationBySender = 0x8A,
+    /// Index: notifications by recipient (country or Commission).
+    NotificationByRecipient = 0x8B,
     /// Audit records waiting to be sealed.
     AuditPending = 0x70,
     /// The sealed audit chain.
@@ -611,6 +623,51 @@ pub(crate) fn alert_network(participant: &str, procedure: &str) -> Vec<u8> {
         .str(participant)
         .str(procedure)
         .into_bytes()
+}
+
+/// A notification's document.
+pub(crate) fn notification(id: CaseId) -> Vec<u8> {
+    Key::new(Space::Notification).id(id.as_bytes()).into_bytes()
+}
+
+/// A notification's timeline (prefix), or one entry.
+pub(crate) fn notification_event(id: CaseId, seq: Option<u64>) -> Vec<u8> {
+    let mut k = Key::new(Space::NotificationEvent)
+        .id(id.as_bytes())
+        .into_bytes();
+    if let Some(seq) = seq {
+        k.extend_from_slice(&seq.to_be_bytes());
+    }
+    k
+}
+
+/// The notifications an authority sends (prefix, optionally of one stage), or one entry.
+pub(crate) fn notification_by_sender(
+    authority: AuthorityId,
+    stage: Option<u8>,
+    id: Option<CaseId>,
+) -> Vec<u8> {
+    let mut k = Key::new(Space::NotificationBySender)
+        .id(authority.as_bytes())
+        .into_bytes();
+    if let Some(stage) = stage {
+        k.push(stage);
+        if let Some(id) = id {
+            k.extend_from_slice(id.as_bytes());
+        }
+    }
+    k
+}
+
+/// The notifications a country (or the Commission) received (prefix), or one entry.
+pub(crate) fn notification_by_recipient(participant: &str, id: Option<CaseId>) -> Vec<u8> {
+    let mut k = Key::new(Space::NotificationByRecipient)
+        .str(participant)
+        .into_bytes();
+    if let Some(id) = id {
+        k.extend_from_slice(id.as_bytes());
+    }
+    k
 }
 
 #[cfg(test)]

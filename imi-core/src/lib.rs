@@ -48,6 +48,7 @@ pub mod ids;
 mod keys;
 pub mod language;
 pub mod localised;
+pub mod notification;
 pub mod page;
 mod record;
 pub mod register;
@@ -66,8 +67,8 @@ pub use country::{Country, Participant};
 pub use engine::{
     AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertView, AttachmentReader,
     DirectoryChange, DirectoryHit, DirectoryQuery, Engine, InboxQuery, Indicator, Invitation,
-    MAX_CANDIDATES, MAX_UNBLOCK_DAYS, PublicAuthority, RegisterHit, RegisterQuery, TickReport,
-    Unblock, Verdict,
+    MAX_CANDIDATES, MAX_UNBLOCK_DAYS, NotificationBox, NotificationCase, NotificationTimelineEntry,
+    PublicAuthority, RegisterHit, RegisterQuery, TickReport, Unblock, Verdict,
 };
 pub use error::EngineError;
 pub use ids::{AttachmentId, AuthorityId, CaseId, CaseReference, IdGenerator, RegisterId, UserId};

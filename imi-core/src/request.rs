@@ -549,6 +549,14 @@ pub enum TransitionError {
         /// The command.
         command: &'static str,
     },
+    /// The command is not possible in the notification's current state.
+    #[error("cannot {command} a notification that is {stage}")]
+    IllegalInNotificationStage {
+        /// The current stage.
+        stage: crate::notification::NotificationStage,
+        /// The command.
+        command: &'static str,
+    },
     /// The actor is not the party the command needs.
     #[error("only the {needed} may {command} this case")]
     WrongParty {

@@ -147,7 +147,8 @@ impl From<EngineError> for Problem {
             EngineError::Page(_) => p(S::BAD_REQUEST, "bad-page", "Bad page request"),
             EngineError::Transition(t) => match t {
                 imi_core::request::TransitionError::IllegalInState { .. }
-                | imi_core::request::TransitionError::IllegalInAlertStage { .. } => p(
+                | imi_core::request::TransitionError::IllegalInAlertStage { .. }
+                | imi_core::request::TransitionError::IllegalInNotificationStage { .. } => p(
                     S::CONFLICT,
                     "invalid-state",
                     "Not possible in the current state",

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Engine, corrupt_index};
+use super::Engine;
 use crate::access::{Actor, Denial};
 use crate::alert::{
     Alert, AlertCommand, AlertContext, AlertEvent, AlertRoles, AlertStage, AlertVisibility,
@@ -22,9 +22,9 @@ use crate::country::Participant;
 use crate::error::EngineError;
 use crate::ids::{AuthorityId, CaseId, CaseReference};
 use crate::keys;
-use crate::page::{Cursor, Page, PageRequest};
+use crate::page::{Page, PageRequest};
 use crate::record::{Txn, decode};
-use crate::store::{Scan, Version};
+use crate::store::Version;
 
 /// An alert as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -416,22 +416,15 @@ impl Engine {
     ) -> Result<Vec<AlertTimelineEntry>, EngineError> {
         let (case, _, _, visibility) = self.load_alert(actor, id).await?;
         let set = self.alert_set(&case)?;
-        let mut scan = Scan::prefix(&keys::alert_event(id, None), 1_000);
-        let mut out = Vec::new();
-        loop {
-            let page = self.store.scan(&scan).await?;
-            for e in &page.entries {
-                let entry: AlertTimelineEntry = decode(&e.key, &e.value)?;
-                out.push(AlertTimelineEntry {
-                    event: visible_alert_event(&entry.event, &set, visibility),
-                    ..entry
-                });
-            }
-            match page.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => return Ok(out),
-            }
-        }
+        let entries: Vec<AlertTimelineEntry> =
+            self.read_timeline(&keys::alert_event(id, None)).await?;
+        Ok(entries
+            .into_iter()
+            .map(|entry| AlertTimelineEntry {
+                event: visible_alert_event(&entry.event, &set, visibility),
+                ..entry
+            })
+            .collect())
     }
 
     /// Acts on an alert: the machine decides, the engine checks recipients and handlers
@@ -616,36 +609,10 @@ impl Engine {
             AlertBox::Incoming => keys::alert_by_country(p.participant().code(), None),
             AlertBox::Handling => keys::alert_by_handler(p.authority(), None),
         };
-        let mut scan = Scan::prefix(&prefix, page.limit());
-        if let Some(cursor) = page.cursor() {
-            scan = scan.resume(cursor.key_within(&prefix)?);
-        }
-        let mut items = Vec::new();
-        loop {
-            let found = self.store.scan(&scan).await?;
-            for e in found.entries {
-                let id = keys::trailing_id(&e.key)
-                    .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
-                    .ok_or_else(|| corrupt_index(&e.key))?;
-                // The box lists what the index says; the policy decides what is shown.
-                match self.load_alert(actor, id).await {
-                    Ok((case, _, _, visibility)) => {
-                        items.push(self.alert_view(case, visibility)?);
-                        if items.len() == page.limit() {
-                            return Ok(Page {
-                                items,
-                                next: Some(Cursor::from_key(e.key)),
-                            });
-                        }
-                    }
-                    Err(EngineError::NotFound { .. }) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            match found.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => return Ok(Page { items, next: None }),
-            }
-        }
+        self.box_page(prefix, page, |id| async move {
+            let (case, _, _, visibility) = self.load_alert(actor, id).await?;
+            self.alert_view(case, visibility)
+        })
+        .await
     }
 }

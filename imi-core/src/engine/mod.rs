@@ -8,8 +8,10 @@ mod alerts;
 mod attachments;
 mod audit;
 mod authorities;
+mod cases;
 mod directory;
 mod load;
+mod notifications;
 mod registers;
 mod requests;
 mod syndication;
@@ -19,6 +21,7 @@ pub use alerts::{AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertVie
 pub use attachments::AttachmentReader;
 pub use authorities::{Invitation, Verdict};
 pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};
+pub use notifications::{NotificationBox, NotificationCase, NotificationTimelineEntry};
 pub use registers::{RegisterHit, RegisterQuery};
 pub use requests::{InboxQuery, Indicator, MAX_UNBLOCK_DAYS, TickReport, Unblock};
 pub use syndication::{DirectoryChange, PublicAuthority};

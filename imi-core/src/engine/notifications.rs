@@ -1,0 +1,356 @@
+//! Notifications through the engine: the pure machine is [`crate::notification`]; here the
+//! engine computes the actor's [`NotificationRoles`], reads the procedure's recipients
+//! rule, and writes the notification, its timeline and its boxes in one commit. Sending
+//! to the Commission and 29 member states is one commit.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Engine;
+use crate::access::{Actor, Denial};
+use crate::case::ActorRef;
+use crate::catalogue::{AreaId, ProcedureId, QuestionSet, QuestionSetVersion, Right, Workflow};
+use crate::country::Participant;
+use crate::error::EngineError;
+use crate::ids::{AuthorityId, CaseId, CaseReference};
+use crate::keys;
+use crate::notification::{
+    Notification, NotificationCommand, NotificationContext, NotificationEvent, NotificationRoles,
+    NotificationStage, notification_visible,
+};
+use crate::page::{Page, PageRequest};
+use crate::record::{Txn, decode};
+use crate::store::Version;
+
+/// A notification as stored, and as its sender and recipients see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationCase {
+    /// Its id.
+    pub id: CaseId,
+    /// Its human reference number (shared numbering with requests and alerts).
+    pub reference: CaseReference,
+    /// The procedure.
+    pub procedure: ProcedureId,
+    /// The procedure's area.
+    pub area: AreaId,
+    /// The question-set version it pinned.
+    pub question_set: QuestionSetVersion,
+    /// The sending authority.
+    pub sender: AuthorityId,
+    /// The sending authority's country.
+    pub sender_country: Participant,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// How many timeline entries it has.
+    pub events: u64,
+    /// The workflow state and answers.
+    pub notification: Notification,
+}
+
+/// One step of a notification's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationTimelineEntry {
+    /// Its position, from 1.
+    pub seq: u64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: ActorRef,
+    /// What happened.
+    pub event: NotificationEvent,
+}
+
+/// Which notifications to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotificationBox {
+    /// Those the actor's authority sends (drafts included), optionally of one stage.
+    Sent,
+    /// Those sent to the actor's country (or to the Commission, for its users).
+    Received,
+}
+
+fn stage_code(stage: NotificationStage) -> u8 {
+    match stage {
+        NotificationStage::Draft => 0,
+        NotificationStage::Sent => 1,
+        NotificationStage::Closed => 2,
+    }
+}
+
+fn index_keys(case: &NotificationCase) -> BTreeSet<Vec<u8>> {
+    let stage = case.notification.state().stage();
+    let mut out = BTreeSet::new();
+    out.insert(keys::notification_by_sender(
+        case.sender,
+        Some(stage_code(stage)),
+        Some(case.id),
+    ));
+    if stage != NotificationStage::Draft {
+        for r in case.notification.recipients() {
+            out.insert(keys::notification_by_recipient(r.code(), Some(case.id)));
+        }
+    }
+    out
+}
+
+fn write_notification(
+    txn: &mut Txn<'_>,
+    new: &NotificationCase,
+    old: Option<&NotificationCase>,
+) -> Result<(), EngineError> {
+    txn.put(keys::notification(new.id), new)?;
+    let new_keys = index_keys(new);
+    let old_keys = old.map(index_keys).unwrap_or_default();
+    for k in old_keys.difference(&new_keys) {
+        txn.delete(k.clone());
+    }
+    for k in new_keys.difference(&old_keys) {
+        txn.put_index(k.clone());
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// The procedure's area and recipients rule (to the Commission, to member states).
+    fn notification_procedure(
+        &self,
+        procedure: &ProcedureId,
+    ) -> Result<(AreaId, bool, bool), EngineError> {
+        let catalogue = self.catalogue();
+        match catalogue
+            .procedure(procedure)
+            .map(|p| (&p.area, &p.workflow))
+        {
+            Some((
+                area,
+                Workflow::Notification {
+                    to_commission,
+                    to_member_states,
+                },
+            )) => Ok((area.clone(), *to_commission, *to_member_states)),
+            _ => Err(EngineError::NotFound {
+                kind: ProcedureId::KIND,
+                id: procedure.to_string(),
+            }),
+        }
+    }
+
+    fn notification_roles(actor: &Actor, case: &NotificationCase) -> NotificationRoles {
+        let Actor::User(p) = actor else {
+            return NotificationRoles::default();
+        };
+        let handler = p.holds(Right::NotificationHandler, &case.area, &case.procedure);
+        NotificationRoles {
+            sender: handler && p.authority() == case.sender,
+            recipient: (handler && case.notification.recipients().contains(&p.participant()))
+                .then_some(p.participant()),
+        }
+    }
+
+    fn notification_set(&self, case: &NotificationCase) -> Result<QuestionSet, EngineError> {
+        self.catalogue()
+            .question_set(&case.question_set.id, case.question_set.version)
+            .cloned()
+            .ok_or_else(|| EngineError::NotFound {
+                kind: "question set",
+                id: case.question_set.to_string(),
+            })
+    }
+
+    /// Loads a notification the actor may see (the operator sees every one).
+    async fn load_notification(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<(NotificationCase, Version), EngineError> {
+        let key = keys::notification(id);
+        let not_found = || EngineError::NotFound {
+            kind: "notification",
+            id: id.to_string(),
+        };
+        let v = self.store.get(&key).await?.ok_or_else(not_found)?;
+        let case: NotificationCase = decode(&key, &v.value)?;
+        let visible = matches!(actor, Actor::System)
+            || notification_visible(Self::notification_roles(actor, &case), &case.notification);
+        if !visible {
+            return Err(not_found());
+        }
+        Ok((case, v.version))
+    }
+
+    /// Starts a draft notification (a notification handler of an authority with access to
+    /// the procedure).
+    pub async fn create_notification(
+        &self,
+        actor: &Actor,
+        procedure: &ProcedureId,
+    ) -> Result<NotificationCase, EngineError> {
+        let p = Self::principal(actor)?;
+        let (area, _, _) = self.notification_procedure(procedure)?;
+        if !p.holds(Right::NotificationHandler, &area, procedure) {
+            return Err(EngineError::Denied(Denial {
+                actor: actor.to_string(),
+                action: "create a notification",
+                reason: "this needs the notification-handler right for the procedure, at an authority with access to it",
+            }));
+        }
+        let pinned = self.pin_question_set(procedure)?;
+        for _ in 0..8 {
+            let now = self.now();
+            let mut txn = Txn::new(&*self.store);
+            let reference = self.next_reference(&mut txn, now).await?;
+            let case = NotificationCase {
+                id: self.ids.case(now),
+                reference,
+                procedure: procedure.clone(),
+                area: area.clone(),
+                question_set: pinned.clone(),
+                sender: p.authority(),
+                sender_country: p.participant(),
+                created_at: now,
+                updated_at: now,
+                events: 0,
+                notification: Notification::new(),
+            };
+            txn.expect_absent(keys::notification(case.id));
+            write_notification(&mut txn, &case, None)?;
+            match txn.commit().await {
+                Ok(_) => return Ok(case),
+                Err(EngineError::Conflict(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(EngineError::Internal {
+            detail: "could not allocate a reference number".into(),
+        })
+    }
+
+    /// Reads a notification: its sender and (once sent) its recipients' notification
+    /// handlers see it; anyone else gets `NotFound`. The read is audited.
+    pub async fn notification(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<(NotificationCase, Version), EngineError> {
+        let (case, version) = self.load_notification(actor, id).await?;
+        if matches!(actor, Actor::User(_)) {
+            self.audit_now(
+                actor,
+                crate::audit::AuditAction::ReadCase { case: id },
+                crate::audit::Purpose::HandleCase,
+            )
+            .await?;
+        }
+        Ok((case, version))
+    }
+
+    /// A notification's timeline, oldest first, for those who may read it.
+    pub async fn notification_timeline(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<Vec<NotificationTimelineEntry>, EngineError> {
+        self.load_notification(actor, id).await?;
+        self.read_timeline(&keys::notification_event(id, None))
+            .await
+    }
+
+    /// Acts on a notification; the machine decides, the engine writes the notification,
+    /// its timeline, its boxes and an audit record in one commit.
+    pub async fn act_on_notification(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        command: NotificationCommand,
+        if_match: Option<Version>,
+    ) -> Result<(NotificationCase, Version), EngineError> {
+        let p = Self::principal(actor)?;
+        let mut txn = Txn::new(&*self.store);
+        let not_found = || EngineError::NotFound {
+            kind: "notification",
+            id: id.to_string(),
+        };
+        let (old, current) = txn
+            .get::<NotificationCase>(&keys::notification(id))
+            .await?
+            .ok_or_else(not_found)?;
+        let roles = Self::notification_roles(actor, &old);
+        if !notification_visible(roles, &old.notification) {
+            return Err(not_found());
+        }
+        if let Some(expected) = if_match {
+            if expected != current {
+                return Err(EngineError::VersionMismatch { expected, current });
+            }
+        }
+        let set = self.notification_set(&old)?;
+        let (_, to_commission, to_member_states) = self.notification_procedure(&old.procedure)?;
+        let ctx = NotificationContext {
+            questions: &set,
+            sender_country: old.sender_country,
+            to_commission,
+            to_member_states,
+        };
+        let events = old.notification.decide(roles, &command, &ctx)?;
+        let now = self.now();
+        let mut new = old.clone();
+        for e in &events {
+            new.notification.apply(e, now);
+            new.events += 1;
+            txn.create(
+                keys::notification_event(id, Some(new.events)),
+                &NotificationTimelineEntry {
+                    seq: new.events,
+                    at: now,
+                    actor: ActorRef::User {
+                        user: p.user(),
+                        authority: p.authority(),
+                    },
+                    event: e.clone(),
+                },
+            )?;
+        }
+        new.updated_at = now;
+        write_notification(&mut txn, &new, Some(&old))?;
+        self.audit(
+            &mut txn,
+            actor,
+            crate::audit::AuditAction::ChangeCase {
+                case: id,
+                command: command.name().to_owned(),
+            },
+            crate::audit::Purpose::HandleCase,
+        )?;
+        let version = txn.commit().await?;
+        Ok((new, version))
+    }
+
+    /// One page of the actor's sent or received notifications, in creation order.
+    /// `stage` narrows the sent box.
+    pub async fn notifications(
+        &self,
+        actor: &Actor,
+        which: NotificationBox,
+        stage: Option<NotificationStage>,
+        page: PageRequest,
+    ) -> Result<Page<NotificationCase>, EngineError> {
+        let p = Self::principal(actor)?;
+        let prefix = match which {
+            NotificationBox::Sent => {
+                keys::notification_by_sender(p.authority(), stage.map(stage_code), None)
+            }
+            NotificationBox::Received => {
+                keys::notification_by_recipient(p.participant().code(), None)
+            }
+        };
+        self.box_page(prefix, page, |id| async move {
+            Ok(self.load_notification(actor, id).await?.0)
+        })
+        .await
+    }
+}
