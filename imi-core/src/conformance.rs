@@ -3974,14 +3974,25 @@ pub async fn engine_former_users(store: Arc<dyn Store>) {
 const NOTIFY_AREA: &str = "id = \"pq\"\n[name]\nen = \"Qualifications\"\n[[procedure]]\nid = \"diplomas\"\nkind = \"notification\"\nquestion_set = \"diplomas\"\nto_commission = true\nto_member_states = true\n[procedure.name]\nen = \"New diploma titles\"\n";
 const NOTIFY_QS: &str = "id = \"diplomas\"\nversion = 1\n[title]\nen = \"New diploma\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"title\"\ntype = \"free-text\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Diploma title\"\n[[group.question]]\nid = \"contact\"\ntype = \"free-text\"\npersonal_data = true\n[group.question.label]\nen = \"Contact person\"\n";
 
-/// A notification from Denmark to the Commission, France and Germany: the draft is the
-/// sender's alone; once sent, each recipient's notification handlers read it and comment,
-/// Italy (not a recipient) and users without the right see nothing; the sender closes it
-/// and comments stop. Boxes, timeline, If-Match and audit along the way.
-pub async fn engine_notifications(store: Arc<dyn Store>) {
-    use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right};
-    use crate::notification::{NotificationCommand as C, NotificationEvent, NotificationStage};
-    use crate::{Actor, Country, EngineError, NotificationBox, PageRequest, Participant};
+/// A world for notifications, built by [`notification_world`].
+pub struct NotificationWorld {
+    /// The engine, with the `diplomas` procedure (to the Commission and member states;
+    /// a `title` and a personal-data `contact` question) published.
+    pub engine: crate::Engine,
+    /// A Danish notification handler.
+    pub sender: crate::Actor,
+    /// Notification handlers of France, Germany and the Commission, in that order.
+    pub recipients: Vec<(crate::Participant, crate::Actor)>,
+    /// An Italian notification handler.
+    pub outsider: crate::Actor,
+    /// A French user without the notification-handler right.
+    pub without_right: crate::Actor,
+}
+
+/// Builds a [`NotificationWorld`] on `store`.
+pub async fn notification_world(store: Arc<dyn Store>) -> NotificationWorld {
+    use crate::catalogue::{Catalogue, CatalogueSource, Right};
+    use crate::{Actor, Country, Participant};
     let engine = engine_on(store);
     let sources = [
         CatalogueSource::new("areas/pq.toml", NOTIFY_AREA),
@@ -3993,37 +4004,43 @@ pub async fn engine_notifications(store: Arc<dyn Store>) {
     let who = |p: Participant, name: &str, right| {
         member(&engine, p, name.into(), "pq", "diplomas", right)
     };
-    let (dk, _) = who(
-        Country::Denmark.into(),
-        "DK ministry",
-        Right::NotificationHandler,
-    )
-    .await;
-    let (fr, _) = who(
-        Country::France.into(),
-        "FR ministry",
-        Right::NotificationHandler,
-    )
-    .await;
-    let (de, _) = who(
-        Country::Germany.into(),
-        "DE ministry",
-        Right::NotificationHandler,
-    )
-    .await;
-    let (it, _) = who(
-        Country::Italy.into(),
-        "IT ministry",
-        Right::NotificationHandler,
-    )
-    .await;
-    let (ec, _) = who(
-        Participant::Commission,
-        "DG GROW",
-        Right::NotificationHandler,
-    )
-    .await;
-    let (fr_viewer, _) = who(Country::France.into(), "FR office", Right::RequestHandler).await;
+    let h = Right::NotificationHandler;
+    let (sender, _) = who(Country::Denmark.into(), "DK ministry", h).await;
+    let mut recipients = Vec::new();
+    for (p, name) in [
+        (Participant::from(Country::France), "FR ministry"),
+        (Country::Germany.into(), "DE ministry"),
+        (Participant::Commission, "DG GROW"),
+    ] {
+        recipients.push((p, who(p, name, h).await.0));
+    }
+    let (outsider, _) = who(Country::Italy.into(), "IT ministry", h).await;
+    let (without_right, _) = who(Country::France.into(), "FR office", Right::RequestHandler).await;
+    NotificationWorld {
+        engine,
+        sender,
+        recipients,
+        outsider,
+        without_right,
+    }
+}
+
+/// A notification from Denmark to the Commission, France and Germany: the draft is the
+/// sender's alone; once sent, each recipient's notification handlers read it and comment,
+/// Italy (not a recipient) and users without the right see nothing; the sender closes it
+/// and comments stop. Boxes, timeline, If-Match and audit along the way.
+pub async fn engine_notifications(store: Arc<dyn Store>) {
+    use crate::catalogue::{AnswerValue, Answers};
+    use crate::notification::{NotificationCommand as C, NotificationEvent, NotificationStage};
+    use crate::{Actor, Country, EngineError, NotificationBox, PageRequest, Participant};
+    let NotificationWorld {
+        engine,
+        sender: dk,
+        recipients,
+        outsider: it,
+        without_right: fr_viewer,
+    } = notification_world(store).await;
+    let [fr, de, ec] = [&recipients[0].1, &recipients[1].1, &recipients[2].1].map(Clone::clone);
     let procedure = "diplomas".parse().unwrap();
     assert!(matches!(
         engine.create_notification(&fr_viewer, &procedure).await,

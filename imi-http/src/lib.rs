@@ -43,7 +43,8 @@ pub use extract::{Authenticator, BearerTokens};
 pub use problem::Problem;
 
 use routes::{
-    alerts, attachments, authorities, catalogue, directory, meta, privacy, requests, users,
+    alerts, attachments, authorities, catalogue, directory, meta, notifications, privacy, requests,
+    users,
 };
 
 /// Settings of the HTTP layer.
@@ -92,6 +93,7 @@ pub struct AppState {
         (name = "requests", description = "One-to-one requests between authorities"),
         (name = "privacy", description = "Data-subject requests and the audit log"),
         (name = "alerts", description = "One-to-many alerts and each country's alert network"),
+        (name = "notifications", description = "One-to-many notifications to the Commission and member states"),
     )
 )]
 struct ApiDoc;
@@ -169,6 +171,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::act))
         .routes(routes!(alerts::timeline))
         .routes(routes!(alerts::get_network, alerts::set_network))
+        .routes(routes!(notifications::create, notifications::list))
+        .routes(routes!(notifications::get))
+        .routes(routes!(notifications::act))
+        .routes(routes!(notifications::timeline))
         .routes(routes!(attachments::upload))
         .routes(routes!(attachments::download))
 }

@@ -11,25 +11,10 @@ use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
 use imi_core::conformance::alert_world_with;
-use imi_core::{Actor, Country, MemoryStore};
+use imi_core::{Country, MemoryStore};
 use serde_json::{Value, json};
 
-use common::Api;
-
-fn token(engine: &imi_core::Engine, actor: &Actor) -> impl std::future::Future<Output = String> {
-    let user = match actor {
-        Actor::User(p) => p.user(),
-        _ => panic!("a user"),
-    };
-    async move {
-        engine
-            .issue_token(&Actor::System, user)
-            .await
-            .unwrap()
-            .expose()
-            .to_owned()
-    }
-}
+use common::{Api, token};
 
 fn answers(v: &Value) -> Vec<String> {
     v["answers"]

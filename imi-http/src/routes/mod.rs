@@ -7,6 +7,7 @@ pub(crate) mod authorities;
 pub(crate) mod catalogue;
 pub(crate) mod directory;
 pub(crate) mod meta;
+pub(crate) mod notifications;
 pub(crate) mod privacy;
 pub(crate) mod requests;
 pub(crate) mod users;

@@ -193,3 +193,29 @@ impl Api {
         )
     }
 }
+
+/// A bearer token for a user actor.
+pub(crate) async fn token(engine: &Engine, actor: &Actor) -> String {
+    let Actor::User(p) = actor else {
+        panic!("a user");
+    };
+    engine
+        .issue_token(&Actor::System, p.user())
+        .await
+        .unwrap()
+        .expose()
+        .to_owned()
+}
+
+impl Api {
+    /// An API over `engine`; the fixture's own tokens are left empty.
+    pub(crate) fn over(engine: Arc<Engine>) -> Self {
+        Self {
+            app: imi_http::router(Arc::clone(&engine), imi_http::HttpConfig::default()),
+            engine,
+            dk: String::new(),
+            fr: String::new(),
+            fr_authority: String::new(),
+        }
+    }
+}
