@@ -315,6 +315,10 @@ pub enum AlertEvent {
         /// Why.
         reason: String,
     },
+    /// Retention: its personal data were blocked at the end of the blocking period.
+    PersonalDataBlocked,
+    /// Retention: its personal data were deleted 3 years after it ended.
+    PersonalDataDeleted,
 }
 
 /// What `decide` needs besides the alert.
@@ -340,6 +344,12 @@ pub struct Alert {
     acknowledged: BTreeSet<AuthorityId>,
     closure_proposed: bool,
     validated: bool,
+    /// Personal data blocked (Art. 14(1)): no normal read shows them.
+    #[serde(default)]
+    blocked: bool,
+    /// Personal data deleted (Art. 14(4)).
+    #[serde(default)]
+    erased: bool,
 }
 
 impl Default for Alert {
@@ -375,7 +385,19 @@ impl Alert {
             acknowledged: BTreeSet::new(),
             closure_proposed: false,
             validated: false,
+            blocked: false,
+            erased: false,
         }
+    }
+
+    /// Whether its personal data are blocked (from the end of its blocking period).
+    pub fn is_blocked(&self) -> bool {
+        self.blocked
+    }
+
+    /// Whether its personal data were deleted (3 years after it ended).
+    pub fn is_erased(&self) -> bool {
+        self.erased
     }
 
     /// The state.
@@ -684,6 +706,11 @@ impl Alert {
                 self.state = S::Closed { at };
             }
             E::Withdrawn { .. } => self.state = S::Withdrawn { at },
+            E::PersonalDataBlocked => self.blocked = true,
+            E::PersonalDataDeleted => {
+                self.blocked = true;
+                self.erased = true;
+            }
         }
     }
 }
@@ -742,17 +769,50 @@ pub fn visible_alert_event(
     set: &QuestionSet,
     visibility: AlertVisibility,
 ) -> AlertEvent {
-    use AlertEvent as E;
     if visibility == AlertVisibility::Full {
         return event.clone();
     }
-    let hidden = || "(not shown)".to_owned();
+    redact_alert_event(
+        event,
+        |a| visible_alert_answers(a, set, visibility),
+        "(not shown)",
+    )
+}
+
+/// `answers` without answers to personal-data questions.
+pub fn without_personal_data(answers: &Answers, set: &QuestionSet) -> Answers {
+    let mut out = Answers::new();
+    for (q, v) in answers.iter() {
+        if set.question(q).is_some_and(|q| !q.personal_data) {
+            out.set(q.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// An event without personal data (for blocked and deleted alerts): answers to
+/// personal-data questions dropped, free texts replaced by `placeholder`.
+pub fn alert_event_without_personal_data(
+    event: &AlertEvent,
+    set: &QuestionSet,
+    placeholder: &str,
+) -> AlertEvent {
+    redact_alert_event(event, |a| without_personal_data(a, set), placeholder)
+}
+
+fn redact_alert_event(
+    event: &AlertEvent,
+    keep: impl Fn(&Answers) -> Answers,
+    placeholder: &str,
+) -> AlertEvent {
+    use AlertEvent as E;
+    let hidden = || placeholder.to_owned();
     match event {
         E::DraftSaved { answers } => E::DraftSaved {
-            answers: visible_alert_answers(answers, set, visibility),
+            answers: keep(answers),
         },
         E::Rectified { answers, .. } => E::Rectified {
-            answers: visible_alert_answers(answers, set, visibility),
+            answers: keep(answers),
             reason: hidden(),
         },
         E::Returned { .. } => E::Returned { comment: hidden() },
@@ -770,6 +830,8 @@ pub fn visible_alert_event(
         other @ (E::SubmittedForValidation { .. }
         | E::Broadcast { .. }
         | E::Distributed { .. }
-        | E::Acknowledged { .. }) => other.clone(),
+        | E::Acknowledged { .. }
+        | E::PersonalDataBlocked
+        | E::PersonalDataDeleted) => other.clone(),
     }
 }

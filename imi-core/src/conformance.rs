@@ -3426,7 +3426,7 @@ pub async fn engine_alerts(store: Arc<dyn Store>) {
         Country::Sweden,
         Country::Austria,
     ];
-    let (engine, sender, outgoing, r) = alert_world(store, &countries).await;
+    let (engine, sender, outgoing, r) = alert_world(Arc::clone(&store), &countries).await;
     let proc_ = "pq-alert".parse().unwrap();
     let dk: Participant = Country::Denmark.into();
     // Denmark validates outgoing alerts; France has a standing handler.
@@ -3858,6 +3858,74 @@ pub async fn engine_alerts(store: Arc<dyn Store>) {
         engine.alert(&r[0].1, third).await,
         Err(EngineError::NotFound { .. })
     ));
+
+    // Retention, as for requests: the three ended alerts are blocked 6 months after they
+    // ended and deleted 3 years after, each once; blocked data leave normal reads (the
+    // operator keeps them as proof); deleted data leave the store.
+    let day =
+        |d: &str| -> chrono::DateTime<chrono::Utc> { format!("{d}T09:00:00Z").parse().unwrap() };
+    assert_eq!(
+        engine.tick(day("2027-05-21"), 100).await.unwrap().blocked,
+        0
+    );
+    assert_eq!(
+        engine.tick(day("2027-05-22"), 100).await.unwrap().blocked,
+        3
+    );
+    assert_eq!(
+        engine.tick(day("2027-05-22"), 100).await.unwrap().blocked,
+        0
+    );
+    let (view, _) = engine.alert(&r[0].1, id).await.unwrap();
+    assert!(view.case.alert.is_blocked());
+    assert_eq!(
+        view.case
+            .alert
+            .answers()
+            .iter()
+            .map(|(q, _)| q.as_str())
+            .collect::<Vec<_>>(),
+        ["scope"],
+        "no personal data once blocked"
+    );
+    let shown = format!("{:?}", engine.alert_timeline(&r[0].1, id).await.unwrap());
+    assert!(!shown.contains("Qzx") && shown.contains("(blocked)"));
+    let (proof, _) = engine.alert(&Actor::System, id).await.unwrap();
+    assert_eq!(
+        proof.case.alert.answers().len(),
+        2,
+        "the operator keeps the proof"
+    );
+    assert_eq!(
+        engine.tick(day("2029-11-21"), 100).await.unwrap().blocked,
+        0
+    );
+    assert_eq!(
+        engine.tick(day("2029-11-22"), 100).await.unwrap().blocked,
+        3
+    );
+    assert_eq!(
+        engine.tick(day("2029-11-22"), 100).await.unwrap().blocked,
+        0
+    );
+    let (proof, _) = engine.alert(&Actor::System, id).await.unwrap();
+    assert!(proof.case.alert.is_erased());
+    assert_eq!(proof.case.alert.answers().len(), 1);
+    let timeline = engine.alert_timeline(&Actor::System, id).await.unwrap();
+    assert!(matches!(
+        timeline.last().map(|e| &e.event),
+        Some(AlertEvent::PersonalDataDeleted)
+    ));
+    let everything = store.scan(&Scan::all(100_000)).await.unwrap();
+    for e in &everything.entries {
+        for marker in [&b"Qzx"[..], b"Someone", b"Other"] {
+            assert!(
+                !e.value.windows(marker.len()).any(|x| x == marker),
+                "a value still holds personal data at {:?}",
+                crate::store::KeyDisplay::from(e.key.as_slice())
+            );
+        }
+    }
 }
 
 /// Former users' own data: blocked in normal reads from the day they stop being users,
@@ -4039,7 +4107,7 @@ pub async fn engine_notifications(store: Arc<dyn Store>) {
         recipients,
         outsider: it,
         without_right: fr_viewer,
-    } = notification_world(store).await;
+    } = notification_world(Arc::clone(&store)).await;
     let [fr, de, ec] = [&recipients[0].1, &recipients[1].1, &recipients[2].1].map(Clone::clone);
     let procedure = "diplomas".parse().unwrap();
     assert!(matches!(
@@ -4233,6 +4301,8 @@ pub async fn engine_notifications(store: Arc<dyn Store>) {
             NotificationEvent::Sent { .. } => "sent",
             NotificationEvent::Commented { .. } => "commented",
             NotificationEvent::Closed { .. } => "closed",
+            NotificationEvent::PersonalDataBlocked => "blocked",
+            NotificationEvent::PersonalDataDeleted => "deleted",
         })
         .collect();
     assert_eq!(
@@ -4276,6 +4346,63 @@ pub async fn engine_notifications(store: Arc<dyn Store>) {
     // Every change and every read by a user is in the audit log.
     assert!(engine.tick(engine.now(), 1_000).await.unwrap().audit_sealed >= 12);
     assert!(engine.verify_audit(&Actor::System).await.unwrap().is_ok());
+
+    // Retention: blocked 6 months after closure, deleted 3 years after, each once.
+    let day =
+        |d: &str| -> chrono::DateTime<chrono::Utc> { format!("{d}T09:00:00Z").parse().unwrap() };
+    assert_eq!(
+        engine.tick(day("2027-05-21"), 100).await.unwrap().blocked,
+        0
+    );
+    assert_eq!(
+        engine.tick(day("2027-05-22"), 100).await.unwrap().blocked,
+        1
+    );
+    assert_eq!(
+        engine.tick(day("2027-05-22"), 100).await.unwrap().blocked,
+        0
+    );
+    let (n, _) = engine.notification(&fr, id).await.unwrap();
+    assert!(n.notification.is_blocked());
+    assert_eq!(
+        n.notification.answers().len(),
+        1,
+        "the contact person is hidden"
+    );
+    let shown = format!("{:?}", engine.notification_timeline(&fr, id).await.unwrap());
+    assert!(!shown.contains("Karen") && !shown.contains("ISCED level"));
+    let (proof, _) = engine.notification(&Actor::System, id).await.unwrap();
+    assert_eq!(proof.notification.answers().len(), 2);
+    assert_eq!(
+        engine.tick(day("2029-11-21"), 100).await.unwrap().blocked,
+        0
+    );
+    assert_eq!(
+        engine.tick(day("2029-11-22"), 100).await.unwrap().blocked,
+        1
+    );
+    assert_eq!(
+        engine.tick(day("2029-11-22"), 100).await.unwrap().blocked,
+        0
+    );
+    let everything = store.scan(&Scan::all(100_000)).await.unwrap();
+    for e in &everything.entries {
+        for marker in [&b"Karen Holm"[..], b"ISCED level"] {
+            assert!(
+                !e.value.windows(marker.len()).any(|x| x == marker),
+                "a value still holds personal data at {:?}",
+                crate::store::KeyDisplay::from(e.key.as_slice())
+            );
+        }
+    }
+    // The non-personal skeleton stays: the title, the recipients, the timeline.
+    let (kept, _) = engine.notification(&de, id).await.unwrap();
+    assert_eq!(kept.notification.recipients().len(), 3);
+    assert_eq!(kept.notification.answers().len(), 1);
+    assert_eq!(
+        engine.notification_timeline(&de, id).await.unwrap().len(),
+        8
+    );
 }
 
 /// Runs the whole suite as separate `#[tokio::test]`s in the calling crate.

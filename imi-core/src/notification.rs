@@ -81,6 +81,14 @@ impl NotificationState {
             NotificationState::Closed { .. } => NotificationStage::Closed,
         }
     }
+
+    /// When it was closed: the start of its retention.
+    pub fn ended_at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            NotificationState::Closed { at, .. } => Some(*at),
+            NotificationState::Draft | NotificationState::Sent { .. } => None,
+        }
+    }
 }
 
 /// The parties the acting user is for one notification; the engine computes them.
@@ -171,6 +179,10 @@ pub enum NotificationEvent {
         /// Why.
         reason: String,
     },
+    /// Retention: its personal data were blocked at the end of the blocking period.
+    PersonalDataBlocked,
+    /// Retention: its personal data were deleted 3 years after closure.
+    PersonalDataDeleted,
 }
 
 /// What `decide` needs besides the notification.
@@ -193,6 +205,12 @@ pub struct Notification {
     answers: Answers,
     recipients: BTreeSet<Participant>,
     comments: u32,
+    /// Personal data blocked (Art. 14(1)).
+    #[serde(default)]
+    blocked: bool,
+    /// Personal data deleted (Art. 14(4)).
+    #[serde(default)]
+    erased: bool,
 }
 
 impl Default for Notification {
@@ -209,7 +227,19 @@ impl Notification {
             answers: Answers::new(),
             recipients: BTreeSet::new(),
             comments: 0,
+            blocked: false,
+            erased: false,
         }
+    }
+
+    /// Whether its personal data are blocked.
+    pub fn is_blocked(&self) -> bool {
+        self.blocked
+    }
+
+    /// Whether its personal data were deleted.
+    pub fn is_erased(&self) -> bool {
+        self.erased
     }
 
     /// The state.
@@ -364,7 +394,35 @@ impl Notification {
                 };
                 self.state = S::Closed { sent_at, at };
             }
+            E::PersonalDataBlocked => self.blocked = true,
+            E::PersonalDataDeleted => {
+                self.blocked = true;
+                self.erased = true;
+            }
         }
+    }
+}
+
+/// An event without personal data (for blocked and deleted notifications): answers to
+/// personal-data questions dropped, free texts replaced by `placeholder`.
+pub fn notification_event_without_personal_data(
+    event: &NotificationEvent,
+    set: &QuestionSet,
+    placeholder: &str,
+) -> NotificationEvent {
+    use NotificationEvent as E;
+    match event {
+        E::DraftSaved { answers } => E::DraftSaved {
+            answers: crate::alert::without_personal_data(answers, set),
+        },
+        E::Commented { by, .. } => E::Commented {
+            by: *by,
+            text: placeholder.to_owned(),
+        },
+        E::Closed { .. } => E::Closed {
+            reason: placeholder.to_owned(),
+        },
+        other @ (E::Sent { .. } | E::PersonalDataBlocked | E::PersonalDataDeleted) => other.clone(),
     }
 }
 

@@ -10,10 +10,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
+use super::requests::{
+    CaseRules, RetentionStep, blocking_date, deletion_date, retention_keys, rules_of,
+};
 use crate::access::{Actor, Denial};
 use crate::alert::{
     Alert, AlertCommand, AlertContext, AlertEvent, AlertRoles, AlertStage, AlertVisibility,
-    alert_visibility, visible_alert_answers, visible_alert_event,
+    alert_event_without_personal_data, alert_visibility, visible_alert_answers,
+    visible_alert_event, without_personal_data,
 };
 use crate::authority::Authority;
 use crate::case::ActorRef;
@@ -112,8 +116,8 @@ pub(super) fn alert_stage_code(stage: AlertStage) -> u8 {
     }
 }
 
-/// Every box entry an alert should have in its current state.
-fn alert_index_keys(case: &AlertCase) -> BTreeSet<Vec<u8>> {
+/// Every box and retention entry an alert should have in its current state.
+fn alert_index_keys(case: &AlertCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
     let stage = case.alert.state().stage();
     let mut out = BTreeSet::new();
     out.insert(keys::alert_by_sender(
@@ -140,17 +144,26 @@ fn alert_index_keys(case: &AlertCase) -> BTreeSet<Vec<u8>> {
             }
         }
     }
+    out.extend(retention_keys(
+        case.id,
+        case.alert.state().ended_at(),
+        case.alert.is_blocked(),
+        case.alert.is_erased(),
+        rules,
+        (RetentionStep::BlockAlert, RetentionStep::DeleteAlert),
+    ));
     out
 }
 
 fn write_alert(
     txn: &mut Txn<'_>,
+    rules: CaseRules,
     new: &AlertCase,
     old: Option<&AlertCase>,
 ) -> Result<(), EngineError> {
     txn.put(keys::alert(new.id), new)?;
-    let new_keys = alert_index_keys(new);
-    let old_keys = old.map(alert_index_keys).unwrap_or_default();
+    let new_keys = alert_index_keys(new, rules);
+    let old_keys = old.map(|o| alert_index_keys(o, rules)).unwrap_or_default();
     for k in old_keys.difference(&new_keys) {
         txn.delete(k.clone());
     }
@@ -308,7 +321,12 @@ impl Engine {
                 alert: Alert::new(),
             };
             txn.expect_absent(keys::alert(case.id));
-            write_alert(&mut txn, &case, None)?;
+            write_alert(
+                &mut txn,
+                rules_of(&self.catalogue(), procedure),
+                &case,
+                None,
+            )?;
             match txn.commit().await {
                 Ok(_) => {
                     return Ok(AlertView {
@@ -353,15 +371,24 @@ impl Engine {
             })
     }
 
+    /// The alert as a reader with `visibility` sees it; once blocked, without personal
+    /// data for everyone but the operator.
     fn alert_view(
         &self,
+        actor: &Actor,
         case: AlertCase,
         visibility: AlertVisibility,
     ) -> Result<AlertView, EngineError> {
         let set = self.alert_set(&case)?;
-        let alert = case
-            .alert
-            .redacted(|a| visible_alert_answers(a, &set, visibility));
+        let blocked = case.alert.is_blocked() && !matches!(actor, Actor::System);
+        let alert = case.alert.redacted(|a| {
+            let shown = visible_alert_answers(a, &set, visibility);
+            if blocked {
+                without_personal_data(&shown, &set)
+            } else {
+                shown
+            }
+        });
         Ok(AlertView {
             case: AlertCase { alert, ..case },
             visibility,
@@ -405,7 +432,7 @@ impl Engine {
             )
             .await?;
         }
-        Ok((self.alert_view(case, visibility)?, version))
+        Ok((self.alert_view(actor, case, visibility)?, version))
     }
 
     /// An alert's timeline, oldest first, as `actor` may see it.
@@ -418,11 +445,19 @@ impl Engine {
         let set = self.alert_set(&case)?;
         let entries: Vec<AlertTimelineEntry> =
             self.read_timeline(&keys::alert_event(id, None)).await?;
+        let blocked = case.alert.is_blocked() && !matches!(actor, Actor::System);
         Ok(entries
             .into_iter()
-            .map(|entry| AlertTimelineEntry {
-                event: visible_alert_event(&entry.event, &set, visibility),
-                ..entry
+            .map(|entry| {
+                let shown = visible_alert_event(&entry.event, &set, visibility);
+                AlertTimelineEntry {
+                    event: if blocked {
+                        alert_event_without_personal_data(&shown, &set, "(blocked)")
+                    } else {
+                        shown
+                    },
+                    ..entry
+                }
             })
             .collect())
     }
@@ -513,7 +548,12 @@ impl Engine {
             txn.create(keys::alert_event(id, Some(new.events)), &entry)?;
         }
         new.updated_at = now;
-        write_alert(&mut txn, &new, Some(&old))?;
+        write_alert(
+            &mut txn,
+            rules_of(&self.catalogue(), &old.procedure),
+            &new,
+            Some(&old),
+        )?;
         self.audit(
             &mut txn,
             actor,
@@ -526,7 +566,7 @@ impl Engine {
         let version = txn.commit().await?;
         let roles = self.alert_roles(actor, &new).await;
         let visibility = alert_visibility(roles, &new.alert).unwrap_or(AlertVisibility::Summary);
-        Ok((self.alert_view(new, visibility)?, version))
+        Ok((self.alert_view(actor, new, visibility)?, version))
     }
 
     /// For each (country, authority): whether the authority is an active authority of
@@ -611,8 +651,73 @@ impl Engine {
         };
         self.box_page(prefix, page, |id| async move {
             let (case, _, _, visibility) = self.load_alert(actor, id).await?;
-            self.alert_view(case, visibility)
+            self.alert_view(actor, case, visibility)
         })
         .await
+    }
+}
+
+impl Engine {
+    /// One retention step for alert `id` within `txn`: blocks its personal data at the end
+    /// of its procedure's blocking period, or (`delete`) removes them from the alert and
+    /// every timeline entry 3 years after it ended, with a system timeline entry. Returns
+    /// whether it did; a step not yet due keeps its index entry.
+    pub(super) async fn alert_retention(
+        &self,
+        txn: &mut Txn<'_>,
+        id: CaseId,
+        delete: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, EngineError> {
+        let Some((old, _)) = txn.get::<AlertCase>(&keys::alert(id)).await? else {
+            return Ok(false);
+        };
+        let rules = rules_of(&self.catalogue(), &old.procedure);
+        let today = now.date_naive();
+        let due = old.alert.state().ended_at().is_some_and(|ended| {
+            if delete {
+                !old.alert.is_erased() && deletion_date(ended) <= today
+            } else {
+                !old.alert.is_blocked() && blocking_date(ended, rules) <= today
+            }
+        });
+        if !due {
+            for k in alert_index_keys(&old, rules) {
+                txn.put_index(k);
+            }
+            return Ok(false);
+        }
+        let mut new = old.clone();
+        let event = if delete {
+            let set = self.alert_set(&old)?;
+            new.alert = new.alert.redacted(|a| without_personal_data(a, &set));
+            let entries: Vec<AlertTimelineEntry> =
+                self.read_timeline(&keys::alert_event(id, None)).await?;
+            for entry in entries {
+                let seq = entry.seq;
+                let erased = AlertTimelineEntry {
+                    event: alert_event_without_personal_data(&entry.event, &set, "(deleted)"),
+                    ..entry
+                };
+                txn.put(keys::alert_event(id, Some(seq)), &erased)?;
+            }
+            AlertEvent::PersonalDataDeleted
+        } else {
+            AlertEvent::PersonalDataBlocked
+        };
+        new.alert.apply(&event, now);
+        new.events += 1;
+        txn.create(
+            keys::alert_event(id, Some(new.events)),
+            &AlertTimelineEntry {
+                seq: new.events,
+                at: now,
+                actor: ActorRef::System,
+                event,
+            },
+        )?;
+        new.updated_at = now;
+        write_alert(txn, rules, &new, Some(&old))?;
+        Ok(true)
     }
 }

@@ -9,6 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
+use super::requests::{
+    CaseRules, RetentionStep, blocking_date, deletion_date, retention_keys, rules_of,
+};
 use crate::access::{Actor, Denial};
 use crate::case::ActorRef;
 use crate::catalogue::{AreaId, ProcedureId, QuestionSet, QuestionSetVersion, Right, Workflow};
@@ -18,7 +21,7 @@ use crate::ids::{AuthorityId, CaseId, CaseReference};
 use crate::keys;
 use crate::notification::{
     Notification, NotificationCommand, NotificationContext, NotificationEvent, NotificationRoles,
-    NotificationStage, notification_visible,
+    NotificationStage, notification_event_without_personal_data, notification_visible,
 };
 use crate::page::{Page, PageRequest};
 use crate::record::{Txn, decode};
@@ -82,7 +85,7 @@ fn stage_code(stage: NotificationStage) -> u8 {
     }
 }
 
-fn index_keys(case: &NotificationCase) -> BTreeSet<Vec<u8>> {
+fn index_keys(case: &NotificationCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
     let stage = case.notification.state().stage();
     let mut out = BTreeSet::new();
     out.insert(keys::notification_by_sender(
@@ -95,17 +98,29 @@ fn index_keys(case: &NotificationCase) -> BTreeSet<Vec<u8>> {
             out.insert(keys::notification_by_recipient(r.code(), Some(case.id)));
         }
     }
+    out.extend(retention_keys(
+        case.id,
+        case.notification.state().ended_at(),
+        case.notification.is_blocked(),
+        case.notification.is_erased(),
+        rules,
+        (
+            RetentionStep::BlockNotification,
+            RetentionStep::DeleteNotification,
+        ),
+    ));
     out
 }
 
 fn write_notification(
     txn: &mut Txn<'_>,
+    rules: CaseRules,
     new: &NotificationCase,
     old: Option<&NotificationCase>,
 ) -> Result<(), EngineError> {
     txn.put(keys::notification(new.id), new)?;
-    let new_keys = index_keys(new);
-    let old_keys = old.map(index_keys).unwrap_or_default();
+    let new_keys = index_keys(new, rules);
+    let old_keys = old.map(|o| index_keys(o, rules)).unwrap_or_default();
     for k in old_keys.difference(&new_keys) {
         txn.delete(k.clone());
     }
@@ -180,6 +195,17 @@ impl Engine {
         if !visible {
             return Err(not_found());
         }
+        let case = if case.notification.is_blocked() && !matches!(actor, Actor::System) {
+            let set = self.notification_set(&case)?;
+            NotificationCase {
+                notification: case
+                    .notification
+                    .redacted(|a| crate::alert::without_personal_data(a, &set)),
+                ..case
+            }
+        } else {
+            case
+        };
         Ok((case, v.version))
     }
 
@@ -218,7 +244,12 @@ impl Engine {
                 notification: Notification::new(),
             };
             txn.expect_absent(keys::notification(case.id));
-            write_notification(&mut txn, &case, None)?;
+            write_notification(
+                &mut txn,
+                rules_of(&self.catalogue(), procedure),
+                &case,
+                None,
+            )?;
             match txn.commit().await {
                 Ok(_) => return Ok(case),
                 Err(EngineError::Conflict(_)) => continue,
@@ -255,9 +286,21 @@ impl Engine {
         actor: &Actor,
         id: CaseId,
     ) -> Result<Vec<NotificationTimelineEntry>, EngineError> {
-        self.load_notification(actor, id).await?;
-        self.read_timeline(&keys::notification_event(id, None))
-            .await
+        let (case, _) = self.load_notification(actor, id).await?;
+        let entries: Vec<NotificationTimelineEntry> = self
+            .read_timeline(&keys::notification_event(id, None))
+            .await?;
+        if !case.notification.is_blocked() || matches!(actor, Actor::System) {
+            return Ok(entries);
+        }
+        let set = self.notification_set(&case)?;
+        Ok(entries
+            .into_iter()
+            .map(|e| NotificationTimelineEntry {
+                event: notification_event_without_personal_data(&e.event, &set, "(blocked)"),
+                ..e
+            })
+            .collect())
     }
 
     /// Acts on a notification; the machine decides, the engine writes the notification,
@@ -316,7 +359,12 @@ impl Engine {
             )?;
         }
         new.updated_at = now;
-        write_notification(&mut txn, &new, Some(&old))?;
+        write_notification(
+            &mut txn,
+            rules_of(&self.catalogue(), &old.procedure),
+            &new,
+            Some(&old),
+        )?;
         self.audit(
             &mut txn,
             actor,
@@ -352,5 +400,77 @@ impl Engine {
             Ok(self.load_notification(actor, id).await?.0)
         })
         .await
+    }
+}
+
+impl Engine {
+    /// One retention step for notification `id` within `txn`, as for alerts: blocking at
+    /// the end of the procedure's period, deletion 3 years after closure, with a system
+    /// timeline entry. Returns whether it did; a step not yet due keeps its index entry.
+    pub(super) async fn notification_retention(
+        &self,
+        txn: &mut Txn<'_>,
+        id: CaseId,
+        delete: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, EngineError> {
+        let Some((old, _)) = txn.get::<NotificationCase>(&keys::notification(id)).await? else {
+            return Ok(false);
+        };
+        let rules = rules_of(&self.catalogue(), &old.procedure);
+        let today = now.date_naive();
+        let n = &old.notification;
+        let due = n.state().ended_at().is_some_and(|ended| {
+            if delete {
+                !n.is_erased() && deletion_date(ended) <= today
+            } else {
+                !n.is_blocked() && blocking_date(ended, rules) <= today
+            }
+        });
+        if !due {
+            for k in index_keys(&old, rules) {
+                txn.put_index(k);
+            }
+            return Ok(false);
+        }
+        let mut new = old.clone();
+        let event = if delete {
+            let set = self.notification_set(&old)?;
+            new.notification = new
+                .notification
+                .redacted(|a| crate::alert::without_personal_data(a, &set));
+            let entries: Vec<NotificationTimelineEntry> = self
+                .read_timeline(&keys::notification_event(id, None))
+                .await?;
+            for entry in entries {
+                let seq = entry.seq;
+                let erased = NotificationTimelineEntry {
+                    event: notification_event_without_personal_data(
+                        &entry.event,
+                        &set,
+                        "(deleted)",
+                    ),
+                    ..entry
+                };
+                txn.put(keys::notification_event(id, Some(seq)), &erased)?;
+            }
+            NotificationEvent::PersonalDataDeleted
+        } else {
+            NotificationEvent::PersonalDataBlocked
+        };
+        new.notification.apply(&event, now);
+        new.events += 1;
+        txn.create(
+            keys::notification_event(id, Some(new.events)),
+            &NotificationTimelineEntry {
+                seq: new.events,
+                at: now,
+                actor: ActorRef::System,
+                event,
+            },
+        )?;
+        new.updated_at = now;
+        write_notification(txn, rules, &new, Some(&old))?;
+        Ok(true)
     }
 }

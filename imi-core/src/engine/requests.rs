@@ -49,7 +49,10 @@ pub(crate) struct CaseRules {
 }
 
 /// The date personal data of a request closed at `closed` are blocked under `rules`.
-fn blocking_date(closed: chrono::DateTime<chrono::Utc>, rules: CaseRules) -> chrono::NaiveDate {
+pub(super) fn blocking_date(
+    closed: chrono::DateTime<chrono::Utc>,
+    rules: CaseRules,
+) -> chrono::NaiveDate {
     let day = closed.date_naive();
     day.checked_add_months(chrono::Months::new(rules.blocking_months))
         .unwrap_or(day)
@@ -63,10 +66,70 @@ const RETENTION_GROUP: usize = 128;
 const DELETION_MONTHS: u32 = 36;
 
 /// The date personal data of a request closed at `closed` are deleted.
-fn deletion_date(closed: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+pub(super) fn deletion_date(closed: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
     let day = closed.date_naive();
     day.checked_add_months(chrono::Months::new(DELETION_MONTHS))
         .unwrap_or(day)
+}
+
+/// What [`Engine::tick`]'s retention does to a case, stored as the last byte of its
+/// retention index entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RetentionStep {
+    /// Block a request's personal data.
+    BlockRequest = 0,
+    /// Delete a request's personal data.
+    DeleteRequest = 1,
+    /// Block an alert's personal data.
+    BlockAlert = 2,
+    /// Delete an alert's personal data.
+    DeleteAlert = 3,
+    /// Block a notification's personal data.
+    BlockNotification = 4,
+    /// Delete a notification's personal data.
+    DeleteNotification = 5,
+}
+
+impl RetentionStep {
+    fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            0 => Self::BlockRequest,
+            1 => Self::DeleteRequest,
+            2 => Self::BlockAlert,
+            3 => Self::DeleteAlert,
+            4 => Self::BlockNotification,
+            5 => Self::DeleteNotification,
+            _ => return None,
+        })
+    }
+}
+
+/// The retention index entries of a case that ended at `ended` (if it did), for the steps
+/// not yet taken: blocking after the procedure's period, deletion after 3 years.
+pub(super) fn retention_keys(
+    id: CaseId,
+    ended: Option<chrono::DateTime<chrono::Utc>>,
+    blocked: bool,
+    erased: bool,
+    rules: CaseRules,
+    (block, delete): (RetentionStep, RetentionStep),
+) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    if let Some(ended) = ended {
+        if !blocked {
+            out.push(keys::retention(
+                blocking_date(ended, rules),
+                Some((id, block as u8)),
+            ));
+        }
+        if !erased {
+            out.push(keys::retention(
+                deletion_date(ended),
+                Some((id, delete as u8)),
+            ));
+        }
+    }
+    out
 }
 
 /// A timeline entry with its personal data removed: answers to personal-data questions
@@ -135,15 +198,14 @@ fn case_index_keys(case: &RequestCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
     if let Some((_, date)) = rules.deadlines.and_then(|r| case.request.next_deadline(r)) {
         out.insert(keys::due(date, Some(case.id)));
     }
-    if let (Some(closed), false) = (case.request.closed_at(), case.request.is_erased()) {
-        out.insert(keys::retention(deletion_date(closed), Some((case.id, 1))));
-    }
-    if let (Some(closed), false) = (case.request.closed_at(), case.request.is_blocked()) {
-        out.insert(keys::retention(
-            blocking_date(closed, rules),
-            Some((case.id, 0)),
-        ));
-    }
+    out.extend(retention_keys(
+        case.id,
+        case.request.closed_at(),
+        case.request.is_blocked(),
+        case.request.is_erased(),
+        rules,
+        (RetentionStep::BlockRequest, RetentionStep::DeleteRequest),
+    ));
     let state = case.request.state();
     if state.is_open() {
         let date = match state {
@@ -1028,19 +1090,43 @@ impl Engine {
                 continue;
             }
             txn.delete(entry.key.clone());
+            let step = RetentionStep::from_code(kind);
+            match step {
+                Some(RetentionStep::BlockAlert | RetentionStep::DeleteAlert) => {
+                    let delete = step == Some(RetentionStep::DeleteAlert);
+                    if self.alert_retention(&mut txn, id, delete, now).await? {
+                        blocked += 1;
+                    }
+                    continue;
+                }
+                Some(RetentionStep::BlockNotification | RetentionStep::DeleteNotification) => {
+                    let delete = step == Some(RetentionStep::DeleteNotification);
+                    if self
+                        .notification_retention(&mut txn, id, delete, now)
+                        .await?
+                    {
+                        blocked += 1;
+                    }
+                    continue;
+                }
+                Some(RetentionStep::BlockRequest | RetentionStep::DeleteRequest) | None => {}
+            }
             if let Some((old, _)) = txn.get::<RequestCase>(&keys::case(id)).await? {
                 let rules = rules_of(&catalogue, &old.procedure);
                 let closed = old.request.closed_at();
                 let mut new = old.clone();
-                let event = match kind {
-                    0 if !old.request.is_blocked()
-                        && closed.is_some_and(|c| blocking_date(c, rules) <= now.date_naive()) =>
+                let event = match step {
+                    Some(RetentionStep::BlockRequest)
+                        if !old.request.is_blocked()
+                            && closed
+                                .is_some_and(|c| blocking_date(c, rules) <= now.date_naive()) =>
                     {
                         blocked += 1;
                         Some(RequestEvent::PersonalDataBlocked)
                     }
-                    1 if !old.request.is_erased()
-                        && closed.is_some_and(|c| deletion_date(c) <= now.date_naive()) =>
+                    Some(RetentionStep::DeleteRequest)
+                        if !old.request.is_erased()
+                            && closed.is_some_and(|c| deletion_date(c) <= now.date_naive()) =>
                     {
                         self.erase_case(&mut txn, &mut new).await?;
                         blocked += 1;
