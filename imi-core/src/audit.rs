@@ -59,6 +59,18 @@ pub enum AuditAction {
         /// The case.
         case: CaseId,
     },
+    /// A repository record was read.
+    ReadRecord {
+        /// The record.
+        record: crate::ids::RecordId,
+    },
+    /// A repository record was created, changed, retired or deleted.
+    ChangeRecord {
+        /// The record.
+        record: crate::ids::RecordId,
+        /// What was done.
+        command: String,
+    },
     /// A command changed a case.
     ChangeCase {
         /// The case.

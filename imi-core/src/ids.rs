@@ -137,6 +137,12 @@ define_id!(
     "register"
 );
 
+define_id!(
+    /// Identifies a record of a repository.
+    RecordId,
+    "record"
+);
+
 /// Mints UUID v7 ids from a time given by the caller.
 ///
 /// The 48-bit timestamp comes from the engine's clock; the 74 other free bits are random.
@@ -273,6 +279,11 @@ impl IdGenerator {
     /// A new case id.
     pub fn case(&self, at: DateTime<Utc>) -> CaseId {
         CaseId(self.uuid(at))
+    }
+
+    /// A new repository record id.
+    pub fn record(&self, at: DateTime<Utc>) -> RecordId {
+        RecordId(self.uuid(at))
     }
 }
 

@@ -46,13 +46,17 @@
 //! | `NotificationEvent` | notification id, sequence (u64) | one timeline entry (JSON) |
 //! | `NotificationBySender` | authority id, stage code, notification id | empty (sent box) |
 //! | `NotificationByRecipient` | participant code, notification id | empty (received box) |
+//! | `Record` | record id | the current revision of a repository record (JSON) |
+//! | `RecordRevision` | record id, revision (u32) | one revision (JSON) |
+//! | `RecordByProcedure` | procedure id, record id | empty |
+//! | `RecordTerm` | procedure id, term hash (8 bytes), record id | empty (search) |
 //! | `Subject` | SHA-256 of a folded personal-data value, case id | empty (finding a data subject's cases) |
 //! | `UserRetention` | date (days, sign-flipped), user id | empty (when a former user's name and e-mail are deleted) |
 //! | `CaseAttachment` | case id, attachment id | empty (a case's files, for deletion) |
 //! | `Unblock` | case id, user id | a time-limited, justified access to blocked data (JSON) |
 //! | `Due` | date (days since 1970, sign-flipped), case id | empty (next deadline of each open request) |
 
-use crate::ids::{AttachmentId, AuthorityId, CaseId, UserId};
+use crate::ids::{AttachmentId, AuthorityId, CaseId, RecordId, UserId};
 
 /// The first byte of every key: which kind of record it holds. Values are fixed forever
 /// once released; new spaces take new numbers.
@@ -142,6 +146,14 @@ pub(crate) enum Space {
     NotificationBySender = 0x8A,
     /// Index: notifications by recipient (country or Commission).
     NotificationByRecipient = 0x8B,
+    /// Repository records by id (the current revision).
+    Record = 0x90,
+    /// Every revision of every record.
+    RecordRevision = 0x91,
+    /// Index: records by procedure.
+    RecordByProcedure = 0x92,
+    /// Search index: hashed terms of records' fields, by procedure.
+    RecordTerm = 0x93,
     /// Audit records waiting to be sealed.
     AuditPending = 0x70,
     /// The sealed audit chain.
@@ -466,13 +478,13 @@ pub(crate) fn audit_head() -> Vec<u8> {
 
 /// A retention entry (kind 0: block, 1: delete), or (without case) the first key after
 /// every entry up to `date`.
-pub(crate) fn retention(date: chrono::NaiveDate, case: Option<(CaseId, u8)>) -> Vec<u8> {
+pub(crate) fn retention(date: chrono::NaiveDate, entry: Option<(&[u8; 16], u8)>) -> Vec<u8> {
     use chrono::Datelike;
     let days = (i64::from(date.num_days_from_ce()) as u64) ^ (1 << 63);
     let mut k = Key::new(Space::Retention).into_bytes();
     k.extend_from_slice(&days.to_be_bytes());
-    if let Some((c, kind)) = case {
-        k.extend_from_slice(c.as_bytes());
+    if let Some((id, kind)) = entry {
+        k.extend_from_slice(id);
         k.push(kind);
     }
     k
@@ -664,6 +676,43 @@ pub(crate) fn notification_by_recipient(participant: &str, id: Option<CaseId>) -
     let mut k = Key::new(Space::NotificationByRecipient)
         .str(participant)
         .into_bytes();
+    if let Some(id) = id {
+        k.extend_from_slice(id.as_bytes());
+    }
+    k
+}
+
+/// A repository record (its current revision).
+pub(crate) fn record(id: RecordId) -> Vec<u8> {
+    Key::new(Space::Record).id(id.as_bytes()).into_bytes()
+}
+
+/// A record's revisions (prefix), or one.
+pub(crate) fn record_revision(id: RecordId, revision: Option<u32>) -> Vec<u8> {
+    let mut k = Key::new(Space::RecordRevision)
+        .id(id.as_bytes())
+        .into_bytes();
+    if let Some(r) = revision {
+        k.extend_from_slice(&r.to_be_bytes());
+    }
+    k
+}
+
+/// The records of a repository procedure (prefix), or one entry.
+pub(crate) fn record_by_procedure(procedure: &str, id: Option<RecordId>) -> Vec<u8> {
+    let mut k = Key::new(Space::RecordByProcedure)
+        .str(procedure)
+        .into_bytes();
+    if let Some(id) = id {
+        k.extend_from_slice(id.as_bytes());
+    }
+    k
+}
+
+/// The records of a procedure holding a term (prefix), or one entry.
+pub(crate) fn record_term(procedure: &str, term: [u8; 8], id: Option<RecordId>) -> Vec<u8> {
+    let mut k = Key::new(Space::RecordTerm).str(procedure).into_bytes();
+    k.extend_from_slice(&term);
     if let Some(id) = id {
         k.extend_from_slice(id.as_bytes());
     }

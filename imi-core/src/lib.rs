@@ -52,6 +52,7 @@ pub mod notification;
 pub mod page;
 mod record;
 pub mod register;
+pub mod repository;
 pub mod request;
 pub mod store;
 pub mod translate;
@@ -68,10 +69,12 @@ pub use engine::{
     AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertView, AttachmentReader,
     DirectoryChange, DirectoryHit, DirectoryQuery, Engine, InboxQuery, Indicator, Invitation,
     MAX_CANDIDATES, MAX_UNBLOCK_DAYS, NotificationBox, NotificationCase, NotificationTimelineEntry,
-    PublicAuthority, RegisterHit, RegisterQuery, TickReport, Unblock, Verdict,
+    PublicAuthority, RecordQuery, RegisterHit, RegisterQuery, TickReport, Unblock, Verdict,
 };
 pub use error::EngineError;
-pub use ids::{AttachmentId, AuthorityId, CaseId, CaseReference, IdGenerator, RegisterId, UserId};
+pub use ids::{
+    AttachmentId, AuthorityId, CaseId, CaseReference, IdGenerator, RecordId, RegisterId, UserId,
+};
 pub use language::{Language, LanguagePreferences};
 pub use localised::{LocalisedText, Resolved};
 pub use page::{Cursor, Page, PageRequest};

@@ -557,6 +557,14 @@ pub enum TransitionError {
         /// The command.
         command: &'static str,
     },
+    /// The command is not possible for a repository record in its current status.
+    #[error("cannot {command} a record that is {status}")]
+    IllegalForRecord {
+        /// The record's status.
+        status: &'static str,
+        /// The command.
+        command: &'static str,
+    },
     /// The actor is not the party the command needs.
     #[error("only the {needed} may {command} this case")]
     WrongParty {

@@ -148,7 +148,8 @@ impl From<EngineError> for Problem {
             EngineError::Transition(t) => match t {
                 imi_core::request::TransitionError::IllegalInState { .. }
                 | imi_core::request::TransitionError::IllegalInAlertStage { .. }
-                | imi_core::request::TransitionError::IllegalInNotificationStage { .. } => p(
+                | imi_core::request::TransitionError::IllegalInNotificationStage { .. }
+                | imi_core::request::TransitionError::IllegalForRecord { .. } => p(
                     S::CONFLICT,
                     "invalid-state",
                     "Not possible in the current state",

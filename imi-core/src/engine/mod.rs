@@ -13,6 +13,7 @@ mod directory;
 mod load;
 mod notifications;
 mod registers;
+mod repositories;
 mod requests;
 mod syndication;
 mod users;
@@ -23,6 +24,7 @@ pub use authorities::{Invitation, Verdict};
 pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};
 pub use notifications::{NotificationBox, NotificationCase, NotificationTimelineEntry};
 pub use registers::{RegisterHit, RegisterQuery};
+pub use repositories::RecordQuery;
 pub use requests::{InboxQuery, Indicator, MAX_UNBLOCK_DAYS, TickReport, Unblock};
 pub use syndication::{DirectoryChange, PublicAuthority};
 

@@ -14,7 +14,7 @@ use crate::case::{
 };
 use crate::catalogue::{ProcedureId, QuestionSet, Right, Side, Workflow};
 use crate::error::EngineError;
-use crate::ids::{AuthorityId, CaseId, CaseReference, UserId};
+use crate::ids::{AuthorityId, CaseId, CaseReference, RecordId, UserId};
 use crate::keys;
 use crate::page::{Cursor, Page, PageRequest};
 use crate::record::{Txn, decode};
@@ -88,6 +88,8 @@ pub(super) enum RetentionStep {
     BlockNotification = 4,
     /// Delete a notification's personal data.
     DeleteNotification = 5,
+    /// Remove a retired repository record (every revision).
+    DeleteRecord = 6,
 }
 
 impl RetentionStep {
@@ -99,6 +101,7 @@ impl RetentionStep {
             3 => Self::DeleteAlert,
             4 => Self::BlockNotification,
             5 => Self::DeleteNotification,
+            6 => Self::DeleteRecord,
             _ => return None,
         })
     }
@@ -119,13 +122,13 @@ pub(super) fn retention_keys(
         if !blocked {
             out.push(keys::retention(
                 blocking_date(ended, rules),
-                Some((id, block as u8)),
+                Some((id.as_bytes(), block as u8)),
             ));
         }
         if !erased {
             out.push(keys::retention(
                 deletion_date(ended),
-                Some((id, delete as u8)),
+                Some((id.as_bytes(), delete as u8)),
             ));
         }
     }
@@ -1105,6 +1108,14 @@ impl Engine {
                         .notification_retention(&mut txn, id, delete, now)
                         .await?
                     {
+                        blocked += 1;
+                    }
+                    continue;
+                }
+                Some(RetentionStep::DeleteRecord) => {
+                    let record = RecordId::from_uuid(*id.as_uuid())
+                        .map_err(|_| corrupt_index(&entry.key))?;
+                    if self.record_retention(&mut txn, record, now).await? {
                         blocked += 1;
                     }
                     continue;

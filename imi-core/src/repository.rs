@@ -1,0 +1,201 @@
+//! Repositories: per-area shared records with typed fields from the catalogue
+//! (IMI-REFERENCE Part 1, "Repository"; e.g. licence holders for road transport of euro
+//! cash). A record belongs to the authority that keeps it, is visible to every user of the
+//! procedure or to a defined group of authorities, keeps every revision, and is retired
+//! when no longer current; the area's retention rule then removes it.
+//!
+//! The pure part: [`RepositoryRecord::decide`] checks a [`RecordCommand`] against the
+//! record's [`RecordStatus`] and the question set; [`RepositoryRecord::apply`] folds the
+//! resulting [`RecordChange`] in.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::case::ActorRef;
+use crate::catalogue::{
+    Answers, AreaId, ProcedureId, QuestionSet, QuestionSetVersion, Side, ValidationLevel,
+};
+use crate::country::Participant;
+use crate::ids::{AuthorityId, RecordId};
+use crate::request::TransitionError;
+
+/// Who may read a record besides the authority that keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "audience", rename_all = "kebab-case")]
+pub enum Audience {
+    /// Every user of the procedure (viewers and editors of authorities with access).
+    Area,
+    /// Only users of these authorities (a defined group).
+    Group {
+        /// The authorities.
+        authorities: BTreeSet<AuthorityId>,
+    },
+}
+
+/// Whether a record is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum RecordStatus {
+    /// Current.
+    Active,
+    /// No longer current; kept until the area's retention rule removes it.
+    Retired {
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+impl RecordStatus {
+    /// The kebab-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordStatus::Active => "active",
+            RecordStatus::Retired { .. } => "retired",
+        }
+    }
+}
+
+/// What an editor asks to do with a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "kebab-case")]
+pub enum RecordCommand {
+    /// Replaces the fields (a new revision), and the audience when given.
+    Update {
+        /// The fields, checked against the question set at the "send" level.
+        fields: Answers,
+        /// The new audience, if it changes.
+        #[serde(default)]
+        audience: Option<Audience>,
+    },
+    /// Retires the record.
+    Retire,
+}
+
+impl RecordCommand {
+    /// The command's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RecordCommand::Update { .. } => "update",
+            RecordCommand::Retire => "retire",
+        }
+    }
+}
+
+/// What a command changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "kebab-case")]
+pub enum RecordChange {
+    /// New fields (and audience).
+    Updated {
+        /// The fields.
+        fields: Answers,
+        /// The audience.
+        audience: Audience,
+    },
+    /// Retired.
+    Retired,
+}
+
+/// One record of a repository, at one revision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepositoryRecord {
+    /// Its id.
+    pub id: RecordId,
+    /// The repository procedure.
+    pub procedure: ProcedureId,
+    /// The procedure's area.
+    pub area: AreaId,
+    /// The question-set version its fields follow.
+    pub question_set: QuestionSetVersion,
+    /// The authority that keeps it.
+    pub owner: AuthorityId,
+    /// That authority's country.
+    pub owner_country: Participant,
+    /// Its revision, from 1.
+    pub revision: u32,
+    /// The fields.
+    pub fields: Answers,
+    /// Who may read it.
+    pub audience: Audience,
+    /// Current or retired.
+    pub status: RecordStatus,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When this revision was made.
+    pub updated_at: DateTime<Utc>,
+    /// Who made this revision.
+    pub updated_by: ActorRef,
+}
+
+impl RepositoryRecord {
+    /// Checks `command` by an editor of the keeping authority (`editor`) against the
+    /// record's status and `set`; changes nothing.
+    pub fn decide(
+        &self,
+        editor: bool,
+        command: &RecordCommand,
+        set: &QuestionSet,
+    ) -> Result<RecordChange, TransitionError> {
+        let name = command.name();
+        if !editor {
+            return Err(TransitionError::WrongParty {
+                command: name,
+                needed: "repository editor of the keeping authority",
+            });
+        }
+        match (self.status, command) {
+            (RecordStatus::Active, RecordCommand::Update { fields, audience }) => {
+                check_fields(fields, set)?;
+                Ok(RecordChange::Updated {
+                    fields: fields.clone(),
+                    audience: audience.clone().unwrap_or_else(|| self.audience.clone()),
+                })
+            }
+            (RecordStatus::Active, RecordCommand::Retire) => Ok(RecordChange::Retired),
+            (
+                RecordStatus::Retired { .. },
+                RecordCommand::Update { .. } | RecordCommand::Retire,
+            ) => Err(TransitionError::IllegalForRecord {
+                status: self.status.name(),
+                command: name,
+            }),
+        }
+    }
+
+    /// Folds a change in as a new revision made at `at` by `by`.
+    pub fn apply(&mut self, change: &RecordChange, at: DateTime<Utc>, by: ActorRef) {
+        match change {
+            RecordChange::Updated { fields, audience } => {
+                self.fields = fields.clone();
+                self.audience = audience.clone();
+            }
+            RecordChange::Retired => self.status = RecordStatus::Retired { at },
+        }
+        self.revision = self.revision.saturating_add(1);
+        self.updated_at = at;
+        self.updated_by = by;
+    }
+
+    /// Whether a user of `authority` who may read the procedure (`reader`) sees it.
+    pub fn visible_to(&self, reader: bool, authority: AuthorityId) -> bool {
+        reader
+            && (authority == self.owner
+                || match &self.audience {
+                    Audience::Area => true,
+                    Audience::Group { authorities } => authorities.contains(&authority),
+                })
+    }
+}
+
+/// Checks a record's fields: every required question answered, every answer valid.
+pub fn check_fields(fields: &Answers, set: &QuestionSet) -> Result<(), TransitionError> {
+    set.validate_side(
+        fields,
+        &Answers::new(),
+        Side::Requester,
+        ValidationLevel::Send,
+    )?;
+    Ok(())
+}
