@@ -4408,17 +4408,28 @@ pub async fn engine_notifications(store: Arc<dyn Store>) {
 const REPO_AREA: &str = "id = \"euro-cash\"\n[name]\nen = \"Road transport of euro cash\"\n[[procedure]]\nid = \"cash-licences\"\nkind = \"repository\"\nquestion_set = \"cash-licences\"\nretention_months = 12\n[procedure.name]\nen = \"Licence holders\"\n";
 const REPO_QS: &str = "id = \"cash-licences\"\nversion = 1\n[title]\nen = \"Licence holder\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"holder\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Holder\"\n[[group.question]]\nid = \"licence\"\ntype = \"free-text\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Licence number\"\n[[group.question]]\nid = \"valid-until\"\ntype = \"date\"\n[group.question.label]\nen = \"Valid until\"\n";
 
-/// A repository's lifecycle: a French editor adds two licence holders, one for every
-/// user of the procedure and one for a German group only; viewers search and read what
-/// their audience allows; an update is a new revision (the history keeps both, the search
-/// follows); a retired record leaves the default search, cannot change, and `tick` removes
-/// it with every revision 12 months later (no bytes left); another is deleted by its
-/// editor. Identical on every backend.
-pub async fn engine_repositories(store: Arc<dyn Store>) {
-    use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right};
-    use crate::repository::{Audience, RecordCommand, RecordStatus};
-    use crate::{Actor, Country, EngineError, PageRequest, RecordQuery};
-    let engine = engine_on(Arc::clone(&store));
+/// A world for repositories, built by [`repository_world`].
+pub struct RepositoryWorld {
+    /// The engine, with the `cash-licences` repository (12 months' retention; a
+    /// personal-data `holder`, a `licence` number and a `valid-until` date) published.
+    pub engine: crate::Engine,
+    /// A French repository editor.
+    pub editor: crate::Actor,
+    /// A German viewer.
+    pub viewer: crate::Actor,
+    /// The German viewer's authority.
+    pub viewer_authority: crate::AuthorityId,
+    /// An Italian viewer.
+    pub outsider: crate::Actor,
+    /// A Danish user without a repository right.
+    pub without_right: crate::Actor,
+}
+
+/// Builds a [`RepositoryWorld`] on `store`.
+pub async fn repository_world(store: Arc<dyn Store>) -> RepositoryWorld {
+    use crate::catalogue::{Catalogue, CatalogueSource, Right};
+    use crate::{Actor, Country};
+    let engine = engine_on(store);
     let sources = [
         CatalogueSource::new("areas/euro-cash.toml", REPO_AREA),
         CatalogueSource::new("question-sets/cash-licences.toml", REPO_QS),
@@ -4436,10 +4447,38 @@ pub async fn engine_repositories(store: Arc<dyn Store>) {
             right,
         )
     };
-    let (fr, _) = who(Country::France, "Banque de France", Right::RepositoryEditor).await;
-    let (de, de_authority) = who(Country::Germany, "Bundesbank", Right::Viewer).await;
-    let (it, _) = who(Country::Italy, "Banca d'Italia", Right::Viewer).await;
-    let (dk, _) = who(Country::Denmark, "Finanstilsynet", Right::RequestHandler).await;
+    let (editor, _) = who(Country::France, "Banque de France", Right::RepositoryEditor).await;
+    let (viewer, viewer_authority) = who(Country::Germany, "Bundesbank", Right::Viewer).await;
+    let (outsider, _) = who(Country::Italy, "Banca d'Italia", Right::Viewer).await;
+    let (without_right, _) = who(Country::Denmark, "Finanstilsynet", Right::RequestHandler).await;
+    RepositoryWorld {
+        engine,
+        editor,
+        viewer,
+        viewer_authority,
+        outsider,
+        without_right,
+    }
+}
+
+/// A repository's lifecycle: a French editor adds two licence holders, one for every
+/// user of the procedure and one for a German group only; viewers search and read what
+/// their audience allows; an update is a new revision (the history keeps both, the search
+/// follows); a retired record leaves the default search, cannot change, and `tick` removes
+/// it with every revision 12 months later (no bytes left); another is deleted by its
+/// editor. Identical on every backend.
+pub async fn engine_repositories(store: Arc<dyn Store>) {
+    use crate::catalogue::{AnswerValue, Answers};
+    use crate::repository::{Audience, RecordCommand, RecordStatus};
+    use crate::{Actor, EngineError, PageRequest, RecordQuery};
+    let RepositoryWorld {
+        engine,
+        editor: fr,
+        viewer: de,
+        viewer_authority: de_authority,
+        outsider: it,
+        without_right: dk,
+    } = repository_world(Arc::clone(&store)).await;
     let procedure = "cash-licences".parse().unwrap();
     let fields = |holder: &str, licence: &str| {
         let mut a = Answers::new();

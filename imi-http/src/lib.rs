@@ -43,8 +43,8 @@ pub use extract::{Authenticator, BearerTokens};
 pub use problem::Problem;
 
 use routes::{
-    alerts, attachments, authorities, catalogue, directory, meta, notifications, privacy, requests,
-    users,
+    alerts, attachments, authorities, catalogue, directory, meta, notifications, privacy,
+    repositories, requests, users,
 };
 
 /// Settings of the HTTP layer.
@@ -94,6 +94,7 @@ pub struct AppState {
         (name = "privacy", description = "Data-subject requests and the audit log"),
         (name = "alerts", description = "One-to-many alerts and each country's alert network"),
         (name = "notifications", description = "One-to-many notifications to the Commission and member states"),
+        (name = "repositories", description = "Shared, versioned records of an area"),
     )
 )]
 struct ApiDoc;
@@ -175,6 +176,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::get))
         .routes(routes!(notifications::act))
         .routes(routes!(notifications::timeline))
+        .routes(routes!(repositories::create, repositories::search))
+        .routes(routes!(repositories::get, repositories::delete))
+        .routes(routes!(repositories::act))
+        .routes(routes!(repositories::history))
         .routes(routes!(attachments::upload))
         .routes(routes!(attachments::download))
 }
