@@ -38,6 +38,8 @@ pub enum Purpose {
     DataSubjectRequest,
     /// Using blocked data under a justified unblock (proof of an exchange, consent).
     BlockedDataAccess,
+    /// A submitter following their own public submission.
+    OwnSubmission,
 }
 
 /// The only grounds on which blocked data may be used (Art. 14(3)).

@@ -49,6 +49,9 @@ pub enum ActorRef {
         /// Their authority at the time.
         authority: AuthorityId,
     },
+    /// The citizen or business who made a public submission, proven by its secret
+    /// (no account, no name: the submission is the identity).
+    Submitter,
 }
 
 /// One step of a case's timeline.

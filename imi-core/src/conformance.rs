@@ -4405,6 +4405,454 @@ pub async fn engine_notifications(store: Arc<dyn Store>) {
     );
 }
 
+const PUBLIC_AREA: &str = "id = \"pq\"\n[name]\nen = \"Qualifications\"\n[[procedure]]\nid = \"recognition\"\nkind = \"request\"\nquestion_set = \"recognition\"\nanswer_days = 30\nremind_unaccepted_after_days = 7\nescalate_overdue_after_days = 7\npublic_submission = true\n[procedure.name]\nen = \"Recognition of a qualification\"\nda = \"Anerkendelse af en kvalifikation\"\n[[procedure]]\nid = \"internal\"\nkind = \"request\"\nquestion_set = \"recognition\"\nanswer_days = 30\nremind_unaccepted_after_days = 7\nescalate_overdue_after_days = 7\n[procedure.name]\nen = \"Between authorities only\"\n";
+const PUBLIC_QS: &str = "id = \"recognition\"\nversion = 1\n[title]\nen = \"Recognition\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"applicant\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Your full name\"\nda = \"Dit fulde navn\"\n[[group.question]]\nid = \"profession\"\ntype = \"free-text\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Profession\"\nda = \"Erhverv\"\n[[group.question]]\nid = \"decision\"\nanswered_by = \"responder\"\ntype = \"free-text\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Decision\"\nda = \"Afgørelse\"\n";
+
+/// A world for the public interface, built by [`submission_world`].
+pub struct SubmissionWorld {
+    /// The engine, with the `recognition` request procedure (open to public submissions;
+    /// a personal-data `applicant`, a `profession`, and the authority's `decision`) and
+    /// the `internal` one (not open) published.
+    pub engine: crate::Engine,
+    /// The French competent authority, with access to both procedures.
+    pub authority: crate::AuthorityId,
+    /// A request handler of it.
+    pub handler: crate::Actor,
+    /// A viewer of it.
+    pub viewer: crate::Actor,
+    /// A request handler of another French authority with the same procedure.
+    pub other_handler: crate::Actor,
+    /// The other authority.
+    pub other_authority: crate::AuthorityId,
+}
+
+/// Builds a [`SubmissionWorld`] on `store`.
+pub async fn submission_world(store: Arc<dyn Store>) -> SubmissionWorld {
+    use crate::catalogue::{Catalogue, CatalogueSource, Right};
+    use crate::{Actor, Country, Grant, GrantScope, Language, NewUser};
+    let engine = engine_on(store);
+    let sources = [
+        CatalogueSource::new("areas/pq.toml", PUBLIC_AREA),
+        CatalogueSource::new("question-sets/recognition.toml", PUBLIC_QS),
+    ];
+    engine
+        .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
+        .unwrap();
+    let (handler, authority) = member(
+        &engine,
+        Country::France.into(),
+        "Centre ENIC-NARIC France".into(),
+        "pq",
+        "recognition",
+        Right::RequestHandler,
+    )
+    .await;
+    engine
+        .grant_procedure(&Actor::System, authority, &"internal".parse().unwrap())
+        .await
+        .unwrap();
+    let u = engine
+        .create_user(
+            &Actor::System,
+            authority,
+            NewUser {
+                name: "Viewer".into(),
+                email: "v@x.eu".parse().unwrap(),
+                language: Language::French,
+            },
+        )
+        .await
+        .unwrap();
+    engine
+        .set_grants(
+            &Actor::System,
+            u.id(),
+            vec![Grant::new(Right::Viewer, GrantScope::Everything)],
+        )
+        .await
+        .unwrap();
+    let viewer = engine.actor_for(u.id()).await.unwrap();
+    let (other_handler, other_authority) = member(
+        &engine,
+        Country::France.into(),
+        "Ordre des architectes".into(),
+        "pq",
+        "recognition",
+        Right::RequestHandler,
+    )
+    .await;
+    SubmissionWorld {
+        engine,
+        authority,
+        handler,
+        viewer,
+        other_handler,
+        other_authority,
+    }
+}
+
+/// A public submission followed to its answer: a Portuguese nurse, without an account,
+/// submits to the French authority in Danish and keeps the secret; the authority's
+/// handler takes it and asks a question; the submitter sees the stage in Danish, replies;
+/// the authority answers; the submitter reads the answer and asks for their data. Only
+/// the secret opens it (wrong, unknown and other secrets get the same answer); other
+/// authorities never see it; the viewer reads but cannot act. Retention blocks and then
+/// deletes its personal data (no bytes left). Identical on every backend.
+pub async fn engine_public_submission(store: Arc<dyn Store>) {
+    use crate::catalogue::{AnswerValue, Answers};
+    use crate::submission::{
+        PublicEvent, SubmissionCommand as C, SubmissionSecret, SubmissionStage,
+    };
+    use crate::{Actor, EngineError, Language, MessageFrom, NewSubmission, PageRequest};
+    let SubmissionWorld {
+        engine,
+        authority,
+        handler,
+        viewer,
+        other_handler,
+        other_authority,
+    } = submission_world(Arc::clone(&store)).await;
+    let mut answers = Answers::new();
+    answers.set(
+        "applicant".parse().unwrap(),
+        AnswerValue::Text("Ana Pereira Sousa".into()),
+    );
+    answers.set(
+        "profession".parse().unwrap(),
+        AnswerValue::Text("Nurse".into()),
+    );
+    let new = |procedure: &str, to, answers: Answers| NewSubmission {
+        procedure: procedure.parse().unwrap(),
+        authority: to,
+        language: Language::Danish,
+        answers,
+    };
+    // Refused, and nothing written: a procedure not open to the public, an authority
+    // without the procedure, incomplete answers.
+    let mut mairie = crate::NewAuthority::new(
+        crate::Participant::from(crate::Country::France),
+        crate::LocalisedText::new(Language::French, "Mairie").unwrap(),
+    );
+    mairie.confirmed_not_duplicate = true;
+    let elsewhere = engine
+        .register_authority(&Actor::System, mairie)
+        .await
+        .unwrap()
+        .id();
+    let before = store.scan(&Scan::all(100_000)).await.unwrap().entries.len();
+    assert!(matches!(
+        engine
+            .submit(new("internal", authority, answers.clone()))
+            .await,
+        Err(EngineError::NotFound { .. })
+    ));
+    assert!(matches!(
+        engine
+            .submit(new("recognition", elsewhere, answers.clone()))
+            .await,
+        Err(EngineError::Transition(_))
+    ));
+    assert!(matches!(
+        engine
+            .submit(new("recognition", authority, Answers::new()))
+            .await,
+        Err(EngineError::Transition(
+            crate::request::TransitionError::Answers(_)
+        ))
+    ));
+    assert_eq!(
+        store.scan(&Scan::all(100_000)).await.unwrap().entries.len(),
+        before
+    );
+
+    let receipt = engine
+        .submit(new("recognition", authority, answers.clone()))
+        .await
+        .unwrap();
+    let secret = receipt.secret.clone();
+    assert_eq!(receipt.status.stage, SubmissionStage::Received);
+    assert_eq!(receipt.status.stage_label, "Modtaget af myndigheden");
+    assert_eq!(
+        receipt.status.procedure_name,
+        "Anerkendelse af en kvalifikation"
+    );
+    assert_eq!(receipt.status.authority_name, "Centre ENIC-NARIC France");
+    assert_eq!(receipt.status.answers[0].label, "Dit fulde navn");
+    // The secret is stored only as its hash.
+    let everything = store.scan(&Scan::all(100_000)).await.unwrap();
+    let exposed = secret.expose().as_bytes();
+    assert!(everything.entries.iter().all(|e| {
+        !e.value.windows(exposed.len()).any(|w| w == exposed)
+            && !e.key.windows(exposed.len()).any(|w| w == exposed)
+    }));
+
+    // Only the secret opens it.
+    let other = engine
+        .submit(new("recognition", other_authority, answers.clone()))
+        .await
+        .unwrap();
+    let unknown: SubmissionSecret = format!("imis_{}", "ab".repeat(32)).parse().unwrap();
+    let refused = format!(
+        "{:?}",
+        engine.submission_status(&unknown, None).await.unwrap_err()
+    );
+    assert!(refused.contains("NotFound"));
+    let (seen, _) = engine.submission_status(&other.secret, None).await.unwrap();
+    assert_eq!(seen.reference, other.reference);
+    assert!(matches!(
+        engine
+            .act_as_submitter(&unknown, C::Withdraw, None)
+            .await
+            .unwrap_err(),
+        EngineError::NotFound { .. }
+    ));
+    assert!(matches!(
+        engine.submission_data(&unknown).await.unwrap_err(),
+        EngineError::NotFound { .. }
+    ));
+    assert_eq!(
+        format!(
+            "{:?}",
+            engine
+                .act_as_submitter(&unknown, C::Withdraw, None)
+                .await
+                .unwrap_err()
+        ),
+        refused
+    );
+
+    // The authority's side: its handler and viewer see it; the other authority does not.
+    let page = || PageRequest::first(10).unwrap();
+    let inbox = engine.submissions(&handler, None, page()).await.unwrap();
+    assert_eq!(inbox.items.len(), 1);
+    let id = inbox.items[0].id;
+    assert_eq!(inbox.items[0].reference, receipt.reference);
+    assert!(matches!(
+        engine.submission(&other_handler, id).await,
+        Err(EngineError::NotFound { .. })
+    ));
+    assert_eq!(
+        engine
+            .submissions(&other_handler, None, page())
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(|s| s.reference)
+            .collect::<Vec<_>>(),
+        [other.reference]
+    );
+    assert!(engine.submission(&viewer, id).await.is_ok());
+    assert!(matches!(
+        engine.act_on_submission(&viewer, id, C::Take, None).await,
+        Err(EngineError::Denied(_))
+    ));
+    // The submitter cannot act for the authority, nor the authority for the submitter.
+    assert!(matches!(
+        engine
+            .act_as_submitter(
+                &secret,
+                C::Answer {
+                    answers: Answers::new()
+                },
+                None
+            )
+            .await,
+        Err(EngineError::Transition(
+            crate::request::TransitionError::WrongParty { .. }
+        ))
+    ));
+    let (_, v) = engine
+        .act_on_submission(&handler, id, C::Take, None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        engine
+            .act_on_submission(&handler, id, C::Withdraw, None)
+            .await,
+        Err(EngineError::Transition(_))
+    ));
+    // A stale version changes nothing.
+    engine
+        .act_on_submission(
+            &handler,
+            id,
+            C::AskSubmitter {
+                text: "In which year did you qualify?".into(),
+            },
+            Some(v),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        engine
+            .act_on_submission(&handler, id, C::Close { reason: "x".into() }, Some(v))
+            .await,
+        Err(EngineError::VersionMismatch { .. })
+    ));
+
+    // The submitter follows it in Danish (or another language on request) and replies.
+    let (status, v) = engine.submission_status(&secret, None).await.unwrap();
+    assert_eq!(status.stage, SubmissionStage::AwaitingSubmitter);
+    assert_eq!(status.stage_label, "Afventer dit svar");
+    assert!(status.your_turn);
+    assert_eq!(status.messages.len(), 1);
+    assert_eq!(status.messages[0].from, MessageFrom::Authority);
+    let (german, _) = engine
+        .submission_status(&secret, Some(Language::German))
+        .await
+        .unwrap();
+    assert_eq!(german.stage_label, "Wartet auf Ihre Antwort");
+    let (finnish, _) = engine
+        .submission_status(&secret, Some(Language::Finnish))
+        .await
+        .unwrap();
+    assert_eq!(
+        (finnish.stage_label.as_str(), finnish.label_language),
+        ("Waiting for your reply", Language::English)
+    );
+    let (status, _) = engine
+        .act_as_submitter(
+            &secret,
+            C::Reply {
+                text: "2019".into(),
+            },
+            Some(v),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status.stage, SubmissionStage::InHandling);
+    assert_eq!(status.messages.len(), 2);
+    assert_eq!(status.messages[1].from, MessageFrom::You);
+
+    // The authority answers; the submitter reads the answer with its label.
+    let mut decision = Answers::new();
+    decision.set(
+        "decision".parse().unwrap(),
+        AnswerValue::Text("Recognised without compensation measures".into()),
+    );
+    let (answered, _) = engine
+        .act_on_submission(&handler, id, C::Answer { answers: decision }, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        answered.submission.state().stage(),
+        SubmissionStage::Answered
+    );
+    let (status, _) = engine.submission_status(&secret, None).await.unwrap();
+    assert_eq!(status.stage_label, "Besvaret");
+    assert_eq!(status.reply.len(), 1);
+    assert_eq!(status.reply[0].label, "Afgørelse");
+    assert!(!status.your_turn);
+    assert!(matches!(
+        engine.act_as_submitter(&secret, C::Withdraw, None).await,
+        Err(EngineError::Transition(_))
+    ));
+
+    // Access to their data: everything, staff names removed; the authority sees that it
+    // was asked.
+    let export = engine.submission_data(&secret).await.unwrap();
+    let kinds: Vec<_> = export
+        .timeline
+        .iter()
+        .map(|e| match e.event {
+            PublicEvent::Submitted { .. } => "submitted",
+            PublicEvent::Taken => "taken",
+            PublicEvent::QuestionAsked { .. } => "asked",
+            PublicEvent::Replied { .. } => "replied",
+            PublicEvent::Answered { .. } => "answered",
+            PublicEvent::Closed { .. } => "closed",
+            PublicEvent::Withdrawn => "withdrawn",
+            PublicEvent::DataAccessGiven => "data-access",
+            PublicEvent::PersonalDataBlocked => "blocked",
+            PublicEvent::PersonalDataDeleted => "deleted",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "submitted",
+            "taken",
+            "asked",
+            "replied",
+            "answered",
+            "data-access"
+        ]
+    );
+    let json = serde_json::to_string(&export).unwrap();
+    assert!(json.contains("Ana Pereira Sousa"));
+    let handler_id = match &handler {
+        Actor::User(p) => p.user().to_string(),
+        _ => unreachable!(),
+    };
+    assert!(!json.contains(&handler_id), "staff are not named");
+    let timeline = engine.submission_timeline(&handler, id).await.unwrap();
+    assert_eq!(timeline.len(), 6);
+    assert_eq!(timeline[5].actor, crate::case::ActorRef::Submitter);
+
+    // Every act is audited, the submitter's too.
+    assert!(engine.tick(engine.now(), 1_000).await.unwrap().audit_sealed >= 10);
+    assert!(engine.verify_audit(&Actor::System).await.unwrap().is_ok());
+
+    // Retention: blocked 6 months after the answer, deleted 3 years after, each once.
+    let day =
+        |d: &str| -> chrono::DateTime<chrono::Utc> { format!("{d}T09:00:00Z").parse().unwrap() };
+    assert_eq!(
+        engine.tick(day("2027-05-21"), 100).await.unwrap().blocked,
+        0
+    );
+    assert_eq!(
+        engine.tick(day("2027-05-22"), 100).await.unwrap().blocked,
+        1
+    );
+    assert_eq!(
+        engine.tick(day("2027-05-22"), 100).await.unwrap().blocked,
+        0
+    );
+    let (blocked, _) = engine.submission(&handler, id).await.unwrap();
+    assert!(blocked.submission.is_blocked());
+    assert_eq!(blocked.submission.answers().len(), 1, "the name is hidden");
+    let shown = format!(
+        "{:?}",
+        engine.submission_timeline(&handler, id).await.unwrap()
+    );
+    assert!(!shown.contains("Ana Pereira") && !shown.contains("2019"));
+    let (status, _) = engine.submission_status(&secret, None).await.unwrap();
+    assert!(status.personal_data_removed);
+    assert!(!format!("{status:?}").contains("Ana Pereira"));
+    assert_eq!(
+        engine.tick(day("2029-11-22"), 100).await.unwrap().blocked,
+        1
+    );
+    assert_eq!(
+        engine.tick(day("2029-11-22"), 100).await.unwrap().blocked,
+        0
+    );
+    let everything = store.scan(&Scan::all(100_000)).await.unwrap();
+    let other_id = engine
+        .submissions(&other_handler, None, page())
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+    for e in &everything.entries {
+        if e.key.windows(16).any(|w| w == other_id.as_bytes()) {
+            continue; // the other submission is still open
+        }
+        for marker in [&b"Ana Pereira"[..], b"In which year", b"2019"] {
+            assert!(
+                !e.value.windows(marker.len()).any(|x| x == marker),
+                "a value still holds personal data at {:?}",
+                crate::store::KeyDisplay::from(e.key.as_slice())
+            );
+        }
+    }
+    // The skeleton stays, and the submitter still sees where it stands.
+    let (status, _) = engine.submission_status(&secret, None).await.unwrap();
+    assert_eq!(status.stage, SubmissionStage::Answered);
+    assert_eq!(status.answers.len(), 1);
+}
+
 const REPO_AREA: &str = "id = \"euro-cash\"\n[name]\nen = \"Road transport of euro cash\"\n[[procedure]]\nid = \"cash-licences\"\nkind = \"repository\"\nquestion_set = \"cash-licences\"\nretention_months = 12\n[procedure.name]\nen = \"Licence holders\"\n";
 const REPO_QS: &str = "id = \"cash-licences\"\nversion = 1\n[title]\nen = \"Licence holder\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"holder\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Holder\"\n[[group.question]]\nid = \"licence\"\ntype = \"free-text\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Licence number\"\n[[group.question]]\nid = \"valid-until\"\ntype = \"date\"\n[group.question.label]\nen = \"Valid until\"\n";
 
@@ -4679,7 +5127,7 @@ macro_rules! store_conformance_tests {
             engine_request_branches, engine_request_concurrency, engine_question_sets_persist,
             engine_audit_chain, engine_retention_blocking, engine_retention_deletion,
             engine_former_users, engine_data_subjects, engine_replicated_load, engine_alerts,
-            engine_notifications, engine_repositories);
+            engine_notifications, engine_repositories, engine_public_submission);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

@@ -154,6 +154,14 @@ pub(crate) enum Space {
     RecordByProcedure = 0x92,
     /// Search index: hashed terms of records' fields, by procedure.
     RecordTerm = 0x93,
+    /// Public submissions by id.
+    Submission = 0x98,
+    /// Submission timelines: one entry per event.
+    SubmissionEvent = 0x99,
+    /// Index: submissions by receiving authority, stage and id.
+    SubmissionByAuthority = 0x9A,
+    /// Index: the hash of each submission's secret, to its id.
+    SubmissionSecret = 0x9B,
     /// Audit records waiting to be sealed.
     AuditPending = 0x70,
     /// The sealed audit chain.
@@ -679,6 +687,47 @@ pub(crate) fn notification_by_recipient(participant: &str, id: Option<CaseId>) -
     if let Some(id) = id {
         k.extend_from_slice(id.as_bytes());
     }
+    k
+}
+
+/// A public submission's document.
+pub(crate) fn submission(id: CaseId) -> Vec<u8> {
+    Key::new(Space::Submission).id(id.as_bytes()).into_bytes()
+}
+
+/// A submission's timeline (prefix), or one entry.
+pub(crate) fn submission_event(id: CaseId, seq: Option<u64>) -> Vec<u8> {
+    let mut k = Key::new(Space::SubmissionEvent)
+        .id(id.as_bytes())
+        .into_bytes();
+    if let Some(seq) = seq {
+        k.extend_from_slice(&seq.to_be_bytes());
+    }
+    k
+}
+
+/// The submissions an authority received (prefix, optionally of one stage), or one entry.
+pub(crate) fn submission_by_authority(
+    authority: AuthorityId,
+    stage: Option<u8>,
+    id: Option<CaseId>,
+) -> Vec<u8> {
+    let mut k = Key::new(Space::SubmissionByAuthority)
+        .id(authority.as_bytes())
+        .into_bytes();
+    if let Some(stage) = stage {
+        k.push(stage);
+        if let Some(id) = id {
+            k.extend_from_slice(id.as_bytes());
+        }
+    }
+    k
+}
+
+/// The submission whose secret hashes to `hash`.
+pub(crate) fn submission_secret(hash: &[u8; 32]) -> Vec<u8> {
+    let mut k = Key::new(Space::SubmissionSecret).into_bytes();
+    k.extend_from_slice(hash);
     k
 }
 

@@ -55,6 +55,7 @@ pub mod register;
 pub mod repository;
 pub mod request;
 pub mod store;
+pub mod submission;
 pub mod translate;
 pub mod user;
 
@@ -68,8 +69,11 @@ pub use country::{Country, Participant};
 pub use engine::{
     AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertView, AttachmentReader,
     DirectoryChange, DirectoryHit, DirectoryQuery, Engine, InboxQuery, Indicator, Invitation,
-    MAX_CANDIDATES, MAX_UNBLOCK_DAYS, NotificationBox, NotificationCase, NotificationTimelineEntry,
-    PublicAuthority, RecordQuery, RegisterHit, RegisterQuery, TickReport, Unblock, Verdict,
+    LabelledAnswer, MAX_CANDIDATES, MAX_UNBLOCK_DAYS, MessageFrom, MessageKind, NewSubmission,
+    NotificationBox, NotificationCase, NotificationTimelineEntry, PublicActor, PublicAuthority,
+    PublicTimelineEntry, RecordQuery, RegisterHit, RegisterQuery, SubmissionCase, SubmissionExport,
+    SubmissionMessage, SubmissionReceipt, SubmissionStatus, SubmissionTimelineEntry, TickReport,
+    Unblock, Verdict,
 };
 pub use error::EngineError;
 pub use ids::{

@@ -557,6 +557,14 @@ pub enum TransitionError {
         /// The command.
         command: &'static str,
     },
+    /// The command is not possible in the submission's current state.
+    #[error("cannot {command} a submission that is {stage}")]
+    IllegalInSubmissionStage {
+        /// The current stage.
+        stage: crate::submission::SubmissionStage,
+        /// The command.
+        command: &'static str,
+    },
     /// The command is not possible for a repository record in its current status.
     #[error("cannot {command} a record that is {status}")]
     IllegalForRecord {

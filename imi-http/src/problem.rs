@@ -149,6 +149,7 @@ impl From<EngineError> for Problem {
                 imi_core::request::TransitionError::IllegalInState { .. }
                 | imi_core::request::TransitionError::IllegalInAlertStage { .. }
                 | imi_core::request::TransitionError::IllegalInNotificationStage { .. }
+                | imi_core::request::TransitionError::IllegalInSubmissionStage { .. }
                 | imi_core::request::TransitionError::IllegalForRecord { .. } => p(
                     S::CONFLICT,
                     "invalid-state",

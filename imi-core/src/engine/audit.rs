@@ -32,6 +32,18 @@ impl Engine {
         action: AuditAction,
         purpose: Purpose,
     ) -> Result<(), EngineError> {
+        self.audit_as(txn, Self::actor_ref(actor), action, purpose)
+    }
+
+    /// Adds a pending audit record by `actor` (already reduced to its reference) to
+    /// `txn`: for actors without an account, such as a submitter proven by a secret.
+    pub(crate) fn audit_as(
+        &self,
+        txn: &mut Txn<'_>,
+        actor: ActorRef,
+        action: AuditAction,
+        purpose: Purpose,
+    ) -> Result<(), EngineError> {
         let at = self.now();
         // Time, then this engine's counter, then random bits: records of one engine keep
         // their order within a millisecond, and engines never collide.
@@ -42,7 +54,7 @@ impl Engine {
         unique[..8].copy_from_slice(&n.to_be_bytes());
         let record = AuditRecord {
             at,
-            actor: Self::actor_ref(actor),
+            actor,
             action,
             purpose,
         };

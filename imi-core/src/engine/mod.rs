@@ -15,6 +15,7 @@ mod notifications;
 mod registers;
 mod repositories;
 mod requests;
+mod submissions;
 mod syndication;
 mod users;
 
@@ -26,6 +27,11 @@ pub use notifications::{NotificationBox, NotificationCase, NotificationTimelineE
 pub use registers::{RegisterHit, RegisterQuery};
 pub use repositories::RecordQuery;
 pub use requests::{InboxQuery, Indicator, MAX_UNBLOCK_DAYS, TickReport, Unblock};
+pub use submissions::{
+    LabelledAnswer, MessageFrom, MessageKind, NewSubmission, PublicActor, PublicTimelineEntry,
+    SubmissionCase, SubmissionExport, SubmissionMessage, SubmissionReceipt, SubmissionStatus,
+    SubmissionTimelineEntry,
+};
 pub use syndication::{DirectoryChange, PublicAuthority};
 
 use std::fmt;

@@ -90,6 +90,10 @@ pub(super) enum RetentionStep {
     DeleteNotification = 5,
     /// Remove a retired repository record (every revision).
     DeleteRecord = 6,
+    /// Block a public submission's personal data.
+    BlockSubmission = 7,
+    /// Delete a public submission's personal data.
+    DeleteSubmission = 8,
 }
 
 impl RetentionStep {
@@ -102,6 +106,8 @@ impl RetentionStep {
             4 => Self::BlockNotification,
             5 => Self::DeleteNotification,
             6 => Self::DeleteRecord,
+            7 => Self::BlockSubmission,
+            8 => Self::DeleteSubmission,
             _ => return None,
         })
     }
@@ -1112,6 +1118,13 @@ impl Engine {
                     }
                     continue;
                 }
+                Some(RetentionStep::BlockSubmission | RetentionStep::DeleteSubmission) => {
+                    let delete = step == Some(RetentionStep::DeleteSubmission);
+                    if self.submission_retention(&mut txn, id, delete, now).await? {
+                        blocked += 1;
+                    }
+                    continue;
+                }
                 Some(RetentionStep::DeleteRecord) => {
                     let record = RecordId::from_uuid(*id.as_uuid())
                         .map_err(|_| corrupt_index(&entry.key))?;
@@ -1484,7 +1497,7 @@ impl Engine {
                 .await
                 .ok()
                 .map(|u| u.language()),
-            ActorRef::System => None,
+            ActorRef::System | ActorRef::Submitter => None,
         };
         let now = self.now();
         let mut out = Vec::with_capacity(texts.len());
