@@ -20,9 +20,13 @@
 //!   response; `tracing` spans; a request timeout; a body size limit.
 //! - An OpenAPI 3.1 document at `/openapi.json`, generated from the handlers ([`openapi`]);
 //!   `/healthz` and `/readyz`.
+//! - The public interface under `/v1/public/` needs no account: a submission's secret in
+//!   the `X-Submission-Secret` header opens it, and each client address is rate-limited
+//!   ([`limit`]; serve with `into_make_service_with_connect_info::<SocketAddr>()`).
 
 pub mod dto;
 pub mod extract;
+pub mod limit;
 pub mod problem;
 mod routes;
 
@@ -40,11 +44,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use extract::{Authenticator, BearerTokens};
+pub use limit::RateLimit;
 pub use problem::Problem;
 
 use routes::{
     alerts, attachments, authorities, catalogue, directory, meta, notifications, privacy,
-    repositories, requests, users,
+    repositories, requests, submissions, users,
 };
 
 /// Settings of the HTTP layer.
@@ -56,6 +61,8 @@ pub struct HttpConfig {
     pub timeout: Duration,
     /// How callers are authenticated (default: [`BearerTokens`]).
     pub authenticator: Arc<dyn Authenticator>,
+    /// The rate limit of the public interface, per client address ([`limit`]).
+    pub public_rate_limit: RateLimit,
 }
 
 impl Default for HttpConfig {
@@ -64,6 +71,7 @@ impl Default for HttpConfig {
             body_limit: 1024 * 1024,
             timeout: Duration::from_secs(30),
             authenticator: Arc::new(BearerTokens),
+            public_rate_limit: RateLimit::default(),
         }
     }
 }
@@ -95,6 +103,7 @@ pub struct AppState {
         (name = "alerts", description = "One-to-many alerts and each country's alert network"),
         (name = "notifications", description = "One-to-many notifications to the Commission and member states"),
         (name = "repositories", description = "Shared, versioned records of an area"),
+        (name = "public", description = "The public interface: citizens and businesses submit without an account and follow their case with its secret; authorities handle the submissions"),
     )
 )]
 struct ApiDoc;
@@ -180,6 +189,14 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(repositories::get, repositories::delete))
         .routes(routes!(repositories::act))
         .routes(routes!(repositories::history))
+        .routes(routes!(submissions::submit))
+        .routes(routes!(submissions::status))
+        .routes(routes!(submissions::act_public))
+        .routes(routes!(submissions::data))
+        .routes(routes!(submissions::list))
+        .routes(routes!(submissions::get))
+        .routes(routes!(submissions::act))
+        .routes(routes!(submissions::timeline))
         .routes(routes!(attachments::upload))
         .routes(routes!(attachments::download))
 }
@@ -195,7 +212,9 @@ pub fn router(engine: Arc<Engine>, config: HttpConfig) -> axum::Router {
         body_limit,
         timeout,
         authenticator,
+        public_rate_limit,
     } = config;
+    let limiter = Arc::new(limit::Limiter::new(public_rate_limit));
     let state = AppState {
         engine,
         auth: authenticator,
@@ -220,6 +239,10 @@ pub fn router(engine: Arc<Engine>, config: HttpConfig) -> axum::Router {
             )
         })
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            limiter,
+            limit::limit_public,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -435,10 +435,14 @@ async fn run() -> Result<(), String> {
         }
     });
     let app = imi_http::router(Arc::clone(&engine), imi_http::HttpConfig::default());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    // The connection's address feeds the public interface's per-client rate limit.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| e.to_string())?;
     eprintln!("imi-server: stopped");
     Ok(())
 }

@@ -11,6 +11,7 @@ pub(crate) mod notifications;
 pub(crate) mod privacy;
 pub(crate) mod repositories;
 pub(crate) mod requests;
+pub(crate) mod submissions;
 pub(crate) mod users;
 
 use axum::Json;
