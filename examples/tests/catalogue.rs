@@ -27,22 +27,41 @@ fn q(id: &str) -> QuestionId {
 }
 
 #[test]
-fn the_demo_catalogue_loads_with_three_areas() {
+fn the_demo_catalogue_loads_with_four_areas_and_every_kind() {
     let c = demo();
     let areas: Vec<_> = c.areas().map(|a| a.id.to_string()).collect();
     assert_eq!(
         areas,
         [
+            "euro-cash",
             "posting-of-workers",
             "professional-qualifications",
             "services"
         ]
     );
-    assert_eq!(c.procedures().count(), 6);
+    assert_eq!(c.procedures().count(), 8);
     let kinds: Vec<_> = c.procedures().map(|p| p.workflow.kind().name()).collect();
-    for kind in ["request", "alert", "notification"] {
+    for kind in ["request", "alert", "notification", "repository"] {
         assert!(kinds.contains(&kind), "{kind} missing");
     }
+    let public: Vec<_> = c
+        .procedures()
+        .filter(|p| {
+            matches!(
+                p.workflow,
+                imi_core::catalogue::Workflow::Request {
+                    public_submission: true,
+                    ..
+                }
+            )
+        })
+        .map(|p| p.id.to_string())
+        .collect();
+    assert_eq!(public, ["pq-recognition-application"]);
+    let alert = c
+        .latest_question_set(&"pq-restriction-alert".parse().unwrap())
+        .unwrap();
+    assert!(alert.question(&q("scope")).unwrap().summary);
     let set = c
         .latest_question_set(&"pq-diploma-check".parse().unwrap())
         .unwrap();
@@ -133,7 +152,7 @@ fn each_side_answers_its_own_questions() {
 #[test]
 fn the_coverage_report_of_the_demo_catalogue() {
     let report = demo().coverage();
-    assert_eq!(report.total, 58);
+    assert_eq!(report.total, 82);
     for complete in [
         Language::English,
         Language::Danish,
@@ -141,7 +160,7 @@ fn the_coverage_report_of_the_demo_catalogue() {
         Language::French,
     ] {
         let c = report.language(complete).unwrap();
-        assert_eq!((c.translated, c.missing.len()), (58, 0), "{complete}");
+        assert_eq!((c.translated, c.missing.len()), (82, 0), "{complete}");
     }
     let untranslated: Vec<_> = report
         .languages
@@ -153,7 +172,7 @@ fn the_coverage_report_of_the_demo_catalogue() {
         22,
         "the other 22 languages are reported missing, not faked"
     );
-    assert!(untranslated.iter().all(|c| c.missing.len() == 58));
+    assert!(untranslated.iter().all(|c| c.missing.len() == 82));
     let sv = report.language(Language::Swedish).unwrap();
     assert!(
         sv.missing
@@ -161,7 +180,7 @@ fn the_coverage_report_of_the_demo_catalogue() {
     );
     let text = report.to_string();
     assert!(
-        text.contains("da    Danish                58        0    100.0%"),
+        text.contains("da    Danish                82        0    100.0%"),
         "{text}"
     );
 }
@@ -193,7 +212,7 @@ fn xliff_export_and_import_round_trip() {
     let c = demo();
     let export = c.export_xliff(Language::English, Language::Swedish, ExportScope::Missing);
     assert!(export.contains(r#"srcLang="en" trgLang="sv""#));
-    assert_eq!(export.matches("<unit ").count(), 58);
+    assert_eq!(export.matches("<unit ").count(), 82);
     assert!(
         c.export_xliff(Language::English, Language::Danish, ExportScope::Missing)
             .matches("<unit ")
