@@ -4853,6 +4853,179 @@ pub async fn engine_public_submission(store: Arc<dyn Store>) {
     assert_eq!(status.answers.len(), 1);
 }
 
+/// The archive of exchanged information: closing a notification archives its
+/// non-personal answers in the same commit (not the personal-data contact, not the
+/// comments); open notifications are never archived; every signed-in user, whatever
+/// their country or rights, searches it by words, procedure and country; anonymous
+/// callers may not. No archive byte holds personal data, and the entry outlives the
+/// deletion of the notification's personal data. Identical on every backend.
+pub async fn engine_exchange_archive(store: Arc<dyn Store>) {
+    use crate::catalogue::{AnswerValue, Answers};
+    use crate::notification::NotificationCommand as C;
+    use crate::{
+        Actor, Country, EngineError, ExchangeKind, ExchangeQuery, PageRequest, Participant,
+    };
+    let NotificationWorld {
+        engine,
+        sender: dk,
+        recipients,
+        outsider: it,
+        without_right,
+    } = notification_world(Arc::clone(&store)).await;
+    let fr = recipients[0].1.clone();
+    let procedure: crate::catalogue::ProcedureId = "diplomas".parse().unwrap();
+    let page = || PageRequest::first(10).unwrap();
+    let send = |title: &str| {
+        let engine = &engine;
+        let dk = &dk;
+        let procedure = &procedure;
+        let title = title.to_owned();
+        async move {
+            let id = engine.create_notification(dk, procedure).await.unwrap().id;
+            let mut answers = Answers::new();
+            answers.set("title".parse().unwrap(), AnswerValue::Text(title));
+            answers.set(
+                "contact".parse().unwrap(),
+                AnswerValue::Text("Karen Holm".into()),
+            );
+            engine
+                .act_on_notification(dk, id, C::SaveDraft { answers }, None)
+                .await
+                .unwrap();
+            let to = C::Send {
+                countries: [Country::France, Country::Germany].into_iter().collect(),
+            };
+            engine.act_on_notification(dk, id, to, None).await.unwrap();
+            id
+        }
+    };
+    let closed = send("Sygeplejerske (professionsbachelor), Københavns Professionshøjskole").await;
+    let open = send("Jordemoder (professionsbachelor)").await;
+    engine
+        .act_on_notification(
+            &fr,
+            closed,
+            C::Comment {
+                text: "Karen Holm confirmed the ISCED level by phone".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let everything = ExchangeQuery::default();
+    assert!(
+        engine
+            .search_exchanges(&it, &everything, page())
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "nothing is archived before closure"
+    );
+    engine
+        .act_on_notification(
+            &dk,
+            closed,
+            C::Close {
+                reason: "Karen Holm retired".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+
+    // Anyone signed in finds it: another country, a user without notification rights.
+    for reader in [&it, &without_right, &fr] {
+        let found = engine
+            .search_exchanges(reader, &everything, page())
+            .await
+            .unwrap();
+        assert_eq!(found.items.len(), 1);
+        let entry = &found.items[0];
+        assert_eq!(entry.case, closed);
+        assert_eq!(entry.kind, ExchangeKind::Notification);
+        assert_eq!(entry.from, Participant::from(Country::Denmark));
+        assert_eq!(entry.to.len(), 3, "France, Germany and the Commission");
+        assert_eq!(entry.answers.len(), 1, "the title only, not the contact");
+    }
+    let search = |text: &str, procedure: Option<&str>, participant: Option<Participant>| {
+        let engine = &engine;
+        let it = &it;
+        let q = ExchangeQuery {
+            text: text.to_owned(),
+            procedure: procedure.map(|p| p.parse().unwrap()),
+            participant,
+        };
+        async move {
+            engine
+                .search_exchanges(it, &q, page())
+                .await
+                .unwrap()
+                .items
+                .len()
+        }
+    };
+    assert_eq!(search("sygeplejerske", None, None).await, 1);
+    assert_eq!(search("KOBENHAVNS sygeplejerske", None, None).await, 1);
+    assert_eq!(search("jordemoder", None, None).await, 0, "still open");
+    assert_eq!(search("karen", None, None).await, 0);
+    assert_eq!(search("isced", None, None).await, 0);
+    assert_eq!(search("", Some("diplomas"), None).await, 1);
+    assert_eq!(search("", Some("other"), None).await, 0);
+    assert_eq!(search("", None, Some(Country::Germany.into())).await, 1);
+    assert_eq!(search("", None, Some(Participant::Commission)).await, 1);
+    assert_eq!(search("", None, Some(Country::Italy.into())).await, 0);
+    assert!(matches!(
+        engine
+            .search_exchanges(&Actor::Public, &everything, page())
+            .await,
+        Err(EngineError::Denied(_))
+    ));
+    let archived = |store: &Arc<dyn Store>| {
+        let store = Arc::clone(store);
+        async move {
+            let mut out = Vec::new();
+            for prefix in [
+                crate::keys::archive(None),
+                crate::keys::Key::new(crate::keys::Space::ArchiveTerm).into_bytes(),
+            ] {
+                out.extend(
+                    store
+                        .scan(&Scan::prefix(&prefix, 10_000))
+                        .await
+                        .unwrap()
+                        .entries,
+                );
+            }
+            out
+        }
+    };
+    let entries = archived(&store).await;
+    assert!(entries.len() > 1);
+    for e in &entries {
+        for marker in [&b"Karen"[..], b"ISCED", b"retired"] {
+            assert!(!e.value.windows(marker.len()).any(|w| w == marker));
+            assert!(!e.key.windows(marker.len()).any(|w| w == marker));
+        }
+    }
+    // Retention deletes the notification's personal data; the archive stays as it was.
+    let day =
+        |d: &str| -> chrono::DateTime<chrono::Utc> { format!("{d}T09:00:00Z").parse().unwrap() };
+    engine.tick(day("2029-11-22"), 100).await.unwrap();
+    engine.tick(day("2029-11-22"), 100).await.unwrap();
+    assert!(
+        engine
+            .notification(&dk, closed)
+            .await
+            .unwrap()
+            .0
+            .notification
+            .is_erased()
+    );
+    assert_eq!(search("sygeplejerske", None, None).await, 1);
+    let _ = open;
+}
+
 const REPO_AREA: &str = "id = \"euro-cash\"\n[name]\nen = \"Road transport of euro cash\"\n[[procedure]]\nid = \"cash-licences\"\nkind = \"repository\"\nquestion_set = \"cash-licences\"\nretention_months = 12\n[procedure.name]\nen = \"Licence holders\"\n";
 const REPO_QS: &str = "id = \"cash-licences\"\nversion = 1\n[title]\nen = \"Licence holder\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"holder\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Holder\"\n[[group.question]]\nid = \"licence\"\ntype = \"free-text\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Licence number\"\n[[group.question]]\nid = \"valid-until\"\ntype = \"date\"\n[group.question.label]\nen = \"Valid until\"\n";
 
@@ -5127,7 +5300,8 @@ macro_rules! store_conformance_tests {
             engine_request_branches, engine_request_concurrency, engine_question_sets_persist,
             engine_audit_chain, engine_retention_blocking, engine_retention_deletion,
             engine_former_users, engine_data_subjects, engine_replicated_load, engine_alerts,
-            engine_notifications, engine_repositories, engine_public_submission);
+            engine_notifications, engine_repositories, engine_public_submission,
+            engine_exchange_archive);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

@@ -162,6 +162,10 @@ pub(crate) enum Space {
     SubmissionByAuthority = 0x9A,
     /// Index: the hash of each submission's secret, to its id.
     SubmissionSecret = 0x9B,
+    /// The archive of exchanged information, by case id.
+    Archive = 0x9C,
+    /// Search index of the archive: hashed terms of its answers.
+    ArchiveTerm = 0x9D,
     /// Audit records waiting to be sealed.
     AuditPending = 0x70,
     /// The sealed audit chain.
@@ -728,6 +732,25 @@ pub(crate) fn submission_by_authority(
 pub(crate) fn submission_secret(hash: &[u8; 32]) -> Vec<u8> {
     let mut k = Key::new(Space::SubmissionSecret).into_bytes();
     k.extend_from_slice(hash);
+    k
+}
+
+/// An archived exchange (or, without an id, the prefix of all).
+pub(crate) fn archive(id: Option<CaseId>) -> Vec<u8> {
+    let mut k = Key::new(Space::Archive).into_bytes();
+    if let Some(id) = id {
+        k.extend_from_slice(id.as_bytes());
+    }
+    k
+}
+
+/// The archive's entries holding a term (prefix), or one entry.
+pub(crate) fn archive_term(term: [u8; 8], id: Option<CaseId>) -> Vec<u8> {
+    let mut k = Key::new(Space::ArchiveTerm).into_bytes();
+    k.extend_from_slice(&term);
+    if let Some(id) = id {
+        k.extend_from_slice(id.as_bytes());
+    }
     k
 }
 

@@ -67,13 +67,13 @@ pub use authority::{
 pub use clock::{Clock, ManualClock};
 pub use country::{Country, Participant};
 pub use engine::{
-    AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertView, AttachmentReader,
-    DirectoryChange, DirectoryHit, DirectoryQuery, Engine, InboxQuery, Indicator, Invitation,
-    LabelledAnswer, MAX_CANDIDATES, MAX_UNBLOCK_DAYS, MessageFrom, MessageKind, NewSubmission,
-    NotificationBox, NotificationCase, NotificationTimelineEntry, PublicActor, PublicAuthority,
-    PublicTimelineEntry, RecordQuery, RegisterHit, RegisterQuery, SubmissionCase, SubmissionExport,
-    SubmissionMessage, SubmissionReceipt, SubmissionStatus, SubmissionTimelineEntry, TickReport,
-    Unblock, Verdict,
+    AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertView, ArchivedExchange,
+    AttachmentReader, DirectoryChange, DirectoryHit, DirectoryQuery, Engine, ExchangeKind,
+    ExchangeQuery, InboxQuery, Indicator, Invitation, LabelledAnswer, MAX_CANDIDATES,
+    MAX_UNBLOCK_DAYS, MessageFrom, MessageKind, NewSubmission, NotificationBox, NotificationCase,
+    NotificationTimelineEntry, PublicActor, PublicAuthority, PublicTimelineEntry, RecordQuery,
+    RegisterHit, RegisterQuery, SubmissionCase, SubmissionExport, SubmissionMessage,
+    SubmissionReceipt, SubmissionStatus, SubmissionTimelineEntry, TickReport, Unblock, Verdict,
 };
 pub use error::EngineError;
 pub use ids::{

@@ -48,8 +48,8 @@ pub use limit::RateLimit;
 pub use problem::Problem;
 
 use routes::{
-    alerts, attachments, authorities, catalogue, directory, meta, notifications, privacy,
-    repositories, requests, submissions, users,
+    alerts, attachments, authorities, catalogue, directory, exchanges, meta, notifications,
+    privacy, repositories, requests, submissions, users,
 };
 
 /// Settings of the HTTP layer.
@@ -103,6 +103,7 @@ pub struct AppState {
         (name = "alerts", description = "One-to-many alerts and each country's alert network"),
         (name = "notifications", description = "One-to-many notifications to the Commission and member states"),
         (name = "repositories", description = "Shared, versioned records of an area"),
+        (name = "exchanges", description = "The archive of exchanged information, without personal or confidential data"),
         (name = "public", description = "The public interface: citizens and businesses submit without an account and follow their case with its secret; authorities handle the submissions"),
     )
 )]
@@ -189,6 +190,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(repositories::get, repositories::delete))
         .routes(routes!(repositories::act))
         .routes(routes!(repositories::history))
+        .routes(routes!(exchanges::search))
         .routes(routes!(submissions::submit))
         .routes(routes!(submissions::status))
         .routes(routes!(submissions::act_public))

@@ -187,4 +187,38 @@ async fn a_notification_with_comments_over_http() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // Closed, it is in the archive of exchanges that every signed-in user searches.
+    let (s, _, v) = call(
+        Method::GET,
+        "/v1/exchanges?text=sygeplejerske&country=DE".into(),
+        &it,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    assert_eq!(v["items"][0]["kind"], "notification");
+    assert_eq!(v["items"][0]["from"], "DK");
+    assert_eq!(v["items"][0]["answers"][0]["question"], "title");
+    let (s, _, v) = call(
+        Method::GET,
+        "/v1/exchanges?country=IT".into(),
+        &it,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["items"].as_array().unwrap().is_empty());
+    let (s, _, _) = call(
+        Method::GET,
+        "/v1/exchanges?country=XX".into(),
+        &it,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
 }

@@ -5,6 +5,7 @@
 //! (search, registers, syndication); the catalogue lives here.
 
 mod alerts;
+mod archive;
 mod attachments;
 mod audit;
 mod authorities;
@@ -20,6 +21,7 @@ mod syndication;
 mod users;
 
 pub use alerts::{AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertView};
+pub use archive::{ArchivedExchange, ExchangeKind, ExchangeQuery};
 pub use attachments::AttachmentReader;
 pub use authorities::{Invitation, Verdict};
 pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
+use super::archive::{ArchivedExchange, ExchangeKind, shareable};
 use super::requests::{
     CaseRules, RetentionStep, blocking_date, deletion_date, retention_keys, rules_of,
 };
@@ -21,7 +22,8 @@ use crate::ids::{AuthorityId, CaseId, CaseReference};
 use crate::keys;
 use crate::notification::{
     Notification, NotificationCommand, NotificationContext, NotificationEvent, NotificationRoles,
-    NotificationStage, notification_event_without_personal_data, notification_visible,
+    NotificationStage, NotificationState, notification_event_without_personal_data,
+    notification_visible,
 };
 use crate::page::{Page, PageRequest};
 use crate::record::{Txn, decode};
@@ -365,6 +367,26 @@ impl Engine {
             &new,
             Some(&old),
         )?;
+        // Closing archives what others may learn from, in the same commit.
+        if let (NotificationState::Sent { at: sent_at }, NotificationState::Closed { at, .. }) =
+            (old.notification.state(), new.notification.state())
+        {
+            self.archive(
+                &mut txn,
+                &ArchivedExchange {
+                    case: id,
+                    reference: old.reference,
+                    kind: ExchangeKind::Notification,
+                    procedure: old.procedure.clone(),
+                    area: old.area.clone(),
+                    from: old.sender_country,
+                    to: new.notification.recipients().clone(),
+                    sent_at: *sent_at,
+                    closed_at: *at,
+                    answers: shareable(new.notification.answers(), &set),
+                },
+            )?;
+        }
         self.audit(
             &mut txn,
             actor,

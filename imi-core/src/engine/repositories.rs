@@ -25,8 +25,8 @@ use crate::repository::{
 };
 use crate::store::Version;
 
-/// Words of a record's fields, each searchable (hashed in the index).
-fn record_terms(fields: &Answers) -> BTreeSet<String> {
+/// Words of a record's fields (or any answers), each searchable (hashed in the index).
+pub(super) fn answer_terms(fields: &Answers) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for (_, v) in fields.iter() {
         match v {
@@ -44,7 +44,7 @@ fn record_terms(fields: &Answers) -> BTreeSet<String> {
     out
 }
 
-fn term_hash(term: &str) -> [u8; 8] {
+pub(super) fn term_hash(term: &str) -> [u8; 8] {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     h.update(b"imi-record-term\0");
@@ -68,7 +68,7 @@ fn index_keys(r: &RepositoryRecord, retention: Option<u16>) -> BTreeSet<Vec<u8>>
     let proc_ = r.procedure.as_str();
     let mut out = BTreeSet::new();
     out.insert(keys::record_by_procedure(proc_, Some(r.id)));
-    for t in record_terms(&r.fields) {
+    for t in answer_terms(&r.fields) {
         out.insert(keys::record_term(proc_, term_hash(&t), Some(r.id)));
     }
     if let (RecordStatus::Retired { at }, Some(months)) = (r.status, retention) {
@@ -472,7 +472,7 @@ impl Engine {
                         id: case_id.to_string(),
                     })?;
                 let (r, _) = self.load_record(actor, id).await?;
-                let terms = record_terms(&r.fields);
+                let terms = answer_terms(&r.fields);
                 let retired = matches!(r.status, RecordStatus::Retired { .. });
                 if (retired && !query.include_retired) || !want.is_subset(&terms) {
                     return Err(EngineError::NotFound {

@@ -6,6 +6,7 @@ pub(crate) mod attachments;
 pub(crate) mod authorities;
 pub(crate) mod catalogue;
 pub(crate) mod directory;
+pub(crate) mod exchanges;
 pub(crate) mod meta;
 pub(crate) mod notifications;
 pub(crate) mod privacy;
