@@ -232,3 +232,106 @@ async fn free_text_is_translated_once_beside_the_original() {
         Err(EngineError::TranslationUnavailable)
     ));
 }
+
+#[tokio::test]
+async fn a_submitter_reads_the_authority_in_their_language() {
+    use imi_core::conformance::submission_world;
+    use imi_core::submission::SubmissionCommand as S;
+    let marker = Arc::new(Marker {
+        calls: AtomicUsize::new(0),
+    });
+    let w = submission_world(Arc::new(MemoryStore::new())).await;
+    let mut answers = Answers::new();
+    answers.set(
+        "applicant".parse().unwrap(),
+        AnswerValue::Text("Ana Pereira Sousa".into()),
+    );
+    answers.set(
+        "profession".parse().unwrap(),
+        AnswerValue::Text("Sygeplejerske".into()),
+    );
+    let receipt = w
+        .engine
+        .submit(imi_core::NewSubmission {
+            procedure: "recognition".parse().unwrap(),
+            authority: w.authority,
+            language: Language::Danish,
+            answers,
+        })
+        .await
+        .unwrap();
+    // Without a translator, nothing to translate is fine; something to translate is not.
+    assert!(
+        w.engine
+            .translate_submission(&receipt.secret, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let id = w
+        .engine
+        .submissions(&w.handler, None, imi_core::PageRequest::first(1).unwrap())
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+    w.engine
+        .act_on_submission(&w.handler, id, S::Take, None)
+        .await
+        .unwrap();
+    w.engine
+        .act_on_submission(
+            &w.handler,
+            id,
+            S::AskSubmitter {
+                text: "En quelle année ?".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.engine.translate_submission(&receipt.secret, None).await,
+        Err(EngineError::TranslationUnavailable)
+    ));
+    w.engine
+        .act_as_submitter(
+            &receipt.secret,
+            S::Reply {
+                text: "2019".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let mut decision = Answers::new();
+    decision.set(
+        "decision".parse().unwrap(),
+        AnswerValue::Text("Reconnue".into()),
+    );
+    w.engine
+        .act_on_submission(&w.handler, id, S::Answer { answers: decision }, None)
+        .await
+        .unwrap();
+    let engine = w.engine.with_translator(marker.clone());
+    let out = engine
+        .translate_submission(&receipt.secret, None)
+        .await
+        .unwrap();
+    // The authority's question and its answer; not the submitter's own reply. The
+    // handler writes in English (their user language).
+    let fields: Vec<_> = out.iter().map(|t| t.field.as_str()).collect();
+    assert_eq!(fields, ["message:3", "answer:decision"]);
+    assert_eq!(out[0].text, "[en→da] En quelle année ?");
+    assert!(
+        out.iter()
+            .all(|t| t.machine_translation && t.engine == "test-marker")
+    );
+    let german = engine
+        .translate_submission(&receipt.secret, Some(Language::German))
+        .await
+        .unwrap();
+    assert_eq!(german[1].text, "[en→de] Reconnue");
+    // Not stored: every call asks the service again.
+    assert_eq!(marker.calls.load(Ordering::SeqCst), 4);
+}

@@ -195,6 +195,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(submissions::status))
         .routes(routes!(submissions::act_public))
         .routes(routes!(submissions::data))
+        .routes(routes!(submissions::translations))
         .routes(routes!(submissions::list))
         .routes(routes!(submissions::get))
         .routes(routes!(submissions::act))

@@ -189,6 +189,17 @@ async fn a_public_submission_followed_to_its_answer_over_http() {
     assert_eq!(status["messages"][0]["from"], "authority");
     assert_eq!(h[header::CONTENT_LANGUAGE], "da");
     let etag = h[header::ETAG].to_str().unwrap().to_owned();
+    // This server has no machine translator: asking for one is a clear 503.
+    let (s, _, p) = public(
+        app,
+        Method::GET,
+        "/v1/public/submission/translations",
+        Some(&secret),
+        None,
+        me,
+    )
+    .await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{p}");
     let (_, _, german) = public(
         app,
         Method::GET,

@@ -140,6 +140,8 @@ pub enum MessageKind {
 /// One message between the authority and the submitter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubmissionMessage {
+    /// Its timeline entry.
+    pub seq: u64,
     /// When.
     pub at: DateTime<Utc>,
     /// From whom.
@@ -406,6 +408,7 @@ impl Engine {
                     _ => return None,
                 };
                 Some(SubmissionMessage {
+                    seq: e.seq,
                     at: e.at,
                     from,
                     kind,
@@ -618,6 +621,81 @@ impl Engine {
                 .collect(),
             exported_at: now,
         })
+    }
+
+    /// Machine translations into `to` (default: the submitter's language) of the
+    /// authority's free text that the submitter sees: its questions and closing reason
+    /// (field `message:<seq>`) and the free-text answers of its reply
+    /// (`answer:<question>`). Made on demand through the configured translator and not
+    /// stored: kept, they would be more personal data to retain. Each is labelled as a
+    /// machine translation with the service that made it.
+    pub async fn translate_submission(
+        &self,
+        secret: &SubmissionSecret,
+        to: Option<Language>,
+    ) -> Result<Vec<crate::translate::MachineTranslation>, EngineError> {
+        let (case, _) = self.open_submission(secret).await?;
+        let to = to.unwrap_or(case.submission.language());
+        let (status, timeline) = self.public_status(&case, Some(to)).await?;
+        let mut texts: Vec<(String, String, Option<crate::ids::UserId>)> = Vec::new();
+        for m in status
+            .messages
+            .iter()
+            .filter(|m| m.from == MessageFrom::Authority)
+        {
+            let by = timeline
+                .iter()
+                .find(|e| e.seq == m.seq)
+                .and_then(|e| match e.actor {
+                    ActorRef::User { user, .. } => Some(user),
+                    ActorRef::System | ActorRef::Submitter => None,
+                });
+            texts.push((format!("message:{}", m.seq), m.text.clone(), by));
+        }
+        let answerer = timeline
+            .iter()
+            .rev()
+            .find_map(|e| match (&e.event, e.actor) {
+                (SubmissionEvent::Answered { .. }, ActorRef::User { user, .. }) => Some(user),
+                _ => None,
+            });
+        for a in &status.reply {
+            if let AnswerValue::Text(t) = &a.value {
+                texts.push((format!("answer:{}", a.question), t.clone(), answerer));
+            }
+        }
+        texts.retain(|(_, t, _)| !t.trim().is_empty() && !status.personal_data_removed);
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let translator = self
+            .translator
+            .as_ref()
+            .ok_or(EngineError::TranslationUnavailable)?;
+        let now = self.now();
+        let mut out = Vec::with_capacity(texts.len());
+        for (field, original, by) in texts {
+            let from = match by {
+                Some(user) => self
+                    .load::<crate::user::User>(&keys::user(user), crate::ids::UserId::KIND, &user)
+                    .await
+                    .ok()
+                    .map(|u| u.language()),
+                None => None,
+            };
+            let text = translator.translate(&original, from, to).await?;
+            out.push(crate::translate::MachineTranslation {
+                field,
+                original,
+                text,
+                from,
+                to,
+                engine: translator.name().to_owned(),
+                at: now,
+                machine_translation: true,
+            });
+        }
+        Ok(out)
     }
 
     /// Whether `actor` works on submissions of `case`'s procedure at its authority:

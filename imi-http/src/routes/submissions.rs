@@ -198,6 +198,29 @@ pub(crate) async fn data(
     Ok(private(r, language))
 }
 
+/// Machine translations, into the submitter's language (or `language`), of the
+/// authority's questions, closing reason and free-text answers. Made on demand, not
+/// stored, each labelled as a machine translation; 503 when no translator is configured.
+#[utoipa::path(get, path = "/v1/public/submission/translations", tag = "public", params(LanguageParams, ("X-Submission-Secret" = String, Header)), responses((status = 200, body = Object), (status = 401, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem), (status = 503, body = Problem)))]
+pub(crate) async fn translations(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Params(p): Params<LanguageParams>,
+) -> Result<Response, Problem> {
+    let secret = secret(&headers)?;
+    let language = match p.language.as_deref() {
+        Some(l) => Some(parse::<Language>("language", l)?),
+        None => None,
+    };
+    let out = state
+        .engine
+        .translate_submission(&secret, language)
+        .await
+        .map_err(public_error)?;
+    let language = out.first().map_or(Language::English, |t| t.to);
+    Ok(private(axum::Json(out).into_response(), language))
+}
+
 /// A submission as the receiving authority sees it.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SubmissionDto {
