@@ -950,8 +950,9 @@ pub struct TickReport {
     /// Deadline entries left for the next tick (the batch was full, or a case changed
     /// concurrently).
     pub deferred: usize,
-    /// Retention steps taken: closed requests whose personal data were blocked or
-    /// deleted.
+    /// Retention steps taken: requests, alerts, notifications and public submissions
+    /// whose personal data were blocked or deleted, and retired repository records
+    /// removed.
     pub blocked: usize,
     /// Former users whose name and e-mail were deleted.
     pub former_users_erased: usize,
