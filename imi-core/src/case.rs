@@ -54,9 +54,10 @@ pub enum ActorRef {
     Submitter,
 }
 
-/// One step of a case's timeline.
+/// One step of a case's timeline: a request's by default; every workflow's timeline
+/// has the same shape with its own event type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TimelineEntry {
+pub struct TimelineEntry<E = RequestEvent> {
     /// Its position, from 1.
     pub seq: u64,
     /// When.
@@ -64,7 +65,7 @@ pub struct TimelineEntry {
     /// Who.
     pub actor: ActorRef,
     /// What happened.
-    pub event: RequestEvent,
+    pub event: E,
 }
 
 /// How much of a case a reader may see (need to know, Regulation 1024/2012 Art. 9).

@@ -10,9 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
-use super::requests::{
-    CaseRules, RetentionStep, blocking_date, deletion_date, retention_keys, rules_of,
-};
+use super::cases::{case_doc, write_case_doc};
+use super::requests::{CaseRules, RetentionStep, retention_keys, rules_of};
 use crate::access::{Actor, Denial};
 use crate::alert::{
     Alert, AlertCommand, AlertContext, AlertEvent, AlertRoles, AlertStage, AlertVisibility,
@@ -67,17 +66,7 @@ pub struct AlertView {
 }
 
 /// One step of an alert's timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AlertTimelineEntry {
-    /// Its position, from 1.
-    pub seq: u64,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Who.
-    pub actor: ActorRef,
-    /// What happened.
-    pub event: AlertEvent,
-}
+pub type AlertTimelineEntry = crate::case::TimelineEntry<AlertEvent>;
 
 /// A country's standing arrangements for one alert procedure, kept by its coordinators:
 /// whether outgoing alerts are validated first, and which authorities handle incoming
@@ -153,24 +142,6 @@ fn alert_index_keys(case: &AlertCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
         (RetentionStep::BlockAlert, RetentionStep::DeleteAlert),
     ));
     out
-}
-
-fn write_alert(
-    txn: &mut Txn<'_>,
-    rules: CaseRules,
-    new: &AlertCase,
-    old: Option<&AlertCase>,
-) -> Result<(), EngineError> {
-    txn.put(keys::alert(new.id), new)?;
-    let new_keys = alert_index_keys(new, rules);
-    let old_keys = old.map(|o| alert_index_keys(o, rules)).unwrap_or_default();
-    for k in old_keys.difference(&new_keys) {
-        txn.delete(k.clone());
-    }
-    for k in new_keys.difference(&old_keys) {
-        txn.put_index(k.clone());
-    }
-    Ok(())
 }
 
 fn denied(actor: &Actor, action: &'static str, reason: &'static str) -> EngineError {
@@ -321,7 +292,7 @@ impl Engine {
                 alert: Alert::new(),
             };
             txn.expect_absent(keys::alert(case.id));
-            write_alert(
+            write_case_doc(
                 &mut txn,
                 rules_of(&self.catalogue(), procedure),
                 &case,
@@ -361,16 +332,6 @@ impl Engine {
         }
     }
 
-    fn alert_set(&self, case: &AlertCase) -> Result<QuestionSet, EngineError> {
-        self.catalogue()
-            .question_set(&case.question_set.id, case.question_set.version)
-            .cloned()
-            .ok_or_else(|| EngineError::NotFound {
-                kind: "question set",
-                id: case.question_set.to_string(),
-            })
-    }
-
     /// The alert as a reader with `visibility` sees it; once blocked, without personal
     /// data for everyone but the operator.
     fn alert_view(
@@ -379,7 +340,7 @@ impl Engine {
         case: AlertCase,
         visibility: AlertVisibility,
     ) -> Result<AlertView, EngineError> {
-        let set = self.alert_set(&case)?;
+        let set = self.pinned_set(&case.question_set)?;
         let blocked = case.alert.is_blocked() && !matches!(actor, Actor::System);
         let alert = case.alert.redacted(|a| {
             let shown = visible_alert_answers(a, &set, visibility);
@@ -442,7 +403,7 @@ impl Engine {
         id: CaseId,
     ) -> Result<Vec<AlertTimelineEntry>, EngineError> {
         let (case, _, _, visibility) = self.load_alert(actor, id).await?;
-        let set = self.alert_set(&case)?;
+        let set = self.pinned_set(&case.question_set)?;
         let entries: Vec<AlertTimelineEntry> =
             self.read_timeline(&keys::alert_event(id, None)).await?;
         let blocked = case.alert.is_blocked() && !matches!(actor, Actor::System);
@@ -489,7 +450,7 @@ impl Engine {
                 return Err(EngineError::VersionMismatch { expected, current });
             }
         }
-        let set = self.alert_set(&old)?;
+        let set = self.pinned_set(&old.question_set)?;
         let (_, procedure_validates) = self.alert_procedure(&old.procedure)?;
         let validation_required = procedure_validates
             && self
@@ -548,7 +509,7 @@ impl Engine {
             txn.create(keys::alert_event(id, Some(new.events)), &entry)?;
         }
         new.updated_at = now;
-        write_alert(
+        write_case_doc(
             &mut txn,
             rules_of(&self.catalogue(), &old.procedure),
             &new,
@@ -657,67 +618,5 @@ impl Engine {
     }
 }
 
-impl Engine {
-    /// One retention step for alert `id` within `txn`: blocks its personal data at the end
-    /// of its procedure's blocking period, or (`delete`) removes them from the alert and
-    /// every timeline entry 3 years after it ended, with a system timeline entry. Returns
-    /// whether it did; a step not yet due keeps its index entry.
-    pub(super) async fn alert_retention(
-        &self,
-        txn: &mut Txn<'_>,
-        id: CaseId,
-        delete: bool,
-        now: DateTime<Utc>,
-    ) -> Result<bool, EngineError> {
-        let Some((old, _)) = txn.get::<AlertCase>(&keys::alert(id)).await? else {
-            return Ok(false);
-        };
-        let rules = rules_of(&self.catalogue(), &old.procedure);
-        let today = now.date_naive();
-        let due = old.alert.state().ended_at().is_some_and(|ended| {
-            if delete {
-                !old.alert.is_erased() && deletion_date(ended) <= today
-            } else {
-                !old.alert.is_blocked() && blocking_date(ended, rules) <= today
-            }
-        });
-        if !due {
-            for k in alert_index_keys(&old, rules) {
-                txn.put_index(k);
-            }
-            return Ok(false);
-        }
-        let mut new = old.clone();
-        let event = if delete {
-            let set = self.alert_set(&old)?;
-            new.alert = new.alert.redacted(|a| without_personal_data(a, &set));
-            let entries: Vec<AlertTimelineEntry> =
-                self.read_timeline(&keys::alert_event(id, None)).await?;
-            for entry in entries {
-                let seq = entry.seq;
-                let erased = AlertTimelineEntry {
-                    event: alert_event_without_personal_data(&entry.event, &set, "(deleted)"),
-                    ..entry
-                };
-                txn.put(keys::alert_event(id, Some(seq)), &erased)?;
-            }
-            AlertEvent::PersonalDataDeleted
-        } else {
-            AlertEvent::PersonalDataBlocked
-        };
-        new.alert.apply(&event, now);
-        new.events += 1;
-        txn.create(
-            keys::alert_event(id, Some(new.events)),
-            &AlertTimelineEntry {
-                seq: new.events,
-                at: now,
-                actor: ActorRef::System,
-                event,
-            },
-        )?;
-        new.updated_at = now;
-        write_alert(txn, rules, &new, Some(&old))?;
-        Ok(true)
-    }
-}
+case_doc!(AlertCase, alert, AlertEvent, doc: keys::alert, events: keys::alert_event,
+    without: alert_event_without_personal_data, index: alert_index_keys);

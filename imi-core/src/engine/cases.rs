@@ -1,17 +1,160 @@
-//! Plumbing shared by the one-to-many workflows (alerts, notifications): box pages over
-//! an index and timelines. The policy stays with each workflow: a box lists what its
+//! Plumbing shared by the one-to-many workflows (alerts, notifications, public
+//! submissions): box pages over an index, timelines, writing a case with its index
+//! entries, the pinned question set, and retention. Each workflow's case document
+//! implements [`CaseDoc`]; the policy stays with each workflow: a box lists what its
 //! index holds and shows only what the workflow's `load` lets the actor see.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::requests::{CaseRules, blocking_date, deletion_date, rules_of};
 use super::{Engine, corrupt_index};
+use crate::case::{ActorRef, TimelineEntry};
+use crate::catalogue::{ProcedureId, QuestionSet, QuestionSetVersion};
 use crate::error::EngineError;
 use crate::ids::CaseId;
 use crate::page::{Cursor, Page, PageRequest};
-use crate::record::decode;
+use crate::record::{Txn, decode};
 use crate::store::Scan;
+
+/// What the shared plumbing needs of a one-to-many case document: where it and its
+/// timeline live, its index entries, its retention facts, and how it drops personal data.
+pub(super) trait CaseDoc:
+    Clone + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+    /// The workflow's events.
+    type Event: Clone + Serialize + DeserializeOwned + Send + Sync + 'static;
+    /// The event retention records when it blocks the personal data.
+    const BLOCKED: Self::Event;
+    /// The event retention records when it deletes the personal data.
+    const DELETED: Self::Event;
+    /// The document's key.
+    fn doc_key(id: CaseId) -> Vec<u8>;
+    /// Its timeline's key (prefix), or one entry's.
+    fn event_key(id: CaseId, seq: Option<u64>) -> Vec<u8>;
+    /// An event without personal data: answers to personal-data questions dropped, free
+    /// texts replaced by `placeholder`.
+    fn event_without_personal_data(
+        event: &Self::Event,
+        set: &QuestionSet,
+        placeholder: &str,
+    ) -> Self::Event;
+    /// Its id.
+    fn id(&self) -> CaseId;
+    /// Its procedure.
+    fn procedure(&self) -> &ProcedureId;
+    /// The question-set version it pinned.
+    fn question_set(&self) -> &QuestionSetVersion;
+    /// When it ended: the start of its retention.
+    fn ended_at(&self) -> Option<DateTime<Utc>>;
+    /// Whether its personal data are blocked.
+    fn is_blocked(&self) -> bool;
+    /// Whether its personal data were deleted.
+    fn is_erased(&self) -> bool;
+    /// Every index entry it should have now (boxes and retention).
+    fn index_keys(&self, rules: CaseRules) -> BTreeSet<Vec<u8>>;
+    /// Drops its answers to personal-data questions.
+    fn drop_personal_data(&mut self, set: &QuestionSet);
+    /// Folds `event` in at `at`, counts it and marks the change; returns the event's
+    /// position on the timeline.
+    fn record(&mut self, event: &Self::Event, at: DateTime<Utc>) -> u64;
+}
+
+/// Implements [`CaseDoc`] for a case document whose workflow data sit in `$field` (a
+/// machine with `state().ended_at()`, `is_blocked`, `is_erased`, `redacted` and `apply`)
+/// and whose `id`, `procedure`, `question_set`, `events` and `updated_at` are fields.
+macro_rules! case_doc {
+    ($case:ty, $field:ident, $event:ident, doc: $doc_key:path, events: $event_key:path,
+     without: $without:path, index: $index_keys:path) => {
+        impl $crate::engine::cases::CaseDoc for $case {
+            type Event = $event;
+            const BLOCKED: $event = $event::PersonalDataBlocked;
+            const DELETED: $event = $event::PersonalDataDeleted;
+
+            fn doc_key(id: CaseId) -> Vec<u8> {
+                $doc_key(id)
+            }
+
+            fn event_key(id: CaseId, seq: Option<u64>) -> Vec<u8> {
+                $event_key(id, seq)
+            }
+
+            fn event_without_personal_data(
+                event: &$event,
+                set: &QuestionSet,
+                placeholder: &str,
+            ) -> $event {
+                $without(event, set, placeholder)
+            }
+
+            fn id(&self) -> CaseId {
+                self.id
+            }
+
+            fn procedure(&self) -> &ProcedureId {
+                &self.procedure
+            }
+
+            fn question_set(&self) -> &QuestionSetVersion {
+                &self.question_set
+            }
+
+            fn ended_at(&self) -> Option<DateTime<Utc>> {
+                self.$field.state().ended_at()
+            }
+
+            fn is_blocked(&self) -> bool {
+                self.$field.is_blocked()
+            }
+
+            fn is_erased(&self) -> bool {
+                self.$field.is_erased()
+            }
+
+            fn index_keys(&self, rules: CaseRules) -> BTreeSet<Vec<u8>> {
+                $index_keys(self, rules)
+            }
+
+            fn drop_personal_data(&mut self, set: &QuestionSet) {
+                self.$field = self
+                    .$field
+                    .redacted(|a| $crate::alert::without_personal_data(a, set));
+            }
+
+            fn record(&mut self, event: &$event, at: DateTime<Utc>) -> u64 {
+                self.$field.apply(event, at);
+                self.events += 1;
+                self.updated_at = at;
+                self.events
+            }
+        }
+    };
+}
+pub(super) use case_doc;
+
+/// Writes `new` within `txn` with its index entries: the ones `old` had and `new` has
+/// not are deleted, the new ones written.
+pub(super) fn write_case_doc<C: CaseDoc>(
+    txn: &mut Txn<'_>,
+    rules: CaseRules,
+    new: &C,
+    old: Option<&C>,
+) -> Result<(), EngineError> {
+    txn.put(C::doc_key(new.id()), new)?;
+    let new_keys = new.index_keys(rules);
+    let old_keys = old.map(|o| o.index_keys(rules)).unwrap_or_default();
+    for k in old_keys.difference(&new_keys) {
+        txn.delete(k.clone());
+    }
+    for k in new_keys.difference(&old_keys) {
+        txn.put_index(k.clone());
+    }
+    Ok(())
+}
 
 impl Engine {
     /// One page of the box index under `prefix`, in key order. Each entry ends with a case
@@ -74,6 +217,105 @@ impl Engine {
                 None => return Ok(out),
             }
         }
+    }
+}
+
+impl Engine {
+    /// The question-set version a case pinned.
+    pub(super) fn pinned_set(
+        &self,
+        pinned: &QuestionSetVersion,
+    ) -> Result<QuestionSet, EngineError> {
+        self.catalogue()
+            .question_set(&pinned.id, pinned.version)
+            .cloned()
+            .ok_or_else(|| EngineError::NotFound {
+                kind: "question set",
+                id: pinned.to_string(),
+            })
+    }
+
+    /// A case's timeline as a normal reader sees it: once blocked, without personal
+    /// data (the operator, `full`, sees it whole until deletion).
+    pub(super) async fn case_timeline<C: CaseDoc>(
+        &self,
+        case: &C,
+        full: bool,
+    ) -> Result<Vec<TimelineEntry<C::Event>>, EngineError> {
+        let entries: Vec<TimelineEntry<C::Event>> =
+            self.read_timeline(&C::event_key(case.id(), None)).await?;
+        if !case.is_blocked() || full {
+            return Ok(entries);
+        }
+        let set = self.pinned_set(case.question_set())?;
+        Ok(entries
+            .into_iter()
+            .map(|e| TimelineEntry {
+                event: C::event_without_personal_data(&e.event, &set, "(blocked)"),
+                ..e
+            })
+            .collect())
+    }
+
+    /// One retention step for case `id` within `txn`: blocking at the end of the
+    /// procedure's period after the case ended, deletion 3 years after (the case and
+    /// every timeline entry lose their personal data), each once, with a system timeline
+    /// entry. Returns whether it did; a step not yet due keeps its index entries.
+    pub(super) async fn case_retention<C: CaseDoc>(
+        &self,
+        txn: &mut Txn<'_>,
+        id: CaseId,
+        delete: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, EngineError> {
+        let Some((old, _)) = txn.get::<C>(&C::doc_key(id)).await? else {
+            return Ok(false);
+        };
+        let rules = rules_of(&self.catalogue(), old.procedure());
+        let today = now.date_naive();
+        let due = old.ended_at().is_some_and(|ended| {
+            if delete {
+                !old.is_erased() && deletion_date(ended) <= today
+            } else {
+                !old.is_blocked() && blocking_date(ended, rules) <= today
+            }
+        });
+        if !due {
+            for k in old.index_keys(rules) {
+                txn.put_index(k);
+            }
+            return Ok(false);
+        }
+        let mut new = old.clone();
+        let event = if delete {
+            let set = self.pinned_set(old.question_set())?;
+            new.drop_personal_data(&set);
+            let entries: Vec<TimelineEntry<C::Event>> =
+                self.read_timeline(&C::event_key(id, None)).await?;
+            for entry in entries {
+                let key = C::event_key(id, Some(entry.seq));
+                let erased = TimelineEntry {
+                    event: C::event_without_personal_data(&entry.event, &set, "(deleted)"),
+                    ..entry
+                };
+                txn.put(key, &erased)?;
+            }
+            C::DELETED
+        } else {
+            C::BLOCKED
+        };
+        let seq = new.record(&event, now);
+        txn.create(
+            C::event_key(id, Some(seq)),
+            &TimelineEntry {
+                seq,
+                at: now,
+                actor: ActorRef::System,
+                event,
+            },
+        )?;
+        write_case_doc(txn, rules, &new, Some(&old))?;
+        Ok(true)
     }
 }
 

@@ -63,7 +63,7 @@ impl Engine {
             .iter()
             .map(|e| decode(&e.key, &e.value))
             .collect::<Result<_, _>>()?;
-        let set = self.pinned_set(&case)?;
+        let set = self.pinned_set(&case.question_set)?;
         let rules = rules_of(&self.catalogue(), &case.procedure);
         let year = u16::try_from(case.created_at.year())
             .unwrap_or(2008)

@@ -10,9 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Engine;
 use super::archive::{ArchivedExchange, ExchangeKind, shareable};
-use super::requests::{
-    CaseRules, RetentionStep, blocking_date, deletion_date, retention_keys, rules_of,
-};
+use super::cases::{case_doc, write_case_doc};
+use super::requests::{CaseRules, RetentionStep, retention_keys, rules_of};
 use crate::access::{Actor, Denial};
 use crate::case::ActorRef;
 use crate::catalogue::{AreaId, ProcedureId, QuestionSet, QuestionSetVersion, Right, Workflow};
@@ -57,17 +56,7 @@ pub struct NotificationCase {
 }
 
 /// One step of a notification's timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NotificationTimelineEntry {
-    /// Its position, from 1.
-    pub seq: u64,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Who.
-    pub actor: ActorRef,
-    /// What happened.
-    pub event: NotificationEvent,
-}
+pub type NotificationTimelineEntry = crate::case::TimelineEntry<NotificationEvent>;
 
 /// Which notifications to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,24 +103,6 @@ fn index_keys(case: &NotificationCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
     out
 }
 
-fn write_notification(
-    txn: &mut Txn<'_>,
-    rules: CaseRules,
-    new: &NotificationCase,
-    old: Option<&NotificationCase>,
-) -> Result<(), EngineError> {
-    txn.put(keys::notification(new.id), new)?;
-    let new_keys = index_keys(new, rules);
-    let old_keys = old.map(|o| index_keys(o, rules)).unwrap_or_default();
-    for k in old_keys.difference(&new_keys) {
-        txn.delete(k.clone());
-    }
-    for k in new_keys.difference(&old_keys) {
-        txn.put_index(k.clone());
-    }
-    Ok(())
-}
-
 impl Engine {
     /// The procedure's area and recipients rule (to the Commission, to member states).
     fn notification_procedure(
@@ -169,16 +140,6 @@ impl Engine {
         }
     }
 
-    fn notification_set(&self, case: &NotificationCase) -> Result<QuestionSet, EngineError> {
-        self.catalogue()
-            .question_set(&case.question_set.id, case.question_set.version)
-            .cloned()
-            .ok_or_else(|| EngineError::NotFound {
-                kind: "question set",
-                id: case.question_set.to_string(),
-            })
-    }
-
     /// Loads a notification the actor may see (the operator sees every one).
     async fn load_notification(
         &self,
@@ -198,7 +159,7 @@ impl Engine {
             return Err(not_found());
         }
         let case = if case.notification.is_blocked() && !matches!(actor, Actor::System) {
-            let set = self.notification_set(&case)?;
+            let set = self.pinned_set(&case.question_set)?;
             NotificationCase {
                 notification: case
                     .notification
@@ -246,7 +207,7 @@ impl Engine {
                 notification: Notification::new(),
             };
             txn.expect_absent(keys::notification(case.id));
-            write_notification(
+            write_case_doc(
                 &mut txn,
                 rules_of(&self.catalogue(), procedure),
                 &case,
@@ -289,20 +250,8 @@ impl Engine {
         id: CaseId,
     ) -> Result<Vec<NotificationTimelineEntry>, EngineError> {
         let (case, _) = self.load_notification(actor, id).await?;
-        let entries: Vec<NotificationTimelineEntry> = self
-            .read_timeline(&keys::notification_event(id, None))
-            .await?;
-        if !case.notification.is_blocked() || matches!(actor, Actor::System) {
-            return Ok(entries);
-        }
-        let set = self.notification_set(&case)?;
-        Ok(entries
-            .into_iter()
-            .map(|e| NotificationTimelineEntry {
-                event: notification_event_without_personal_data(&e.event, &set, "(blocked)"),
-                ..e
-            })
-            .collect())
+        self.case_timeline(&case, matches!(actor, Actor::System))
+            .await
     }
 
     /// Acts on a notification; the machine decides, the engine writes the notification,
@@ -333,7 +282,7 @@ impl Engine {
                 return Err(EngineError::VersionMismatch { expected, current });
             }
         }
-        let set = self.notification_set(&old)?;
+        let set = self.pinned_set(&old.question_set)?;
         let (_, to_commission, to_member_states) = self.notification_procedure(&old.procedure)?;
         let ctx = NotificationContext {
             questions: &set,
@@ -361,7 +310,7 @@ impl Engine {
             )?;
         }
         new.updated_at = now;
-        write_notification(
+        write_case_doc(
             &mut txn,
             rules_of(&self.catalogue(), &old.procedure),
             &new,
@@ -425,74 +374,5 @@ impl Engine {
     }
 }
 
-impl Engine {
-    /// One retention step for notification `id` within `txn`, as for alerts: blocking at
-    /// the end of the procedure's period, deletion 3 years after closure, with a system
-    /// timeline entry. Returns whether it did; a step not yet due keeps its index entry.
-    pub(super) async fn notification_retention(
-        &self,
-        txn: &mut Txn<'_>,
-        id: CaseId,
-        delete: bool,
-        now: DateTime<Utc>,
-    ) -> Result<bool, EngineError> {
-        let Some((old, _)) = txn.get::<NotificationCase>(&keys::notification(id)).await? else {
-            return Ok(false);
-        };
-        let rules = rules_of(&self.catalogue(), &old.procedure);
-        let today = now.date_naive();
-        let n = &old.notification;
-        let due = n.state().ended_at().is_some_and(|ended| {
-            if delete {
-                !n.is_erased() && deletion_date(ended) <= today
-            } else {
-                !n.is_blocked() && blocking_date(ended, rules) <= today
-            }
-        });
-        if !due {
-            for k in index_keys(&old, rules) {
-                txn.put_index(k);
-            }
-            return Ok(false);
-        }
-        let mut new = old.clone();
-        let event = if delete {
-            let set = self.notification_set(&old)?;
-            new.notification = new
-                .notification
-                .redacted(|a| crate::alert::without_personal_data(a, &set));
-            let entries: Vec<NotificationTimelineEntry> = self
-                .read_timeline(&keys::notification_event(id, None))
-                .await?;
-            for entry in entries {
-                let seq = entry.seq;
-                let erased = NotificationTimelineEntry {
-                    event: notification_event_without_personal_data(
-                        &entry.event,
-                        &set,
-                        "(deleted)",
-                    ),
-                    ..entry
-                };
-                txn.put(keys::notification_event(id, Some(seq)), &erased)?;
-            }
-            NotificationEvent::PersonalDataDeleted
-        } else {
-            NotificationEvent::PersonalDataBlocked
-        };
-        new.notification.apply(&event, now);
-        new.events += 1;
-        txn.create(
-            keys::notification_event(id, Some(new.events)),
-            &NotificationTimelineEntry {
-                seq: new.events,
-                at: now,
-                actor: ActorRef::System,
-                event,
-            },
-        )?;
-        new.updated_at = now;
-        write_notification(txn, rules, &new, Some(&old))?;
-        Ok(true)
-    }
-}
+case_doc!(NotificationCase, notification, NotificationEvent, doc: keys::notification, events: keys::notification_event,
+    without: notification_event_without_personal_data, index: index_keys);

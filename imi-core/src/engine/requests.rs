@@ -423,21 +423,11 @@ impl Engine {
         Ok(roles)
     }
 
-    pub(super) fn pinned_set(&self, case: &RequestCase) -> Result<QuestionSet, EngineError> {
-        self.catalogue()
-            .question_set(&case.question_set.id, case.question_set.version)
-            .cloned()
-            .ok_or_else(|| EngineError::NotFound {
-                kind: "question set",
-                id: case.question_set.to_string(),
-            })
-    }
-
     fn view(&self, case: RequestCase, roles: Roles) -> Result<Option<RequestView>, EngineError> {
         let Some(v) = visibility(roles, &case.request) else {
             return Ok(None);
         };
-        let set = self.pinned_set(&case)?;
+        let set = self.pinned_set(&case.question_set)?;
         let request = case.request.redacted(|a| visible_answers(a, &set, v));
         Ok(Some(RequestView {
             case: RequestCase { request, ..case },
@@ -668,7 +658,7 @@ impl Engine {
         id: CaseId,
     ) -> Result<Vec<TimelineEntry>, EngineError> {
         let (view, _) = self.request(actor, id).await?;
-        let set = self.pinned_set(&view.case)?;
+        let set = self.pinned_set(&view.case.question_set)?;
         let prefix = keys::case_event(id, None);
         let mut scan = Scan::prefix(&prefix, 1_000);
         let mut out = Vec::new();
@@ -714,7 +704,7 @@ impl Engine {
                 return Err(EngineError::VersionMismatch { expected, current });
             }
         }
-        let set = self.pinned_set(&old)?;
+        let set = self.pinned_set(&old.question_set)?;
         let now = self.now();
         let ctx = Context {
             now,
@@ -1104,7 +1094,10 @@ impl Engine {
             match step {
                 Some(RetentionStep::BlockAlert | RetentionStep::DeleteAlert) => {
                     let delete = step == Some(RetentionStep::DeleteAlert);
-                    if self.alert_retention(&mut txn, id, delete, now).await? {
+                    if self
+                        .case_retention::<super::AlertCase>(&mut txn, id, delete, now)
+                        .await?
+                    {
                         blocked += 1;
                     }
                     continue;
@@ -1112,7 +1105,7 @@ impl Engine {
                 Some(RetentionStep::BlockNotification | RetentionStep::DeleteNotification) => {
                     let delete = step == Some(RetentionStep::DeleteNotification);
                     if self
-                        .notification_retention(&mut txn, id, delete, now)
+                        .case_retention::<super::NotificationCase>(&mut txn, id, delete, now)
                         .await?
                     {
                         blocked += 1;
@@ -1121,7 +1114,10 @@ impl Engine {
                 }
                 Some(RetentionStep::BlockSubmission | RetentionStep::DeleteSubmission) => {
                     let delete = step == Some(RetentionStep::DeleteSubmission);
-                    if self.submission_retention(&mut txn, id, delete, now).await? {
+                    if self
+                        .case_retention::<super::SubmissionCase>(&mut txn, id, delete, now)
+                        .await?
+                    {
                         blocked += 1;
                     }
                     continue;
@@ -1187,7 +1183,7 @@ impl Engine {
         txn: &mut Txn<'_>,
         case: &mut RequestCase,
     ) -> Result<(), EngineError> {
-        let set = self.pinned_set(case)?;
+        let set = self.pinned_set(&case.question_set)?;
         for k in subject_keys(case, &set) {
             txn.delete(k);
         }

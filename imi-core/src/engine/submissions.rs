@@ -16,9 +16,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
-use super::requests::{
-    CaseRules, RetentionStep, blocking_date, deletion_date, retention_keys, rules_of,
-};
+use super::cases::{case_doc, write_case_doc};
+use super::requests::{CaseRules, RetentionStep, retention_keys, rules_of};
 use crate::access::{Actor, Denial};
 use crate::audit::{AuditAction, Purpose};
 use crate::case::ActorRef;
@@ -66,17 +65,7 @@ pub struct SubmissionCase {
 }
 
 /// One step of a submission's timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SubmissionTimelineEntry {
-    /// Its position, from 1.
-    pub seq: u64,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Who.
-    pub actor: ActorRef,
-    /// What happened.
-    pub event: SubmissionEvent,
-}
+pub type SubmissionTimelineEntry = crate::case::TimelineEntry<SubmissionEvent>;
 
 /// What a citizen or business submits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -257,24 +246,6 @@ fn index_keys(case: &SubmissionCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
     out
 }
 
-fn write_submission(
-    txn: &mut Txn<'_>,
-    rules: CaseRules,
-    new: &SubmissionCase,
-    old: Option<&SubmissionCase>,
-) -> Result<(), EngineError> {
-    txn.put(keys::submission(new.id), new)?;
-    let new_keys = index_keys(new, rules);
-    let old_keys = old.map(|o| index_keys(o, rules)).unwrap_or_default();
-    for k in old_keys.difference(&new_keys) {
-        txn.delete(k.clone());
-    }
-    for k in new_keys.difference(&old_keys) {
-        txn.put_index(k.clone());
-    }
-    Ok(())
-}
-
 /// The answer to every public operation whose secret opens nothing: the same whether the
 /// secret is unknown or belongs to nothing any more, so it tells an attacker nothing.
 fn no_such_secret() -> EngineError {
@@ -306,17 +277,6 @@ fn labelled(answers: &Answers, set: &QuestionSet, language: Language) -> Vec<Lab
 }
 
 impl Engine {
-    /// The question set a submission pinned.
-    fn submission_set(&self, case: &SubmissionCase) -> Result<QuestionSet, EngineError> {
-        self.catalogue()
-            .question_set(&case.question_set.id, case.question_set.version)
-            .cloned()
-            .ok_or_else(|| EngineError::NotFound {
-                kind: "question set",
-                id: case.question_set.to_string(),
-            })
-    }
-
     /// The area of `procedure` if it is a request procedure that takes public
     /// submissions.
     fn public_procedure(&self, procedure: &ProcedureId) -> Result<AreaId, EngineError> {
@@ -368,7 +328,7 @@ impl Engine {
         language: Option<Language>,
     ) -> Result<(SubmissionStatus, Vec<SubmissionTimelineEntry>), EngineError> {
         let language = language.unwrap_or(case.submission.language());
-        let set = self.submission_set(case)?;
+        let set = self.pinned_set(&case.question_set)?;
         let removed = case.submission.is_blocked();
         let mut timeline: Vec<SubmissionTimelineEntry> = self
             .read_timeline(&keys::submission_event(case.id, None))
@@ -498,7 +458,7 @@ impl Engine {
                     event: event.clone(),
                 },
             )?;
-            write_submission(&mut txn, rules, &case, None)?;
+            write_case_doc(&mut txn, rules, &case, None)?;
             self.audit_as(
                 &mut txn,
                 ActorRef::Submitter,
@@ -591,7 +551,7 @@ impl Engine {
             },
         )?;
         new.updated_at = now;
-        write_submission(
+        write_case_doc(
             &mut txn,
             rules_of(&self.catalogue(), &case.procedure),
             &new,
@@ -734,7 +694,7 @@ impl Engine {
             return Err(not_found());
         }
         let case = if case.submission.is_blocked() && !system {
-            let set = self.submission_set(&case)?;
+            let set = self.pinned_set(&case.question_set)?;
             SubmissionCase {
                 submission: case
                     .submission
@@ -773,20 +733,8 @@ impl Engine {
         id: CaseId,
     ) -> Result<Vec<SubmissionTimelineEntry>, EngineError> {
         let (case, _) = self.load_submission(actor, id).await?;
-        let entries: Vec<SubmissionTimelineEntry> = self
-            .read_timeline(&keys::submission_event(id, None))
-            .await?;
-        if !case.submission.is_blocked() || matches!(actor, Actor::System) {
-            return Ok(entries);
-        }
-        let set = self.submission_set(&case)?;
-        Ok(entries
-            .into_iter()
-            .map(|e| SubmissionTimelineEntry {
-                event: submission_event_without_personal_data(&e.event, &set, "(blocked)"),
-                ..e
-            })
-            .collect())
+        self.case_timeline(&case, matches!(actor, Actor::System))
+            .await
     }
 
     /// The authority acts on a submission made to it (its request handlers for the
@@ -847,7 +795,7 @@ impl Engine {
                 return Err(EngineError::VersionMismatch { expected, current });
             }
         }
-        let set = self.submission_set(&old)?;
+        let set = self.pinned_set(&old.question_set)?;
         let events = old.submission.decide(party, &command, &set)?;
         let now = self.now();
         let mut new = old.clone();
@@ -865,7 +813,7 @@ impl Engine {
             )?;
         }
         new.updated_at = now;
-        write_submission(
+        write_case_doc(
             &mut txn,
             rules_of(&self.catalogue(), &old.procedure),
             &new,
@@ -904,70 +852,5 @@ impl Engine {
     }
 }
 
-impl Engine {
-    /// One retention step for submission `id` within `txn`, as for notifications:
-    /// blocking at the end of the procedure's period after it ended, deletion 3 years
-    /// after, with a system timeline entry. Returns whether it did.
-    pub(super) async fn submission_retention(
-        &self,
-        txn: &mut Txn<'_>,
-        id: CaseId,
-        delete: bool,
-        now: DateTime<Utc>,
-    ) -> Result<bool, EngineError> {
-        let Some((old, _)) = txn.get::<SubmissionCase>(&keys::submission(id)).await? else {
-            return Ok(false);
-        };
-        let rules = rules_of(&self.catalogue(), &old.procedure);
-        let today = now.date_naive();
-        let s = &old.submission;
-        let due = s.state().ended_at().is_some_and(|ended| {
-            if delete {
-                !s.is_erased() && deletion_date(ended) <= today
-            } else {
-                !s.is_blocked() && blocking_date(ended, rules) <= today
-            }
-        });
-        if !due {
-            for k in index_keys(&old, rules) {
-                txn.put_index(k);
-            }
-            return Ok(false);
-        }
-        let mut new = old.clone();
-        let event = if delete {
-            let set = self.submission_set(&old)?;
-            new.submission = new
-                .submission
-                .redacted(|a| crate::alert::without_personal_data(a, &set));
-            let entries: Vec<SubmissionTimelineEntry> = self
-                .read_timeline(&keys::submission_event(id, None))
-                .await?;
-            for entry in entries {
-                let seq = entry.seq;
-                let erased = SubmissionTimelineEntry {
-                    event: submission_event_without_personal_data(&entry.event, &set, "(deleted)"),
-                    ..entry
-                };
-                txn.put(keys::submission_event(id, Some(seq)), &erased)?;
-            }
-            SubmissionEvent::PersonalDataDeleted
-        } else {
-            SubmissionEvent::PersonalDataBlocked
-        };
-        new.submission.apply(&event, now);
-        new.events += 1;
-        txn.create(
-            keys::submission_event(id, Some(new.events)),
-            &SubmissionTimelineEntry {
-                seq: new.events,
-                at: now,
-                actor: ActorRef::System,
-                event,
-            },
-        )?;
-        new.updated_at = now;
-        write_submission(txn, rules, &new, Some(&old))?;
-        Ok(true)
-    }
-}
+case_doc!(SubmissionCase, submission, SubmissionEvent, doc: keys::submission, events: keys::submission_event,
+    without: submission_event_without_personal_data, index: index_keys);
