@@ -166,6 +166,16 @@ pub(crate) enum Space {
     Archive = 0x9C,
     /// Search index of the archive: hashed terms of its answers.
     ArchiveTerm = 0x9D,
+    /// The outbox: announcements and their delivery, by id.
+    Outbox = 0xA0,
+    /// Index: announcements due for delivery, by time and id.
+    OutboxDue = 0xA1,
+    /// Index: announcements given up (dead letters).
+    OutboxDead = 0xA2,
+    /// An authority's notification settings.
+    NotificationSettings = 0xA3,
+    /// A user's notification preferences.
+    NotificationPreferences = 0xA4,
     /// Audit records waiting to be sealed.
     AuditPending = 0x70,
     /// The sealed audit chain.
@@ -752,6 +762,53 @@ pub(crate) fn archive_term(term: [u8; 8], id: Option<CaseId>) -> Vec<u8> {
         k.extend_from_slice(id.as_bytes());
     }
     k
+}
+
+/// An announcement in the outbox.
+pub(crate) fn outbox(id: crate::outbox::AnnouncementId) -> Vec<u8> {
+    Key::new(Space::Outbox).id(id.0.as_bytes()).into_bytes()
+}
+
+/// The due index (prefix of all).
+pub(crate) fn outbox_due_prefix() -> Vec<u8> {
+    Key::new(Space::OutboxDue).into_bytes()
+}
+
+/// The due index at `at` (prefix of that millisecond), or one entry.
+pub(crate) fn outbox_due(
+    at: chrono::DateTime<chrono::Utc>,
+    id: Option<crate::outbox::AnnouncementId>,
+) -> Vec<u8> {
+    let mut k = outbox_due_prefix();
+    let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    k.extend_from_slice(&millis.to_be_bytes());
+    if let Some(id) = id {
+        k.extend_from_slice(id.0.as_bytes());
+    }
+    k
+}
+
+/// The dead letters (prefix), or one.
+pub(crate) fn outbox_dead(id: Option<crate::outbox::AnnouncementId>) -> Vec<u8> {
+    let mut k = Key::new(Space::OutboxDead).into_bytes();
+    if let Some(id) = id {
+        k.extend_from_slice(id.0.as_bytes());
+    }
+    k
+}
+
+/// An authority's notification settings.
+pub(crate) fn notification_settings(authority: AuthorityId) -> Vec<u8> {
+    Key::new(Space::NotificationSettings)
+        .id(authority.as_bytes())
+        .into_bytes()
+}
+
+/// A user's notification preferences.
+pub(crate) fn notification_preferences(user: UserId) -> Vec<u8> {
+    Key::new(Space::NotificationPreferences)
+        .id(user.as_bytes())
+        .into_bytes()
 }
 
 /// A repository record (its current revision).

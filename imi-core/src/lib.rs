@@ -49,6 +49,7 @@ mod keys;
 pub mod language;
 pub mod localised;
 pub mod notification;
+pub mod outbox;
 pub mod page;
 mod record;
 pub mod register;
@@ -68,11 +69,11 @@ pub use clock::{Clock, ManualClock};
 pub use country::{Country, Participant};
 pub use engine::{
     AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertView, ArchivedExchange,
-    AttachmentReader, DirectoryChange, DirectoryHit, DirectoryQuery, Engine, ExchangeKind,
-    ExchangeQuery, InboxQuery, Indicator, Invitation, LabelledAnswer, MAX_CANDIDATES,
-    MAX_UNBLOCK_DAYS, MessageFrom, MessageKind, NewSubmission, NotificationBox, NotificationCase,
-    NotificationTimelineEntry, PublicActor, PublicAuthority, PublicTimelineEntry, RecordQuery,
-    RegisterHit, RegisterQuery, SubmissionCase, SubmissionExport, SubmissionMessage,
+    AttachmentReader, DirectoryChange, DirectoryHit, DirectoryQuery, DispatchReport, Engine,
+    ExchangeKind, ExchangeQuery, InboxQuery, Indicator, Invitation, LabelledAnswer, MAX_ATTEMPTS,
+    MAX_CANDIDATES, MAX_UNBLOCK_DAYS, MessageFrom, MessageKind, NewSubmission, NotificationBox,
+    NotificationCase, NotificationTimelineEntry, PublicActor, PublicAuthority, PublicTimelineEntry,
+    RecordQuery, RegisterHit, RegisterQuery, SubmissionCase, SubmissionExport, SubmissionMessage,
     SubmissionReceipt, SubmissionStatus, SubmissionTimelineEntry, TickReport, Unblock, Verdict,
 };
 pub use error::EngineError;

@@ -281,6 +281,19 @@ async fn invitation_self_registration_and_validation() {
         .await
         .unwrap();
     assert_eq!(*pending.status(), AuthorityStatus::PendingValidation);
+    // The coordinators' administrators are told, in the registration's commit.
+    let recorder = imi_core::conformance::RecordingNotifier::default();
+    let report = w
+        .engine
+        .dispatch(&recorder, 100, chrono::Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(report.completed, 1);
+    let told = recorder.take();
+    assert!(!told.is_empty());
+    assert!(told.iter().all(|m| m.topic
+        == imi_core::outbox::Topic::RegistrationAwaitingValidation
+        && m.link == format!("/v1/authorities/{}", pending.id())));
     assert!(matches!(
         w.engine
             .self_register(

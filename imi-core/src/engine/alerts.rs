@@ -507,6 +507,21 @@ impl Engine {
                 event: e.clone(),
             };
             txn.create(keys::alert_event(id, Some(new.events)), &entry)?;
+            if let AlertEvent::Distributed { to, .. } = e {
+                self.announce(
+                    &mut txn,
+                    crate::outbox::Topic::AlertDistributed,
+                    crate::outbox::Subject::Alert {
+                        case: id,
+                        reference: old.reference,
+                    },
+                    Some(&old.procedure),
+                    to.iter().map(|a| crate::outbox::Audience {
+                        authority: *a,
+                        right: Right::IncomingAlertHandler,
+                    }),
+                )?;
+            }
         }
         new.updated_at = now;
         write_case_doc(

@@ -296,6 +296,37 @@ impl Engine {
             },
             Self::admin_purpose(&Actor::Public),
         )?;
+        // Coordinators validate it: tell the administrators of the country's national
+        // coordinator and of the coordinator whose user invited it.
+        let slot = keys::national_coordinator(authority.participant().code());
+        let national = txn
+            .get_raw(&slot)
+            .await?
+            .and_then(|v| <[u8; 16]>::try_from(v.as_slice()).ok())
+            .and_then(|b| AuthorityId::from_uuid(uuid::Uuid::from_bytes(b)).ok());
+        let inviter = match stored.invited_by {
+            Some(user) => self
+                .load::<crate::user::User>(&keys::user(user), UserId::KIND, &user)
+                .await
+                .ok()
+                .map(|u| u.authority()),
+            None => None,
+        };
+        self.announce(
+            &mut txn,
+            crate::outbox::Topic::RegistrationAwaitingValidation,
+            crate::outbox::Subject::Authority {
+                authority: authority.id(),
+            },
+            None,
+            national
+                .into_iter()
+                .chain(inviter)
+                .map(|a| crate::outbox::Audience {
+                    authority: a,
+                    right: crate::catalogue::Right::Administrator,
+                }),
+        )?;
         txn.commit().await?;
         Ok(authority)
     }

@@ -771,6 +771,7 @@ impl Engine {
             }
         }
         new.updated_at = now;
+        self.announce_request(&mut txn, &new, &events)?;
         write_subject_index(&mut txn, &set, &new, Some(&old));
         write_case(
             &mut txn,
@@ -984,6 +985,7 @@ impl Engine {
             };
             let rules = rules_of(&catalogue, &old.procedure);
             let mut new = old.clone();
+            let mut passed = Vec::new();
             while let Some((kind, due)) = rules
                 .deadlines
                 .and_then(|r| new.request.next_deadline(r))
@@ -999,8 +1001,10 @@ impl Engine {
                     event,
                 };
                 txn.create(keys::case_event(id, Some(new.events)), &entry)?;
+                passed.push(entry.event);
                 report.deadlines += 1;
             }
+            self.announce_request(&mut txn, &new, &passed)?;
             write_case(&mut txn, rules, &new, Some(&old))?;
             // A stale index entry (the case moved on) is cleaned up by the same commit.
             txn.delete(entry.key.clone());
