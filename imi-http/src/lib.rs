@@ -48,7 +48,7 @@ pub use limit::RateLimit;
 pub use problem::Problem;
 
 use routes::{
-    alerts, attachments, authorities, catalogue, directory, exchanges, meta, notifications,
+    alerts, attachments, authorities, catalogue, directory, exchanges, meta, notifications, outbox,
     privacy, repositories, requests, submissions, users,
 };
 
@@ -103,6 +103,7 @@ pub struct AppState {
         (name = "alerts", description = "One-to-many alerts and each country's alert network"),
         (name = "notifications", description = "One-to-many notifications to the Commission and member states"),
         (name = "repositories", description = "Shared, versioned records of an area"),
+        (name = "outbox", description = "How authorities and users are told of what concerns them, and undeliverable announcements"),
         (name = "exchanges", description = "The archive of exchanged information, without personal or confidential data"),
         (name = "public", description = "The public interface: citizens and businesses submit without an account and follow their case with its secret; authorities handle the submissions"),
     )
@@ -191,6 +192,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(repositories::act))
         .routes(routes!(repositories::history))
         .routes(routes!(exchanges::search))
+        .routes(routes!(outbox::get_settings, outbox::set_settings))
+        .routes(routes!(outbox::get_preferences, outbox::set_preferences))
+        .routes(routes!(outbox::dead_letters))
+        .routes(routes!(outbox::retry))
         .routes(routes!(submissions::submit))
         .routes(routes!(submissions::status))
         .routes(routes!(submissions::act_public))

@@ -9,6 +9,7 @@ pub(crate) mod directory;
 pub(crate) mod exchanges;
 pub(crate) mod meta;
 pub(crate) mod notifications;
+pub(crate) mod outbox;
 pub(crate) mod privacy;
 pub(crate) mod repositories;
 pub(crate) mod requests;

@@ -1,0 +1,179 @@
+//! Notification settings of authorities, users' own preferences, and the dead letters of
+//! the outbox.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use imi_core::outbox::{
+    AnnouncementId, DeliveryState, NotificationPreferences, NotificationSettings, OutboxItem, Topic,
+};
+use imi_core::{AuthorityId, EmailAddress};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::dto::{Page, PageParams};
+use crate::extract::{Body, Caller, Params, parse};
+use crate::problem::Problem;
+
+/// How an authority is told of what concerns it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SettingsDto {
+    /// A shared functional mailbox that gets every announcement to the authority.
+    functional_mailbox: Option<String>,
+    /// Whether its users with the right are told by name too.
+    notify_users: bool,
+}
+
+impl SettingsDto {
+    fn of(s: &NotificationSettings) -> Self {
+        Self {
+            functional_mailbox: s.functional_mailbox.as_ref().map(|e| e.as_str().to_owned()),
+            notify_users: s.notify_users,
+        }
+    }
+}
+
+/// An authority's notification settings (its administrators).
+#[utoipa::path(get, path = "/v1/authorities/{id}/notification-settings", tag = "outbox", params(("id" = String, Path)), responses((status = 200, body = SettingsDto), (status = 403, body = Problem)))]
+pub(crate) async fn get_settings(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<SettingsDto>, Problem> {
+    let id: AuthorityId = parse("authority id", &id)?;
+    let s = state.engine.notification_settings(&actor, id).await?;
+    Ok(Json(SettingsDto::of(&s)))
+}
+
+/// Sets an authority's notification settings (its administrators).
+#[utoipa::path(put, path = "/v1/authorities/{id}/notification-settings", tag = "outbox", params(("id" = String, Path)), request_body = SettingsDto, responses((status = 200, body = SettingsDto), (status = 400, body = Problem), (status = 403, body = Problem)))]
+pub(crate) async fn set_settings(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(dto): Body<SettingsDto>,
+) -> Result<Json<SettingsDto>, Problem> {
+    let id: AuthorityId = parse("authority id", &id)?;
+    let functional_mailbox = match dto.functional_mailbox.as_deref() {
+        Some(m) => Some(parse::<EmailAddress>("e-mail address", m)?),
+        None => None,
+    };
+    let s = state
+        .engine
+        .set_notification_settings(
+            &actor,
+            id,
+            NotificationSettings {
+                functional_mailbox,
+                notify_users: dto.notify_users,
+            },
+        )
+        .await?;
+    Ok(Json(SettingsDto::of(&s)))
+}
+
+/// A user's own notification preferences.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PreferencesDto {
+    /// Topics the user does not want to be told of: `request-received`,
+    /// `request-accepted`, `request-answered`, `clarification-asked`, `reminder`,
+    /// `escalation`, `alert-distributed`, `registration-awaiting-validation`.
+    #[schema(value_type = Vec<String>)]
+    muted: Vec<Topic>,
+}
+
+/// The signed-in user's notification preferences.
+#[utoipa::path(get, path = "/v1/me/notification-preferences", tag = "outbox", responses((status = 200, body = PreferencesDto), (status = 401, body = Problem)))]
+pub(crate) async fn get_preferences(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<PreferencesDto>, Problem> {
+    let p = state.engine.notification_preferences(&actor).await?;
+    Ok(Json(PreferencesDto {
+        muted: p.muted.into_iter().collect(),
+    }))
+}
+
+/// Sets the signed-in user's notification preferences.
+#[utoipa::path(put, path = "/v1/me/notification-preferences", tag = "outbox", request_body = PreferencesDto, responses((status = 200, body = PreferencesDto), (status = 400, body = Problem), (status = 401, body = Problem)))]
+pub(crate) async fn set_preferences(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Body(dto): Body<PreferencesDto>,
+) -> Result<Json<PreferencesDto>, Problem> {
+    let p = state
+        .engine
+        .set_notification_preferences(
+            &actor,
+            NotificationPreferences {
+                muted: dto.muted.into_iter().collect(),
+            },
+        )
+        .await?;
+    Ok(Json(PreferencesDto {
+        muted: p.muted.into_iter().collect(),
+    }))
+}
+
+/// An announcement that could not be delivered.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DeadLetterDto {
+    id: String,
+    /// What happened.
+    #[schema(value_type = String)]
+    topic: Topic,
+    /// `{ "kind": "request", "case": …, "reference": … }` and the like.
+    #[schema(value_type = Object)]
+    subject: serde_json::Value,
+    at: DateTime<Utc>,
+    attempts: u32,
+    /// The last failure of each message that failed.
+    errors: Vec<String>,
+}
+
+fn dead_letter(item: &OutboxItem) -> DeadLetterDto {
+    DeadLetterDto {
+        id: item.announcement.id.to_string(),
+        topic: item.announcement.topic,
+        subject: serde_json::to_value(item.announcement.subject).unwrap_or_default(),
+        at: item.announcement.at,
+        attempts: match item.state {
+            DeliveryState::Pending { attempts, .. }
+            | DeliveryState::Leased { attempts, .. }
+            | DeliveryState::Delivered { attempts, .. }
+            | DeliveryState::Dead { attempts, .. } => attempts,
+        },
+        errors: item
+            .last_errors
+            .iter()
+            .map(|(key, e)| format!("{key}: {e}"))
+            .collect(),
+    }
+}
+
+/// The dead letters the caller may see (administrators: those addressed to their
+/// authority).
+#[utoipa::path(get, path = "/v1/dead-letters", tag = "outbox", params(PageParams), responses((status = 200, body = Page<DeadLetterDto>), (status = 403, body = Problem)))]
+pub(crate) async fn dead_letters(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Params(p): Params<PageParams>,
+) -> Result<Json<Page<DeadLetterDto>>, Problem> {
+    let found = state.engine.dead_letters(&actor, p.into_core()?).await?;
+    Ok(Json(Page::of(found, dead_letter)))
+}
+
+/// Gives a dead letter another round of attempts.
+#[utoipa::path(post, path = "/v1/dead-letters/{id}/retry", tag = "outbox", params(("id" = String, Path)), responses((status = 200, body = DeadLetterDto), (status = 404, body = Problem)))]
+pub(crate) async fn retry(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<DeadLetterDto>, Problem> {
+    let id = AnnouncementId(parse::<uuid::Uuid>("dead letter id", &id)?);
+    let item = state.engine.retry_dead_letter(&actor, id).await?;
+    Ok(Json(dead_letter(&item)))
+}

@@ -1,0 +1,128 @@
+//! Notification settings, preferences and dead letters over HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should panic
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use imi_core::Actor;
+use imi_core::catalogue::Right;
+use imi_core::{Grant, GrantScope, NewUser};
+use serde_json::json;
+
+use common::{setup, token};
+
+#[tokio::test]
+async fn settings_preferences_and_dead_letters_over_http() {
+    let api = setup().await;
+    // Preferences: the user's own.
+    let (s, _, v) = api
+        .call(
+            Method::GET,
+            "/v1/me/notification-preferences",
+            &api.dk,
+            "en",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["muted"], json!([]));
+    let (s, _, v) = api
+        .call(
+            Method::PUT,
+            "/v1/me/notification-preferences",
+            &api.dk,
+            "en",
+            Some(json!({"muted": ["reminder", "request-answered"]})),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["muted"], json!(["request-answered", "reminder"]));
+    let (s, _, _) = api
+        .call(
+            Method::PUT,
+            "/v1/me/notification-preferences",
+            &api.dk,
+            "en",
+            Some(json!({"muted": ["gossip"]})),
+            None,
+        )
+        .await;
+    assert!(s.is_client_error());
+
+    // Settings: the authority's administrators only.
+    let path = format!("/v1/authorities/{}/notification-settings", api.fr_authority);
+    let body = json!({"functional_mailbox": "imi@example.fr", "notify_users": false});
+    let (s, _, _) = api
+        .call(Method::PUT, &path, &api.fr, "en", Some(body.clone()), None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let admin = api
+        .engine
+        .create_user(
+            &Actor::System,
+            api.fr_authority.parse().unwrap(),
+            NewUser {
+                name: "Admin".into(),
+                email: "admin@example.fr".parse().unwrap(),
+                language: imi_core::Language::French,
+            },
+        )
+        .await
+        .unwrap();
+    api.engine
+        .set_grants(
+            &Actor::System,
+            admin.id(),
+            vec![Grant::new(Right::Administrator, GrantScope::Everything)],
+        )
+        .await
+        .unwrap();
+    let admin = token(
+        &api.engine,
+        &api.engine.actor_for(admin.id()).await.unwrap(),
+    )
+    .await;
+    let (s, _, v) = api
+        .call(Method::PUT, &path, &admin, "en", Some(body), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, _, v) = api.call(Method::GET, &path, &admin, "en", None, None).await;
+    assert_eq!(v["functional_mailbox"], "imi@example.fr");
+    assert_eq!(v["notify_users"], false);
+    let (s, _, _) = api
+        .call(
+            Method::PUT,
+            &path,
+            &admin,
+            "en",
+            Some(json!({"functional_mailbox": "not an address", "notify_users": true})),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // Dead letters: administrators see theirs (none yet); others may not look.
+    let (s, _, v) = api
+        .call(Method::GET, "/v1/dead-letters", &admin, "en", None, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["items"], json!([]));
+    let (s, _, _) = api
+        .call(Method::GET, "/v1/dead-letters", &api.fr, "en", None, None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = api
+        .call(
+            Method::POST,
+            &format!("/v1/dead-letters/{}/retry", uuid::Uuid::nil()),
+            &admin,
+            "en",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
