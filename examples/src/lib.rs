@@ -1,7 +1,10 @@
 //! Example programs embedding the imi engine (see `src/bin/`), and the small pieces of
-//! edge code they share: reading a catalogue directory from disk.
+//! edge code they share: reading a catalogue directory from disk, and e-mail over SMTP
+//! ([`smtp`]).
 //!
 //! The README's code is compiled and run as a doctest of this crate.
+
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 

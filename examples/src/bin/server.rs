@@ -3,10 +3,13 @@
 //!
 //! ```text
 //! imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR]
+//!            [--smtp HOST:PORT] [--mail-from ADDRESS] [--public-url URL]
 //! ```
 //!
-//! Environment variables `IMI_ADDR`, `IMI_DATA`, `IMI_STORE` and `IMI_CATALOGUE` give the
-//! same settings; flags win. Defaults: `127.0.0.1:8080`, `./imi-data`, `sqlite`, the demo
+//! Environment variables `IMI_ADDR`, `IMI_DATA`, `IMI_STORE`, `IMI_CATALOGUE`, `IMI_SMTP`,
+//! `IMI_MAIL_FROM` and `IMI_PUBLIC_URL` give the same settings; flags win. With an SMTP
+//! server, a dispatcher e-mails the outbox's announcements every few seconds; without
+//! one, they wait in the store. Defaults: `127.0.0.1:8080`, `./imi-data`, `sqlite`, the demo
 //! catalogue. The first start creates the store and the demo world (with progress
 //! output); later starts keep the data. Every start prints the address and fresh demo
 //! tokens as `export` lines. Ctrl-C (or SIGTERM) stops it cleanly.
@@ -30,10 +33,12 @@ struct Args {
     data: PathBuf,
     store: String,
     catalogue: PathBuf,
+    smtp: Option<String>,
+    mail_from: String,
+    public_url: Option<String>,
 }
 
-const USAGE: &str =
-    "usage: imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR]";
+const USAGE: &str = "usage: imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR] [--smtp HOST:PORT] [--mail-from ADDRESS] [--public-url URL]";
 
 fn parse_args() -> Result<Args, String> {
     let env = |k: &str| std::env::var(k).ok();
@@ -43,6 +48,9 @@ fn parse_args() -> Result<Args, String> {
         store: env("IMI_STORE").unwrap_or_else(|| "sqlite".into()),
         catalogue: env("IMI_CATALOGUE")
             .map_or_else(imi_examples::demo_catalogue_dir, PathBuf::from),
+        smtp: env("IMI_SMTP"),
+        mail_from: env("IMI_MAIL_FROM").unwrap_or_else(|| "IMI <imi@localhost>".into()),
+        public_url: env("IMI_PUBLIC_URL"),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -52,6 +60,9 @@ fn parse_args() -> Result<Args, String> {
             "--data" => args.data = PathBuf::from(value()?),
             "--store" => args.store = value()?,
             "--catalogue" => args.catalogue = PathBuf::from(value()?),
+            "--smtp" => args.smtp = Some(value()?),
+            "--mail-from" => args.mail_from = value()?,
+            "--public-url" => args.public_url = Some(value()?),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
@@ -434,6 +445,45 @@ async fn run() -> Result<(), String> {
             }
         }
     });
+    // The outbox: e-mailed through the SMTP server, when there is one.
+    match &args.smtp {
+        Some(smtp) => {
+            let (host, port) = smtp
+                .rsplit_once(':')
+                .and_then(|(h, p)| p.parse::<u16>().ok().map(|p| (h, p)))
+                .ok_or_else(|| format!("--smtp wants HOST:PORT, not `{smtp}`"))?;
+            let public_url = args
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}"));
+            let notifier =
+                imi_examples::smtp::SmtpNotifier::new(host, port, &args.mail_from, &public_url)
+                    .map_err(|e| e.to_string())?;
+            let dispatching = Arc::clone(&engine);
+            println!("imi-server: e-mailing announcements through {smtp}");
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+                loop {
+                    every.tick().await;
+                    match dispatching
+                        .dispatch(&notifier, 100, chrono::Duration::minutes(5))
+                        .await
+                    {
+                        Ok(r) if r.failed > 0 || r.dead > 0 => {
+                            tracing::warn!(
+                                failed = r.failed,
+                                dead = r.dead,
+                                "some e-mails failed; they are retried"
+                            );
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "dispatch failed"),
+                    }
+                }
+            });
+        }
+        None => println!("imi-server: no --smtp: announcements wait in the outbox"),
+    }
     let app = imi_http::router(Arc::clone(&engine), imi_http::HttpConfig::default());
     // The connection's address feeds the public interface's per-client rate limit.
     axum::serve(

@@ -1,0 +1,222 @@
+//! E-mail over a real SMTP server: Python's aiosmtpd, started by the test on loopback,
+//! writes what it receives into a Maildir, and the test reads the message from there.
+//! When the machine's `python3` lacks aiosmtpd, the test installs it once into a virtual
+//! environment under Cargo's target directory; it needs `python3` (with `venv`) and
+//! access to PyPI for that.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should panic
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use imi_core::catalogue::Right;
+use imi_core::{
+    Actor, CoordinatorRole, Country, Engine, Grant, GrantScope, Invitation, Language,
+    LocalisedText, ManualClock, MemoryStore, NewAuthority, NewUser,
+};
+use imi_examples::smtp::SmtpNotifier;
+
+/// A Python that can run aiosmtpd: the machine's, or a virtual environment made for it.
+fn python_with_aiosmtpd() -> std::path::PathBuf {
+    let has = |python: &std::path::Path| {
+        Command::new(python)
+            .args(["-c", "import aiosmtpd"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let system = std::path::PathBuf::from("python3");
+    if has(&system) {
+        return system;
+    }
+    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("aiosmtpd-venv");
+    let python = venv.join("bin").join("python3");
+    if !has(&python) {
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("the SMTP test needs python3");
+        assert!(made.success(), "python3 -m venv failed");
+        let installed = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "aiosmtpd"])
+            .status()
+            .unwrap();
+        assert!(installed.success(), "pip install aiosmtpd failed");
+    }
+    python
+}
+
+/// An aiosmtpd server on a free loopback port, killed when dropped.
+struct SmtpServer {
+    child: Child,
+    port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let maildir = tempfile::tempdir().unwrap();
+        let child = Command::new(python_with_aiosmtpd())
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("box"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3 with aiosmtpd");
+        let server = Self {
+            child,
+            port,
+            maildir,
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("aiosmtpd did not start on port {port}");
+    }
+
+    /// The messages received so far, as text.
+    fn received(&self) -> Vec<String> {
+        let new = self.maildir.path().join("box").join("new");
+        let Ok(dir) = std::fs::read_dir(new) else {
+            return Vec::new();
+        };
+        dir.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_registration_is_announced_by_e_mail_in_the_coordinators_language() {
+    let server = SmtpServer::start();
+    let clock = Arc::new(ManualClock::new("2026-11-23T09:00:00Z".parse().unwrap()));
+    let engine = Engine::new(Arc::new(MemoryStore::new()), clock.clone());
+    let mut n = NewAuthority::new(
+        Country::Denmark,
+        LocalisedText::new(Language::Danish, "Erhvervsstyrelsen").unwrap(),
+    );
+    n.confirmed_not_duplicate = true;
+    let nimic = engine.register_authority(&Actor::System, n).await.unwrap();
+    engine
+        .appoint_coordinator(&Actor::System, nimic.id(), Some(CoordinatorRole::National))
+        .await
+        .unwrap();
+    let admin = engine
+        .create_user(
+            &Actor::System,
+            nimic.id(),
+            NewUser {
+                name: "Mette Jensen".into(),
+                email: "mette@erst.example".parse().unwrap(),
+                language: Language::Danish,
+            },
+        )
+        .await
+        .unwrap();
+    engine
+        .set_grants(
+            &Actor::System,
+            admin.id(),
+            vec![Grant::new(Right::Administrator, GrantScope::Everything)],
+        )
+        .await
+        .unwrap();
+    let secret = engine
+        .invite_authority(
+            &Actor::System,
+            Invitation {
+                participant: Country::Denmark.into(),
+                region: None,
+                areas: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut new = NewAuthority::new(
+        Country::Denmark,
+        LocalisedText::new(Language::Danish, "Sikkerhedsstyrelsen").unwrap(),
+    );
+    new.confirmed_not_duplicate = true;
+    let pending = engine.self_register(&secret, new).await.unwrap();
+
+    // A server that refuses connections: the delivery fails and is kept for a retry.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let nowhere = SmtpNotifier::new(
+        "127.0.0.1",
+        closed,
+        "IMI <imi@imi.example>",
+        "https://imi.example",
+    )
+    .unwrap();
+    let lease = chrono::Duration::minutes(5);
+    let report = engine.dispatch(&nowhere, 10, lease).await.unwrap();
+    assert_eq!((report.delivered, report.failed), (0, 1));
+
+    // The real server: after the backoff, the message arrives, in Danish.
+    let smtp = SmtpNotifier::new(
+        "127.0.0.1",
+        server.port,
+        "IMI <imi@imi.example>",
+        "https://imi.example/",
+    )
+    .unwrap();
+    assert_eq!(
+        engine.dispatch(&smtp, 10, lease).await.unwrap().delivered,
+        0
+    );
+    clock.advance(chrono::Duration::seconds(31));
+    let report = engine.dispatch(&smtp, 10, lease).await.unwrap();
+    assert_eq!((report.delivered, report.completed), (1, 1));
+    let mut received = Vec::new();
+    for _ in 0..50 {
+        received = server.received();
+        if !received.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(received.len(), 1, "one message");
+    let mail = &received[0];
+    assert!(mail.contains("To: mette@erst.example"), "{mail}");
+    assert!(mail.contains("From: IMI <imi@imi.example>"), "{mail}");
+    assert!(
+        mail.contains("Subject: IMI: en myndighed er registreret og afventer godkendelse"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains(&format!(
+            "https://imi.example/v1/authorities/{}",
+            pending.id()
+        )),
+        "{mail}"
+    );
+    assert!(mail.contains("Message-ID: <"), "{mail}");
+    assert!(mail.contains("sent again"), "a retry is marked: {mail}");
+    assert!(
+        !mail.contains("Sikkerhedsstyrelsen"),
+        "no names in the message"
+    );
+}
