@@ -1,10 +1,11 @@
 //! Example programs embedding the imi engine (see `src/bin/`), and the small pieces of
-//! edge code they share: reading a catalogue directory from disk, and e-mail over SMTP
-//! ([`smtp`]).
+//! edge code they share: reading a catalogue directory from disk, e-mail over SMTP
+//! ([`smtp`]) and webhooks ([`webhook`]).
 //!
 //! The README's code is compiled and run as a doctest of this crate.
 
 pub mod smtp;
+pub mod webhook;
 
 use std::path::{Path, PathBuf};
 

@@ -81,7 +81,11 @@ impl Notifier for SmtpNotifier {
         let fail = |e: &dyn std::fmt::Display| DeliveryError {
             message: e.to_string(),
         };
-        let Address::Email { address } = &message.to;
+        let Address::Email { address } = &message.to else {
+            return Err(DeliveryError {
+                message: "not an e-mail address".to_owned(),
+            });
+        };
         let to: Mailbox = address.as_str().parse().map_err(|e| fail(&e))?;
         let mut body = format!(
             "{}\n\n{}{}\n",

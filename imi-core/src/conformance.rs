@@ -5055,8 +5055,11 @@ impl crate::outbox::Notifier for RecordingNotifier {
         &self,
         message: &crate::outbox::Message,
     ) -> Result<(), crate::outbox::DeliveryError> {
-        let crate::outbox::Address::Email { address } = &message.to;
-        if self.failing.lock().unwrap().contains(address.as_str()) {
+        let address = match &message.to {
+            crate::outbox::Address::Email { address } => address.as_str().to_owned(),
+            crate::outbox::Address::Webhook { url, .. } => url.clone(),
+        };
+        if self.failing.lock().unwrap().contains(&address) {
             return Err(crate::outbox::DeliveryError {
                 message: format!("{address}: mailbox unavailable"),
             });

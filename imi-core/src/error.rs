@@ -21,6 +21,9 @@ pub enum EngineError {
     /// The caller's input was invalid.
     #[error(transparent)]
     InvalidAuthority(#[from] AuthorityInputError),
+    /// A webhook cannot be registered as asked.
+    #[error(transparent)]
+    InvalidWebhook(#[from] crate::webhook::WebhookError),
     /// Answers do not fit their question set; each problem names its question.
     #[error(transparent)]
     InvalidAnswers(#[from] AnswerErrors),

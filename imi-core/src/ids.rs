@@ -143,6 +143,12 @@ define_id!(
     "record"
 );
 
+define_id!(
+    /// Identifies a webhook an authority registered.
+    WebhookId,
+    "webhook"
+);
+
 /// Mints UUID v7 ids from a time given by the caller.
 ///
 /// The 48-bit timestamp comes from the engine's clock; the 74 other free bits are random.
@@ -279,6 +285,11 @@ impl IdGenerator {
     /// A new case id.
     pub fn case(&self, at: DateTime<Utc>) -> CaseId {
         CaseId(self.uuid(at))
+    }
+
+    /// A new webhook id.
+    pub fn webhook(&self, at: DateTime<Utc>) -> WebhookId {
+        WebhookId(self.uuid(at))
     }
 
     /// A new repository record id.

@@ -176,6 +176,10 @@ pub(crate) enum Space {
     NotificationSettings = 0xA3,
     /// A user's notification preferences.
     NotificationPreferences = 0xA4,
+    /// Webhooks by id.
+    Webhook = 0xA5,
+    /// Index: an authority's webhooks.
+    WebhookByAuthority = 0xA6,
     /// Audit records waiting to be sealed.
     AuditPending = 0x70,
     /// The sealed audit chain.
@@ -809,6 +813,24 @@ pub(crate) fn notification_preferences(user: UserId) -> Vec<u8> {
     Key::new(Space::NotificationPreferences)
         .id(user.as_bytes())
         .into_bytes()
+}
+
+/// A webhook.
+pub(crate) fn webhook(id: crate::ids::WebhookId) -> Vec<u8> {
+    Key::new(Space::Webhook).id(id.as_bytes()).into_bytes()
+}
+
+/// An authority's webhooks (prefix), or one entry.
+pub(crate) fn webhook_by_authority(
+    authority: AuthorityId,
+    id: Option<crate::ids::WebhookId>,
+) -> Vec<u8> {
+    let k = Key::new(Space::WebhookByAuthority).id(authority.as_bytes());
+    match id {
+        Some(id) => k.id(id.as_bytes()),
+        None => k,
+    }
+    .into_bytes()
 }
 
 /// A repository record (its current revision).

@@ -59,6 +59,7 @@ pub mod store;
 pub mod submission;
 pub mod translate;
 pub mod user;
+pub mod webhook;
 
 pub use access::{Actor, Decision, Principal};
 pub use authority::{
@@ -71,14 +72,16 @@ pub use engine::{
     AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertView, ArchivedExchange,
     AttachmentReader, DirectoryChange, DirectoryHit, DirectoryQuery, DispatchReport, Engine,
     ExchangeKind, ExchangeQuery, InboxQuery, Indicator, Invitation, LabelledAnswer, MAX_ATTEMPTS,
-    MAX_CANDIDATES, MAX_UNBLOCK_DAYS, MessageFrom, MessageKind, NewSubmission, NotificationBox,
-    NotificationCase, NotificationTimelineEntry, PublicActor, PublicAuthority, PublicTimelineEntry,
-    RecordQuery, RegisterHit, RegisterQuery, SubmissionCase, SubmissionExport, SubmissionMessage,
-    SubmissionReceipt, SubmissionStatus, SubmissionTimelineEntry, TickReport, Unblock, Verdict,
+    MAX_CANDIDATES, MAX_UNBLOCK_DAYS, MAX_WEBHOOKS, MessageFrom, MessageKind, NewSubmission,
+    NotificationBox, NotificationCase, NotificationTimelineEntry, PublicActor, PublicAuthority,
+    PublicTimelineEntry, RecordQuery, RegisterHit, RegisterQuery, SubmissionCase, SubmissionExport,
+    SubmissionMessage, SubmissionReceipt, SubmissionStatus, SubmissionTimelineEntry, TickReport,
+    Unblock, Verdict,
 };
 pub use error::EngineError;
 pub use ids::{
     AttachmentId, AuthorityId, CaseId, CaseReference, IdGenerator, RecordId, RegisterId, UserId,
+    WebhookId,
 };
 pub use language::{Language, LanguagePreferences};
 pub use localised::{LocalisedText, Resolved};

@@ -266,18 +266,27 @@ pub struct OutboxItem {
 }
 
 /// Where a message goes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Address {
     /// An e-mail address: a user's, or an authority's functional mailbox.
     Email {
         /// The address.
         address: EmailAddress,
     },
+    /// An endpoint the authority registered ([`crate::webhook`]): POST the
+    /// [`crate::webhook::payload`], signed with `secret`.
+    Webhook {
+        /// The webhook.
+        webhook: crate::ids::WebhookId,
+        /// Where to POST.
+        url: String,
+        /// The signing secret.
+        secret: crate::webhook::WebhookSecret,
+    },
 }
 
 /// One message to one recipient.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// The same for every attempt to deliver this message: a receiver that has seen it
     /// drops it.

@@ -196,6 +196,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(outbox::get_preferences, outbox::set_preferences))
         .routes(routes!(outbox::dead_letters))
         .routes(routes!(outbox::retry))
+        .routes(routes!(outbox::register_webhook, outbox::webhooks))
+        .routes(routes!(outbox::delete_webhook))
         .routes(routes!(submissions::submit))
         .routes(routes!(submissions::status))
         .routes(routes!(submissions::act_public))

@@ -108,6 +108,7 @@ impl From<EngineError> for Problem {
             EngineError::Unauthenticated => Problem::unauthenticated(detail.clone()),
             EngineError::NotFound { .. } => p(S::NOT_FOUND, "not-found", "Not found"),
             EngineError::InvalidAuthority(_)
+            | EngineError::InvalidWebhook(_)
             | EngineError::InvitationMismatch { .. }
             | EngineError::NotACountry
             | EngineError::BadGrant { .. }

@@ -104,6 +104,63 @@ async fn settings_preferences_and_dead_letters_over_http() {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 
+    // Webhooks: registered by administrators, the secret shown once.
+    let hooks = format!("/v1/authorities/{}/webhooks", api.fr_authority);
+    let (s, _, v) = api
+        .call(
+            Method::POST,
+            &hooks,
+            &admin,
+            "en",
+            Some(
+                json!({"url": "https://backoffice.example.fr/imi", "topics": ["request-received"]}),
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert!(v["secret"].as_str().unwrap().starts_with("whsec_"));
+    let hook = v["id"].as_str().unwrap().to_owned();
+    let (s, _, v) = api
+        .call(Method::GET, &hooks, &admin, "en", None, None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert!(v[0].get("secret").is_none());
+    let (s, _, _) = api
+        .call(
+            Method::POST,
+            &hooks,
+            &admin,
+            "en",
+            Some(json!({"url": "http://backoffice.example.fr/imi"})),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _, _) = api
+        .call(
+            Method::POST,
+            &hooks,
+            &api.fr,
+            "en",
+            Some(json!({"url": "https://x.fr/"})),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = api
+        .call(
+            Method::DELETE,
+            &format!("/v1/webhooks/{hook}"),
+            &admin,
+            "en",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+
     // Dead letters: administrators see theirs (none yet); others may not look.
     let (s, _, v) = api
         .call(Method::GET, "/v1/dead-letters", &admin, "en", None, None)

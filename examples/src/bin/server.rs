@@ -456,11 +456,18 @@ async fn run() -> Result<(), String> {
                 .public_url
                 .clone()
                 .unwrap_or_else(|| format!("http://{addr}"));
-            let notifier =
-                imi_examples::smtp::SmtpNotifier::new(host, port, &args.mail_from, &public_url)
-                    .map_err(|e| e.to_string())?;
+            let notifier = imi_examples::webhook::Channels {
+                email: imi_examples::smtp::SmtpNotifier::new(
+                    host,
+                    port,
+                    &args.mail_from,
+                    &public_url,
+                )
+                .map_err(|e| e.to_string())?,
+                webhooks: imi_examples::webhook::WebhookNotifier::default(),
+            };
             let dispatching = Arc::clone(&engine);
-            println!("imi-server: e-mailing announcements through {smtp}");
+            println!("imi-server: e-mailing announcements through {smtp}, and calling webhooks");
             tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
                 loop {

@@ -27,7 +27,7 @@ pub use attachments::AttachmentReader;
 pub use authorities::{Invitation, Verdict};
 pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};
 pub use notifications::{NotificationBox, NotificationCase, NotificationTimelineEntry};
-pub use outbox::{DispatchReport, MAX_ATTEMPTS};
+pub use outbox::{DispatchReport, MAX_ATTEMPTS, MAX_WEBHOOKS};
 pub use registers::{RegisterHit, RegisterQuery};
 pub use repositories::RecordQuery;
 pub use requests::{InboxQuery, Indicator, MAX_UNBLOCK_DAYS, TickReport, Unblock};

@@ -21,7 +21,7 @@ use crate::authority::Authority;
 use crate::case::RequestCase;
 use crate::catalogue::{ProcedureId, Right};
 use crate::error::EngineError;
-use crate::ids::{AuthorityId, UserId};
+use crate::ids::{AuthorityId, UserId, WebhookId};
 use crate::keys;
 use crate::language::Language;
 use crate::outbox::{
@@ -33,9 +33,13 @@ use crate::record::{Txn, decode};
 use crate::request::{DeadlineKind, RequestEvent};
 use crate::store::Scan;
 use crate::user::User;
+use crate::webhook::{Webhook, WebhookError, WebhookSecret, check_url};
 
 /// Attempts before an announcement goes to the dead letters.
 pub const MAX_ATTEMPTS: u32 = 8;
+
+/// The most webhooks one authority may register.
+pub const MAX_WEBHOOKS: usize = 10;
 
 /// What one [`Engine::dispatch`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -332,6 +336,20 @@ impl Engine {
                 Err(EngineError::NotFound { .. }) => continue,
                 Err(e) => return Err(e),
             };
+            for hook in self.webhooks_at(authority_id).await? {
+                if hook.wants(a.topic) {
+                    let key = format!("webhook:{}", hook.id);
+                    out.entry(key.clone()).or_insert(Recipient {
+                        key,
+                        to: Address::Webhook {
+                            webhook: hook.id,
+                            url: hook.url,
+                            secret: hook.secret,
+                        },
+                        language: authority.name().source_language(),
+                    });
+                }
+            }
             let settings = self.settings_of(authority_id).await?;
             if let Some(mailbox) = settings.functional_mailbox {
                 let key = format!("mailbox:{authority_id}");
@@ -401,6 +419,103 @@ impl Engine {
             }
         }
         Ok(users)
+    }
+
+    async fn webhooks_at(&self, authority: AuthorityId) -> Result<Vec<Webhook>, EngineError> {
+        let prefix = keys::webhook_by_authority(authority, None);
+        let found = self.store.scan(&Scan::prefix(&prefix, 1_000)).await?;
+        let mut keys_ = Vec::with_capacity(found.entries.len());
+        for e in &found.entries {
+            let id = keys::trailing_id(&e.key)
+                .and_then(|b| WebhookId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+                .ok_or_else(|| corrupt_index(&e.key))?;
+            keys_.push(keys::webhook(id));
+        }
+        let mut out = Vec::with_capacity(keys_.len());
+        for (key, v) in keys_.iter().zip(self.store.get_many(&keys_).await?) {
+            if let Some(v) = v {
+                out.push(decode::<Webhook>(key, &v.value)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Registers an endpoint that receives the announcements to `authority` (of `topics`;
+    /// empty: all), signed with a new secret (its administrators). The webhook carries
+    /// its secret, to be shown once.
+    pub async fn register_webhook(
+        &self,
+        actor: &Actor,
+        authority: AuthorityId,
+        url: &str,
+        topics: BTreeSet<Topic>,
+    ) -> Result<Webhook, EngineError> {
+        Self::administers(actor, authority, "register a webhook")?;
+        check_url(url)?;
+        if self.webhooks_at(authority).await?.len() >= MAX_WEBHOOKS {
+            return Err(WebhookError::TooMany { most: MAX_WEBHOOKS }.into());
+        }
+        let now = self.now();
+        let hook = Webhook {
+            id: self.ids.webhook(now),
+            authority,
+            url: url.to_owned(),
+            topics,
+            secret: WebhookSecret::from_bytes(&self.ids.secret()),
+            created_at: now,
+        };
+        let mut txn = Txn::new(&*self.store);
+        txn.expect_present(keys::authority(authority));
+        txn.create(keys::webhook(hook.id), &hook)?;
+        txn.put_index(keys::webhook_by_authority(authority, Some(hook.id)));
+        self.audit(
+            &mut txn,
+            actor,
+            crate::audit::AuditAction::ChangeAuthority {
+                authority,
+                change: "register-webhook".to_owned(),
+            },
+            Self::admin_purpose(actor),
+        )?;
+        txn.commit().await?;
+        Ok(hook)
+    }
+
+    /// The webhooks of `authority` (its administrators).
+    pub async fn webhooks(
+        &self,
+        actor: &Actor,
+        authority: AuthorityId,
+    ) -> Result<Vec<Webhook>, EngineError> {
+        Self::administers(actor, authority, "read the webhooks")?;
+        self.webhooks_at(authority).await
+    }
+
+    /// Removes a webhook (an administrator of its authority).
+    pub async fn delete_webhook(&self, actor: &Actor, id: WebhookId) -> Result<(), EngineError> {
+        let mut txn = Txn::new(&*self.store);
+        let not_found = || EngineError::NotFound {
+            kind: WebhookId::KIND,
+            id: id.to_string(),
+        };
+        let (hook, _) = txn
+            .get::<Webhook>(&keys::webhook(id))
+            .await?
+            .ok_or_else(not_found)?;
+        Self::administers(actor, hook.authority, "remove a webhook").map_err(|_| not_found())?;
+        txn.delete(keys::webhook(id));
+        txn.delete(keys::webhook_by_authority(hook.authority, Some(id)));
+        self.audit(
+            &mut txn,
+            actor,
+            crate::audit::AuditAction::ChangeAuthority {
+                authority: hook.authority,
+                change: "remove-webhook".to_owned(),
+            },
+            Self::admin_purpose(actor),
+        )?;
+        txn.commit().await?;
+        Ok(())
     }
 
     async fn settings_of(

@@ -177,3 +177,86 @@ pub(crate) async fn retry(
     let item = state.engine.retry_dead_letter(&actor, id).await?;
     Ok(Json(dead_letter(&item)))
 }
+
+/// A webhook to register.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewWebhookDto {
+    /// `https://…` (or `http://` to the server's own machine).
+    url: String,
+    /// The topics to receive; empty or absent: every topic.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    topics: Vec<Topic>,
+}
+
+/// A registered webhook. The secret is shown only in the answer to its registration.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct WebhookDto {
+    id: String,
+    authority: String,
+    url: String,
+    #[schema(value_type = Vec<String>)]
+    topics: Vec<Topic>,
+    created_at: DateTime<Utc>,
+    /// `whsec_…`: sign-checking key, shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+}
+
+fn webhook_dto(h: &imi_core::webhook::Webhook, show_secret: bool) -> WebhookDto {
+    WebhookDto {
+        id: h.id.to_string(),
+        authority: h.authority.to_string(),
+        url: h.url.clone(),
+        topics: h.topics.iter().copied().collect(),
+        created_at: h.created_at,
+        secret: show_secret.then(|| h.secret.expose()),
+    }
+}
+
+/// Registers a webhook for an authority's announcements (its administrators). Deliveries
+/// are signed as Standard Webhooks: see `imi_core::webhook` for the check.
+#[utoipa::path(post, path = "/v1/authorities/{id}/webhooks", tag = "outbox", params(("id" = String, Path)), request_body = NewWebhookDto, responses((status = 201, body = WebhookDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn register_webhook(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(dto): Body<NewWebhookDto>,
+) -> Result<axum::response::Response, Problem> {
+    use axum::response::IntoResponse;
+    let id: AuthorityId = parse("authority id", &id)?;
+    let hook = state
+        .engine
+        .register_webhook(&actor, id, &dto.url, dto.topics.into_iter().collect())
+        .await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(webhook_dto(&hook, true)),
+    )
+        .into_response())
+}
+
+/// An authority's webhooks (its administrators), without their secrets.
+#[utoipa::path(get, path = "/v1/authorities/{id}/webhooks", tag = "outbox", params(("id" = String, Path)), responses((status = 200, body = Vec<WebhookDto>), (status = 403, body = Problem)))]
+pub(crate) async fn webhooks(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<WebhookDto>>, Problem> {
+    let id: AuthorityId = parse("authority id", &id)?;
+    let hooks = state.engine.webhooks(&actor, id).await?;
+    Ok(Json(hooks.iter().map(|h| webhook_dto(h, false)).collect()))
+}
+
+/// Removes a webhook (an administrator of its authority).
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "outbox", params(("id" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
+pub(crate) async fn delete_webhook(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<axum::http::StatusCode, Problem> {
+    let id: imi_core::WebhookId = parse("webhook id", &id)?;
+    state.engine.delete_webhook(&actor, id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
