@@ -5454,6 +5454,50 @@ pub async fn engine_outbox(store: Arc<dyn Store>) {
     let got = notifier.take();
     assert_eq!(got[0].topic, Topic::Reminder);
     assert!(got[0].subject.contains("reminder"));
+
+    // The event feed: what was addressed to the caller's authority and concerns them,
+    // oldest first, resumable from where a poller stopped.
+    let first_page = engine.feed(&a[1], None, 1).await.unwrap();
+    assert_eq!(first_page.items.len(), 1);
+    assert_eq!(first_page.items[0].topic, Topic::RequestReceived);
+    let rest = engine
+        .feed(&a[1], first_page.cursor.as_ref(), 100)
+        .await
+        .unwrap();
+    let topics: Vec<Topic> = rest.items.iter().map(|e| e.topic).collect();
+    assert_eq!(
+        topics,
+        [
+            Topic::ClarificationAsked,
+            Topic::RequestReceived,
+            Topic::Reminder
+        ]
+    );
+    let tail = engine.feed(&a[1], rest.cursor.as_ref(), 100).await.unwrap();
+    assert!(tail.items.is_empty());
+    assert_eq!(tail.cursor, rest.cursor, "a poller resumes from the end");
+    let dk_topics: Vec<Topic> = engine
+        .feed(dk, None, 100)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|e| e.topic)
+        .collect();
+    assert_eq!(dk_topics, [Topic::RequestAccepted, Topic::RequestAnswered]);
+    assert!(
+        engine
+            .feed(&a[6], None, 100)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(matches!(
+        engine.feed(dk, rest.cursor.as_ref(), 10).await,
+        Err(EngineError::Page(_))
+    ));
+    assert!(engine.feed(&Actor::Public, None, 10).await.is_err());
 }
 
 const REPO_AREA: &str = "id = \"euro-cash\"\n[name]\nen = \"Road transport of euro cash\"\n[[procedure]]\nid = \"cash-licences\"\nkind = \"repository\"\nquestion_set = \"cash-licences\"\nretention_months = 12\n[procedure.name]\nen = \"Licence holders\"\n";

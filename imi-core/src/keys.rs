@@ -180,6 +180,8 @@ pub(crate) enum Space {
     Webhook = 0xA5,
     /// Index: an authority's webhooks.
     WebhookByAuthority = 0xA6,
+    /// Each authority's event feed: the announcements addressed to it, in order.
+    Feed = 0xA7,
     /// Audit records waiting to be sealed.
     AuditPending = 0x70,
     /// The sealed audit chain.
@@ -831,6 +833,15 @@ pub(crate) fn webhook_by_authority(
         None => k,
     }
     .into_bytes()
+}
+
+/// An authority's event feed (prefix), or one entry.
+pub(crate) fn feed(authority: AuthorityId, id: Option<crate::outbox::AnnouncementId>) -> Vec<u8> {
+    let mut k = Key::new(Space::Feed).id(authority.as_bytes()).into_bytes();
+    if let Some(id) = id {
+        k.extend_from_slice(id.0.as_bytes());
+    }
+    k
 }
 
 /// A repository record (its current revision).

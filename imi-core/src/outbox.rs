@@ -218,6 +218,34 @@ pub struct Announcement {
     pub audience: BTreeSet<Audience>,
 }
 
+/// An entry of an authority's event feed: an announcement addressed to it, without its
+/// delivery state. Holds no personal data (ids, the case reference, the topic).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedEvent {
+    /// The announcement (also the message's idempotency stem).
+    pub id: AnnouncementId,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// What happened.
+    pub topic: Topic,
+    /// To what.
+    pub subject: Subject,
+    /// The procedure, when there is one.
+    pub procedure: Option<crate::catalogue::ProcedureId>,
+    /// The rights of the authority's users it concerns.
+    pub rights: BTreeSet<Right>,
+}
+
+/// One page of a feed, and where to continue: pass `cursor` back to get what came since
+/// (it is given even when the page is short, so a poller can resume from the end).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedPage {
+    /// The events, oldest first.
+    pub items: Vec<FeedEvent>,
+    /// Where to continue.
+    pub cursor: Option<crate::page::Cursor>,
+}
+
 /// Where an announcement stands in delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]

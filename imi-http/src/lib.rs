@@ -198,6 +198,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(outbox::retry))
         .routes(routes!(outbox::register_webhook, outbox::webhooks))
         .routes(routes!(outbox::delete_webhook))
+        .routes(routes!(outbox::feed))
         .routes(routes!(submissions::submit))
         .routes(routes!(submissions::status))
         .routes(routes!(submissions::act_public))

@@ -161,6 +161,65 @@ async fn settings_preferences_and_dead_letters_over_http() {
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
 
+    // The feed: a request sent from Denmark to France shows in the French feed, and a
+    // poller resumes from the cursor.
+    let (s, _, v) = api
+        .call(
+            Method::POST,
+            "/v1/requests",
+            &api.dk,
+            "en",
+            Some(json!({"procedure": "diploma"})),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let case = v["id"].as_str().unwrap().to_owned();
+    let commands = format!("/v1/requests/{case}/commands");
+    for command in [
+        json!({"command": "save-draft", "answers": {
+            "holder": {"type": "text", "value": "Marie Dubois"},
+            "profession": {"type": "choice", "value": "nurse"}}}),
+        json!({"command": "send", "recipient": api.fr_authority, "needed_by": "2027-01-31"}),
+    ] {
+        let (s, _, v) = api
+            .call(Method::POST, &commands, &api.dk, "en", Some(command), None)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let (s, _, v) = api
+        .call(Method::GET, "/v1/feed", &api.fr, "en", None, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    assert_eq!(v["items"][0]["topic"], "request-received");
+    assert_eq!(v["items"][0]["link"], format!("/v1/requests/{case}"));
+    assert!(!v.to_string().contains("Marie"));
+    let cursor = v["cursor"].as_str().unwrap().to_owned();
+    let (_, _, v) = api
+        .call(
+            Method::GET,
+            &format!("/v1/feed?cursor={cursor}"),
+            &api.fr,
+            "en",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(v["items"], json!([]));
+    assert_eq!(v["cursor"], cursor);
+    let (s, _, _) = api
+        .call(
+            Method::GET,
+            &format!("/v1/feed?cursor={cursor}"),
+            &api.dk,
+            "en",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "another authority's cursor");
+
     // Dead letters: administrators see theirs (none yet); others may not look.
     let (s, _, v) = api
         .call(Method::GET, "/v1/dead-letters", &admin, "en", None, None)

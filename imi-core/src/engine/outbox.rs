@@ -25,8 +25,9 @@ use crate::ids::{AuthorityId, UserId, WebhookId};
 use crate::keys;
 use crate::language::Language;
 use crate::outbox::{
-    Address, Announcement, AnnouncementId, Audience, DeliveryState, NotificationPreferences,
-    NotificationSettings, Notifier, OutboxItem, Subject, Topic, backoff, compose,
+    Address, Announcement, AnnouncementId, Audience, DeliveryState, FeedEvent, FeedPage,
+    NotificationPreferences, NotificationSettings, Notifier, OutboxItem, Subject, Topic, backoff,
+    compose,
 };
 use crate::page::{Cursor, Page, PageRequest};
 use crate::record::{Txn, decode};
@@ -96,9 +97,86 @@ impl Engine {
             delivered: BTreeSet::new(),
             last_errors: Vec::new(),
         };
+        let mut per_authority: BTreeMap<AuthorityId, BTreeSet<Right>> = BTreeMap::new();
+        for a in &item.announcement.audience {
+            per_authority
+                .entry(a.authority)
+                .or_default()
+                .insert(a.right);
+        }
+        for (authority, rights) in per_authority {
+            let event = FeedEvent {
+                id,
+                at: now,
+                topic,
+                subject,
+                procedure: item.announcement.procedure.clone(),
+                rights,
+            };
+            txn.create(keys::feed(authority, Some(id)), &event)?;
+        }
         txn.create(keys::outbox(id), &item)?;
         txn.put_index(keys::outbox_due(now, Some(id)));
         Ok(())
+    }
+
+    /// The event feed of the actor's authority, oldest first, after `cursor`: the
+    /// announcements addressed to it that concern a right the actor holds (all of them
+    /// for its administrators). For back-office systems that poll; resumable.
+    pub async fn feed(
+        &self,
+        actor: &Actor,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<FeedPage, EngineError> {
+        let p = Self::principal(actor)?;
+        let prefix = keys::feed(p.authority(), None);
+        let limit = limit.clamp(1, 1_000);
+        let mut scan = Scan::prefix(&prefix, limit);
+        if let Some(c) = cursor {
+            scan = scan.resume(c.key_within(&prefix)?);
+        }
+        let catalogue = self.catalogue();
+        let admin = p.has_right(Right::Administrator);
+        let mut items = Vec::new();
+        let mut last = cursor.cloned();
+        loop {
+            let found = self.store.scan(&scan).await?;
+            for e in found.entries {
+                let event: FeedEvent = decode(&e.key, &e.value)?;
+                last = Some(Cursor::from_key(e.key));
+                let area = event
+                    .procedure
+                    .as_ref()
+                    .and_then(|pr| catalogue.procedure(pr).map(|x| x.area.clone()));
+                let concerns = admin
+                    || event
+                        .rights
+                        .iter()
+                        .any(|r| match (&event.procedure, &area) {
+                            (Some(procedure), Some(area)) => p.holds(*r, area, procedure),
+                            _ => p.has_right(*r),
+                        });
+                if concerns {
+                    items.push(event);
+                    if items.len() == limit {
+                        return Ok(FeedPage {
+                            items,
+                            cursor: last,
+                        });
+                    }
+                }
+            }
+            match found.continuation {
+                Some(c) => scan = scan.resume(c),
+                None => {
+                    return Ok(FeedPage {
+                        items,
+                        cursor: last,
+                    });
+                }
+            }
+        }
     }
 
     /// Announces what `events` of request `case` (its state after them) mean to others:

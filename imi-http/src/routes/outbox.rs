@@ -260,3 +260,68 @@ pub(crate) async fn delete_webhook(
     state.engine.delete_webhook(&actor, id).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
+
+/// Where to continue a feed.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FeedParams {
+    /// The `cursor` of the previous answer; absent: from the start.
+    cursor: Option<String>,
+    /// At most this many events (1 to 1000, default 100).
+    limit: Option<usize>,
+}
+
+/// One event of the feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct FeedEventDto {
+    /// The announcement; also the stem of its messages' idempotency keys.
+    id: String,
+    at: DateTime<Utc>,
+    #[schema(value_type = String)]
+    topic: Topic,
+    /// `{ "kind": "request", "case": …, "reference": … }` and the like.
+    #[schema(value_type = Object)]
+    subject: serde_json::Value,
+    /// The path of the thing in this API.
+    link: String,
+}
+
+/// A page of the feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct FeedDto {
+    items: Vec<FeedEventDto>,
+    /// Pass it back as `cursor` to get what came since; given even when the page is short.
+    cursor: Option<String>,
+}
+
+/// The event feed of the caller's authority: the announcements addressed to it that
+/// concern the caller's rights, oldest first. Poll with the returned `cursor`.
+#[utoipa::path(get, path = "/v1/feed", tag = "outbox", params(FeedParams), responses((status = 200, body = FeedDto), (status = 400, body = Problem), (status = 401, body = Problem)))]
+pub(crate) async fn feed(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Params(p): Params<FeedParams>,
+) -> Result<Json<FeedDto>, Problem> {
+    let cursor = match p.cursor.as_deref() {
+        Some(c) => Some(parse::<imi_core::Cursor>("cursor", c)?),
+        None => None,
+    };
+    let page = state
+        .engine
+        .feed(&actor, cursor.as_ref(), p.limit.unwrap_or(100))
+        .await?;
+    Ok(Json(FeedDto {
+        items: page
+            .items
+            .iter()
+            .map(|e| FeedEventDto {
+                id: e.id.to_string(),
+                at: e.at,
+                topic: e.topic,
+                subject: serde_json::to_value(e.subject).unwrap_or_default(),
+                link: e.subject.link(),
+            })
+            .collect(),
+        cursor: page.cursor.map(|c| c.to_string()),
+    }))
+}
