@@ -1,16 +1,16 @@
 //! Webhook delivery of the outbox, for the example server: each message is POSTed as
 //! JSON to the authority's endpoint, signed as [`imi_core::webhook`] documents.
 //!
-//! This client speaks plain HTTP, which the core allows only to endpoints on this machine
-//! (a local bridge to a back-office system, or tests); `https://` endpoints need a TLS
-//! client, which this example does not include yet, and fail with a clear error (they are
-//! retried and end in the dead letters).
+//! `https://` endpoints are reached over TLS (rustls, checking the server's certificate
+//! against the Mozilla roots, or roots you give); plain `http://` only to this machine, as
+//! the core allows (a local bridge to a back-office system, or tests).
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use http_body_util::Full;
 use hyper::body::Bytes;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -19,25 +19,43 @@ use imi_core::webhook::{payload, sign};
 
 /// Delivers outbox messages to webhooks.
 pub struct WebhookNotifier {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     timeout: Duration,
 }
 
-impl Default for WebhookNotifier {
-    fn default() -> Self {
-        Self::new(Duration::from_secs(10))
-    }
-}
-
 impl WebhookNotifier {
-    /// A notifier that waits at most `timeout` for an endpoint to answer.
-    pub fn new(timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(timeout));
-        Self {
+    /// A notifier that trusts the Mozilla root certificates and waits at most `timeout`
+    /// for an endpoint to answer.
+    pub fn new(timeout: Duration) -> Result<Self, rustls::Error> {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        Self::with_roots(roots, timeout)
+    }
+
+    /// A notifier that trusts only `roots` (a private PKI, or tests).
+    pub fn with_roots(
+        roots: rustls::RootCertStore,
+        timeout: Duration,
+    ) -> Result<Self, rustls::Error> {
+        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(timeout));
+        http.enforce_http(false);
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        Ok(Self {
             client: Client::builder(TokioExecutor::new()).build(connector),
             timeout,
-        }
+        })
     }
 }
 
@@ -48,11 +66,6 @@ impl Notifier for WebhookNotifier {
         let Address::Webhook { url, secret, .. } = &message.to else {
             return Err(fail("not a webhook".to_owned()));
         };
-        if !url.starts_with("http://") {
-            return Err(fail(format!(
-                "{url}: this server has no TLS client for https:// endpoints"
-            )));
-        }
         let body = payload(message);
         let timestamp = chrono::Utc::now().timestamp();
         let signature = sign(secret, &message.idempotency_key, timestamp, &body);

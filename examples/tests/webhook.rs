@@ -40,19 +40,16 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
     h.get(name).unwrap().to_str().unwrap()
 }
 
-#[tokio::test]
-async fn signed_deliveries_to_a_real_receiver_retried_and_checked() {
-    let receiver = Arc::new(Receiver {
-        fail_first: AtomicUsize::new(1),
-        ..Default::default()
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/imi-hook", listener.local_addr().unwrap());
-    let app = axum::Router::new()
-        .route("/imi-hook", axum::routing::post(hook))
-        .with_state(Arc::clone(&receiver));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-
+/// A Danish national coordinator with a webhook at `url` (for registrations), and a
+/// self-registered authority whose registration is announced to it.
+async fn registration_announced_to(
+    url: &str,
+) -> (
+    Engine,
+    Arc<ManualClock>,
+    imi_core::webhook::Webhook,
+    imi_core::Authority,
+) {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let engine = Engine::new(Arc::new(MemoryStore::new()), clock.clone());
     let mut n = NewAuthority::new(
@@ -80,7 +77,7 @@ async fn signed_deliveries_to_a_real_receiver_retried_and_checked() {
     ));
     assert!(matches!(
         engine
-            .register_webhook(&Actor::Public, nimic.id(), &url, Default::default())
+            .register_webhook(&Actor::Public, nimic.id(), url, Default::default())
             .await,
         Err(EngineError::Denied(_))
     ));
@@ -88,12 +85,11 @@ async fn signed_deliveries_to_a_real_receiver_retried_and_checked() {
         .register_webhook(
             &Actor::System,
             nimic.id(),
-            &url,
+            url,
             [Topic::RegistrationAwaitingValidation].into(),
         )
         .await
         .unwrap();
-    let secret = hook.secret.clone();
 
     // Something to announce: an authority registers and awaits validation.
     let invitation = engine
@@ -113,8 +109,26 @@ async fn signed_deliveries_to_a_real_receiver_retried_and_checked() {
     );
     new.confirmed_not_duplicate = true;
     let pending = engine.self_register(&invitation, new).await.unwrap();
+    (engine, clock, hook, pending)
+}
 
-    let notifier = WebhookNotifier::default();
+#[tokio::test]
+async fn signed_deliveries_to_a_real_receiver_retried_and_checked() {
+    let receiver = Arc::new(Receiver {
+        fail_first: AtomicUsize::new(1),
+        ..Default::default()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/imi-hook", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route("/imi-hook", axum::routing::post(hook))
+        .with_state(Arc::clone(&receiver));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let (engine, clock, hook, pending) = registration_announced_to(&url).await;
+    let secret = hook.secret.clone();
+
+    let notifier = WebhookNotifier::new(std::time::Duration::from_secs(10)).unwrap();
     let lease = chrono::Duration::minutes(5);
     let first = engine.dispatch(&notifier, 10, lease).await.unwrap();
     assert_eq!(
@@ -188,9 +202,114 @@ async fn signed_deliveries_to_a_real_receiver_retried_and_checked() {
         .unwrap();
     assert!(
         engine
-            .webhooks(&Actor::System, nimic.id())
+            .webhooks(&Actor::System, hook.authority)
             .await
             .unwrap()
             .is_empty()
     );
+}
+
+/// A TLS endpoint on loopback with a self-signed certificate for `localhost`: it answers
+/// 204 to every request and keeps what it received.
+async fn tls_receiver() -> (String, rustls::RootCertStore, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rcgen::CertifiedKey { cert, key_pair } =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key_pair.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.der().clone()], key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let keep = Arc::clone(&got);
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let Ok(mut tls) = acceptor.accept(tcp).await else {
+                continue; // a client that does not trust us
+            };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = tls.read(&mut buf).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request);
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            keep.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&request).into_owned());
+            let _ = tls
+                .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+                .await;
+            let _ = tls.shutdown().await;
+        }
+    });
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.der().clone()).unwrap();
+    (format!("https://localhost:{port}/imi-hook"), roots, got)
+}
+
+#[tokio::test]
+async fn https_endpoints_are_reached_over_tls_and_their_certificate_is_checked() {
+    let (url, roots, got) = tls_receiver().await;
+    let (engine, _clock, _hook, _) = registration_announced_to(&url).await;
+    let lease = chrono::Duration::minutes(5);
+    // A client that does not trust the endpoint's certificate does not deliver.
+    let public_roots = WebhookNotifier::new(std::time::Duration::from_secs(5)).unwrap();
+    let report = engine.dispatch(&public_roots, 10, lease).await.unwrap();
+    assert_eq!((report.delivered, report.failed), (0, 1));
+    assert!(got.lock().unwrap().is_empty());
+    // One that does, delivers over TLS.
+    let (engine, _clock, hook, pending) = registration_announced_to(&url).await;
+    let trusting = WebhookNotifier::with_roots(roots, std::time::Duration::from_secs(5)).unwrap();
+    let report = engine.dispatch(&trusting, 10, lease).await.unwrap();
+    assert_eq!((report.delivered, report.completed), (1, 1));
+    let received = got.lock().unwrap().clone();
+    assert_eq!(received.len(), 1);
+    let request = &received[0];
+    assert!(request.starts_with("POST /imi-hook HTTP/1.1"), "{request}");
+    let (head, body) = request.split_once("\r\n\r\n").unwrap();
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+            })
+            .unwrap()
+    };
+    verify(
+        &hook.secret,
+        &header("webhook-id"),
+        &header("webhook-timestamp"),
+        &header("webhook-signature"),
+        body.as_bytes(),
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    assert!(body.contains(&pending.id().to_string()));
 }

@@ -5181,14 +5181,26 @@ pub async fn engine_outbox(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-    // Saving a draft announces nothing.
-    assert_eq!(
+    // Saving a draft announces nothing, and neither does a refused command: the
+    // announcement commits with its event or not at all.
+    assert!(
         engine
-            .dispatch(&notifier, 100, lease)
+            .act_on_request(
+                dk,
+                id,
+                C::Send {
+                    recipient: ids[0],
+                    needed_by: "2027-01-31".parse().unwrap(),
+                },
+                None,
+            )
             .await
-            .unwrap()
-            .delivered,
-        0
+            .is_err(),
+        "not to the requester itself"
+    );
+    assert_eq!(
+        engine.dispatch(&notifier, 100, lease).await.unwrap(),
+        crate::DispatchReport::default()
     );
 
     // Sent: the French allocator and handlers hear of it, each in their language.

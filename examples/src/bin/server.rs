@@ -464,7 +464,10 @@ async fn run() -> Result<(), String> {
                     &public_url,
                 )
                 .map_err(|e| e.to_string())?,
-                webhooks: imi_examples::webhook::WebhookNotifier::default(),
+                webhooks: imi_examples::webhook::WebhookNotifier::new(
+                    std::time::Duration::from_secs(10),
+                )
+                .map_err(|e| e.to_string())?,
             };
             let dispatching = Arc::clone(&engine);
             println!("imi-server: e-mailing announcements through {smtp}, and calling webhooks");
