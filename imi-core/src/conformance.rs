@@ -3363,12 +3363,21 @@ pub async fn alert_world_with(
     .await;
     let mut recipients = Vec::new();
     for c in countries {
-        let (coordinator, _) = make(
+        let (coordinator, coordinator_authority) = make(
             *c,
             format!("{c} coordinator"),
             Right::IncomingAlertCoordinator,
         )
         .await;
+        // The country's national coordinator, whose users coordinate incoming alerts.
+        engine
+            .appoint_coordinator(
+                &Actor::System,
+                coordinator_authority,
+                Some(crate::CoordinatorRole::National),
+            )
+            .await
+            .unwrap();
         let mut hs = Vec::new();
         for i in 0..handlers {
             hs.push(make(*c, format!("{c} handler {i}"), Right::IncomingAlertHandler).await);
@@ -3933,12 +3942,12 @@ pub async fn engine_alerts(store: Arc<dyn Store>) {
         .dispatch(&recorder, 1_000, chrono::Duration::minutes(5))
         .await
         .unwrap();
-    let distributed = recorder
-        .take()
-        .into_iter()
-        .filter(|m| m.topic == crate::outbox::Topic::AlertDistributed)
-        .count();
-    assert!(distributed >= 2, "{distributed}");
+    let told = recorder.take();
+    let count = |topic| told.iter().filter(|m| m.topic == topic).count();
+    assert!(count(crate::outbox::Topic::AlertDistributed) >= 2);
+    // Each broadcast told the incoming coordinators of its recipient countries: five
+    // for the first alert, and those of the withdrawn one.
+    assert!(count(crate::outbox::Topic::AlertReceived) >= 5);
 }
 
 /// Former users' own data: blocked in normal reads from the day they stop being users,

@@ -39,6 +39,9 @@ pub enum Topic {
     Reminder,
     /// Still not answered long after the committed date: escalated.
     Escalation,
+    /// An alert was broadcast to the country: its incoming alert coordinators distribute
+    /// it.
+    AlertReceived,
     /// An alert was distributed to the authority.
     AlertDistributed,
     /// A self-registered authority waits for validation.
@@ -47,13 +50,14 @@ pub enum Topic {
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 8] = [
+    pub const ALL: [Topic; 9] = [
         Topic::RequestReceived,
         Topic::RequestAccepted,
         Topic::RequestAnswered,
         Topic::ClarificationAsked,
         Topic::Reminder,
         Topic::Escalation,
+        Topic::AlertReceived,
         Topic::AlertDistributed,
         Topic::RegistrationAwaitingValidation,
     ];
@@ -67,6 +71,7 @@ impl Topic {
             Topic::ClarificationAsked => "clarification-asked",
             Topic::Reminder => "reminder",
             Topic::Escalation => "escalation",
+            Topic::AlertReceived => "alert-received",
             Topic::AlertDistributed => "alert-distributed",
             Topic::RegistrationAwaitingValidation => "registration-awaiting-validation",
         }
@@ -84,6 +89,7 @@ impl Topic {
             (L::English, T::ClarificationAsked) => "IMI: clarification asked on request {ref}",
             (L::English, T::Reminder) => "IMI: reminder, request {ref} waits for you",
             (L::English, T::Escalation) => "IMI: request {ref} is overdue and escalated",
+            (L::English, T::AlertReceived) => "IMI: alert {ref} for your country, to distribute",
             (L::English, T::AlertDistributed) => "IMI: alert {ref} for your authority",
             (L::English, T::RegistrationAwaitingValidation) => {
                 "IMI: an authority registered and awaits validation"
@@ -94,6 +100,7 @@ impl Topic {
             (L::Danish, T::ClarificationAsked) => "IMI: der bedes om en præcisering af {ref}",
             (L::Danish, T::Reminder) => "IMI: påmindelse, anmodning {ref} venter på dig",
             (L::Danish, T::Escalation) => "IMI: anmodning {ref} er forsinket og eskaleret",
+            (L::Danish, T::AlertReceived) => "IMI: advarsel {ref} til dit land, skal fordeles",
             (L::Danish, T::AlertDistributed) => "IMI: advarsel {ref} til din myndighed",
             (L::Danish, T::RegistrationAwaitingValidation) => {
                 "IMI: en myndighed er registreret og afventer godkendelse"
@@ -104,6 +111,7 @@ impl Topic {
             (L::German, T::ClarificationAsked) => "IMI: Rückfrage zu Ersuchen {ref}",
             (L::German, T::Reminder) => "IMI: Erinnerung, Ersuchen {ref} wartet auf Sie",
             (L::German, T::Escalation) => "IMI: Ersuchen {ref} ist überfällig und eskaliert",
+            (L::German, T::AlertReceived) => "IMI: Vorwarnung {ref} für Ihr Land, zu verteilen",
             (L::German, T::AlertDistributed) => "IMI: Vorwarnung {ref} für Ihre Behörde",
             (L::German, T::RegistrationAwaitingValidation) => {
                 "IMI: eine Behörde hat sich registriert und wartet auf Bestätigung"
@@ -116,6 +124,7 @@ impl Topic {
             }
             (L::French, T::Reminder) => "IMI : rappel, la demande {ref} vous attend",
             (L::French, T::Escalation) => "IMI : la demande {ref} est en retard et escaladée",
+            (L::French, T::AlertReceived) => "IMI : alerte {ref} pour votre pays, à distribuer",
             (L::French, T::AlertDistributed) => "IMI : alerte {ref} pour votre autorité",
             (L::French, T::RegistrationAwaitingValidation) => {
                 "IMI : une autorité s'est enregistrée et attend sa validation"

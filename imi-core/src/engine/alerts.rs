@@ -507,6 +507,33 @@ impl Engine {
                 event: e.clone(),
             };
             txn.create(keys::alert_event(id, Some(new.events)), &entry)?;
+            if let AlertEvent::Broadcast { recipients, .. } = e {
+                // Each recipient country's national coordinator holds its incoming alert
+                // coordinators; one read for all of them.
+                let slots: Vec<Vec<u8>> = recipients
+                    .iter()
+                    .map(|r| keys::national_coordinator(r.code()))
+                    .collect();
+                let coordinators = self.store.get_many(&slots).await?;
+                self.announce(
+                    &mut txn,
+                    crate::outbox::Topic::AlertReceived,
+                    crate::outbox::Subject::Alert {
+                        case: id,
+                        reference: old.reference,
+                    },
+                    Some(&old.procedure),
+                    coordinators
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| <[u8; 16]>::try_from(v.value.as_slice()).ok())
+                        .filter_map(|b| AuthorityId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+                        .map(|authority| crate::outbox::Audience {
+                            authority,
+                            right: Right::IncomingAlertCoordinator,
+                        }),
+                )?;
+            }
             if let AlertEvent::Distributed { to, .. } = e {
                 self.announce(
                     &mut txn,

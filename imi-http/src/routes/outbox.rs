@@ -80,7 +80,8 @@ pub(crate) async fn set_settings(
 pub(crate) struct PreferencesDto {
     /// Topics the user does not want to be told of: `request-received`,
     /// `request-accepted`, `request-answered`, `clarification-asked`, `reminder`,
-    /// `escalation`, `alert-distributed`, `registration-awaiting-validation`.
+    /// `escalation`, `alert-received`, `alert-distributed`,
+    /// `registration-awaiting-validation`.
     #[schema(value_type = Vec<String>)]
     muted: Vec<Topic>,
 }
