@@ -990,7 +990,7 @@ pub async fn engine_request_workflow(store: Arc<dyn Store>) {
         Actor, AuthorityUpdate, Competence, CoordinatorRole, Country, EngineError, Grant,
         GrantScope, InboxQuery, Language, LocalisedText, NewAuthority, NewUser, PageRequest,
     };
-    let engine = engine_on(store);
+    let engine = engine_on(Arc::clone(&store));
     let sources = [
         CatalogueSource::new("areas/h.toml", REQUEST_AREA),
         CatalogueSource::new("question-sets/q.toml", REQUEST_QS),
@@ -1258,6 +1258,17 @@ pub async fn engine_request_workflow(store: Arc<dyn Store>) {
     assert_eq!(child.case.parent, Some(id));
     assert_eq!(child.case.request.state().recipient(), Some(be.id()));
     assert_ne!(child.case.reference, accepted.case.reference);
+    // Belgium hears of it like of any request it receives (it has no users yet: the
+    // announcement is in its feed).
+    let feed = store
+        .scan(&Scan::prefix(&crate::keys::feed(be.id(), None), 10))
+        .await
+        .unwrap();
+    assert!(feed.entries.iter().any(|e| {
+        let event: crate::outbox::FeedEvent = serde_json::from_slice(&e.value).unwrap();
+        event.topic == crate::outbox::Topic::RequestReceived
+            && event.subject.link() == format!("/v1/requests/{child_id}")
+    }));
 
     // Answer (in French), clarification loop, closure with a rating.
     let mut reply = Answers::new();

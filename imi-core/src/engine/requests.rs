@@ -891,6 +891,8 @@ impl Engine {
             event: sent,
         };
         txn.create(keys::case_event(child, Some(1)), &entry)?;
+        // The child is sent: its recipient hears of it like of any request.
+        self.announce_request(txn, &case, std::slice::from_ref(&entry.event))?;
         write_subject_index(txn, set, &case, None);
         write_case(
             txn,
