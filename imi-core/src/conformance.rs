@@ -1264,11 +1264,18 @@ pub async fn engine_request_workflow(store: Arc<dyn Store>) {
         .scan(&Scan::prefix(&crate::keys::feed(be.id(), None), 10))
         .await
         .unwrap();
-    assert!(feed.entries.iter().any(|e| {
-        let event: crate::outbox::FeedEvent = serde_json::from_slice(&e.value).unwrap();
-        event.topic == crate::outbox::Topic::RequestReceived
-            && event.subject.link() == format!("/v1/requests/{child_id}")
-    }));
+    let mut announced = Vec::new();
+    for e in &feed.entries {
+        let id = crate::keys::trailing_id(&e.key).unwrap();
+        let key = crate::keys::outbox(crate::outbox::AnnouncementId(uuid::Uuid::from_bytes(id)));
+        let v = store.get(&key).await.unwrap().unwrap();
+        let item: crate::outbox::OutboxItem = serde_json::from_slice(&v.value).unwrap();
+        announced.push((item.announcement.topic, item.announcement.subject.link()));
+    }
+    assert!(announced.contains(&(
+        crate::outbox::Topic::RequestReceived,
+        format!("/v1/requests/{child_id}")
+    )));
 
     // Answer (in French), clarification loop, closure with a rating.
     let mut reply = Answers::new();

@@ -494,6 +494,7 @@ impl Engine {
         }
         events.extend(standing);
         let mut new = old.clone();
+        let mut distributed = BTreeSet::new();
         for e in &events {
             new.alert.apply(e, now);
             new.events += 1;
@@ -535,21 +536,24 @@ impl Engine {
                 )?;
             }
             if let AlertEvent::Distributed { to, .. } = e {
-                self.announce(
-                    &mut txn,
-                    crate::outbox::Topic::AlertDistributed,
-                    crate::outbox::Subject::Alert {
-                        case: id,
-                        reference: old.reference,
-                    },
-                    Some(&old.procedure),
-                    to.iter().map(|a| crate::outbox::Audience {
-                        authority: *a,
-                        right: Right::IncomingAlertHandler,
-                    }),
-                )?;
+                distributed.extend(to.iter().copied());
             }
         }
+        // Every handling authority it reached in this commit (a broadcast reaches the
+        // standing handlers of many countries at once): one announcement.
+        self.announce(
+            &mut txn,
+            crate::outbox::Topic::AlertDistributed,
+            crate::outbox::Subject::Alert {
+                case: id,
+                reference: old.reference,
+            },
+            Some(&old.procedure),
+            distributed.into_iter().map(|a| crate::outbox::Audience {
+                authority: a,
+                right: Right::IncomingAlertHandler,
+            }),
+        )?;
         new.updated_at = now;
         write_case_doc(
             &mut txn,

@@ -97,23 +97,16 @@ impl Engine {
             delivered: BTreeSet::new(),
             last_errors: Vec::new(),
         };
-        let mut per_authority: BTreeMap<AuthorityId, BTreeSet<Right>> = BTreeMap::new();
-        for a in &item.announcement.audience {
-            per_authority
-                .entry(a.authority)
-                .or_default()
-                .insert(a.right);
-        }
-        for (authority, rights) in per_authority {
-            let event = FeedEvent {
-                id,
-                at: now,
-                topic,
-                subject,
-                procedure: item.announcement.procedure.clone(),
-                rights,
-            };
-            txn.create(keys::feed(authority, Some(id)), &event)?;
+        // The feed of each addressed authority: an index entry per authority, read
+        // through the announcement (a broadcast addresses hundreds; keep them small).
+        let authorities: BTreeSet<AuthorityId> = item
+            .announcement
+            .audience
+            .iter()
+            .map(|a| a.authority)
+            .collect();
+        for authority in authorities {
+            txn.put_index(keys::feed(authority, Some(id)));
         }
         txn.create(keys::outbox(id), &item)?;
         txn.put_index(keys::outbox_due(now, Some(id)));
@@ -142,23 +135,42 @@ impl Engine {
         let mut last = cursor.cloned();
         loop {
             let found = self.store.scan(&scan).await?;
-            for e in found.entries {
-                let event: FeedEvent = decode(&e.key, &e.value)?;
+            let mut ids = Vec::with_capacity(found.entries.len());
+            for e in &found.entries {
+                let id = keys::trailing_id(&e.key)
+                    .map(|b| AnnouncementId(uuid::Uuid::from_bytes(b)))
+                    .ok_or_else(|| corrupt_index(&e.key))?;
+                ids.push(keys::outbox(id));
+            }
+            let announced = self.store.get_many(&ids).await?;
+            for ((e, key), v) in found.entries.into_iter().zip(&ids).zip(announced) {
                 last = Some(Cursor::from_key(e.key));
-                let area = event
+                let Some(v) = v else { continue };
+                let a = decode::<OutboxItem>(key, &v.value)?.announcement;
+                let rights: BTreeSet<Right> = a
+                    .audience
+                    .iter()
+                    .filter(|x| x.authority == p.authority())
+                    .map(|x| x.right)
+                    .collect();
+                let area = a
                     .procedure
                     .as_ref()
                     .and_then(|pr| catalogue.procedure(pr).map(|x| x.area.clone()));
                 let concerns = admin
-                    || event
-                        .rights
-                        .iter()
-                        .any(|r| match (&event.procedure, &area) {
-                            (Some(procedure), Some(area)) => p.holds(*r, area, procedure),
-                            _ => p.has_right(*r),
-                        });
+                    || rights.iter().any(|r| match (&a.procedure, &area) {
+                        (Some(procedure), Some(area)) => p.holds(*r, area, procedure),
+                        _ => p.has_right(*r),
+                    });
                 if concerns {
-                    items.push(event);
+                    items.push(FeedEvent {
+                        id: a.id,
+                        at: a.at,
+                        topic: a.topic,
+                        subject: a.subject,
+                        procedure: a.procedure,
+                        rights,
+                    });
                     if items.len() == limit {
                         return Ok(FeedPage {
                             items,
