@@ -4667,6 +4667,21 @@ pub async fn engine_public_submission(store: Arc<dyn Store>) {
     assert_eq!(inbox.items.len(), 1);
     let id = inbox.items[0].id;
     assert_eq!(inbox.items[0].reference, receipt.reference);
+    // Each authority's request handlers were told, in the submission's commit; viewers
+    // were not; no personal data in the message.
+    let recorder = RecordingNotifier::default();
+    engine
+        .dispatch(&recorder, 100, chrono::Duration::minutes(5))
+        .await
+        .unwrap();
+    let told = recorder.take();
+    assert_eq!(told.len(), 2);
+    assert!(told.iter().all(|m| m.topic == crate::outbox::Topic::SubmissionReceived
+        && !m.body.contains("Ana")));
+    assert!(
+        told.iter()
+            .any(|m| m.link == format!("/v1/submissions/{id}"))
+    );
     assert!(matches!(
         engine.submission(&other_handler, id).await,
         Err(EngineError::NotFound { .. })

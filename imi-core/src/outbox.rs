@@ -46,11 +46,13 @@ pub enum Topic {
     AlertDistributed,
     /// A self-registered authority waits for validation.
     RegistrationAwaitingValidation,
+    /// A citizen or business submitted a case to the authority (public interface).
+    SubmissionReceived,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 9] = [
+    pub const ALL: [Topic; 10] = [
         Topic::RequestReceived,
         Topic::RequestAccepted,
         Topic::RequestAnswered,
@@ -60,6 +62,7 @@ impl Topic {
         Topic::AlertReceived,
         Topic::AlertDistributed,
         Topic::RegistrationAwaitingValidation,
+        Topic::SubmissionReceived,
     ];
 
     /// The kebab-case name.
@@ -74,6 +77,7 @@ impl Topic {
             Topic::AlertReceived => "alert-received",
             Topic::AlertDistributed => "alert-distributed",
             Topic::RegistrationAwaitingValidation => "registration-awaiting-validation",
+            Topic::SubmissionReceived => "submission-received",
         }
     }
 
@@ -83,6 +87,7 @@ impl Topic {
         use Language as L;
         use Topic as T;
         let text = match (language, self) {
+            (L::English, T::SubmissionReceived) => "IMI: new submission {ref} from the public",
             (L::English, T::RequestReceived) => "IMI: new request {ref}",
             (L::English, T::RequestAccepted) => "IMI: request {ref} was accepted",
             (L::English, T::RequestAnswered) => "IMI: request {ref} was answered",
@@ -94,6 +99,7 @@ impl Topic {
             (L::English, T::RegistrationAwaitingValidation) => {
                 "IMI: an authority registered and awaits validation"
             }
+            (L::Danish, T::SubmissionReceived) => "IMI: ny henvendelse {ref} fra offentligheden",
             (L::Danish, T::RequestReceived) => "IMI: ny anmodning {ref}",
             (L::Danish, T::RequestAccepted) => "IMI: anmodning {ref} er accepteret",
             (L::Danish, T::RequestAnswered) => "IMI: anmodning {ref} er besvaret",
@@ -105,6 +111,7 @@ impl Topic {
             (L::Danish, T::RegistrationAwaitingValidation) => {
                 "IMI: en myndighed er registreret og afventer godkendelse"
             }
+            (L::German, T::SubmissionReceived) => "IMI: neue Eingabe {ref} aus der Öffentlichkeit",
             (L::German, T::RequestReceived) => "IMI: neues Ersuchen {ref}",
             (L::German, T::RequestAccepted) => "IMI: Ersuchen {ref} wurde angenommen",
             (L::German, T::RequestAnswered) => "IMI: Ersuchen {ref} wurde beantwortet",
@@ -116,6 +123,7 @@ impl Topic {
             (L::German, T::RegistrationAwaitingValidation) => {
                 "IMI: eine Behörde hat sich registriert und wartet auf Bestätigung"
             }
+            (L::French, T::SubmissionReceived) => "IMI : nouvelle demande {ref} du public",
             (L::French, T::RequestReceived) => "IMI : nouvelle demande {ref}",
             (L::French, T::RequestAccepted) => "IMI : la demande {ref} a été acceptée",
             (L::French, T::RequestAnswered) => "IMI : la demande {ref} a reçu une réponse",
@@ -159,6 +167,13 @@ pub enum Subject {
         /// Its reference.
         reference: CaseReference,
     },
+    /// A public submission.
+    Submission {
+        /// The case.
+        case: CaseId,
+        /// Its reference.
+        reference: CaseReference,
+    },
     /// An authority (registration).
     Authority {
         /// The authority.
@@ -173,6 +188,7 @@ impl Subject {
         match self {
             Subject::Request { case, .. } => format!("/v1/requests/{case}"),
             Subject::Alert { case, .. } => format!("/v1/alerts/{case}"),
+            Subject::Submission { case, .. } => format!("/v1/submissions/{case}"),
             Subject::Authority { authority } => format!("/v1/authorities/{authority}"),
         }
     }
@@ -181,9 +197,9 @@ impl Subject {
     /// authority (its name could be a person's; the link leads to it).
     pub fn reference(&self) -> String {
         match self {
-            Subject::Request { reference, .. } | Subject::Alert { reference, .. } => {
-                reference.to_string()
-            }
+            Subject::Request { reference, .. }
+            | Subject::Alert { reference, .. }
+            | Subject::Submission { reference, .. } => reference.to_string(),
             Subject::Authority { .. } => String::new(),
         }
     }

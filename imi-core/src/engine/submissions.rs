@@ -459,6 +459,19 @@ impl Engine {
                 },
             )?;
             write_case_doc(&mut txn, rules, &case, None)?;
+            self.announce(
+                &mut txn,
+                crate::outbox::Topic::SubmissionReceived,
+                crate::outbox::Subject::Submission {
+                    case: case.id,
+                    reference,
+                },
+                Some(&new.procedure),
+                [crate::outbox::Audience {
+                    authority: new.authority,
+                    right: Right::RequestHandler,
+                }],
+            )?;
             self.audit_as(
                 &mut txn,
                 ActorRef::Submitter,

@@ -81,7 +81,7 @@ pub(crate) struct PreferencesDto {
     /// Topics the user does not want to be told of: `request-received`,
     /// `request-accepted`, `request-answered`, `clarification-asked`, `reminder`,
     /// `escalation`, `alert-received`, `alert-distributed`,
-    /// `registration-awaiting-validation`.
+    /// `registration-awaiting-validation`, `submission-received`.
     #[schema(value_type = Vec<String>)]
     muted: Vec<Topic>,
 }
