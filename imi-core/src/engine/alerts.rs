@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
-use super::cases::{case_doc, write_case_doc};
+use super::cases::{case_doc, record_event, write_case_doc};
 use super::requests::{CaseRules, RetentionStep, retention_keys, rules_of};
 use crate::access::{Actor, Denial};
 use crate::alert::{
@@ -495,19 +495,12 @@ impl Engine {
         events.extend(standing);
         let mut new = old.clone();
         let mut distributed = BTreeSet::new();
+        let by = ActorRef::User {
+            user: p.user(),
+            authority: p.authority(),
+        };
         for e in &events {
-            new.alert.apply(e, now);
-            new.events += 1;
-            let entry = AlertTimelineEntry {
-                seq: new.events,
-                at: now,
-                actor: ActorRef::User {
-                    user: p.user(),
-                    authority: p.authority(),
-                },
-                event: e.clone(),
-            };
-            txn.create(keys::alert_event(id, Some(new.events)), &entry)?;
+            record_event(&mut txn, &mut new, e, by, now)?;
             if let AlertEvent::Broadcast { recipients, .. } = e {
                 // Each recipient country's national coordinator holds its incoming alert
                 // coordinators; one read for all of them.

@@ -136,6 +136,26 @@ macro_rules! case_doc {
 }
 pub(super) use case_doc;
 
+/// Folds `event` by `actor` into `case` at `at` and adds its timeline entry to `txn`.
+pub(super) fn record_event<C: CaseDoc>(
+    txn: &mut Txn<'_>,
+    case: &mut C,
+    event: &C::Event,
+    actor: ActorRef,
+    at: DateTime<Utc>,
+) -> Result<(), EngineError> {
+    let seq = case.record(event, at);
+    txn.create(
+        C::event_key(case.id(), Some(seq)),
+        &TimelineEntry {
+            seq,
+            at,
+            actor,
+            event: event.clone(),
+        },
+    )
+}
+
 /// Writes `new` within `txn` with its index entries: the ones `old` had and `new` has
 /// not are deleted, the new ones written.
 pub(super) fn write_case_doc<C: CaseDoc>(

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Engine;
 use super::archive::{ArchivedExchange, ExchangeKind, shareable};
-use super::cases::{case_doc, write_case_doc};
+use super::cases::{case_doc, record_event, write_case_doc};
 use super::requests::{CaseRules, RetentionStep, retention_keys, rules_of};
 use crate::access::{Actor, Denial};
 use crate::case::ActorRef;
@@ -293,21 +293,12 @@ impl Engine {
         let events = old.notification.decide(roles, &command, &ctx)?;
         let now = self.now();
         let mut new = old.clone();
+        let by = ActorRef::User {
+            user: p.user(),
+            authority: p.authority(),
+        };
         for e in &events {
-            new.notification.apply(e, now);
-            new.events += 1;
-            txn.create(
-                keys::notification_event(id, Some(new.events)),
-                &NotificationTimelineEntry {
-                    seq: new.events,
-                    at: now,
-                    actor: ActorRef::User {
-                        user: p.user(),
-                        authority: p.authority(),
-                    },
-                    event: e.clone(),
-                },
-            )?;
+            record_event(&mut txn, &mut new, e, by, now)?;
         }
         new.updated_at = now;
         write_case_doc(

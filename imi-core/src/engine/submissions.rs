@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
-use super::cases::{case_doc, write_case_doc};
+use super::cases::{case_doc, record_event, write_case_doc};
 use super::requests::{CaseRules, RetentionStep, retention_keys, rules_of};
 use crate::access::{Actor, Denial};
 use crate::audit::{AuditAction, Purpose};
@@ -551,19 +551,13 @@ impl Engine {
             .ok_or_else(no_such_secret)?;
         let now = self.now();
         let mut new = case.clone();
-        let event = SubmissionEvent::DataAccessGiven;
-        new.submission.apply(&event, now);
-        new.events += 1;
-        txn.create(
-            keys::submission_event(case.id, Some(new.events)),
-            &SubmissionTimelineEntry {
-                seq: new.events,
-                at: now,
-                actor: ActorRef::Submitter,
-                event,
-            },
+        record_event(
+            &mut txn,
+            &mut new,
+            &SubmissionEvent::DataAccessGiven,
+            ActorRef::Submitter,
+            now,
         )?;
-        new.updated_at = now;
         write_case_doc(
             &mut txn,
             rules_of(&self.catalogue(), &case.procedure),
@@ -813,17 +807,7 @@ impl Engine {
         let now = self.now();
         let mut new = old.clone();
         for e in &events {
-            new.submission.apply(e, now);
-            new.events += 1;
-            txn.create(
-                keys::submission_event(id, Some(new.events)),
-                &SubmissionTimelineEntry {
-                    seq: new.events,
-                    at: now,
-                    actor: actor_ref,
-                    event: e.clone(),
-                },
-            )?;
+            record_event(&mut txn, &mut new, e, actor_ref, now)?;
         }
         new.updated_at = now;
         write_case_doc(
