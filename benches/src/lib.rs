@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+pub mod lifecycle;
+
 use imi_core::MemoryStore;
 use imi_core::store::{Store, StoreError};
 use imi_store_sled::{SledConfig, SledStore};

@@ -509,6 +509,49 @@ pub async fn concurrent_writers_different_keys(store: Arc<dyn Store>) {
     }
 }
 
+/// 32 concurrent committers, enough to form groups on backends that share one durable
+/// commit among several: each batch keeps its own outcome. A refused batch writes
+/// nothing even when it shares a transaction with accepted ones, accepted batches get
+/// distinct versions, and each accepted write reads back at its version.
+pub async fn concurrent_commits_keep_their_own_outcome(store: Arc<dyn Store>) {
+    let tasks = (0..32u32).map(|w| {
+        let store = Arc::clone(&store);
+        async move {
+            let mut out = Vec::new();
+            for i in 0..20u32 {
+                let key = format!("g/{w:02}/{i:02}");
+                let refused = (w + i) % 3 == 0;
+                let mut b = WriteBatch::new();
+                if refused {
+                    b.check(b"never-written", Precondition::Present);
+                }
+                b.check(key.as_bytes(), Precondition::Absent)
+                    .put(key.as_bytes(), format!("{w}:{i}"));
+                out.push((key, refused, store.commit(b).await));
+            }
+            out
+        }
+    });
+    let results: Vec<_> = join_all(tasks).await.into_iter().flatten().collect();
+    let mut versions = std::collections::BTreeSet::new();
+    for (key, refused, result) in &results {
+        let stored = store.get(key.as_bytes()).await.unwrap();
+        if *refused {
+            assert!(
+                result.as_ref().is_err_and(StoreError::is_conflict),
+                "{key}: {result:?}"
+            );
+            assert!(stored.is_none(), "refused batch {key} left a value");
+        } else {
+            let version = *result.as_ref().unwrap();
+            assert!(versions.insert(version), "version {version} given twice");
+            let stored = stored.unwrap();
+            assert_eq!(stored.version, version, "{key}");
+        }
+    }
+    assert_eq!(versions.len(), results.iter().filter(|r| !r.1).count());
+}
+
 /// Exactly one of several racing creators of the same key wins.
 pub async fn racing_creators_one_wins(store: Arc<dyn Store>) {
     let tasks = (0..8).map(|w| {
@@ -2179,7 +2222,7 @@ pub async fn engine_request_branches(store: Arc<dyn Store>) {
 pub async fn engine_request_concurrency(store: Arc<dyn Store>) {
     use crate::EngineError;
     use crate::request::RequestCommand as C;
-    let (engine, a, _, id) = request_world(store).await;
+    let (engine, a, _, id) = request_world(Arc::clone(&store)).await;
     let engine = Arc::new(engine);
     let tasks = (0..8).map(|i| {
         let engine = Arc::clone(&engine);
@@ -2218,6 +2261,35 @@ pub async fn engine_request_concurrency(store: Arc<dyn Store>) {
     assert_eq!(comments, 8, "no lost update");
     let seqs: Vec<u64> = timeline.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=timeline.len() as u64).collect::<Vec<_>>());
+
+    // 48 requests created at once, across two engines on the same store (as two server
+    // processes would): every creation succeeds at once, with its own reference number.
+    let second = Arc::new(crate::Engine::new(
+        Arc::clone(&store),
+        Arc::new(crate::ManualClock::new(
+            "2026-11-22T09:00:00Z".parse().unwrap(),
+        )),
+    ));
+    second
+        .publish_catalogue(&crate::Actor::System, (*engine.catalogue()).clone())
+        .unwrap();
+    let procedure: crate::catalogue::ProcedureId = "nurse-check".parse().unwrap();
+    let creators = (0..48).map(|i| {
+        let engine = if i % 2 == 0 {
+            Arc::clone(&engine)
+        } else {
+            Arc::clone(&second)
+        };
+        let actor = a[0].clone();
+        let procedure = procedure.clone();
+        async move { engine.create_request(&actor, &procedure).await }
+    });
+    let mut references = std::collections::BTreeSet::new();
+    for created in join_all(creators).await {
+        let view = created.expect("no creation fails under contention");
+        assert!(references.insert(view.case.reference.to_string()));
+    }
+    assert_eq!(references.len(), 48);
 }
 
 /// Published question-set versions survive a restart on the same store even when the
@@ -3206,9 +3278,11 @@ pub async fn engine_replicated_load(store: Arc<dyn Store>) {
     let last = engine.request(dk, copies[1_099]).await.unwrap().0;
     let original = engine.request(dk, id).await.unwrap().0;
     assert_eq!(first.case.request, original.case.request);
+    // The copies take one contiguous range of reference numbers after the original's.
+    assert!(first.case.reference.number() > original.case.reference.number());
     assert_eq!(
         last.case.reference.number(),
-        original.case.reference.number() + 1_100
+        first.case.reference.number() + 1_099
     );
     assert_eq!(
         engine.request_timeline(fr, copies[7]).await.unwrap().len(),
@@ -5822,7 +5896,7 @@ macro_rules! store_conformance_tests {
             matches_a_model);
         $crate::store_conformance_tests!(@by_arc $fresh;
             concurrent_writers_same_key, concurrent_writers_different_keys,
-            racing_creators_one_wins, engine_registers_and_reads_an_authority,
+            racing_creators_one_wins, concurrent_commits_keep_their_own_outcome, engine_registers_and_reads_an_authority,
             engine_lists_authorities_by_country, engine_directory_search,
             engine_request_workflow, engine_request_deadlines, engine_request_attachments,
             engine_request_branches, engine_request_concurrency, engine_question_sets_persist,

@@ -6,7 +6,9 @@
 //! Design: data live in the tree `imi_kv`, each value prefixed by the 8-byte big-endian
 //! [`Version`] of the commit that wrote it. Commits are serialised by a mutex: checks are
 //! read, then all mutations go in as one atomic `apply_batch`, then (by default) the
-//! database is flushed to disk before the commit returns. Versions come from sled's
+//! commit waits until a flush that began after it is on disk before it returns. Flushes
+//! are shared (group commit): while one runs, the commits that arrive queue for the
+//! next, and one fsync then makes them all durable. Versions come from sled's
 //! crash-safe monotonic id generator. Every call runs on Tokio's blocking pool when a
 //! Tokio runtime is present.
 //!
@@ -23,7 +25,8 @@
 use std::fmt;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use imi_core::store::{
@@ -77,6 +80,8 @@ struct Inner {
     kv: sled::Tree,
     version_base: u64,
     commit_lock: Mutex<()>,
+    flusher: Flusher,
+    stats: CommitCounters,
 }
 
 /// A [`Store`] in a sled database directory. Cheap to clone: clones share the database.
@@ -226,6 +231,8 @@ fn open_db(path: &Path, config: &SledConfig) -> Result<Inner, StoreError> {
         kv,
         version_base,
         commit_lock: Mutex::new(()),
+        flusher: Flusher::default(),
+        stats: CommitCounters::default(),
     })
 }
 
@@ -257,6 +264,12 @@ impl SledStore {
     pub async fn compact(path: impl AsRef<Path>) -> Result<u64, StoreError> {
         let path = path.as_ref().to_path_buf();
         blocking(move || compact_now(&path)).await
+    }
+
+    /// Commits made since the store was opened, and the flushes that made them durable:
+    /// with concurrent writers, `flushes < commits` shows group commit at work.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.inner.stats.snapshot()
     }
 
     /// Flushes everything to disk (useful before a backup in relaxed mode).
@@ -413,10 +426,105 @@ impl Inner {
         self.kv
             .apply_batch(sled_batch)
             .map_err(backend("writing"))?;
+        drop(_guard);
         if self.config.durability == Durability::Flush {
-            self.kv.flush().map_err(backend("flushing the commit"))?;
+            self.flusher.make_durable(&self.db, &self.stats)?;
+        } else {
+            self.stats.commits.fetch_add(1, Ordering::Relaxed);
         }
         Ok(Version::from_raw(next))
+    }
+}
+
+/// Group commit for sled: a commit is applied under the commit lock, then waits until a
+/// flush that started after it has finished. One committer at a time flushes, for
+/// everything applied so far; those that arrive meanwhile wait for the next flush, so
+/// one fsync serves every commit that queued behind the running one.
+#[derive(Default)]
+struct Flusher {
+    state: Mutex<FlushState>,
+    flushed: Condvar,
+}
+
+#[derive(Default)]
+struct FlushState {
+    /// Tickets handed out: one per applied commit.
+    applied: u64,
+    /// Every ticket up to this one is on disk.
+    durable: u64,
+    /// A flush is running.
+    running: bool,
+}
+
+impl Flusher {
+    fn lock(&self) -> std::sync::MutexGuard<'_, FlushState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn make_durable(&self, db: &sled::Db, stats: &CommitCounters) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        state.applied += 1;
+        let ticket = state.applied;
+        stats.commits.fetch_add(1, Ordering::Relaxed);
+        loop {
+            if state.durable >= ticket {
+                return Ok(());
+            }
+            if state.running {
+                state = self
+                    .flushed
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            state.running = true;
+            let target = state.applied;
+            let covers = target - state.durable;
+            drop(state);
+            let flushed = db.flush();
+            state = self.lock();
+            state.running = false;
+            if flushed.is_ok() {
+                state.durable = state.durable.max(target);
+                stats.record_flush(covers);
+            }
+            self.flushed.notify_all();
+            // On failure the others retry the flush themselves.
+            flushed.map_err(backend("flushing the commit"))?;
+        }
+    }
+}
+
+/// How many commits the store has made and how many flushes made them durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CommitStats {
+    /// Commits applied.
+    pub commits: u64,
+    /// Flushes (each one fsync) that made them durable; 0 in relaxed mode.
+    pub flushes: u64,
+    /// The most commits one flush made durable.
+    pub largest_group: u64,
+}
+
+#[derive(Default)]
+struct CommitCounters {
+    commits: AtomicU64,
+    flushes: AtomicU64,
+    largest_group: AtomicU64,
+}
+
+impl CommitCounters {
+    fn record_flush(&self, covers: u64) {
+        self.flushes.fetch_add(1, Ordering::Relaxed);
+        self.largest_group.fetch_max(covers, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> CommitStats {
+        CommitStats {
+            commits: self.commits.load(Ordering::Relaxed),
+            flushes: self.flushes.load(Ordering::Relaxed),
+            largest_group: self.largest_group.load(Ordering::Relaxed),
+        }
     }
 }
 

@@ -155,3 +155,34 @@ async fn deleted_personal_data_leave_no_bytes_after_compaction() {
     b.put(b"after", b"1");
     assert!(store.commit(b).await.unwrap() > last);
 }
+
+/// 32 writers committing at once share flushes: fewer fsyncs than commits, and every
+/// commit returned only after a flush that covered it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commits_share_flushes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        SledStore::open(dir.path().join("group"), small())
+            .await
+            .unwrap(),
+    );
+    let tasks = (0..32).map(|w| {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            for i in 0..30 {
+                let mut b = WriteBatch::new();
+                b.put(format!("w{w}/{i}"), b"x");
+                store.commit(b).await.unwrap();
+            }
+        })
+    });
+    for t in futures::future::join_all(tasks).await {
+        t.unwrap();
+    }
+    let stats = store.commit_stats();
+    assert_eq!(stats.commits, 32 * 30);
+    assert!(
+        stats.flushes < stats.commits && stats.largest_group > 1,
+        "{stats:?}"
+    );
+}

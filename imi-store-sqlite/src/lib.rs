@@ -5,8 +5,12 @@
 //! power cut.
 //!
 //! Design: one writer connection behind a mutex serialises commits (SQLite allows one
-//! writer at a time anyway); reads use a small pool of read-only connections, which WAL
-//! lets run beside the writer. Every call runs on Tokio's blocking pool when a Tokio
+//! writer at a time anyway), with group commit: commits that arrive while the writer is
+//! busy queue up, and the next holder of the writer runs the whole queue in one
+//! transaction, one savepoint per commit, so one fsync makes many commits durable. Each
+//! caller gets its own version and result, and only after the shared transaction is on
+//! disk ([`SqliteConfig::max_group`]). Reads use a small pool of read-only connections,
+//! which WAL lets run beside the writer. Every call runs on Tokio's blocking pool when a Tokio
 //! runtime is present, so async worker threads never wait on the disk.
 //!
 //! All data live in one table, `imi_kv(key BLOB PRIMARY KEY, version, value) WITHOUT
@@ -23,9 +27,11 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
@@ -60,6 +66,10 @@ pub struct SqliteConfig {
     pub max_idle_readers: usize,
     /// Page cache per connection, in KiB.
     pub cache_kib: u32,
+    /// Group commit: the most queued commits one SQLite transaction (and one fsync)
+    /// may carry. Concurrent committers share the durable commit; each is answered
+    /// only once it is on disk, so durability is unchanged. `1` turns grouping off.
+    pub max_group: usize,
 }
 
 impl Default for SqliteConfig {
@@ -68,6 +78,7 @@ impl Default for SqliteConfig {
             synchronous: Synchronous::Full,
             max_idle_readers: 8,
             cache_kib: 16 * 1024,
+            max_group: 64,
         }
     }
 }
@@ -81,7 +92,44 @@ struct Inner {
     path: PathBuf,
     config: SqliteConfig,
     writer: Mutex<Writer>,
+    queue: Mutex<VecDeque<Arc<Slot>>>,
+    stats: CommitCounters,
     readers: Mutex<Vec<Connection>>,
+}
+
+/// How many commits the store has made and how many durable transactions carried them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CommitStats {
+    /// Batches committed or refused (each caller's `commit`).
+    pub commits: u64,
+    /// SQLite transactions (each one fsync with `synchronous=FULL`) that carried them.
+    pub transactions: u64,
+    /// The most batches one transaction carried.
+    pub largest_group: u64,
+}
+
+#[derive(Default)]
+struct CommitCounters {
+    commits: AtomicU64,
+    transactions: AtomicU64,
+    largest_group: AtomicU64,
+}
+
+impl CommitCounters {
+    fn record(&self, group: usize) {
+        let group = u64::try_from(group).unwrap_or(u64::MAX);
+        self.commits.fetch_add(group, Ordering::Relaxed);
+        self.transactions.fetch_add(1, Ordering::Relaxed);
+        self.largest_group.fetch_max(group, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> CommitStats {
+        CommitStats {
+            commits: self.commits.load(Ordering::Relaxed),
+            transactions: self.transactions.load(Ordering::Relaxed),
+            largest_group: self.largest_group.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// A [`Store`] in one SQLite database file. Cheap to clone: clones share connections.
@@ -232,6 +280,8 @@ impl SqliteStore {
                     path,
                     config,
                     writer: Mutex::new(writer),
+                    queue: Mutex::new(VecDeque::new()),
+                    stats: CommitCounters::default(),
                     readers: Mutex::new(Vec::new()),
                 }),
             })
@@ -242,6 +292,12 @@ impl SqliteStore {
     /// The database file's path.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Commits made since the store was opened, and the transactions that carried them:
+    /// with concurrent writers, `transactions < commits` shows group commit at work.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.inner.stats.snapshot()
     }
 
     /// Copies the write-ahead log into the database file and empties it. With
@@ -359,53 +415,144 @@ impl Inner {
         })
     }
 
+    /// Commits `batch` as part of a group: the batch joins the queue, and whichever
+    /// committer holds the writer runs every queued batch (up to the group limit) in one
+    /// SQLite transaction, one savepoint each, and makes them durable with one fsync.
+    /// Each batch gets its own version and its own result; a batch whose checks fail is
+    /// rolled back to its savepoint and leaves the others alone. Nobody is answered
+    /// before the shared transaction has committed.
     fn commit(&self, batch: WriteBatch) -> Result<Version, StoreError> {
+        let slot = Arc::new(Slot {
+            batch: Mutex::new(Some(batch)),
+            result: Mutex::new(None),
+        });
+        lock(&self.queue).push_back(Arc::clone(&slot));
         let mut writer = lock(&self.writer);
-        let next = writer.last_version + 1;
-        let tx = writer
+        loop {
+            if let Some(result) = lock(&slot.result).take() {
+                return result;
+            }
+            let group: Vec<Arc<Slot>> = {
+                let mut queue = lock(&self.queue);
+                let n = queue.len().min(self.config.max_group.max(1));
+                queue.drain(..n).collect()
+            };
+            if group.is_empty() {
+                // Unreachable while our slot is unanswered, but never spin on it.
+                return Err(StoreError::backend(
+                    "group commit",
+                    std::io::Error::other("a queued commit was lost"),
+                ));
+            }
+            let results = run_group(&mut writer, &group);
+            self.stats.record(group.len());
+            for (slot, result) in group.iter().zip(results) {
+                *lock(&slot.result) = Some(result);
+            }
+        }
+    }
+}
+
+/// One queued commit: its batch until the group takes it, then its result.
+struct Slot {
+    batch: Mutex<Option<WriteBatch>>,
+    result: Mutex<Option<Result<Version, StoreError>>>,
+}
+
+/// Runs a group of queued batches in one transaction; returns one result per slot.
+fn run_group(writer: &mut Writer, group: &[Arc<Slot>]) -> Vec<Result<Version, StoreError>> {
+    let batches: Vec<Option<WriteBatch>> = group.iter().map(|s| lock(&s.batch).take()).collect();
+    let start = writer.last_version;
+    let mut next = start;
+    let outcome = (|| {
+        let mut tx = writer
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(backend("starting a commit"))?;
-        let (checks, mutations) = batch.into_parts();
-        for check in &checks {
-            let found = current_version(&tx, &check.key)?;
-            if !check.precondition.holds(found) {
-                // Dropping `tx` rolls back; nothing was written yet anyway.
-                return Err(StoreError::Conflict {
-                    key: KeyDisplay::from(check.key.as_slice()),
-                    expected: check.precondition,
-                    found,
-                });
-            }
-        }
-        let version = version_to_sql(next)?;
-        {
-            let mut put = tx
-                .prepare_cached(
-                    "INSERT INTO imi_kv (key, version, value) VALUES (?1, ?2, ?3)
-                     ON CONFLICT(key) DO UPDATE SET version = excluded.version, value = excluded.value",
-                )
-                .map_err(backend("preparing a put"))?;
-            let mut del = tx
-                .prepare_cached("DELETE FROM imi_kv WHERE key = ?1")
-                .map_err(backend("preparing a delete"))?;
-            for m in &mutations {
-                match m {
-                    Mutation::Put { key, value } => put.execute(params![key, version, value]),
-                    Mutation::Delete { key } => del.execute(params![key]),
+        let mut results = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let Some(batch) = batch else {
+                results.push(Err(StoreError::backend(
+                    "group commit",
+                    std::io::Error::other("a batch was taken twice"),
+                )));
+                continue;
+            };
+            let mut sp = tx.savepoint().map_err(backend("starting a savepoint"))?;
+            match apply_one(&sp, batch, next + 1) {
+                Ok(version) => {
+                    sp.commit().map_err(backend("releasing a savepoint"))?;
+                    next += 1;
+                    results.push(Ok(version));
                 }
-                .map_err(backend("writing"))?;
+                Err(e) => {
+                    sp.rollback().map_err(backend("rolling back a savepoint"))?;
+                    sp.commit().map_err(backend("releasing a savepoint"))?;
+                    results.push(Err(e));
+                }
             }
         }
-        tx.execute(
-            "UPDATE imi_meta SET value = ?1 WHERE name = 'last_version'",
-            params![version],
-        )
-        .map_err(backend("advancing the version counter"))?;
+        if next != start {
+            tx.execute(
+                "UPDATE imi_meta SET value = ?1 WHERE name = 'last_version'",
+                params![version_to_sql(next)?],
+            )
+            .map_err(backend("advancing the version counter"))?;
+        }
         tx.commit().map_err(backend("committing"))?;
-        writer.last_version = next;
-        Ok(Version::from_raw(next))
+        Ok::<_, StoreError>(results)
+    })();
+    match outcome {
+        Ok(results) => {
+            writer.last_version = next;
+            results
+        }
+        Err(e) => {
+            // The shared transaction rolled back: nothing of the group was applied.
+            let message = e.to_string();
+            (0..group.len())
+                .map(|_| {
+                    Err(StoreError::backend(
+                        "group commit",
+                        std::io::Error::other(message.clone()),
+                    ))
+                })
+                .collect()
+        }
     }
+}
+
+/// Checks and writes one batch at `version` inside the open transaction.
+fn apply_one(conn: &Connection, batch: WriteBatch, version: u64) -> Result<Version, StoreError> {
+    let (checks, mutations) = batch.into_parts();
+    for check in &checks {
+        let found = current_version(conn, &check.key)?;
+        if !check.precondition.holds(found) {
+            return Err(StoreError::Conflict {
+                key: KeyDisplay::from(check.key.as_slice()),
+                expected: check.precondition,
+                found,
+            });
+        }
+    }
+    let sql_version = version_to_sql(version)?;
+    let mut put = conn
+        .prepare_cached(
+            "INSERT INTO imi_kv (key, version, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT(key) DO UPDATE SET version = excluded.version, value = excluded.value",
+        )
+        .map_err(backend("preparing a put"))?;
+    let mut del = conn
+        .prepare_cached("DELETE FROM imi_kv WHERE key = ?1")
+        .map_err(backend("preparing a delete"))?;
+    for m in &mutations {
+        match m {
+            Mutation::Put { key, value } => put.execute(params![key, sql_version, value]),
+            Mutation::Delete { key } => del.execute(params![key]),
+        }
+        .map_err(backend("writing"))?;
+    }
+    Ok(Version::from_raw(version))
 }
 
 fn current_version(conn: &Connection, key: &[u8]) -> Result<Option<Version>, StoreError> {

@@ -136,3 +136,47 @@ async fn deleted_personal_data_leave_no_bytes_in_the_files() {
         );
     }
 }
+
+/// 32 writers committing at once: with group commit they share SQLite transactions
+/// (fewer fsyncs than commits); with `max_group = 1` each commit is its own transaction.
+async fn commit_concurrently(max_group: usize) -> imi_store_sqlite::CommitStats {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SqliteConfig {
+        max_group,
+        ..SqliteConfig::default()
+    };
+    let store = Arc::new(
+        SqliteStore::open(dir.path().join("group.db"), config)
+            .await
+            .unwrap(),
+    );
+    let tasks = (0..32).map(|w| {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            for i in 0..30 {
+                let mut b = WriteBatch::new();
+                b.put(format!("w{w}/{i}"), b"x");
+                store.commit(b).await.unwrap();
+            }
+        })
+    });
+    for t in futures::future::join_all(tasks).await {
+        t.unwrap();
+    }
+    assert_eq!(store.get(b"w31/29").await.unwrap().unwrap().value, b"x");
+    store.commit_stats()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commits_share_durable_transactions() {
+    let grouped = commit_concurrently(64).await;
+    assert_eq!(grouped.commits, 32 * 30);
+    assert!(
+        grouped.transactions < grouped.commits && grouped.largest_group > 1,
+        "{grouped:?}"
+    );
+    assert!(grouped.largest_group <= 64, "{grouped:?}");
+    let single = commit_concurrently(1).await;
+    assert_eq!(single.commits, 32 * 30);
+    assert_eq!(single.transactions, single.commits, "{single:?}");
+}

@@ -64,6 +64,8 @@ pub struct Engine {
     translator: Option<Arc<dyn crate::translate::Translator>>,
     /// Orders this engine's audit records within one millisecond.
     audit_counter: std::sync::atomic::AtomicU64,
+    /// Case reference numbers reserved and not yet used.
+    references: requests::ReferenceBlocks,
 }
 
 impl fmt::Debug for Engine {
@@ -86,6 +88,7 @@ impl Engine {
             catalogue: RwLock::new(Arc::new(Catalogue::default())),
             translator: None,
             audit_counter: std::sync::atomic::AtomicU64::new(0),
+            references: requests::ReferenceBlocks::default(),
         }
     }
 

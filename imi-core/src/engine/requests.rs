@@ -25,6 +25,41 @@ use crate::request::{
 use crate::store::{Scan, Version};
 use crate::user::User;
 
+/// How many reference numbers an engine reserves at a time.
+pub(super) const REFERENCE_BLOCK: u32 = 32;
+
+/// Reference numbers this engine has reserved and not yet handed out, per year.
+#[derive(Debug, Default)]
+pub(super) struct ReferenceBlocks {
+    blocks: std::sync::Mutex<Vec<(u16, u32, u32)>>,
+}
+
+impl ReferenceBlocks {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(u16, u32, u32)>> {
+        self.blocks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Hands out the next reserved number of `year`, dropping other years' blocks.
+    fn take(&self, year: u16) -> Option<u32> {
+        let mut blocks = self.lock();
+        blocks.retain(|(y, next, end)| *y == year && next <= end);
+        let block = blocks.first_mut()?;
+        let n = block.1;
+        match n.checked_add(1) {
+            Some(next) => block.1 = next,
+            None => drop(blocks.remove(0)),
+        }
+        Some(n)
+    }
+
+    /// Adds the reserved numbers `first..=last` of `year`.
+    fn add(&self, year: u16, first: u32, last: u32) {
+        self.lock().push((year, first, last));
+    }
+}
+
 /// How often an operation is retried when it loses a race on an internal key (the
 /// reference counter).
 const RETRIES: usize = 8;
@@ -542,28 +577,48 @@ impl Engine {
         })
     }
 
+    /// The next case reference of the current year. References come from blocks of
+    /// [`REFERENCE_BLOCK`] reserved on the year's counter in a commit of their own, so
+    /// concurrent creators do not all conflict on one counter key; an engine that stops
+    /// leaves the rest of its block unused (a gap in the numbering, never a duplicate).
+    /// `_txn` is the creating transaction, which no longer reads the counter.
     pub(super) async fn next_reference(
         &self,
-        txn: &mut Txn<'_>,
+        _txn: &mut Txn<'_>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<CaseReference, EngineError> {
         let year = u16::try_from(now.year()).unwrap_or(2008).max(2008);
-        let key = keys::case_counter(year);
-        let last = match txn.get_raw(&key).await? {
-            Some(bytes) => u32::from_be_bytes(
-                bytes
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| corrupt_index(&key))?,
-            ),
-            None => 0,
-        };
-        let next = last.checked_add(1).ok_or_else(|| EngineError::Internal {
-            detail: "reference numbers exhausted".into(),
-        })?;
-        txn.put_raw(key, next.to_be_bytes().to_vec());
-        CaseReference::new(year, next).map_err(|e| EngineError::Internal {
-            detail: e.to_string(),
+        for _ in 0..RETRIES {
+            if let Some(n) = self.references.take(year) {
+                return CaseReference::new(year, n).map_err(|e| EngineError::Internal {
+                    detail: e.to_string(),
+                });
+            }
+            let key = keys::case_counter(year);
+            let mut txn = Txn::new(&*self.store);
+            let last = match txn.get_raw(&key).await? {
+                Some(bytes) => u32::from_be_bytes(
+                    bytes
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| corrupt_index(&key))?,
+                ),
+                None => 0,
+            };
+            let end = last
+                .checked_add(REFERENCE_BLOCK)
+                .ok_or_else(|| EngineError::Internal {
+                    detail: "reference numbers exhausted".into(),
+                })?;
+            txn.put_raw(key, end.to_be_bytes().to_vec());
+            match txn.commit().await {
+                Ok(_) => self.references.add(year, last + 1, end),
+                Err(EngineError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(EngineError::Internal {
+            detail: "could not reserve reference numbers".into(),
         })
     }
 
