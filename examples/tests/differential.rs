@@ -148,6 +148,7 @@ async fn worlds() -> Vec<(&'static str, World)> {
         SledConfig {
             durability: Durability::Relaxed,
             cache_bytes: 8 << 20,
+            ..SledConfig::default()
         },
     )
     .await

@@ -179,6 +179,8 @@ pub enum Action<'a> {
     SynthesizeLoad,
     /// Verify the audit log's chain (which reveals only counts and hashes).
     VerifyAudit,
+    /// Check that stored documents and their indexes agree (reads every case).
+    CheckIntegrity,
 }
 
 /// Why an action was refused.
@@ -247,6 +249,7 @@ impl Action<'_> {
             Action::OperateAudit => "seal the audit log",
             Action::SynthesizeLoad => "write synthetic load",
             Action::VerifyAudit => "verify the audit log",
+            Action::CheckIntegrity => "check the store's integrity",
         }
     }
 }
@@ -311,6 +314,7 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Decision {
         Action::PublishCatalogue => forbid("only the system operator publishes catalogue content"),
         Action::OperateAudit => forbid("only the system operator seals the audit log"),
         Action::SynthesizeLoad => forbid("only the system operator writes synthetic load"),
+        Action::CheckIntegrity => forbid("only the system operator checks the whole store"),
         Action::VerifyAudit => match (admin, &p.coordinator) {
             (true, Some(CoordinatorRole::National)) => {
                 Decision::Allow("administrators of a national coordinator supervise the log")

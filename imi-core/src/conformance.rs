@@ -3303,6 +3303,35 @@ pub async fn engine_replicated_load(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(closed, 1_101);
+
+    // Documents and indexes agree; a lost index entry and a stray one are both found.
+    let report = engine.check_request_integrity(&Actor::System).await.unwrap();
+    assert!(report.is_consistent(), "{report:?}");
+    assert_eq!(report.cases, 1_101);
+    assert!(report.index_entries >= 2 * 1_101, "{report:?}");
+    assert!(matches!(
+        engine.check_request_integrity(dk).await,
+        Err(EngineError::Denied(_))
+    ));
+    let inbox_entry = engine
+        .store()
+        .scan(&Scan::prefix(&[crate::keys::Space::Inbox as u8], 1))
+        .await
+        .unwrap()
+        .entries
+        .remove(0)
+        .key;
+    let stray = crate::keys::due(
+        day("2027-01-01").date_naive(),
+        Some(crate::IdGenerator::seeded(7).case(day("2026-01-01"))),
+    );
+    let mut tamper = WriteBatch::new();
+    tamper.delete(inbox_entry).put(stray, Vec::new());
+    store.commit(tamper).await.unwrap();
+    let report = engine.check_request_integrity(&Actor::System).await.unwrap();
+    assert_eq!(report.problem_count, 2, "{report:?}");
+    assert!(report.problems[0].contains("missing"), "{report:?}");
+    assert!(report.problems[1].contains("belongs to no request"), "{report:?}");
     assert_eq!(
         engine
             .find_data_subject(dk, &["marie".into()])

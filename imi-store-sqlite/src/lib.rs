@@ -32,7 +32,7 @@ use std::fmt;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use imi_core::store::{
@@ -62,8 +62,9 @@ pub enum Synchronous {
 pub struct SqliteConfig {
     /// Durability of commits.
     pub synchronous: Synchronous,
-    /// How many idle read connections to keep.
-    pub max_idle_readers: usize,
+    /// How many read connections may be open at once; more concurrent readers wait
+    /// for one to come back.
+    pub max_readers: usize,
     /// Page cache per connection, in KiB.
     pub cache_kib: u32,
     /// Group commit: the most queued commits one SQLite transaction (and one fsync)
@@ -76,7 +77,7 @@ impl Default for SqliteConfig {
     fn default() -> Self {
         Self {
             synchronous: Synchronous::Full,
-            max_idle_readers: 8,
+            max_readers: 8,
             cache_kib: 16 * 1024,
             max_group: 64,
         }
@@ -94,7 +95,15 @@ struct Inner {
     writer: Mutex<Writer>,
     queue: Mutex<VecDeque<Arc<Slot>>>,
     stats: CommitCounters,
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<ReaderPool>,
+    reader_returned: Condvar,
+}
+
+/// Read connections: the idle ones, and how many exist in all.
+#[derive(Default)]
+struct ReaderPool {
+    idle: Vec<Connection>,
+    open: usize,
 }
 
 /// How many commits the store has made and how many durable transactions carried them.
@@ -206,7 +215,19 @@ fn configure(conn: &Connection, config: &SqliteConfig) -> Result<(), StoreError>
     .map_err(backend("configuring the connection"))?;
     conn.busy_timeout(std::time::Duration::from_secs(30))
         .map_err(backend("setting the busy timeout"))?;
+    // Scans come in a few dozen shapes (bounds × direction); keep them all prepared.
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(())
+}
+
+fn open_reader(path: &Path, config: &SqliteConfig) -> Result<Connection, StoreError> {
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(backend("opening a read connection"))?;
+    configure(&c, config)?;
+    Ok(c)
 }
 
 fn open_writer(path: &Path, config: &SqliteConfig) -> Result<Writer, StoreError> {
@@ -282,7 +303,8 @@ impl SqliteStore {
                     writer: Mutex::new(writer),
                     queue: Mutex::new(VecDeque::new()),
                     stats: CommitCounters::default(),
-                    readers: Mutex::new(Vec::new()),
+                    readers: Mutex::new(ReaderPool::default()),
+                    reader_returned: Condvar::new(),
                 }),
             })
         })
@@ -320,24 +342,39 @@ impl Inner {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let pooled = lock(&self.readers).pop();
-        let mut conn = match pooled {
-            Some(c) => c,
-            None => {
-                let c = Connection::open_with_flags(
-                    &self.path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )
-                .map_err(backend("opening a read connection"))?;
-                configure(&c, &self.config)?;
-                c
+        // Take an idle connection, or open one while fewer than `max_readers` exist, or
+        // wait for one to come back: opening and closing connections under load costs
+        // far more than a short wait.
+        let pooled = {
+            let mut pool = lock(&self.readers);
+            loop {
+                if let Some(c) = pool.idle.pop() {
+                    break Some(c);
+                }
+                if pool.open < self.config.max_readers.max(1) {
+                    pool.open += 1;
+                    break None;
+                }
+                pool = self
+                    .reader_returned
+                    .wait(pool)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
         };
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => match open_reader(&self.path, &self.config) {
+                Ok(c) => c,
+                Err(e) => {
+                    lock(&self.readers).open -= 1;
+                    self.reader_returned.notify_one();
+                    return Err(e);
+                }
+            },
+        };
         let out = f(&mut conn);
-        let mut pool = lock(&self.readers);
-        if pool.len() < self.config.max_idle_readers {
-            pool.push(conn);
-        }
+        lock(&self.readers).idle.push(conn);
+        self.reader_returned.notify_one();
         out
     }
 
@@ -361,7 +398,7 @@ impl Inner {
 
     fn scan(&self, scan: &Scan) -> Result<ScanPage, StoreError> {
         let mut sql = String::from("SELECT key, version, value FROM imi_kv WHERE 1");
-        let mut args: Vec<&[u8]> = Vec::with_capacity(2);
+        let mut args: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(3);
         match &scan.start {
             Bound::Included(k) => {
                 sql.push_str(" AND key >= ?");
@@ -388,7 +425,10 @@ impl Inner {
             Direction::Forward => " ORDER BY key ASC",
             Direction::Reverse => " ORDER BY key DESC",
         });
-        sql.push_str(&format!(" LIMIT {}", scan.limit + 1));
+        // The limit is bound too, so each scan shape is one cached statement.
+        sql.push_str(" LIMIT ?");
+        let limit = i64::try_from(scan.limit + 1).unwrap_or(i64::MAX);
+        args.push(&limit);
         self.with_reader(|conn| {
             let mut stmt = conn
                 .prepare_cached(&sql)

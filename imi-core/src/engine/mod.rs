@@ -11,6 +11,7 @@ mod audit;
 mod authorities;
 mod cases;
 mod directory;
+mod integrity;
 mod load;
 mod notifications;
 mod outbox;
@@ -25,6 +26,7 @@ pub use alerts::{AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertVie
 pub use archive::{ArchivedExchange, ExchangeKind, ExchangeQuery};
 pub use attachments::AttachmentReader;
 pub use authorities::{Invitation, Verdict};
+pub use integrity::IntegrityReport;
 pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};
 pub use notifications::{NotificationBox, NotificationCase, NotificationTimelineEntry};
 pub use outbox::{DispatchReport, MAX_ATTEMPTS, MAX_WEBHOOKS};

@@ -225,7 +225,7 @@ fn erased_entry(entry: &TimelineEntry, set: &QuestionSet) -> TimelineEntry {
 }
 
 /// Every inbox, deadline and retention entry a case should have in its current state.
-fn case_index_keys(case: &RequestCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
+pub(super) fn case_index_keys(case: &RequestCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
     let stage = stage_code(case.request.state().stage());
     let mut out = BTreeSet::new();
     out.insert(keys::inbox(

@@ -1,0 +1,332 @@
+//! `imi-limits`: durable request transitions per second on each on-disk backend, against
+//! the physical limit for one durable commit per command, measured in the same run.
+//!
+//! ```text
+//! imi-limits [--seconds S] [--clients N] [--backend sqlite|sled|all] [--only TEXT]
+//! ```
+//!
+//! `--only` runs just the engine runs whose label contains TEXT (the raw limits always
+//! run: every ratio needs them).
+//!
+//! For each backend it measures, on fresh files under the system's temporary directory:
+//! 1. the raw limit: single-row durable commits per second from one thread, straight to
+//!    rusqlite (WAL, `synchronous=FULL`, `secure_delete`, the same table layout) or sled
+//!    (insert and flush), with no engine;
+//! 2. engine request transitions per second (each lifecycle is 6 durable commands:
+//!    create, save, send, accept, answer, accept the answer) with one client and no group
+//!    commit, with N concurrent clients without group commit, and with N clients with
+//!    group commit; and the faster (non-durable) mode with N clients;
+//! 3. each as a ratio of the raw limit, with p50/p99 transition latency and how many
+//!    commits one fsync carried.
+//!
+//! Defaults: 10 seconds per measurement, 32 clients, both backends. Progress goes to
+//! standard error, the table to standard output.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program talks on its terminal
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use imi_benches::lifecycle::{LIFECYCLE_STEPS, RequestWorld};
+use imi_core::{ManualClock, Store};
+use imi_store_sled::{Durability, SledConfig, SledStore};
+use imi_store_sqlite::{SqliteConfig, SqliteStore, Synchronous};
+
+struct Args {
+    seconds: f64,
+    clients: usize,
+    backends: Vec<&'static str>,
+    only: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        seconds: 10.0,
+        clients: 32,
+        backends: vec!["sqlite", "sled"],
+        only: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--seconds" => {
+                args.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?;
+            }
+            "--clients" => {
+                args.clients = value()?.parse().map_err(|e| format!("--clients: {e}"))?;
+            }
+            "--backend" => {
+                args.backends = match value()?.as_str() {
+                    "sqlite" => vec!["sqlite"],
+                    "sled" => vec!["sled"],
+                    "all" => vec!["sqlite", "sled"],
+                    other => return Err(format!("--backend: unknown backend `{other}`")),
+                };
+            }
+            "--only" => args.only = Some(value()?),
+            "-h" | "--help" => {
+                return Err(
+                    "usage: imi-limits [--seconds S] [--clients N] [--backend sqlite|sled|all] [--only TEXT]"
+                        .into(),
+                );
+            }
+            other => return Err(format!("unknown argument `{other}` (try --help)")),
+        }
+    }
+    if args.seconds.is_nan() || args.seconds <= 0.0 || args.clients == 0 {
+        return Err("--seconds and --clients must be positive".into());
+    }
+    Ok(args)
+}
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// Single-row durable commits per second straight to rusqlite, with the settings the
+/// SQLite backend uses.
+fn raw_sqlite(dir: &std::path::Path, sync: &str, seconds: f64) -> Result<f64, Failure> {
+    let conn = rusqlite::Connection::open(dir.join("raw.db"))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous={sync}; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; PRAGMA secure_delete=ON;
+         CREATE TABLE imi_kv (key BLOB PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;"
+    ))?;
+    let value = vec![7u8; 200];
+    let started = Instant::now();
+    let mut n: u64 = 0;
+    while started.elapsed().as_secs_f64() < seconds {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO imi_kv (key, version, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT(key) DO UPDATE SET version = excluded.version, value = excluded.value",
+            rusqlite::params![(n % 100_000).to_be_bytes(), i64::try_from(n)?, value],
+        )?;
+        tx.commit()?;
+        n += 1;
+    }
+    #[allow(clippy::cast_precision_loss)] // a rate for a report
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Single-key durable commits per second straight to sled: insert, then flush.
+fn raw_sled(dir: &std::path::Path, seconds: f64) -> Result<f64, Failure> {
+    let db = sled::Config::new()
+        .path(dir.join("raw-sled"))
+        .cache_capacity(256 * 1024 * 1024)
+        .open()?;
+    let tree = db.open_tree("imi_kv")?;
+    let value = vec![7u8; 208];
+    let started = Instant::now();
+    let mut n: u64 = 0;
+    while started.elapsed().as_secs_f64() < seconds {
+        tree.insert((n % 100_000).to_be_bytes(), value.as_slice())?;
+        db.flush()?;
+        n += 1;
+    }
+    #[allow(clippy::cast_precision_loss)] // a rate for a report
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+struct Measured {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Request transitions per second with `clients` concurrent clients, each running
+/// lifecycles on its own requests until the time is up.
+async fn engine_run(
+    store: Arc<dyn Store>,
+    clients: usize,
+    seconds: f64,
+) -> Result<Measured, Failure> {
+    let clock = Arc::new(ManualClock::new("2026-11-22T09:00:00Z".parse()?));
+    let world = Arc::new(RequestWorld::new(store, clock).await?);
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let world = Arc::clone(&world);
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline {
+                    world.lifecycle(&mut latencies, |_, _| {}).await?;
+                }
+                Ok::<_, imi_core::EngineError>(latencies)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let at = |q: f64| {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )] // an index into a sorted sample
+        let i = ((all.len() as f64 - 1.0) * q).round() as usize;
+        all.get(i).copied().unwrap_or_default()
+    };
+    debug_assert_eq!(all.len() % LIFECYCLE_STEPS, 0);
+    #[allow(clippy::cast_precision_loss)] // a rate for a report
+    Ok(Measured {
+        per_second: all.len() as f64 / elapsed,
+        p50: at(0.5),
+        p99: at(0.99),
+    })
+}
+
+fn row(label: &str, m: &Measured, limit: f64, group: &str) {
+    println!(
+        "| {label} | {:.0} | {:.2} | {:.2} ms | {:.2} ms | {group} |",
+        m.per_second,
+        m.per_second / limit,
+        m.p50.as_secs_f64() * 1e3,
+        m.p99.as_secs_f64() * 1e3,
+    );
+}
+
+async fn run(args: Args) -> Result<(), Failure> {
+    let n = args.clients;
+    for backend in args.backends {
+        let dir = tempfile::tempdir()?;
+        eprintln!(
+            "{backend}: raw single-row durable commits for {} s",
+            args.seconds
+        );
+        let (limit, fast_limit) = match backend {
+            "sqlite" => (
+                raw_sqlite(
+                    &tempfile::tempdir_in(dir.path())?.keep(),
+                    "FULL",
+                    args.seconds,
+                )?,
+                raw_sqlite(
+                    &tempfile::tempdir_in(dir.path())?.keep(),
+                    "NORMAL",
+                    args.seconds,
+                )?,
+            ),
+            _ => (
+                raw_sled(&tempfile::tempdir_in(dir.path())?.keep(), args.seconds)?,
+                f64::NAN,
+            ),
+        };
+        println!();
+        println!("### {backend}: raw limit {limit:.0} durable single-row commits/s");
+        println!();
+        println!("| engine run | transitions/s | × raw limit | p50 | p99 | commits per fsync |");
+        println!("|---|---|---|---|---|---|");
+        let configs: Vec<(String, usize, bool, bool)> = vec![
+            ("1 client, no group commit".into(), 1, false, true),
+            (format!("{n} clients, no group commit"), n, false, true),
+            (format!("{n} clients, group commit"), n, true, true),
+            (
+                format!("{n} clients, group commit, faster mode"),
+                n,
+                true,
+                false,
+            ),
+        ];
+        for (label, clients, grouped, durable) in configs {
+            if args
+                .only
+                .as_ref()
+                .is_some_and(|o| !label.contains(o.as_str()))
+            {
+                continue;
+            }
+            eprintln!("{backend}: {label} for {} s", args.seconds);
+            let path = tempfile::tempdir_in(dir.path())?.keep();
+            let (m, group) = match backend {
+                "sqlite" => {
+                    let config = SqliteConfig {
+                        max_group: if grouped { 64 } else { 1 },
+                        synchronous: if durable {
+                            Synchronous::Full
+                        } else {
+                            Synchronous::Normal
+                        },
+                        ..SqliteConfig::default()
+                    };
+                    let store = SqliteStore::open(path.join("imi.db"), config).await?;
+                    let m = engine_run(Arc::new(store.clone()), clients, args.seconds).await?;
+                    let s = store.commit_stats();
+                    #[allow(clippy::cast_precision_loss)] // a ratio for a report
+                    let per = s.commits as f64 / s.transactions.max(1) as f64;
+                    (m, format!("{per:.1} (largest {})", s.largest_group))
+                }
+                _ => {
+                    let config = SledConfig {
+                        group_commit: grouped,
+                        durability: if durable {
+                            Durability::Flush
+                        } else {
+                            Durability::Relaxed
+                        },
+                        ..SledConfig::default()
+                    };
+                    let store = SledStore::open(path.join("imi"), config).await?;
+                    let m = engine_run(Arc::new(store.clone()), clients, args.seconds).await?;
+                    let s = store.commit_stats();
+                    #[allow(clippy::cast_precision_loss)] // a ratio for a report
+                    let per = s.commits as f64 / s.flushes.max(1) as f64;
+                    let group = if durable {
+                        format!("{per:.1} (largest {})", s.largest_group)
+                    } else {
+                        "no fsync per commit".to_owned()
+                    };
+                    (m, group)
+                }
+            };
+            let against = if durable || fast_limit.is_nan() {
+                limit
+            } else {
+                fast_limit
+            };
+            row(&label, &m, against, &group);
+        }
+        if !fast_limit.is_nan() {
+            println!();
+            println!(
+                "(faster mode: `synchronous=NORMAL`, compared with raw NORMAL commits: {fast_limit:.0}/s)"
+            );
+        } else {
+            println!();
+            println!("(faster mode: `Durability::Relaxed`, compared with the durable raw limit)");
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("imi-limits failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
