@@ -15,6 +15,15 @@ use imi_core::{
 const AREA: &str = "id = \"pq\"\n[name]\nen = \"PQ\"\n[[procedure]]\nid = \"check\"\nkind = \"request\"\nquestion_set = \"q\"\n[procedure.name]\nen = \"Check\"\n";
 const SET: &str = "id = \"q\"\nversion = 1\n[title]\nen = \"Q\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"name\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Name\"\n[[group.question]]\nid = \"ok\"\ntype = \"yes-no\"\nrequired = \"to-send\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"OK?\"\n";
 
+/// The one-procedure catalogue the world's requests are made under.
+pub fn catalogue() -> Result<Catalogue, EngineError> {
+    let sources = [
+        CatalogueSource::new("areas/pq.toml", AREA),
+        CatalogueSource::new("question-sets/q.toml", SET),
+    ];
+    Catalogue::load(&sources).map_err(internal)
+}
+
 /// How many durable transitions [`RequestWorld::lifecycle`] makes.
 pub const LIFECYCLE_STEPS: usize = 6;
 

@@ -3305,7 +3305,10 @@ pub async fn engine_replicated_load(store: Arc<dyn Store>) {
     assert_eq!(closed, 1_101);
 
     // Documents and indexes agree; a lost index entry and a stray one are both found.
-    let report = engine.check_request_integrity(&Actor::System).await.unwrap();
+    let report = engine
+        .check_request_integrity(&Actor::System)
+        .await
+        .unwrap();
     assert!(report.is_consistent(), "{report:?}");
     assert_eq!(report.cases, 1_101);
     assert!(report.index_entries >= 2 * 1_101, "{report:?}");
@@ -3326,12 +3329,30 @@ pub async fn engine_replicated_load(store: Arc<dyn Store>) {
         Some(crate::IdGenerator::seeded(7).case(day("2026-01-01"))),
     );
     let mut tamper = WriteBatch::new();
-    tamper.delete(inbox_entry).put(stray, Vec::new());
+    tamper
+        .delete(inbox_entry.clone())
+        .put(stray.clone(), Vec::new());
     store.commit(tamper).await.unwrap();
-    let report = engine.check_request_integrity(&Actor::System).await.unwrap();
+    let report = engine
+        .check_request_integrity(&Actor::System)
+        .await
+        .unwrap();
     assert_eq!(report.problem_count, 2, "{report:?}");
     assert!(report.problems[0].contains("missing"), "{report:?}");
-    assert!(report.problems[1].contains("belongs to no request"), "{report:?}");
+    assert!(
+        report.problems[1].contains("belongs to no request"),
+        "{report:?}"
+    );
+    let mut repair = WriteBatch::new();
+    repair.put(inbox_entry, Vec::new()).delete(stray);
+    store.commit(repair).await.unwrap();
+    assert!(
+        engine
+            .check_request_integrity(&Actor::System)
+            .await
+            .unwrap()
+            .is_consistent()
+    );
     assert_eq!(
         engine
             .find_data_subject(dk, &["marie".into()])

@@ -34,8 +34,67 @@ use imi_core::store::{
     WriteBatch, check_key,
 };
 
-/// The layout version this build writes and the newest it reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The layout version this build writes and the newest it reads. Older directories are
+/// upgraded on open, one [`MIGRATIONS`] step at a time, each as one atomic batch.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// One step of the layout: from `to - 1` to `to`.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The layout version it produces.
+    pub to: u32,
+    /// What it changes, for the operator.
+    pub description: &'static str,
+}
+
+/// Every layout change since version 1, in order. A step's changes to the markers tree,
+/// its history entry and the new version marker are one atomic batch, flushed before
+/// the store is used.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    to: 2,
+    description: "keep a history of layout upgrades (imi.migration/<version>)",
+}];
+
+/// A layout upgrade recorded in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedMigration {
+    /// The layout version it produced.
+    pub version: u32,
+    /// What it changed.
+    pub description: String,
+    /// When, in seconds since 1970 (UTC).
+    pub applied_at_unix: i64,
+    /// The version of this crate that applied it.
+    pub build: String,
+}
+
+const KEY_MIGRATION: &[u8] = b"imi.migration/";
+
+/// Runs every migration after layout `from`.
+fn migrate(db: &sled::Db, from: u32) -> Result<(), StoreError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    for m in MIGRATIONS.iter().filter(|m| m.to > from) {
+        let mut batch = sled::Batch::default();
+        // Version 2 only adds the history itself; later steps put their changes here.
+        let mut key = KEY_MIGRATION.to_vec();
+        key.extend_from_slice(&m.to.to_be_bytes());
+        let record = format!("{now} {} {}", env!("CARGO_PKG_VERSION"), m.description);
+        batch.insert(key, record.as_bytes());
+        batch.insert(KEY_SCHEMA, &m.to.to_be_bytes());
+        db.apply_batch(batch)
+            .and_then(|()| db.flush().map(drop))
+            .map_err(|e| StoreError::Backend {
+                message: format!(
+                    "upgrading the layout to version {}: {}",
+                    m.to, m.description
+                ),
+                source: Some(Box::new(e)),
+            })?;
+    }
+    Ok(())
+}
 const APPLICATION_MARK: &[u8] = b"imi";
 const KEY_APPLICATION: &[u8] = b"imi.application";
 const KEY_SCHEMA: &[u8] = b"imi.schema_version";
@@ -180,7 +239,7 @@ fn open_db(path: &Path, config: &SledConfig) -> Result<Inner, StoreError> {
     let mark = db
         .get(KEY_APPLICATION)
         .map_err(backend("reading the markers"))?;
-    match mark {
+    let layout = match mark {
         Some(m) if m.as_ref() == APPLICATION_MARK => {
             let schema = db
                 .get(KEY_SCHEMA)
@@ -195,6 +254,7 @@ fn open_db(path: &Path, config: &SledConfig) -> Result<Inner, StoreError> {
                     supported: SCHEMA_VERSION,
                 });
             }
+            schema
         }
         Some(_) => {
             return Err(StoreError::Corrupt {
@@ -214,13 +274,17 @@ fn open_db(path: &Path, config: &SledConfig) -> Result<Inner, StoreError> {
                     ),
                 });
             }
-            db.insert(KEY_SCHEMA, &SCHEMA_VERSION.to_be_bytes())
-                .map_err(backend("writing the markers"))?;
-            db.insert(KEY_APPLICATION, APPLICATION_MARK)
+            // A new store gets the first layout, then every migration, like an old one.
+            let mut batch = sled::Batch::default();
+            batch.insert(KEY_SCHEMA, &1u32.to_be_bytes());
+            batch.insert(KEY_APPLICATION, APPLICATION_MARK);
+            db.apply_batch(batch)
                 .map_err(backend("writing the markers"))?;
             db.flush().map_err(backend("writing the markers"))?;
+            1
         }
-    }
+    };
+    migrate(&db, layout)?;
     let kv = db
         .open_tree(DATA_TREE)
         .map_err(backend("opening the data tree"))?;
@@ -249,8 +313,18 @@ impl SledStore {
     pub async fn open(path: impl AsRef<Path>, config: SledConfig) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         blocking(move || {
+            // sled may panic on some kinds of damage while it recovers its log; a bad
+            // directory must give an error, not take the embedding program down.
+            let opened =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| open_db(&path, &config)))
+                    .map_err(|_| StoreError::Corrupt {
+                        detail: format!(
+                            "sled could not recover the database in {}",
+                            path.display()
+                        ),
+                    })??;
             Ok(SledStore {
-                inner: Arc::new(open_db(&path, &config)?),
+                inner: Arc::new(opened),
             })
         })
         .await
@@ -269,6 +343,40 @@ impl SledStore {
     pub async fn compact(path: impl AsRef<Path>) -> Result<u64, StoreError> {
         let path = path.as_ref().to_path_buf();
         blocking(move || compact_now(&path)).await
+    }
+
+    /// The layout upgrades this store has been through, oldest first: every step after
+    /// the layout it was created with (new stores start at version 1 too).
+    pub fn migrations(&self) -> Result<Vec<AppliedMigration>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inner.db.scan_prefix(KEY_MIGRATION) {
+            let (key, value) = item.map_err(backend("reading the layout history"))?;
+            let damaged = || StoreError::Corrupt {
+                detail: format!(
+                    "the layout history entry {} is damaged",
+                    KeyDisplay::from(key.as_ref())
+                ),
+            };
+            let version = key
+                .get(KEY_MIGRATION.len()..)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(u32::from_be_bytes)
+                .ok_or_else(damaged)?;
+            let text = std::str::from_utf8(&value).map_err(|_| damaged())?;
+            let mut parts = text.splitn(3, ' ');
+            let (Some(at), Some(build), Some(description)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(damaged());
+            };
+            out.push(AppliedMigration {
+                version,
+                description: description.to_owned(),
+                applied_at_unix: at.parse().map_err(|_| damaged())?,
+                build: build.to_owned(),
+            });
+        }
+        Ok(out)
     }
 
     /// Commits made since the store was opened, and the flushes that made them durable:

@@ -43,8 +43,81 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 
 /// `PRAGMA application_id` of imi stores: "IMI1" in ASCII.
 pub const APPLICATION_ID: i32 = 0x494D_4931;
-/// The layout version this build writes and the newest it reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The layout version this build writes and the newest it reads. Older files are
+/// upgraded on open, one [`MIGRATIONS`] step at a time, each in its own transaction.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The first layout (version 1): the data, and the version counter.
+const V1_LAYOUT: &str = "CREATE TABLE imi_kv (key BLOB PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;
+     CREATE TABLE imi_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+     INSERT INTO imi_meta (name, value) VALUES ('last_version', 0);";
+
+/// One step of the file layout: from `to - 1` to `to`.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The layout version it produces.
+    pub to: u32,
+    /// What it changes, for the operator.
+    pub description: &'static str,
+    sql: &'static str,
+}
+
+/// Every layout change since version 1, in order. A step runs in one transaction with
+/// its `user_version` update and its line in `imi_migrations`, so a crash during an
+/// upgrade leaves the file at the previous version, to be upgraded again on next open.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    to: 2,
+    description: "keep a history of layout upgrades (imi_migrations)",
+    sql: "CREATE TABLE imi_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, \
+          applied_at_unix INTEGER NOT NULL, build TEXT NOT NULL);",
+}];
+
+/// A layout upgrade recorded in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedMigration {
+    /// The layout version it produced.
+    pub version: u32,
+    /// What it changed.
+    pub description: String,
+    /// When, in seconds since 1970 (UTC).
+    pub applied_at_unix: i64,
+    /// The version of this crate that applied it.
+    pub build: String,
+}
+
+/// Runs every migration after layout `from`, each in its own transaction.
+fn migrate(conn: &Connection, from: u32) -> Result<(), StoreError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    for m in MIGRATIONS.iter().filter(|m| m.to > from) {
+        let step = || -> Result<(), rusqlite::Error> {
+            conn.execute_batch("BEGIN IMMEDIATE;")?;
+            let applied = (|| {
+                conn.execute_batch(m.sql)?;
+                conn.execute(
+                    "INSERT INTO imi_migrations (version, description, applied_at_unix, build)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![m.to, m.description, now, env!("CARGO_PKG_VERSION")],
+                )?;
+                conn.pragma_update(None, "user_version", m.to)?;
+                conn.execute_batch("COMMIT;")
+            })();
+            if applied.is_err() {
+                let _ = conn.execute_batch("ROLLBACK;");
+            }
+            applied
+        };
+        step().map_err(|e| StoreError::Backend {
+            message: format!(
+                "upgrading the layout to version {}: {}",
+                m.to, m.description
+            ),
+            source: Some(Box::new(e)),
+        })?;
+    }
+    Ok(())
+}
 
 /// How hard SQLite works to make each commit durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -261,17 +334,24 @@ fn open_writer(path: &Path, config: &SqliteConfig) -> Result<Writer, StoreError>
         .map_err(backend("enabling WAL"))?;
     configure(&conn, config)?;
     if app_id == 0 {
+        // A new file gets the first layout, then every migration, like an old file would.
         conn.execute_batch(&format!(
             "BEGIN IMMEDIATE;
-             CREATE TABLE imi_kv (key BLOB PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;
-             CREATE TABLE imi_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-             INSERT INTO imi_meta (name, value) VALUES ('last_version', 0);
+             {V1_LAYOUT}
              PRAGMA application_id = {APPLICATION_ID};
-             PRAGMA user_version = {SCHEMA_VERSION};
+             PRAGMA user_version = 1;
              COMMIT;"
         ))
         .map_err(backend("creating the schema"))?;
+    } else if found == 0 {
+        return Err(StoreError::Corrupt {
+            detail: format!(
+                "{} is marked as imi's but has no layout version",
+                path.display()
+            ),
+        });
     }
+    migrate(&conn, if app_id == 0 { 1 } else { found })?;
     let last: i64 = conn
         .query_row(
             "SELECT value FROM imi_meta WHERE name = 'last_version'",
@@ -314,6 +394,34 @@ impl SqliteStore {
     /// The database file's path.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// The layout upgrades this file has been through, oldest first: every step after
+    /// the layout the file was created with (new files start at version 1 too).
+    pub async fn migrations(&self) -> Result<Vec<AppliedMigration>, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            inner.with_reader(|conn| {
+                let mut stmt = conn
+                    .prepare(
+                        "SELECT version, description, applied_at_unix, build FROM imi_migrations ORDER BY version",
+                    )
+                    .map_err(backend("reading the layout history"))?;
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok(AppliedMigration {
+                            version: r.get(0)?,
+                            description: r.get(1)?,
+                            applied_at_unix: r.get(2)?,
+                            build: r.get(3)?,
+                        })
+                    })
+                    .map_err(backend("reading the layout history"))?;
+                rows.collect::<Result<Vec<_>, _>>()
+                    .map_err(backend("reading the layout history"))
+            })
+        })
+        .await
     }
 
     /// Commits made since the store was opened, and the transactions that carried them:

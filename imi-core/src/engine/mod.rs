@@ -26,8 +26,8 @@ pub use alerts::{AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertVie
 pub use archive::{ArchivedExchange, ExchangeKind, ExchangeQuery};
 pub use attachments::AttachmentReader;
 pub use authorities::{Invitation, Verdict};
-pub use integrity::IntegrityReport;
 pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};
+pub use integrity::IntegrityReport;
 pub use notifications::{NotificationBox, NotificationCase, NotificationTimelineEntry};
 pub use outbox::{DispatchReport, MAX_ATTEMPTS, MAX_WEBHOOKS};
 pub use registers::{RegisterHit, RegisterQuery};
