@@ -52,12 +52,13 @@ pub async fn backends() -> Result<Vec<Backend>, StoreError> {
 /// Builds a directory of `n` active authorities spread over all 30 countries, with names
 /// in two or three languages (the country's own, English, and for some German or
 /// French), regions, competences in two areas, and access to a procedure for one in five
-/// health authorities. Progress goes to standard error.
+/// health authorities (those with `i % 10 == 0`). Returns their ids in order. Progress
+/// goes to standard error.
 #[allow(clippy::print_stderr)] // progress of a long set-up, for the person waiting
 pub async fn directory_world(
     engine: &imi_core::Engine,
     n: usize,
-) -> Result<(), imi_core::EngineError> {
+) -> Result<Vec<imi_core::AuthorityId>, imi_core::EngineError> {
     use imi_core::{Actor, Competence, Country, Language, LocalisedText, NewAuthority};
     const KINDS: [(&str, &str); 8] = [
         ("Health Authority", "Gesundheitsamt"),
@@ -79,6 +80,7 @@ pub async fn directory_world(
             .map_err(|_| imi_core::EngineError::Internal {
                 detail: "id".into(),
             })?;
+    let mut ids = Vec::with_capacity(n);
     for i in 0..n {
         let country = Country::ALL[i % 30];
         let own = country.official_languages()[0];
@@ -110,6 +112,7 @@ pub async fn directory_world(
         }];
         new.confirmed_not_duplicate = true;
         let a = engine.register_authority(&Actor::System, new).await?;
+        ids.push(a.id());
         if i % 5 == 0 && area == "health" {
             engine
                 .grant_procedure(&Actor::System, a.id(), &request)
@@ -119,7 +122,7 @@ pub async fn directory_world(
             eprintln!("  directory world: {} / {n} authorities", i + 1);
         }
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// A small catalogue with the areas and procedures [`directory_world`] uses.

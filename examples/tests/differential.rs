@@ -1,6 +1,8 @@
 //! Differential property test: the same random request commands from random actors,
-//! run on the memory, SQLite and sled backends, give identical outcomes, views,
-//! timelines and inboxes; along the way no recipient sees personal data before accepting,
+//! each followed by the scheduler's tick, run on the memory, SQLite and sled backends,
+//! give identical outcomes, views, timelines, inboxes (by stage and by deadline) and
+//! search results (data subjects, directory); every backend's documents and indexes
+//! agree after every step; along the way no recipient sees personal data before accepting,
 //! and timelines stay ordered and complete.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should panic
@@ -10,9 +12,10 @@ use std::sync::Arc;
 use imi_core::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right, Side};
 use imi_core::request::{Intervention, Rating, RequestCommand as C, Stage};
 use imi_core::{
-    Actor, AuthorityId, AuthorityUpdate, CaseId, Competence, CoordinatorRole, Country, Engine,
-    Grant, GrantScope, IdGenerator, InboxQuery, Language, LocalisedText, ManualClock, MemoryStore,
-    NewAuthority, NewUser, PageRequest, Store,
+    Actor, AuthorityId, AuthorityUpdate, CaseId, Competence, CoordinatorRole, Country,
+    DirectoryQuery, Engine, Grant, GrantScope, IdGenerator, InboxQuery, Language,
+    LanguagePreferences, LocalisedText, ManualClock, MemoryStore, NewAuthority, NewUser,
+    PageRequest, Store,
 };
 use imi_store_sled::{Durability, SledConfig, SledStore};
 use imi_store_sqlite::{SqliteConfig, SqliteStore, Synchronous};
@@ -264,7 +267,57 @@ impl World {
                     })
                     .unwrap_or_default();
                 out.push_str(&ids.join(","));
+                let by_deadline = self
+                    .engine
+                    .inbox_by_deadline(actor, side, None, false, PageRequest::default())
+                    .await;
+                out.push_str(&match by_deadline {
+                    Ok(p) => p
+                        .items
+                        .iter()
+                        .map(|v| v.case.id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    Err(e) => format!("err:{e}"),
+                });
             }
+            // Search: data subjects by name, and the directory's recipients for the
+            // procedure.
+            match self
+                .engine
+                .find_data_subject(actor, &["marie".to_owned()])
+                .await
+            {
+                Ok(found) => {
+                    for v in found {
+                        out.push_str(&format!("subject:{}:{}", v.case.id, v.case.events));
+                    }
+                }
+                Err(e) => out.push_str(&format!("subject-err:{e}")),
+            }
+            let query = DirectoryQuery {
+                text: Some("authority".into()),
+                procedure: Some("check".parse().unwrap()),
+                ..DirectoryQuery::default()
+            };
+            let hits = self
+                .engine
+                .search_directory(
+                    actor,
+                    &query,
+                    &LanguagePreferences::only(Language::English),
+                    PageRequest::default(),
+                )
+                .await
+                .map(|p| {
+                    p.items
+                        .iter()
+                        .map(|h| format!("{}={}", h.authority.id(), h.name))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_else(|e| format!("err:{e}"));
+            out.push_str(&hits);
         }
         out
     }
@@ -281,11 +334,20 @@ async fn run(steps: Vec<(usize, usize, i64)>) -> Result<(), TestCaseError> {
                 .engine
                 .act_on_request(&w.actors[actor % w.actors.len()], w.case, cmd, None)
                 .await;
+            // The scheduler runs after every step: reminders, escalations, retention.
+            let now = imi_core::Clock::now(w.clock.as_ref());
+            let ticked = w
+                .engine
+                .tick(now, 100)
+                .await
+                .map(|r| format!("{r:?}"))
+                .map_err(|e| e.to_string());
             outcomes.push((
                 name,
                 result
                     .map(|(v, _)| serde_json::to_string(&v).unwrap())
-                    .map_err(|e| e.to_string()),
+                    .map_err(|e| e.to_string())
+                    .and_then(|v| ticked.map(|t| format!("{v}{t}"))),
                 w.observe().await,
             ));
             // Invariants on each backend.
@@ -322,6 +384,19 @@ async fn run(steps: Vec<(usize, usize, i64)>) -> Result<(), TestCaseError> {
                     | Stage::Closed
                     | Stage::Withdrawn
             ));
+        }
+        for (name, w) in &worlds {
+            let report = w
+                .engine
+                .check_request_integrity(&Actor::System)
+                .await
+                .unwrap();
+            prop_assert!(
+                report.is_consistent(),
+                "{} is inconsistent: {:?}",
+                name,
+                report
+            );
         }
         let (_, first_result, first_obs) = &outcomes[0];
         for (name, result, obs) in &outcomes[1..] {
