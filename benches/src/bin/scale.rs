@@ -1,0 +1,515 @@
+//! `imi-scale`: builds a realistic world step by step and measures how the cost of the
+//! everyday reads and writes grows with it.
+//!
+//! ```text
+//! imi-scale [--store sqlite|sled] [--authorities N] [--users-per-authority U]
+//!           [--requests 100000,1000000,10000000] [--templates T] [--samples S]
+//!           [--data DIR]
+//! ```
+//!
+//! The world: N authorities over the 30 countries (names in two or three languages,
+//! regions, competences; one in ten has access to the request procedure), U users each,
+//! and requests between T pairs of authorities in mixed states (10 % drafts, 10 %
+//! awaiting acceptance, 20 % accepted, 10 % answered, 50 % closed): each pair's template
+//! request goes through the real commands, then is copied with
+//! `Engine::replicate_request` (every index entry a request in that state has). After
+//! each request count in `--requests` it measures, over S samples each:
+//! - inbox: the first page (20) of a random requester's inbox, and of its by-deadline view,
+//! - search: directory searches (rare words, a common word, country + area),
+//! - transitions: full request lifecycles (6 durable commands) between two authorities.
+//!
+//! Defaults: SQLite (`synchronous=FULL`), 100 000 authorities, 10 users each (1 000 000),
+//! checkpoints at 100 000, 1 000 000 and 10 000 000 requests, 10 000 templates, 2 000
+//! samples, a fresh directory under the system's temporary directory (`--data` keeps it,
+//! e.g. to start the example server on it). Progress goes to standard error, the
+//! table to standard output.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program talks on its terminal
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use imi_core::catalogue::Side;
+use imi_core::catalogue::{AnswerValue, Answers, ProcedureId, Right};
+use imi_core::request::RequestCommand as C;
+use imi_core::{
+    Actor, AuthorityId, CaseId, Country, DirectoryQuery, Engine, Grant, GrantScope, InboxQuery,
+    Language, LanguagePreferences, ManualClock, NewUser, PageRequest, Participant, Store,
+};
+use imi_store_sled::{SledConfig, SledStore};
+use imi_store_sqlite::{SqliteConfig, SqliteStore};
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+struct Args {
+    store: String,
+    authorities: usize,
+    users_per_authority: usize,
+    checkpoints: Vec<usize>,
+    templates: usize,
+    samples: usize,
+    data: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        store: "sqlite".into(),
+        authorities: 100_000,
+        users_per_authority: 10,
+        checkpoints: vec![100_000, 1_000_000, 10_000_000],
+        templates: 10_000,
+        samples: 2_000,
+        data: None,
+    };
+    let num = |flag: &str, v: &str| -> Result<usize, String> {
+        v.replace('_', "")
+            .parse()
+            .map_err(|e| format!("{flag}: {e}"))
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--store" => args.store = value()?,
+            "--authorities" => args.authorities = num(&flag, &value()?)?,
+            "--users-per-authority" => args.users_per_authority = num(&flag, &value()?)?,
+            "--requests" => {
+                args.checkpoints = value()?
+                    .split(',')
+                    .map(|v| num(&flag, v))
+                    .collect::<Result<_, _>>()?;
+            }
+            "--templates" => args.templates = num(&flag, &value()?)?,
+            "--samples" => args.samples = num(&flag, &value()?)?,
+            "--data" => args.data = Some(PathBuf::from(value()?)),
+            "-h" | "--help" => return Err("usage: imi-scale [--store sqlite|sled] [--authorities N] [--users-per-authority U] [--requests A,B,C] [--templates T] [--samples S] [--data DIR]".into()),
+            other => return Err(format!("unknown argument `{other}` (try --help)")),
+        }
+    }
+    args.checkpoints.sort_unstable();
+    if args.authorities < 20
+        || args.templates == 0
+        || args.samples == 0
+        || args.checkpoints.first().is_none_or(|&c| c < args.templates)
+    {
+        return Err("need at least 20 authorities, 1 template, 1 sample, and checkpoints of at least --templates requests".into());
+    }
+    Ok(args)
+}
+
+/// Percentiles of a sample, in milliseconds.
+fn percentiles(mut v: Vec<Duration>) -> (f64, f64, f64) {
+    v.sort_unstable();
+    let at = |q: f64| {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )] // an index into a sorted sample
+        let i = ((v.len() as f64 - 1.0) * q).round() as usize;
+        v.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
+    (at(0.5), at(0.99), at(1.0))
+}
+
+/// A small deterministic generator (splitmix64).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        usize::try_from(z % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or(0)
+    }
+}
+
+/// A request handler at each authority of a template pair.
+struct Pair {
+    requester: Actor,
+    responder: Actor,
+    template: CaseId,
+}
+
+/// Creates `per` users at each authority, 32 authorities at a time (group commit).
+async fn users(engine: &Arc<Engine>, ids: &[AuthorityId], per: usize) -> Result<(), Failure> {
+    let started = Instant::now();
+    let email: imi_core::EmailAddress = "official@example.eu".parse()?;
+    let mut done = 0usize;
+    for chunk in ids.chunks(32) {
+        let tasks: Vec<_> = chunk
+            .iter()
+            .map(|&a| {
+                let engine = Arc::clone(engine);
+                let email = email.clone();
+                tokio::spawn(async move {
+                    for u in 0..per {
+                        engine
+                            .create_user(
+                                &Actor::System,
+                                a,
+                                NewUser {
+                                    name: format!("Official {u}"),
+                                    email: email.clone(),
+                                    language: Language::English,
+                                },
+                            )
+                            .await?;
+                    }
+                    Ok::<(), imi_core::EngineError>(())
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await??;
+        }
+        done += chunk.len() * per;
+        if done % 100_000 < chunk.len() * per {
+            eprintln!(
+                "  users: {done} / {} ({:.0}/s)",
+                ids.len() * per,
+                done as f64 / started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A user of `authority` holding the request-handler right.
+async fn handler(engine: &Engine, authority: AuthorityId) -> Result<Actor, Failure> {
+    let u = engine
+        .create_user(
+            &Actor::System,
+            authority,
+            NewUser {
+                name: "Request handler".into(),
+                email: "handler@example.eu".parse()?,
+                language: Language::English,
+            },
+        )
+        .await?;
+    engine
+        .set_grants(
+            &Actor::System,
+            u.id(),
+            vec![Grant::new(Right::RequestHandler, GrantScope::Everything)],
+        )
+        .await?;
+    Ok(engine.actor_for(u.id()).await?)
+}
+
+/// Runs the first `steps` commands of a lifecycle on a new request; returns its id.
+async fn drive(
+    engine: &Engine,
+    pair: (&Actor, &Actor, AuthorityId),
+    steps: usize,
+) -> Result<CaseId, Failure> {
+    let (dk, fr, fr_id) = pair;
+    let procedure: ProcedureId = "health-request".parse()?;
+    let id = engine.create_request(dk, &procedure).await?.case.id;
+    let mut draft = Answers::new();
+    draft.set("q".parse()?, AnswerValue::YesNo(true));
+    let commands = [
+        (dk, C::SaveDraft { answers: draft }),
+        (
+            dk,
+            C::Send {
+                recipient: fr_id,
+                needed_by: "2027-03-31".parse()?,
+            },
+        ),
+        (fr, C::Accept { days: 20 }),
+        (
+            fr,
+            C::Answer {
+                answers: Answers::new(),
+            },
+        ),
+        (dk, C::AcceptAnswer { rating: None }),
+    ];
+    for (actor, command) in commands.into_iter().take(steps) {
+        engine.act_on_request(actor, id, command, None).await?;
+    }
+    Ok(id)
+}
+
+async fn measure(
+    engine: &Engine,
+    pairs: &[Pair],
+    extra: (&Actor, &Actor, AuthorityId),
+    samples: usize,
+    rng: &mut Rng,
+) -> Result<Vec<(String, (f64, f64, f64))>, Failure> {
+    let mut rows = Vec::new();
+    let mut inbox = Vec::with_capacity(samples);
+    let mut by_deadline = Vec::with_capacity(samples);
+    let page = PageRequest::first(20)?;
+    for _ in 0..samples {
+        let pair = &pairs[rng.below(pairs.len())];
+        let started = Instant::now();
+        let got = engine
+            .inbox(&pair.requester, &InboxQuery::default(), page.clone())
+            .await?;
+        inbox.push(started.elapsed());
+        if got.items.is_empty() {
+            return Err("an inbox came back empty".into());
+        }
+        let started = Instant::now();
+        engine
+            .inbox_by_deadline(&pair.responder, Side::Responder, None, false, page.clone())
+            .await?;
+        by_deadline.push(started.elapsed());
+    }
+    rows.push(("inbox, first page of 20".to_owned(), percentiles(inbox)));
+    rows.push((
+        "inbox by deadline, first page".to_owned(),
+        percentiles(by_deadline),
+    ));
+    let english = LanguagePreferences::only(Language::English);
+    let queries: Vec<(&str, DirectoryQuery)> = vec![
+        (
+            "search: rare words",
+            DirectoryQuery {
+                text: Some("arztekammer hafen 273".into()),
+                ..DirectoryQuery::default()
+            },
+        ),
+        (
+            "search: one common word",
+            DirectoryQuery {
+                text: Some("gesundheitsamt".into()),
+                ..DirectoryQuery::default()
+            },
+        ),
+        (
+            "search: country + area",
+            DirectoryQuery {
+                participant: Some(Participant::Country(Country::Germany)),
+                area: Some("health".parse()?),
+                ..DirectoryQuery::default()
+            },
+        ),
+    ];
+    for (label, query) in queries {
+        let mut times = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let started = Instant::now();
+            engine
+                .search_directory(&pairs[0].requester, &query, &english, page.clone())
+                .await?;
+            times.push(started.elapsed());
+        }
+        rows.push((label.to_owned(), percentiles(times)));
+    }
+    let mut transitions = Vec::new();
+    let lifecycles = (samples / 6).max(10);
+    for _ in 0..lifecycles {
+        let (dk, fr, fr_id) = extra;
+        let procedure: ProcedureId = "health-request".parse()?;
+        let started = Instant::now();
+        let id = engine.create_request(dk, &procedure).await?.case.id;
+        transitions.push(started.elapsed());
+        let mut draft = Answers::new();
+        draft.set("q".parse()?, AnswerValue::YesNo(true));
+        for (actor, command) in [
+            (dk, C::SaveDraft { answers: draft }),
+            (
+                dk,
+                C::Send {
+                    recipient: fr_id,
+                    needed_by: "2027-03-31".parse()?,
+                },
+            ),
+            (fr, C::Accept { days: 20 }),
+            (
+                fr,
+                C::Answer {
+                    answers: Answers::new(),
+                },
+            ),
+            (dk, C::AcceptAnswer { rating: None }),
+        ] {
+            let started = Instant::now();
+            engine.act_on_request(actor, id, command, None).await?;
+            transitions.push(started.elapsed());
+        }
+    }
+    rows.push((
+        "request transition (durable)".to_owned(),
+        percentiles(transitions),
+    ));
+    Ok(rows)
+}
+
+fn dir_size(path: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return std::fs::metadata(path).map_or(0, |m| m.len());
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                dir_size(&p)
+            } else {
+                e.metadata().map_or(0, |m| m.len())
+            }
+        })
+        .sum()
+}
+
+async fn run(args: Args) -> Result<(), Failure> {
+    let temp;
+    let root = match &args.data {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            d.clone()
+        }
+        None => {
+            temp = tempfile::tempdir()?;
+            temp.path().to_path_buf()
+        }
+    };
+    let store: Arc<dyn Store> = match args.store.as_str() {
+        "sqlite" => {
+            Arc::new(SqliteStore::open(root.join("imi.db"), SqliteConfig::default()).await?)
+        }
+        "sled" => Arc::new(SledStore::open(root.join("imi-sled"), SledConfig::default()).await?),
+        other => return Err(format!("unknown store `{other}`").into()),
+    };
+    let clock = Arc::new(ManualClock::new("2026-11-22T09:00:00Z".parse()?));
+    let engine = Arc::new(Engine::new(store, clock));
+    engine.publish_catalogue(
+        &Actor::System,
+        imi_benches::bench_catalogue().map_err(|e| e.to_string())?,
+    )?;
+
+    let t = Instant::now();
+    eprintln!("authorities: {}", args.authorities);
+    let ids = imi_benches::directory_world(&engine, args.authorities).await?;
+    let authorities_s = t.elapsed().as_secs_f64();
+    eprintln!("  {} authorities in {authorities_s:.1} s", ids.len());
+
+    let t = Instant::now();
+    eprintln!("users: {} per authority", args.users_per_authority);
+    users(&engine, &ids, args.users_per_authority).await?;
+    let users_s = t.elapsed().as_secs_f64();
+
+    // Template pairs among the authorities with access to the procedure.
+    let t = Instant::now();
+    let access: Vec<AuthorityId> = ids.iter().step_by(10).copied().collect();
+    let templates = args.templates.min(access.len() / 2).max(1);
+    eprintln!("templates: {templates} request pairs in mixed states");
+    let mut pairs = Vec::with_capacity(templates);
+    for i in 0..templates {
+        let (a, b) = (access[2 * i], access[2 * i + 1]);
+        let requester = handler(&engine, a).await?;
+        let responder = handler(&engine, b).await?;
+        // 10 % drafts, 10 % awaiting acceptance, 20 % accepted, 10 % answered, 50 % closed.
+        let steps = match i % 10 {
+            0 => 1,
+            1 => 2,
+            2 | 3 => 3,
+            4 => 4,
+            _ => 5,
+        };
+        let template = drive(&engine, (&requester, &responder, b), steps).await?;
+        pairs.push(Pair {
+            requester,
+            responder,
+            template,
+        });
+        if (i + 1) % 2_000 == 0 {
+            eprintln!("  templates: {} / {templates}", i + 1);
+        }
+    }
+    let extra = (
+        handler(&engine, access[0]).await?,
+        handler(&engine, access[1]).await?,
+        access[1],
+    );
+    let templates_s = t.elapsed().as_secs_f64();
+
+    println!("| requests | generated in | store size | measurement | p50 | p99 | max |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut rng = Rng(42);
+    let mut have = templates;
+    for &target in &args.checkpoints {
+        let t = Instant::now();
+        let per = (target.saturating_sub(have)) / templates;
+        let rest = (target.saturating_sub(have)) % templates;
+        for (i, pair) in pairs.iter().enumerate() {
+            let n = per + usize::from(i < rest);
+            if n > 0 {
+                engine
+                    .replicate_request(&Actor::System, pair.template, n, |_| {})
+                    .await?;
+                have += n;
+            }
+            if (i + 1) % 1_000 == 0 {
+                eprintln!(
+                    "  requests: {have} / {target} ({:.0}/s)",
+                    (have as f64) / t.elapsed().as_secs_f64().max(1e-9)
+                );
+            }
+        }
+        let generated = t.elapsed().as_secs_f64();
+        let size = dir_size(&root);
+        eprintln!("measuring at {have} requests ({} samples)", args.samples);
+        let rows = measure(
+            &engine,
+            &pairs,
+            (&extra.0, &extra.1, extra.2),
+            args.samples,
+            &mut rng,
+        )
+        .await?;
+        for (label, (p50, p99, max)) in rows {
+            println!(
+                "| {have} | {generated:.0} s | {:.0} MiB | {label} | {p50:.2} ms | {p99:.2} ms | {max:.1} ms |",
+                size as f64 / 1_048_576.0
+            );
+        }
+    }
+    println!();
+    println!(
+        "World: {} authorities in {authorities_s:.0} s, {} users in {users_s:.0} s, {templates} template requests in {templates_s:.0} s.",
+        ids.len(),
+        ids.len() * args.users_per_authority
+    );
+    if let Some(d) = &args.data {
+        println!("The store is kept in {}.", d.display());
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("imi-scale failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
