@@ -288,7 +288,8 @@ async fn measure(
         (
             "search: country + area",
             DirectoryQuery {
-                participant: Some(Participant::Country(Country::Germany)),
+                // The first country: its authorities are half health, half transport.
+                participant: Some(Participant::Country(Country::ALL[0])),
                 area: Some("health".parse()?),
                 ..DirectoryQuery::default()
             },
@@ -433,6 +434,19 @@ async fn run(args: Args) -> Result<(), Failure> {
         access[1],
     );
     let templates_s = t.elapsed().as_secs_f64();
+    if let Some(d) = &args.data {
+        // API tokens of a few requesters, for load runs against the example server on
+        // this store (`tokens.txt`: one token per line).
+        let mut lines = String::new();
+        for pair in pairs.iter().take(64) {
+            if let Actor::User(p) = &pair.requester {
+                let token = engine.issue_token(&Actor::System, p.user()).await?;
+                lines.push_str(token.expose());
+                lines.push('\n');
+            }
+        }
+        std::fs::write(d.join("tokens.txt"), lines)?;
+    }
 
     println!("| requests | generated in | store size | measurement | p50 | p99 | max |");
     println!("|---|---|---|---|---|---|---|");

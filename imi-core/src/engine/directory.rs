@@ -71,6 +71,105 @@ fn all_prefix_match(query: &[String], words: &[String]) -> bool {
         .all(|q| words.iter().any(|w| w.starts_with(q.as_str())))
 }
 
+/// How many distinct completions of a common query word the search merges in id order
+/// before it falls back to collecting every candidate.
+const MAX_MERGED_TERMS: usize = 32;
+
+/// Candidates checked per batch read.
+const BATCH: usize = 64;
+
+/// One id-ordered run of index keys (`prefix` + 16-byte id), read a batch at a time.
+struct IdRun {
+    scan: Scan,
+    buffered: std::collections::VecDeque<[u8; 16]>,
+    done: bool,
+}
+
+impl IdRun {
+    /// The ids under `prefix` after `after` (exclusive), in id order.
+    fn new(prefix: Vec<u8>, after: Option<&[u8; 16]>) -> Self {
+        let mut scan = Scan::prefix(&prefix, BATCH);
+        if let Some(after) = after {
+            let mut from = prefix;
+            from.extend_from_slice(after);
+            scan.start = std::ops::Bound::Excluded(from);
+        }
+        Self {
+            scan,
+            buffered: std::collections::VecDeque::new(),
+            done: false,
+        }
+    }
+}
+
+/// Candidates in id order, merged from several id-ordered runs (one per distinct term
+/// completing a query word, or one index list), without reading more than needed.
+struct IdMerge {
+    runs: Vec<IdRun>,
+    last: Option<[u8; 16]>,
+}
+
+impl IdMerge {
+    /// Up to `n` further candidates, in id order, each once; empty at the end.
+    async fn next(&mut self, engine: &Engine, n: usize) -> Result<Vec<AuthorityId>, EngineError> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            for run in &mut self.runs {
+                if run.buffered.is_empty() && !run.done {
+                    let page = engine.store.scan(&run.scan).await?;
+                    for e in &page.entries {
+                        run.buffered.push_back(
+                            keys::trailing_id(&e.key)
+                                .ok_or_else(|| super::corrupt_index(&e.key))?,
+                        );
+                    }
+                    match page.continuation {
+                        Some(c) => run.scan = run.scan.clone().resume(c),
+                        None => run.done = true,
+                    }
+                }
+            }
+            let Some(run) = self
+                .runs
+                .iter_mut()
+                .filter(|r| !r.buffered.is_empty())
+                .min_by_key(|r| r.buffered.front().copied())
+            else {
+                break;
+            };
+            let Some(id) = run.buffered.pop_front() else {
+                break;
+            };
+            if self.last == Some(id) {
+                continue; // the same authority under two completions of the word
+            }
+            self.last = Some(id);
+            out.push(
+                AuthorityId::from_uuid(uuid::Uuid::from_bytes(id))
+                    .map_err(|_| super::corrupt_index(&id))?,
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// Where a search takes its candidates from.
+enum Candidates {
+    /// A set collected up front (a rare word, or no better index).
+    Collected(std::vec::IntoIter<AuthorityId>),
+    /// Streamed from id-ordered index runs.
+    Merged(IdMerge),
+}
+
+impl Candidates {
+    async fn next(&mut self, engine: &Engine, n: usize) -> Result<Vec<AuthorityId>, EngineError> {
+        match self {
+            Self::Collected(ids) => Ok(ids.by_ref().take(n).collect()),
+            Self::Merged(merge) => merge.next(engine, n).await,
+        }
+    }
+}
+
 impl DirectoryQuery {
     fn matches(&self, a: &Authority, text: &[String], competence: &[String]) -> bool {
         a.is_active()
@@ -114,6 +213,39 @@ impl Engine {
                 Some(c) => scan = scan.resume(c),
                 None => return Ok(Some(ids)),
             }
+        }
+    }
+
+    /// The distinct terms of a term index that begin with `word` (each as its key prefix,
+    /// terminator included), found by skipping from one term to the next; `None` when
+    /// there are more than `max`.
+    async fn distinct_terms(
+        &self,
+        space: keys::Space,
+        word: &str,
+        max: usize,
+    ) -> Result<Option<Vec<Vec<u8>>>, EngineError> {
+        let prefix = keys::term(space, word, None);
+        let mut scan = Scan::prefix(&prefix, 1);
+        let mut terms = Vec::new();
+        loop {
+            let page = self.store.scan(&scan).await?;
+            let Some(e) = page.entries.first() else {
+                return Ok(Some(terms));
+            };
+            let term = e
+                .key
+                .get(..e.key.len().saturating_sub(16))
+                .ok_or_else(|| super::corrupt_index(&e.key))?
+                .to_vec();
+            if terms.len() == max {
+                return Ok(None);
+            }
+            match crate::store::prefix_end(&term) {
+                Some(next) => scan.start = std::ops::Bound::Included(next),
+                None => return Ok(Some(terms)),
+            }
+            terms.push(term);
         }
     }
 
@@ -166,35 +298,78 @@ impl Engine {
             Some(c) => Some(cursor_id(c)?),
             None => None,
         };
-        // Candidates: from the most selective index available, in id order.
-        let candidates: Vec<AuthorityId> = if !text.is_empty() || !competence.is_empty() {
+        // Candidates, in id order: a rare word's matches; else the completions of a
+        // common word merged in id order; else an id-ordered index list; else every id
+        // under the best index.
+        let after_bytes = after.map(|a| *a.as_bytes());
+        let merged = |runs: Vec<IdRun>| Candidates::Merged(IdMerge { runs, last: None });
+        let mut candidates = if !text.is_empty() || !competence.is_empty() {
             let words: Vec<String> = text.iter().chain(&competence).cloned().collect();
-            let raw = self
-                .most_selective(keys::Space::DirectoryTerm, &words)
-                .await?;
-            raw.into_iter()
-                .map(|b| {
-                    AuthorityId::from_uuid(uuid::Uuid::from_bytes(b))
-                        .map_err(|_| super::corrupt_index(&b))
-                })
-                .collect::<Result<_, _>>()?
-        } else {
-            let prefix = match (&query.procedure, query.participant) {
-                (Some(p), participant) => {
-                    keys::directory_procedure(p.as_str(), participant.map(|x| x.code()), None)
+            match self
+                .rarest_within(keys::Space::DirectoryTerm, &words)
+                .await?
+            {
+                Some(ids) => Candidates::Collected(self.ids_after(ids, after)?.into_iter()),
+                None => {
+                    let mut runs = None;
+                    for word in &words {
+                        if let Some(terms) = self
+                            .distinct_terms(keys::Space::DirectoryTerm, word, MAX_MERGED_TERMS)
+                            .await?
+                        {
+                            runs = Some(
+                                terms
+                                    .into_iter()
+                                    .map(|t| IdRun::new(t, after_bytes.as_ref()))
+                                    .collect(),
+                            );
+                            break;
+                        }
+                    }
+                    match runs {
+                        Some(runs) => merged(runs),
+                        None => {
+                            let raw = self
+                                .most_selective(keys::Space::DirectoryTerm, &words)
+                                .await?;
+                            Candidates::Collected(self.ids_after(raw, after)?.into_iter())
+                        }
+                    }
                 }
-                (None, Some(p)) => keys::authorities_of_participant(p.code()),
-                (None, None) => keys::authority_prefix(),
-            };
-            self.all_ids_under(&prefix).await?
+            }
+        } else {
+            match (&query.procedure, query.participant) {
+                (Some(p), Some(participant)) => merged(vec![IdRun::new(
+                    keys::directory_procedure(p.as_str(), Some(participant.code()), None),
+                    after_bytes.as_ref(),
+                )]),
+                (None, Some(participant)) => merged(vec![IdRun::new(
+                    keys::authorities_of_participant(participant.code()),
+                    after_bytes.as_ref(),
+                )]),
+                (Some(p), None) => {
+                    let ids = self
+                        .all_ids_under(&keys::directory_procedure(p.as_str(), None, None))
+                        .await?;
+                    Candidates::Collected(
+                        ids.into_iter()
+                            .filter(|id| after.is_none_or(|a| *id > a))
+                            .collect::<Vec<_>>()
+                            .into_iter(),
+                    )
+                }
+                (None, None) => merged(vec![IdRun::new(
+                    keys::authority_prefix(),
+                    after_bytes.as_ref(),
+                )]),
+            }
         };
         let mut hits = Vec::new();
-        let mut remaining = candidates
-            .into_iter()
-            .filter(|id| after.is_none_or(|a| *id > a))
-            .peekable();
-        while hits.len() < page.limit() && remaining.peek().is_some() {
-            let batch: Vec<AuthorityId> = remaining.by_ref().take(page.limit().max(64)).collect();
+        while hits.len() < page.limit() {
+            let batch = candidates.next(self, page.limit().max(BATCH)).await?;
+            if batch.is_empty() {
+                break;
+            }
             for a in self.authorities_by_id(&batch).await? {
                 if hits.len() == page.limit() {
                     break;
@@ -219,6 +394,45 @@ impl Engine {
             })
             .flatten();
         Ok(Page { items: hits, next })
+    }
+
+    /// The ids of a raw candidate set after `after`, in id order.
+    fn ids_after(
+        &self,
+        raw: BTreeSet<[u8; 16]>,
+        after: Option<AuthorityId>,
+    ) -> Result<Vec<AuthorityId>, EngineError> {
+        let ids = raw
+            .into_iter()
+            .map(|b| {
+                AuthorityId::from_uuid(uuid::Uuid::from_bytes(b))
+                    .map_err(|_| super::corrupt_index(&b))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ids
+            .into_iter()
+            .filter(|id| after.is_none_or(|a| *id > a))
+            .collect())
+    }
+
+    /// The matches of the rarest of `words` when one has at most 1 024 (probing 64
+    /// first); `None` when every word is more common than that.
+    async fn rarest_within(
+        &self,
+        space: keys::Space,
+        words: &[String],
+    ) -> Result<Option<BTreeSet<[u8; 16]>>, EngineError> {
+        let mut unique: Vec<&String> = words.iter().collect();
+        unique.sort();
+        unique.dedup();
+        for cap in [64, 1_024] {
+            for word in &unique {
+                if let Some(ids) = self.ids_with_term(space, word, cap).await? {
+                    return Ok(Some(ids));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Every authority id under an index prefix, in id order.

@@ -374,11 +374,24 @@ impl Engine {
         let mut items = Vec::new();
         loop {
             let found = self.store.scan(&scan).await?;
-            for e in found.entries {
-                let id = keys::trailing_id(&e.key)
-                    .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
-                    .ok_or_else(|| corrupt_index(&e.key))?;
-                if let Ok((view, _)) = self.request_unaudited(actor, id).await {
+            // The page's cases in one batched read.
+            let case_keys = found
+                .entries
+                .iter()
+                .map(|e| {
+                    keys::trailing_id(&e.key)
+                        .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+                        .map(keys::case)
+                        .ok_or_else(|| corrupt_index(&e.key))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let docs = self.store.get_many(&case_keys).await?;
+            for ((e, key), doc) in found.entries.into_iter().zip(&case_keys).zip(docs) {
+                let Some(doc) = doc else { continue };
+                let Ok(case) = decode::<RequestCase>(key, &doc.value) else {
+                    continue;
+                };
+                if let Ok(Some(view)) = self.view_of(actor, case).await {
                     if keep(&e.key, &view) {
                         items.push(view);
                         if items.len() == limit {
@@ -685,6 +698,17 @@ impl Engine {
         };
         let v = self.store.get(&key).await?.ok_or_else(not_found)?;
         let case: RequestCase = decode(&key, &v.value)?;
+        let view = self.view_of(actor, case).await?;
+        Ok((view.ok_or_else(not_found)?, v.version))
+    }
+
+    /// What `actor` may see of a loaded case, if anything (unaudited).
+    async fn view_of(
+        &self,
+        actor: &Actor,
+        case: RequestCase,
+    ) -> Result<Option<RequestView>, EngineError> {
+        let id = case.id;
         let roles = self.roles(actor, &case).await?;
         // A party with a running, justified access sees a blocked case in full.
         let unblocked = case.request.is_blocked()
@@ -703,7 +727,7 @@ impl Engine {
             }),
             _ => self.view(case, roles)?,
         };
-        Ok((view.ok_or_else(not_found)?, v.version))
+        Ok(view)
     }
 
     /// The timeline of a request, oldest first, as `actor` may see it.
