@@ -52,6 +52,8 @@ echo "| endpoint ($conns connections, ${secs} s, wrk -t2) | requests/s | p99 | n
 echo "|---|---|---|---|"
 run "GET /v1/directory?q=${SEARCH:-nurses} (read, ${size} bytes)" "$work/read.txt" \
   -H "Authorization: Bearer $DK_HANDLER" "$search"
+run "GET /v1/me (read: token check and the user's record)" "$work/me.txt" \
+  -H "Authorization: Bearer $DK_HANDLER" "$IMI/v1/me"
 run "GET /v1/requests/{id} (read, audited)" "$work/audited.txt" \
   -H "Authorization: Bearer $DK_HANDLER" "$IMI/v1/requests/$req"
 run "POST /v1/requests (transition: create, durable)" "$work/create.txt" \
@@ -66,6 +68,6 @@ for _ in $(seq 1 100); do grep -q ready "$work/bare.out" 2>/dev/null && break; s
 run "bare axum GET, same body size" "$work/bare.txt" "http://127.0.0.1:18181/bare"
 kill "$bare"; wait "$bare" 2>/dev/null || true
 echo
-awk -v r="$(rps "$work/read.txt")" -v b="$(rps "$work/bare.txt")" \
-  'BEGIN { printf "read throughput: %.1f %% of bare axum\n", 100 * r / b }'
+awk -v r="$(rps "$work/read.txt")" -v m="$(rps "$work/me.txt")" -v b="$(rps "$work/bare.txt")" \
+  'BEGIN { printf "read throughput, share of bare axum: directory search %.1f %%, /v1/me %.1f %%\n", 100 * r / b, 100 * m / b }'
 echo "server memory after the runs: RSS $((rss / 1024)) MiB, peak $((hwm / 1024)) MiB (data: $data)"

@@ -335,26 +335,38 @@ async fn demo_users(engine: &Engine) -> Result<Vec<DemoUser>, String> {
         ("FR_HANDLER", "julie@ordre-infirmiers.fr"),
     ];
     let mut found = Vec::new();
+    // Page through each country's authorities (a big store holds thousands), until every
+    // demo user is found.
     for country in [Country::Denmark, Country::France, Country::Germany] {
-        let authorities = engine
-            .authorities_of(&Actor::System, country.into(), PageRequest::default())
-            .await
-            .map_err(|e| e.to_string())?;
-        for a in authorities.items {
-            let users = engine
-                .users_of(&Actor::System, a.id(), PageRequest::default())
+        let mut page = PageRequest::first(500).map_err(|e| e.to_string())?;
+        loop {
+            if found.len() == labels.len() {
+                break;
+            }
+            let authorities = engine
+                .authorities_of(&Actor::System, country.into(), page.clone())
                 .await
                 .map_err(|e| e.to_string())?;
-            for u in users.items {
-                if let Some((label, _)) = labels
-                    .iter()
-                    .find(|(_, email)| u.email().as_str() == *email)
-                {
-                    found.push(DemoUser {
-                        label,
-                        user: u.id(),
-                    });
+            for a in &authorities.items {
+                let users = engine
+                    .users_of(&Actor::System, a.id(), PageRequest::default())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for u in users.items {
+                    if let Some((label, _)) = labels
+                        .iter()
+                        .find(|(_, email)| u.email().as_str() == *email)
+                    {
+                        found.push(DemoUser {
+                            label,
+                            user: u.id(),
+                        });
+                    }
                 }
+            }
+            match authorities.next {
+                Some(next) => page = page.after(next),
+                None => break,
             }
         }
     }

@@ -75,6 +75,10 @@ fn all_prefix_match(query: &[String], words: &[String]) -> bool {
 /// before it falls back to collecting every candidate.
 const MAX_MERGED_TERMS: usize = 32;
 
+/// A word with more completions than this is not used to filter candidates by index (it
+/// is checked on the records instead).
+const MAX_FILTER_TERMS: usize = 8;
+
 /// Candidates checked per batch read.
 const BATCH: usize = 64;
 
@@ -303,13 +307,18 @@ impl Engine {
         // under the best index.
         let after_bytes = after.map(|a| *a.as_bytes());
         let merged = |runs: Vec<IdRun>| Candidates::Merged(IdMerge { runs, last: None });
+        // The word the candidates come from needs no index filter.
+        let mut source: Option<String> = None;
         let mut candidates = if !text.is_empty() || !competence.is_empty() {
             let words: Vec<String> = text.iter().chain(&competence).cloned().collect();
             match self
                 .rarest_within(keys::Space::DirectoryTerm, &words)
                 .await?
             {
-                Some(ids) => Candidates::Collected(self.ids_after(ids, after)?.into_iter()),
+                Some((word, ids)) => {
+                    source = Some(word);
+                    Candidates::Collected(self.ids_after(ids, after)?.into_iter())
+                }
                 None => {
                     let mut runs = None;
                     for word in &words {
@@ -317,6 +326,7 @@ impl Engine {
                             .distinct_terms(keys::Space::DirectoryTerm, word, MAX_MERGED_TERMS)
                             .await?
                         {
+                            source = Some(word.clone());
                             runs = Some(
                                 terms
                                     .into_iter()
@@ -364,12 +374,28 @@ impl Engine {
                 )]),
             }
         };
+        // Each query word's completions, to drop candidates from the index alone before
+        // their records are read (a word with too many completions is left to the record
+        // check).
+        let mut filters = Vec::new();
+        for word in text.iter().chain(&competence) {
+            if source.as_ref() == Some(word) {
+                continue;
+            }
+            if let Some(terms) = self
+                .distinct_terms(keys::Space::DirectoryTerm, word, MAX_FILTER_TERMS)
+                .await?
+            {
+                filters.push(terms);
+            }
+        }
         let mut hits = Vec::new();
         while hits.len() < page.limit() {
             let batch = candidates.next(self, page.limit().max(BATCH)).await?;
             if batch.is_empty() {
                 break;
             }
+            let batch = self.with_every_word(batch, &filters).await?;
             for a in self.authorities_by_id(&batch).await? {
                 if hits.len() == page.limit() {
                     break;
@@ -396,6 +422,39 @@ impl Engine {
         Ok(Page { items: hits, next })
     }
 
+    /// The candidates that have, for every filter, an index entry under one of its
+    /// terms: one batched read of the (term, id) keys per filter.
+    async fn with_every_word(
+        &self,
+        mut ids: Vec<AuthorityId>,
+        filters: &[Vec<Vec<u8>>],
+    ) -> Result<Vec<AuthorityId>, EngineError> {
+        for terms in filters {
+            if ids.is_empty() {
+                break;
+            }
+            let probe: Vec<Vec<u8>> = ids
+                .iter()
+                .flat_map(|id| {
+                    terms.iter().map(move |t| {
+                        let mut k = t.clone();
+                        k.extend_from_slice(id.as_bytes());
+                        k
+                    })
+                })
+                .collect();
+            let found = self.store.get_many(&probe).await?;
+            let per = terms.len().max(1);
+            ids = ids
+                .into_iter()
+                .zip(found.chunks(per))
+                .filter(|(_, hits)| hits.iter().any(Option::is_some))
+                .map(|(id, _)| id)
+                .collect();
+        }
+        Ok(ids)
+    }
+
     /// The ids of a raw candidate set after `after`, in id order.
     fn ids_after(
         &self,
@@ -415,20 +474,20 @@ impl Engine {
             .collect())
     }
 
-    /// The matches of the rarest of `words` when one has at most 1 024 (probing 64
+    /// The rarest of `words` and its matches, when one has at most 1 024 (probing 64
     /// first); `None` when every word is more common than that.
     async fn rarest_within(
         &self,
         space: keys::Space,
         words: &[String],
-    ) -> Result<Option<BTreeSet<[u8; 16]>>, EngineError> {
+    ) -> Result<Option<(String, BTreeSet<[u8; 16]>)>, EngineError> {
         let mut unique: Vec<&String> = words.iter().collect();
         unique.sort();
         unique.dedup();
         for cap in [64, 1_024] {
             for word in &unique {
                 if let Some(ids) = self.ids_with_term(space, word, cap).await? {
-                    return Ok(Some(ids));
+                    return Ok(Some(((*word).clone(), ids)));
                 }
             }
         }
