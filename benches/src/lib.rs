@@ -7,6 +7,37 @@ use std::sync::Arc;
 
 pub mod lifecycle;
 
+/// The value at quantile `q` (0.0..=1.0) of a sorted sample; zero for an empty one.
+pub fn quantile(sorted: &[std::time::Duration], q: f64) -> std::time::Duration {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )] // an index into a sorted sample
+    let i = ((sorted.len() as f64 - 1.0) * q.clamp(0.0, 1.0)).round() as usize;
+    sorted.get(i).copied().unwrap_or_default()
+}
+
+/// A small seeded generator (splitmix64) for reproducible load runs.
+#[derive(Debug, Clone)]
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `lo..=hi` (`lo` when `hi < lo`).
+    pub fn in_range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next_u64() % (hi.saturating_sub(lo) + 1)
+    }
+}
+
 use imi_core::MemoryStore;
 use imi_core::store::{Store, StoreError};
 use imi_store_sled::{SledConfig, SledStore};

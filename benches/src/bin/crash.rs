@@ -158,20 +158,6 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     Ok(args)
 }
 
-/// A small deterministic generator for the kill moments (splitmix64).
-struct Moments(u64);
-
-impl Moments {
-    fn next_in(&mut self, lo: u64, hi: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        lo + z % (hi - lo + 1)
-    }
-}
-
 /// The least stage and timeline length a request must show once step `step` (1..=6) of
 /// its lifecycle was acknowledged.
 fn least_after(step: u8) -> (u8, u64) {
@@ -327,7 +313,7 @@ async fn harness(args: Args) -> Result<bool, Failure> {
             temp.path().to_path_buf()
         }
     };
-    let mut moments = Moments(args.seed);
+    let mut moments = imi_benches::SplitMix(args.seed);
     let mut summary = Vec::new();
     for kind in &args.stores {
         let path = root.join(kind);
@@ -335,7 +321,7 @@ async fn harness(args: Args) -> Result<bool, Failure> {
         let mut totals = Totals::default();
         let mut acked: HashMap<CaseId, u8> = HashMap::new();
         for round in 1..=args.rounds {
-            let after = Duration::from_millis(moments.next_in(args.min_ms, args.max_ms));
+            let after = Duration::from_millis(moments.in_range(args.min_ms, args.max_ms));
             let acks = run_writer(kind, &path, args.clients, after)?;
             let this_round = acks.len() as u64;
             for (case, step) in acks {

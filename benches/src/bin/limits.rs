@@ -163,21 +163,12 @@ async fn engine_run(
     }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort_unstable();
-    let at = |q: f64| {
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss
-        )] // an index into a sorted sample
-        let i = ((all.len() as f64 - 1.0) * q).round() as usize;
-        all.get(i).copied().unwrap_or_default()
-    };
     debug_assert_eq!(all.len() % LIFECYCLE_STEPS, 0);
     #[allow(clippy::cast_precision_loss)] // a rate for a report
     Ok(Measured {
         per_second: all.len() as f64 / elapsed,
-        p50: at(0.5),
-        p99: at(0.99),
+        p50: imi_benches::quantile(&all, 0.5),
+        p99: imi_benches::quantile(&all, 0.99),
     })
 }
 

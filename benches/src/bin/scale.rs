@@ -99,33 +99,11 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-/// Percentiles of a sample, in milliseconds.
+/// p50, p99 and max of a sample, in milliseconds.
 fn percentiles(mut v: Vec<Duration>) -> (f64, f64, f64) {
     v.sort_unstable();
-    let at = |q: f64| {
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss
-        )] // an index into a sorted sample
-        let i = ((v.len() as f64 - 1.0) * q).round() as usize;
-        v.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e3)
-    };
-    (at(0.5), at(0.99), at(1.0))
-}
-
-/// A small deterministic generator (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        usize::try_from(z % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or(0)
-    }
+    let ms = |q| imi_benches::quantile(&v, q).as_secs_f64() * 1e3;
+    (ms(0.5), ms(0.99), ms(1.0))
 }
 
 /// A request handler at each authority of a template pair.
@@ -202,15 +180,20 @@ async fn handler(engine: &Engine, authority: AuthorityId) -> Result<Actor, Failu
     Ok(engine.actor_for(u.id()).await?)
 }
 
-/// Runs the first `steps` commands of a lifecycle on a new request; returns its id.
+/// Creates a request and runs the first `steps` further commands of its lifecycle
+/// (save, send, accept, answer, accept the answer), pushing each command's latency to
+/// `latencies`; returns its id.
 async fn drive(
     engine: &Engine,
     pair: (&Actor, &Actor, AuthorityId),
     steps: usize,
+    latencies: &mut Vec<Duration>,
 ) -> Result<CaseId, Failure> {
     let (dk, fr, fr_id) = pair;
     let procedure: ProcedureId = "health-request".parse()?;
+    let started = Instant::now();
     let id = engine.create_request(dk, &procedure).await?.case.id;
+    latencies.push(started.elapsed());
     let mut draft = Answers::new();
     draft.set("q".parse()?, AnswerValue::YesNo(true));
     let commands = [
@@ -232,7 +215,9 @@ async fn drive(
         (dk, C::AcceptAnswer { rating: None }),
     ];
     for (actor, command) in commands.into_iter().take(steps) {
+        let started = Instant::now();
         engine.act_on_request(actor, id, command, None).await?;
+        latencies.push(started.elapsed());
     }
     Ok(id)
 }
@@ -242,14 +227,15 @@ async fn measure(
     pairs: &[Pair],
     extra: (&Actor, &Actor, AuthorityId),
     samples: usize,
-    rng: &mut Rng,
+    rng: &mut imi_benches::SplitMix,
 ) -> Result<Vec<(String, (f64, f64, f64))>, Failure> {
     let mut rows = Vec::new();
     let mut inbox = Vec::with_capacity(samples);
     let mut by_deadline = Vec::with_capacity(samples);
     let page = PageRequest::first(20)?;
     for _ in 0..samples {
-        let pair = &pairs[rng.below(pairs.len())];
+        let pick = rng.next_u64() % u64::try_from(pairs.len()).unwrap_or(1);
+        let pair = &pairs[usize::try_from(pick).unwrap_or(0)];
         let started = Instant::now();
         let got = engine
             .inbox(&pair.requester, &InboxQuery::default(), page.clone())
@@ -309,35 +295,7 @@ async fn measure(
     let mut transitions = Vec::new();
     let lifecycles = (samples / 6).max(10);
     for _ in 0..lifecycles {
-        let (dk, fr, fr_id) = extra;
-        let procedure: ProcedureId = "health-request".parse()?;
-        let started = Instant::now();
-        let id = engine.create_request(dk, &procedure).await?.case.id;
-        transitions.push(started.elapsed());
-        let mut draft = Answers::new();
-        draft.set("q".parse()?, AnswerValue::YesNo(true));
-        for (actor, command) in [
-            (dk, C::SaveDraft { answers: draft }),
-            (
-                dk,
-                C::Send {
-                    recipient: fr_id,
-                    needed_by: "2027-03-31".parse()?,
-                },
-            ),
-            (fr, C::Accept { days: 20 }),
-            (
-                fr,
-                C::Answer {
-                    answers: Answers::new(),
-                },
-            ),
-            (dk, C::AcceptAnswer { rating: None }),
-        ] {
-            let started = Instant::now();
-            engine.act_on_request(actor, id, command, None).await?;
-            transitions.push(started.elapsed());
-        }
+        drive(engine, extra, 5, &mut transitions).await?;
     }
     rows.push((
         "request transition (durable)".to_owned(),
@@ -418,7 +376,7 @@ async fn run(args: Args) -> Result<(), Failure> {
             4 => 4,
             _ => 5,
         };
-        let template = drive(&engine, (&requester, &responder, b), steps).await?;
+        let template = drive(&engine, (&requester, &responder, b), steps, &mut Vec::new()).await?;
         pairs.push(Pair {
             requester,
             responder,
@@ -450,7 +408,7 @@ async fn run(args: Args) -> Result<(), Failure> {
 
     println!("| requests | generated in | store size | measurement | p50 | p99 | max |");
     println!("|---|---|---|---|---|---|---|");
-    let mut rng = Rng(42);
+    let mut rng = imi_benches::SplitMix(42);
     let mut have = templates;
     for &target in &args.checkpoints {
         let t = Instant::now();
