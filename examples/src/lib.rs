@@ -42,6 +42,13 @@ pub fn read_catalogue_dir(dir: &Path) -> Result<Vec<CatalogueSource>, ReadCatalo
         let path = path.to_path_buf();
         move |source| ReadCatalogueError::Io { path, source }
     };
+    if !dir.is_dir() {
+        // A mistyped path must not start a server with an empty catalogue.
+        return Err(ReadCatalogueError::Io {
+            path: dir.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+        });
+    }
     let mut sources = Vec::new();
     for folder in ["areas", "question-sets", "translations"] {
         let sub = dir.join(folder);

@@ -537,3 +537,10 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_missing_catalogue_directory_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = read_catalogue_dir(&dir.path().join("no-such-catalogue")).unwrap_err();
+    assert!(err.to_string().contains("no-such-catalogue"), "{err}");
+}
