@@ -80,11 +80,12 @@ pub async fn backends() -> Result<Vec<Backend>, StoreError> {
     ])
 }
 
-/// Builds a directory of `n` active authorities spread over all 30 countries, with names
-/// in two or three languages (the country's own, English, and for some German or
-/// French), regions, competences in two areas, and access to a procedure for one in five
-/// health authorities (those with `i % 10 == 0`). Returns their ids in order. Progress
-/// goes to standard error.
+/// Builds a directory of `n` active authorities spread over all 30 countries (the `i`th in
+/// `Country::ALL[i % 30]`), with names in two or three languages (the country's own,
+/// English, and for some German or French), regions, competences in two areas (see
+/// [`world_area`]), and access to the health request procedure for one in five health
+/// authorities (see [`world_request_access`]). Returns their ids in order. Progress goes
+/// to standard error.
 #[allow(clippy::print_stderr)] // progress of a long set-up, for the person waiting
 pub async fn directory_world(
     engine: &imi_core::Engine,
@@ -134,7 +135,7 @@ pub async fn directory_world(
             })?;
         let mut new = NewAuthority::new(country, name);
         new.region = format!("{}{}", country.code(), i % 5).parse().ok();
-        let area = if i % 2 == 0 { "health" } else { "transport" };
+        let area = world_area(i);
         new.competences = vec![Competence {
             area: area.parse().map_err(|_| imi_core::EngineError::Internal {
                 detail: "id".into(),
@@ -144,7 +145,7 @@ pub async fn directory_world(
         new.confirmed_not_duplicate = true;
         let a = engine.register_authority(&Actor::System, new).await?;
         ids.push(a.id());
-        if i % 5 == 0 && area == "health" {
+        if world_request_access(i) {
             engine
                 .grant_procedure(&Actor::System, a.id(), &request)
                 .await?;
@@ -156,17 +157,44 @@ pub async fn directory_world(
     Ok(ids)
 }
 
-/// A small catalogue with the areas and procedures [`directory_world`] uses.
+/// The area of the `i`th authority of [`directory_world`]: every country has as many
+/// health authorities as transport ones (`i / 30` alternates, so that each country gets
+/// both, which `i % 2` would not: 30 is even).
+pub fn world_area(i: usize) -> &'static str {
+    if (i / 30) % 2 == 0 {
+        "health"
+    } else {
+        "transport"
+    }
+}
+
+/// Whether the `i`th authority of [`directory_world`] has access to `health-request`:
+/// one in five health authorities.
+pub fn world_request_access(i: usize) -> bool {
+    i % 5 == 0 && world_area(i) == "health"
+}
+
+/// A small catalogue with the areas and procedures [`directory_world`] uses: a request
+/// procedure in each area (`health-request`, `transport-request`) and an alert procedure
+/// in health (`health-alert`, without outgoing validation).
 pub fn bench_catalogue()
 -> Result<imi_core::catalogue::Catalogue, imi_core::catalogue::CatalogueErrors> {
     use imi_core::catalogue::{Catalogue, CatalogueSource};
     let qs = "id = \"qs\"\nversion = 1\n[title]\nen = \"Q\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"q\"\ntype = \"yes-no\"\n[group.question.label]\nen = \"Q?\"\n";
     let mut sources = vec![CatalogueSource::new("question-sets/qs.toml", qs)];
+    let alert_qs = "id = \"alert-qs\"\nversion = 1\n[title]\nen = \"Alert\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"professional\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Name\"\n";
+    sources.push(CatalogueSource::new(
+        "question-sets/alert-qs.toml",
+        alert_qs,
+    ));
     for area in ["health", "transport"] {
-        sources.push(CatalogueSource::new(
-            format!("areas/{area}.toml"),
-            format!("id = \"{area}\"\n[name]\nen = \"{area}\"\n[[procedure]]\nid = \"{area}-request\"\nkind = \"request\"\nquestion_set = \"qs\"\n[procedure.name]\nen = \"{area}\"\n"),
-        ));
+        let mut text = format!(
+            "id = \"{area}\"\n[name]\nen = \"{area}\"\n[[procedure]]\nid = \"{area}-request\"\nkind = \"request\"\nquestion_set = \"qs\"\n[procedure.name]\nen = \"{area}\"\n"
+        );
+        if area == "health" {
+            text.push_str("[[procedure]]\nid = \"health-alert\"\nkind = \"alert\"\nquestion_set = \"alert-qs\"\n[procedure.name]\nen = \"Health alert\"\n");
+        }
+        sources.push(CatalogueSource::new(format!("areas/{area}.toml"), text));
     }
     Catalogue::load(&sources)
 }

@@ -4,7 +4,7 @@
 //! ```text
 //! imi-scale [--store sqlite|sled] [--authorities N] [--users-per-authority U]
 //!           [--requests 100000,1000000,10000000] [--templates T] [--samples S]
-//!           [--data DIR]
+//!           [--requests-per-alert R] [--alert-handlers H] [--data DIR]
 //! ```
 //!
 //! The world: N authorities over the 30 countries (names in two or three languages,
@@ -12,17 +12,25 @@
 //! and requests between T pairs of authorities in mixed states (10 % drafts, 10 %
 //! awaiting acceptance, 20 % accepted, 10 % answered, 50 % closed): each pair's template
 //! request goes through the real commands, then is copied with
-//! `Engine::replicate_request` (every index entry a request in that state has). After
-//! each request count in `--requests` it measures, over S samples each:
+//! `Engine::replicate_request` (every index entry a request in that state has). Alerts:
+//! every country has a national coordinator for incoming alerts and an alert network of H
+//! health authorities whose users handle incoming alerts and send their own; one alert is
+//! sent for every R requests, through the real commands (16 at a time, so that they share
+//! commits), from a rotating country to one to five others (every tenth to all 29 others),
+//! and then a quarter are acknowledged by a handler and a fifth closed by their sender.
+//! After each request count in `--requests` it measures, over S samples each:
 //! - inbox: the first page (20) of a random requester's inbox, and of its by-deadline view,
+//! - alert boxes: the first page of a random handler's handling box and of a random
+//!   coordinator's incoming box, and the broadcasts sent since the last checkpoint,
 //! - search: directory searches (rare words, a common word, country + area),
 //! - transitions: full request lifecycles (6 durable commands) between two authorities.
 //!
 //! Defaults: SQLite (`synchronous=FULL`), 100 000 authorities, 10 users each (1 000 000),
-//! checkpoints at 100 000, 1 000 000 and 10 000 000 requests, 10 000 templates, 2 000
-//! samples, a fresh directory under the system's temporary directory (`--data` keeps it,
-//! e.g. to start the example server on it). Progress goes to standard error, the
-//! table to standard output.
+//! checkpoints at 100 000, 1 000 000 and 10 000 000 requests, 10 000 templates, one alert
+//! per 1 000 requests (10 000 alerts at 10 000 000; `--requests-per-alert 0` sends none),
+//! 10 alert handlers per country, 2 000 samples, a fresh directory under the system's
+//! temporary directory (`--data` keeps it, e.g. to start the example server on it).
+//! Progress goes to standard error, the table to standard output.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program talks on its terminal
 
@@ -31,12 +39,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use imi_core::alert::AlertCommand;
 use imi_core::catalogue::Side;
 use imi_core::catalogue::{AnswerValue, Answers, ProcedureId, Right};
 use imi_core::request::RequestCommand as C;
 use imi_core::{
-    Actor, AuthorityId, CaseId, Country, DirectoryQuery, Engine, Grant, GrantScope, InboxQuery,
-    Language, LanguagePreferences, ManualClock, NewUser, PageRequest, Participant, Store,
+    Actor, AlertBox, AlertNetwork, AuthorityId, CaseId, CoordinatorRole, Country, DirectoryQuery,
+    Engine, Grant, GrantScope, InboxQuery, Language, LanguagePreferences, ManualClock, NewUser,
+    PageRequest, Participant, Store,
 };
 use imi_store_sled::{SledConfig, SledStore};
 use imi_store_sqlite::{SqliteConfig, SqliteStore};
@@ -50,6 +60,8 @@ struct Args {
     checkpoints: Vec<usize>,
     templates: usize,
     samples: usize,
+    requests_per_alert: usize,
+    alert_handlers: usize,
     data: Option<PathBuf>,
 }
 
@@ -61,6 +73,8 @@ fn parse_args() -> Result<Args, String> {
         checkpoints: vec![100_000, 1_000_000, 10_000_000],
         templates: 10_000,
         samples: 2_000,
+        requests_per_alert: 1_000,
+        alert_handlers: 10,
         data: None,
     };
     let num = |flag: &str, v: &str| -> Result<usize, String> {
@@ -83,12 +97,24 @@ fn parse_args() -> Result<Args, String> {
             }
             "--templates" => args.templates = num(&flag, &value()?)?,
             "--samples" => args.samples = num(&flag, &value()?)?,
+            "--requests-per-alert" => args.requests_per_alert = num(&flag, &value()?)?,
+            "--alert-handlers" => args.alert_handlers = num(&flag, &value()?)?,
             "--data" => args.data = Some(PathBuf::from(value()?)),
-            "-h" | "--help" => return Err("usage: imi-scale [--store sqlite|sled] [--authorities N] [--users-per-authority U] [--requests A,B,C] [--templates T] [--samples S] [--data DIR]".into()),
+            "-h" | "--help" => return Err("usage: imi-scale [--store sqlite|sled] [--authorities N] [--users-per-authority U] [--requests A,B,C] [--templates T] [--samples S] [--requests-per-alert R] [--alert-handlers H] [--data DIR]".into()),
             other => return Err(format!("unknown argument `{other}` (try --help)")),
         }
     }
     args.checkpoints.sort_unstable();
+    // Each country needs a coordinator and H handlers among its health authorities (one
+    // in 60 of all authorities is a health authority of a given country).
+    let alert_authorities = 60 * (args.alert_handlers + 1);
+    if args.requests_per_alert > 0
+        && (args.alert_handlers == 0 || args.authorities < alert_authorities)
+    {
+        return Err(format!(
+            "alerts need --alert-handlers of at least 1 and at least {alert_authorities} authorities for them (or --requests-per-alert 0)"
+        ));
+    }
     if args.authorities < 20
         || args.templates == 0
         || args.samples == 0
@@ -180,6 +206,200 @@ async fn handler(engine: &Engine, authority: AuthorityId) -> Result<Actor, Failu
     Ok(engine.actor_for(u.id()).await?)
 }
 
+/// A user of `authority` holding `rights` for everything.
+async fn user_with(
+    engine: &Engine,
+    authority: AuthorityId,
+    name: &str,
+    rights: &[Right],
+) -> Result<Actor, Failure> {
+    let u = engine
+        .create_user(
+            &Actor::System,
+            authority,
+            NewUser {
+                name: name.into(),
+                email: "alerts@example.eu".parse()?,
+                language: Language::English,
+            },
+        )
+        .await?;
+    engine
+        .set_grants(
+            &Actor::System,
+            u.id(),
+            rights
+                .iter()
+                .map(|r| Grant::new(*r, GrantScope::Everything))
+                .collect(),
+        )
+        .await?;
+    Ok(engine.actor_for(u.id()).await?)
+}
+
+/// One country's side of the alert procedure.
+struct AlertCountry {
+    country: Country,
+    /// A user of the national coordinator, which coordinates incoming alerts.
+    coordinator: Actor,
+    /// A user of each authority of the country's alert network; they handle incoming
+    /// alerts and send the country's own.
+    handlers: Vec<Actor>,
+}
+
+/// Makes the first health authority of every country its national coordinator and the
+/// next `per_country` its alert network for `health-alert`.
+async fn alert_side(
+    engine: &Engine,
+    ids: &[AuthorityId],
+    per_country: usize,
+) -> Result<Vec<AlertCountry>, Failure> {
+    let procedure: ProcedureId = "health-alert".parse()?;
+    let mut side = Vec::with_capacity(Country::ALL.len());
+    for (c, country) in Country::ALL.into_iter().enumerate() {
+        let health: Vec<AuthorityId> = (c..ids.len())
+            .step_by(30)
+            .filter(|&i| imi_benches::world_area(i) == "health")
+            .map(|i| ids[i])
+            .take(per_country + 1)
+            .collect();
+        let Some((&national, network)) = health.split_first() else {
+            return Err(format!("{country} has no health authority").into());
+        };
+        engine
+            .appoint_coordinator(&Actor::System, national, Some(CoordinatorRole::National))
+            .await?;
+        engine
+            .grant_procedure(&Actor::System, national, &procedure)
+            .await?;
+        let coordinator = user_with(
+            engine,
+            national,
+            "Alert coordinator",
+            &[Right::IncomingAlertCoordinator],
+        )
+        .await?;
+        let mut handlers = Vec::with_capacity(network.len());
+        for &a in network {
+            engine
+                .grant_procedure(&Actor::System, a, &procedure)
+                .await?;
+            handlers.push(
+                user_with(
+                    engine,
+                    a,
+                    "Alert handler",
+                    &[Right::IncomingAlertHandler, Right::OutgoingAlertHandler],
+                )
+                .await?,
+            );
+        }
+        engine
+            .set_alert_network(
+                &Actor::System,
+                country.into(),
+                &procedure,
+                AlertNetwork {
+                    validates_outgoing: false,
+                    handlers: network.iter().copied().collect(),
+                },
+            )
+            .await?;
+        side.push(AlertCountry {
+            country,
+            coordinator,
+            handlers,
+        });
+    }
+    Ok(side)
+}
+
+/// Sends alert number `n` (its sender, recipients and later state follow from `n`) and
+/// returns how long its broadcast took.
+async fn send_alert(engine: &Engine, side: &[AlertCountry], n: u64) -> Result<Duration, Failure> {
+    let mut rng = imi_benches::SplitMix(n);
+    let count = side.len() as u64;
+    let from = usize::try_from(n % count)?;
+    let sender =
+        &side[from].handlers[usize::try_from(rng.next_u64() % side[from].handlers.len() as u64)?];
+    let others: Vec<usize> = (0..side.len()).filter(|&c| c != from).collect();
+    let to: Vec<usize> = if n % 10 == 0 {
+        others
+    } else {
+        let k = rng.in_range(1, 5);
+        let mut picked = std::collections::BTreeSet::new();
+        while (picked.len() as u64) < k {
+            picked.insert(others[usize::try_from(rng.next_u64() % others.len() as u64)?]);
+        }
+        picked.into_iter().collect()
+    };
+    let procedure: ProcedureId = "health-alert".parse()?;
+    let id = engine.create_alert(sender, &procedure).await?.case.id;
+    let mut answers = Answers::new();
+    answers.set(
+        "professional".parse()?,
+        AnswerValue::Text(format!("Professional {n}")),
+    );
+    engine
+        .act_on_alert(sender, id, AlertCommand::SaveDraft { answers }, None)
+        .await?;
+    let recipients = to
+        .iter()
+        .map(|&c| Participant::from(side[c].country))
+        .collect();
+    let started = Instant::now();
+    engine
+        .act_on_alert(sender, id, AlertCommand::Submit { recipients }, None)
+        .await?;
+    let broadcast = started.elapsed();
+    if n % 4 == 0 {
+        let first = &side[to[0]].handlers[0];
+        engine
+            .act_on_alert(first, id, AlertCommand::Acknowledge, None)
+            .await?;
+    }
+    if n % 5 == 1 {
+        let reason = "The restriction was lifted.".to_owned();
+        engine
+            .act_on_alert(sender, id, AlertCommand::Close { reason }, None)
+            .await?;
+    }
+    Ok(broadcast)
+}
+
+/// Sends alerts `from..to`, 16 at a time; returns the broadcasts' latencies.
+async fn send_alerts(
+    engine: &Arc<Engine>,
+    side: &Arc<Vec<AlertCountry>>,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Duration>, Failure> {
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    let mut n = from;
+    while n < to {
+        let end = (n + 16).min(to);
+        let tasks: Vec<_> = (n..end)
+            .map(|k| {
+                let engine = Arc::clone(engine);
+                let side = Arc::clone(side);
+                tokio::spawn(async move { send_alert(&engine, &side, k).await })
+            })
+            .collect();
+        for t in tasks {
+            latencies.push(t.await??);
+        }
+        n = end;
+        if n % 1_000 < 16 || n == to {
+            eprintln!(
+                "  alerts: {n} / {to} ({:.0}/s)",
+                (n - from) as f64 / started.elapsed().as_secs_f64().max(1e-9)
+            );
+        }
+    }
+    Ok(latencies)
+}
+
 /// Creates a request and runs the first `steps` further commands of its lifecycle
 /// (save, send, accept, answer, accept the answer), pushing each command's latency to
 /// `latencies`; returns its id.
@@ -225,6 +445,7 @@ async fn drive(
 async fn measure(
     engine: &Engine,
     pairs: &[Pair],
+    side: &[AlertCountry],
     extra: (&Actor, &Actor, AuthorityId),
     samples: usize,
     rng: &mut imi_benches::SplitMix,
@@ -255,6 +476,33 @@ async fn measure(
         "inbox by deadline, first page".to_owned(),
         percentiles(by_deadline),
     ));
+    if !side.is_empty() {
+        let mut handling = Vec::with_capacity(samples);
+        let mut incoming = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let country = &side[usize::try_from(rng.next_u64() % side.len() as u64)?];
+            let handler =
+                &country.handlers[usize::try_from(rng.next_u64() % country.handlers.len() as u64)?];
+            let started = Instant::now();
+            engine
+                .alerts(handler, AlertBox::Handling, None, page.clone())
+                .await?;
+            handling.push(started.elapsed());
+            let started = Instant::now();
+            engine
+                .alerts(&country.coordinator, AlertBox::Incoming, None, page.clone())
+                .await?;
+            incoming.push(started.elapsed());
+        }
+        rows.push((
+            "alert handling box, first page".to_owned(),
+            percentiles(handling),
+        ));
+        rows.push((
+            "alert incoming box, first page".to_owned(),
+            percentiles(incoming),
+        ));
+    }
     let english = LanguagePreferences::only(Language::English);
     let queries: Vec<(&str, DirectoryQuery)> = vec![
         (
@@ -360,7 +608,12 @@ async fn run(args: Args) -> Result<(), Failure> {
 
     // Template pairs among the authorities with access to the procedure.
     let t = Instant::now();
-    let access: Vec<AuthorityId> = ids.iter().step_by(10).copied().collect();
+    let access: Vec<AuthorityId> = ids
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| imi_benches::world_request_access(*i))
+        .map(|(_, a)| *a)
+        .collect();
     let templates = args.templates.min(access.len() / 2).max(1);
     eprintln!("templates: {templates} request pairs in mixed states");
     let mut pairs = Vec::with_capacity(templates);
@@ -392,6 +645,18 @@ async fn run(args: Args) -> Result<(), Failure> {
         access[1],
     );
     let templates_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let side = if args.requests_per_alert > 0 {
+        eprintln!(
+            "alert networks: a coordinator and {} handlers in each country",
+            args.alert_handlers
+        );
+        alert_side(&engine, &ids, args.alert_handlers).await?
+    } else {
+        Vec::new()
+    };
+    let side = Arc::new(side);
+    let alerts_s = t.elapsed().as_secs_f64();
     if let Some(d) = &args.data {
         // API tokens of a few requesters, for load runs against the example server on
         // this store (`tokens.txt`: one token per line).
@@ -410,6 +675,7 @@ async fn run(args: Args) -> Result<(), Failure> {
     println!("|---|---|---|---|---|---|---|");
     let mut rng = imi_benches::SplitMix(42);
     let mut have = templates;
+    let mut alerts = 0u64;
     for &target in &args.checkpoints {
         let t = Instant::now();
         let per = (target.saturating_sub(have)) / templates;
@@ -429,17 +695,36 @@ async fn run(args: Args) -> Result<(), Failure> {
                 );
             }
         }
+        let mut broadcasts = Vec::new();
+        if let Some(due) = have.checked_div(args.requests_per_alert) {
+            let due = due as u64;
+            broadcasts = send_alerts(&engine, &side, alerts, due).await?;
+            alerts = due.max(alerts);
+        }
         let generated = t.elapsed().as_secs_f64();
         let size = dir_size(&root);
-        eprintln!("measuring at {have} requests ({} samples)", args.samples);
-        let rows = measure(
+        eprintln!(
+            "measuring at {have} requests and {alerts} alerts ({} samples)",
+            args.samples
+        );
+        let mut rows = measure(
             &engine,
             &pairs,
+            &side,
             (&extra.0, &extra.1, extra.2),
             args.samples,
             &mut rng,
         )
         .await?;
+        if !broadcasts.is_empty() {
+            rows.push((
+                format!(
+                    "alert broadcast (durable; the {} sent since the last checkpoint, 16 at a time)",
+                    broadcasts.len()
+                ),
+                percentiles(broadcasts),
+            ));
+        }
         for (label, (p50, p99, max)) in rows {
             println!(
                 "| {have} | {generated:.0} s | {:.0} MiB | {label} | {p50:.2} ms | {p99:.2} ms | {max:.1} ms |",
@@ -449,7 +734,7 @@ async fn run(args: Args) -> Result<(), Failure> {
     }
     println!();
     println!(
-        "World: {} authorities in {authorities_s:.0} s, {} users in {users_s:.0} s, {templates} template requests in {templates_s:.0} s.",
+        "World: {} authorities in {authorities_s:.0} s, {} users in {users_s:.0} s, {templates} template requests in {templates_s:.0} s, alert networks in {alerts_s:.0} s, {alerts} alerts.",
         ids.len(),
         ids.len() * args.users_per_authority
     );
