@@ -70,13 +70,13 @@ pub use clock::{Clock, ManualClock};
 pub use country::{Country, Participant};
 pub use engine::{
     AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertView, ArchivedExchange,
-    AttachmentReader, DirectoryChange, DirectoryHit, DirectoryQuery, DispatchReport, Engine,
-    ExchangeKind, ExchangeQuery, InboxQuery, Indicator, IntegrityReport, Invitation,
-    LabelledAnswer, MAX_ATTEMPTS, MAX_CANDIDATES, MAX_UNBLOCK_DAYS, MAX_WEBHOOKS, MessageFrom,
-    MessageKind, NewSubmission, NotificationBox, NotificationCase, NotificationTimelineEntry,
-    PublicActor, PublicAuthority, PublicTimelineEntry, RecordQuery, RegisterHit, RegisterQuery,
-    SubmissionCase, SubmissionExport, SubmissionMessage, SubmissionReceipt, SubmissionStatus,
-    SubmissionTimelineEntry, TickReport, Unblock, Verdict,
+    AttachmentReader, DEFAULT_PRINCIPAL_TTL, DirectoryChange, DirectoryHit, DirectoryQuery,
+    DispatchReport, Engine, ExchangeKind, ExchangeQuery, InboxQuery, Indicator, IntegrityReport,
+    Invitation, LabelledAnswer, MAX_ATTEMPTS, MAX_CANDIDATES, MAX_UNBLOCK_DAYS, MAX_WEBHOOKS,
+    MessageFrom, MessageKind, NewSubmission, NotificationBox, NotificationCase,
+    NotificationTimelineEntry, PublicActor, PublicAuthority, PublicTimelineEntry, RecordQuery,
+    RegisterHit, RegisterQuery, SubmissionCase, SubmissionExport, SubmissionMessage,
+    SubmissionReceipt, SubmissionStatus, SubmissionTimelineEntry, TickReport, Unblock, Verdict,
 };
 pub use error::EngineError;
 pub use ids::{

@@ -39,7 +39,7 @@ use imi_core::store::{
     Direction, Entry, KeyDisplay, Mutation, Scan, ScanPage, Store, StoreError, Version, Versioned,
     WriteBatch, check_key,
 };
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 /// `PRAGMA application_id` of imi stores: "IMI1" in ASCII.
 pub const APPLICATION_ID: i32 = 0x494D_4931;
@@ -492,15 +492,25 @@ impl Inner {
 
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Versioned>>, StoreError> {
         self.with_reader(|conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Deferred)
-                .map_err(backend("starting a read"))?;
+            if let [key] = keys {
+                return Ok(vec![read_one(conn, key)?]);
+            }
+            // One read transaction: every key from the same snapshot.
+            control(conn, "BEGIN DEFERRED", "starting a read")?;
             let out = keys
                 .iter()
-                .map(|k| read_one(&tx, k))
-                .collect::<Result<Vec<_>, _>>()?;
-            tx.finish().map_err(backend("ending a read"))?;
-            Ok(out)
+                .map(|k| read_one(conn, k))
+                .collect::<Result<Vec<_>, _>>();
+            match out {
+                Ok(out) => {
+                    control(conn, "COMMIT", "ending a read")?;
+                    Ok(out)
+                }
+                Err(e) => {
+                    rollback(conn);
+                    Err(e)
+                }
+            }
         })
     }
 
@@ -607,16 +617,27 @@ struct Slot {
     result: Mutex<Option<Result<Version, StoreError>>>,
 }
 
-/// Runs a group of queued batches in one transaction; returns one result per slot.
+/// Runs one transaction-control statement (`BEGIN`, `SAVEPOINT`, `COMMIT`...) as a cached
+/// statement: parsing them anew for every commit and read cost more than the rest of a
+/// small commit's CPU.
+fn control(conn: &Connection, sql: &str, what: &'static str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute([]))
+        .map(drop)
+        .map_err(backend(what))
+}
+
+/// Runs a group of queued batches in one transaction; returns one result per slot. A
+/// batch that is alone in its group needs no savepoint: if its checks fail, the whole
+/// transaction rolls back.
 fn run_group(writer: &mut Writer, group: &[Arc<Slot>]) -> Vec<Result<Version, StoreError>> {
     let batches: Vec<Option<WriteBatch>> = group.iter().map(|s| lock(&s.batch).take()).collect();
     let start = writer.last_version;
     let mut next = start;
+    let conn = &writer.conn;
+    let alone = batches.len() == 1;
     let outcome = (|| {
-        let mut tx = writer
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(backend("starting a commit"))?;
+        control(conn, "BEGIN IMMEDIATE", "starting a commit")?;
         let mut results = Vec::with_capacity(batches.len());
         for batch in batches {
             let Some(batch) = batch else {
@@ -626,37 +647,47 @@ fn run_group(writer: &mut Writer, group: &[Arc<Slot>]) -> Vec<Result<Version, St
                 )));
                 continue;
             };
-            let mut sp = tx.savepoint().map_err(backend("starting a savepoint"))?;
-            match apply_one(&sp, batch, next + 1) {
+            if !alone {
+                control(conn, "SAVEPOINT batch", "starting a savepoint")?;
+            }
+            match apply_one(conn, batch, next + 1) {
                 Ok(version) => {
-                    sp.commit().map_err(backend("releasing a savepoint"))?;
+                    if !alone {
+                        control(conn, "RELEASE batch", "releasing a savepoint")?;
+                    }
                     next += 1;
                     results.push(Ok(version));
                 }
+                Err(e) if alone => return Ok(Err(e)),
                 Err(e) => {
-                    sp.rollback().map_err(backend("rolling back a savepoint"))?;
-                    sp.commit().map_err(backend("releasing a savepoint"))?;
+                    control(conn, "ROLLBACK TO batch", "rolling back a savepoint")?;
+                    control(conn, "RELEASE batch", "releasing a savepoint")?;
                     results.push(Err(e));
                 }
             }
         }
         if next != start {
-            tx.execute(
-                "UPDATE imi_meta SET value = ?1 WHERE name = 'last_version'",
-                params![version_to_sql(next)?],
-            )
-            .map_err(backend("advancing the version counter"))?;
+            let last = version_to_sql(next)?;
+            conn.prepare_cached("UPDATE imi_meta SET value = ?1 WHERE name = 'last_version'")
+                .and_then(|mut s| s.execute(params![last]))
+                .map_err(backend("advancing the version counter"))?;
         }
-        tx.commit().map_err(backend("committing"))?;
-        Ok::<_, StoreError>(results)
+        control(conn, "COMMIT", "committing")?;
+        Ok::<_, StoreError>(Ok(results))
     })();
     match outcome {
-        Ok(results) => {
+        Ok(Ok(results)) => {
             writer.last_version = next;
             results
         }
+        Ok(Err(refused)) => {
+            // The group's only batch was refused: nothing was written.
+            rollback(conn);
+            vec![Err(refused)]
+        }
         Err(e) => {
             // The shared transaction rolled back: nothing of the group was applied.
+            rollback(conn);
             let message = e.to_string();
             (0..group.len())
                 .map(|_| {
@@ -667,6 +698,14 @@ fn run_group(writer: &mut Writer, group: &[Arc<Slot>]) -> Vec<Result<Version, St
                 })
                 .collect()
         }
+    }
+}
+
+/// Ends whatever transaction is open after a failure; without one this is a no-op.
+fn rollback(conn: &Connection) {
+    if !conn.is_autocommit() {
+        // If even this fails the connection is unusable, and the next BEGIN says so.
+        let _ = control(conn, "ROLLBACK", "rolling back");
     }
 }
 

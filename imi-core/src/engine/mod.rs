@@ -15,6 +15,7 @@ mod integrity;
 mod load;
 mod notifications;
 mod outbox;
+mod principals;
 mod registers;
 mod repositories;
 mod requests;
@@ -30,6 +31,7 @@ pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};
 pub use integrity::IntegrityReport;
 pub use notifications::{NotificationBox, NotificationCase, NotificationTimelineEntry};
 pub use outbox::{DispatchReport, MAX_ATTEMPTS, MAX_WEBHOOKS};
+pub use principals::DEFAULT_PRINCIPAL_TTL;
 pub use registers::{RegisterHit, RegisterQuery};
 pub use repositories::RecordQuery;
 pub use requests::{InboxQuery, Indicator, MAX_UNBLOCK_DAYS, TickReport, Unblock};
@@ -68,6 +70,8 @@ pub struct Engine {
     audit_counter: std::sync::atomic::AtomicU64,
     /// Case reference numbers reserved and not yet used.
     references: requests::ReferenceBlocks,
+    /// Acting users by token and by id, invalidated by the store's watch.
+    principals: Arc<principals::Principals>,
 }
 
 impl fmt::Debug for Engine {
@@ -82,9 +86,17 @@ impl Engine {
     /// An engine over `store`, reading time from `clock` (pass `Arc::new(chrono::Utc::now)`
     /// for the system clock, or a [`ManualClock`](crate::clock::ManualClock) in tests).
     /// Ids get random bits from the operating system.
+    ///
+    /// Authenticated users are cached (see [`Engine::with_principal_ttl`]); every commit
+    /// through this engine that changes an authority, a user or a token clears the cache.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        let principals = Arc::new(principals::Principals::new(DEFAULT_PRINCIPAL_TTL));
         Self {
-            store,
+            store: Arc::new(principals::Watched {
+                inner: store,
+                principals: Arc::clone(&principals),
+            }),
+            principals,
             clock,
             ids: IdGenerator::random(),
             catalogue: RwLock::new(Arc::new(Catalogue::default())),
@@ -92,6 +104,17 @@ impl Engine {
             audit_counter: std::sync::atomic::AtomicU64::new(0),
             references: requests::ReferenceBlocks::default(),
         }
+    }
+
+    /// How long an authenticated user (who a token belongs to, and the user's rights and
+    /// authority) is reused without reading the store again, when nothing changed it
+    /// through this engine: the longest time a change made through *another* engine on
+    /// the same store (another process) can go unseen. Default
+    /// [`DEFAULT_PRINCIPAL_TTL`] (2 s); `Duration::ZERO` reads the store every time.
+    /// Changes through this engine, or through [`Engine::store`], take effect at once.
+    pub fn with_principal_ttl(self, ttl: std::time::Duration) -> Self {
+        self.principals.set_ttl(ttl);
+        self
     }
 
     /// Plugs in a machine-translation service for free text. Without one, translation

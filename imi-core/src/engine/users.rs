@@ -1,5 +1,6 @@
 //! Users, their rights, their tokens, and turning credentials into an [`Actor`].
 
+use super::principals::{Cached, Subject};
 use super::{Engine, corrupt_index};
 use crate::access::{Action, Actor, Principal, Target, decide};
 use crate::audit::AuditAction;
@@ -302,19 +303,45 @@ impl Engine {
     /// and their current rights. Fails with [`EngineError::Unauthenticated`] for unknown
     /// tokens, disabled users and authorities that are not active.
     pub async fn authenticate(&self, token: &SecretToken) -> Result<Actor, EngineError> {
-        let Some(v) = self.store.get(&keys::token(&token.hash().0)).await? else {
-            return Err(EngineError::Unauthenticated);
+        let hash = token.hash().0;
+        let subject = Subject::Token(hash);
+        let now = self.now();
+        let id = match self.principals.get(&subject, now) {
+            Some(Cached::TokenOf(id)) => id,
+            _ => {
+                let generation = self.principals.generation();
+                let Some(v) = self.store.get(&keys::token(&hash)).await? else {
+                    return Err(EngineError::Unauthenticated);
+                };
+                let id = <[u8; 16]>::try_from(v.value.as_slice())
+                    .ok()
+                    .and_then(|b| UserId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+                    .ok_or_else(|| corrupt_index(&keys::token(&hash)))?;
+                self.principals
+                    .put(subject, Cached::TokenOf(id), generation, now);
+                id
+            }
         };
-        let id = <[u8; 16]>::try_from(v.value.as_slice())
-            .ok()
-            .and_then(|b| UserId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
-            .ok_or_else(|| corrupt_index(&keys::token(&token.hash().0)))?;
         self.actor_for(id).await
     }
 
     /// The acting user for a user id, for embedders that authenticate people themselves
     /// (e.g. with EU Login). Fails like [`Engine::authenticate`].
     pub async fn actor_for(&self, id: UserId) -> Result<Actor, EngineError> {
+        let subject = Subject::User(id);
+        let now = self.now();
+        if let Some(Cached::Actor(actor)) = self.principals.get(&subject, now) {
+            return Ok(actor);
+        }
+        let generation = self.principals.generation();
+        let actor = self.read_actor(id).await?;
+        self.principals
+            .put(subject, Cached::Actor(actor.clone()), generation, now);
+        Ok(actor)
+    }
+
+    /// [`Engine::actor_for`] from the store.
+    async fn read_actor(&self, id: UserId) -> Result<Actor, EngineError> {
         let Some(v) = self.store.get(&keys::user(id)).await? else {
             return Err(EngineError::Unauthenticated);
         };
