@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # HTTP load against the example server, and against a bare axum handler on the same
-# machine, with wrk: a read endpoint (directory search), an audited read (one request,
-# whose read is written to the audit log), a transition (creating a request: a durable
-# command), and the server's memory afterwards.
+# machine, with wrk: two reads (a directory entry by id, and a directory search), two
+# audited reads (the caller's own user record, and one request: each read is written to
+# the audit log), a transition (creating a request: a durable command), and the
+# server's memory afterwards.
 #
 #   bash benches/http-load.sh [DATA_DIR] [SECONDS] [CONNECTIONS]
 #
@@ -39,6 +40,9 @@ run() { # name, output file, wrk arguments...
 }
 
 search="$IMI/v1/directory?q=${SEARCH:-nurses}"
+authority=$(curl -fsS -H "Authorization: Bearer $DK_HANDLER" "$IMI/v1/me" | grep -o '"authority":"[^"]*"' | head -1 | cut -d'"' -f4)
+entry="$IMI/v1/authorities/$authority"
+entry_size=$(curl -fsS -H "Authorization: Bearer $DK_HANDLER" "$entry" | wc -c)
 size=$(curl -fsS -H "Authorization: Bearer $DK_HANDLER" "$search" | wc -c)
 req=$(curl -fsS -X POST -H "Authorization: Bearer $DK_HANDLER" -H "Content-Type: application/json" \
   -d '{"procedure":"pq-diploma-check"}' "$IMI/v1/requests" | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)
@@ -50,9 +54,11 @@ LUA
 
 echo "| endpoint ($conns connections, ${secs} s, wrk -t2) | requests/s | p99 | non-2xx |"
 echo "|---|---|---|---|"
-run "GET /v1/directory?q=${SEARCH:-nurses} (read, ${size} bytes)" "$work/read.txt" \
+run "GET /v1/authorities/{id} (read: a directory entry, ${entry_size} bytes)" "$work/entry.txt" \
+  -H "Authorization: Bearer $DK_HANDLER" "$entry"
+run "GET /v1/directory?q=${SEARCH:-nurses} (read: a search, ${size} bytes)" "$work/read.txt" \
   -H "Authorization: Bearer $DK_HANDLER" "$search"
-run "GET /v1/me (read: token check and the user's record)" "$work/me.txt" \
+run "GET /v1/me (read, audited: the caller's own record)" "$work/me.txt" \
   -H "Authorization: Bearer $DK_HANDLER" "$IMI/v1/me"
 run "GET /v1/requests/{id} (read, audited)" "$work/audited.txt" \
   -H "Authorization: Bearer $DK_HANDLER" "$IMI/v1/requests/$req"
@@ -65,9 +71,14 @@ kill -INT "$pid"; wait "$pid" || true
 "$bin/imi-bare-axum" --addr 127.0.0.1:18181 --bytes "$size" >"$work/bare.out" 2>&1 &
 bare=$!
 for _ in $(seq 1 100); do grep -q ready "$work/bare.out" 2>/dev/null && break; sleep 0.1; done
-run "bare axum GET, same body size" "$work/bare.txt" "http://127.0.0.1:18181/bare"
+run "bare axum GET, ${size} bytes (as the search)" "$work/bare.txt" "http://127.0.0.1:18181/bare"
+kill "$bare"; wait "$bare" 2>/dev/null || true
+"$bin/imi-bare-axum" --addr 127.0.0.1:18181 --bytes "$entry_size" >"$work/bare.out" 2>&1 &
+bare=$!
+for _ in $(seq 1 100); do grep -q ready "$work/bare.out" 2>/dev/null && break; sleep 0.1; done
+run "bare axum GET, ${entry_size} bytes (as the entry)" "$work/bare-entry.txt" "http://127.0.0.1:18181/bare"
 kill "$bare"; wait "$bare" 2>/dev/null || true
 echo
-awk -v r="$(rps "$work/read.txt")" -v m="$(rps "$work/me.txt")" -v b="$(rps "$work/bare.txt")" \
-  'BEGIN { printf "read throughput, share of bare axum: directory search %.1f %%, /v1/me %.1f %%\n", 100 * r / b, 100 * m / b }'
+awk -v e="$(rps "$work/entry.txt")" -v be="$(rps "$work/bare-entry.txt")" -v r="$(rps "$work/read.txt")" -v b="$(rps "$work/bare.txt")" \
+  'BEGIN { printf "read throughput, share of bare axum with the same body size: directory entry %.1f %%, directory search %.1f %%\n", 100 * e / be, 100 * r / b }'
 echo "server memory after the runs: RSS $((rss / 1024)) MiB, peak $((hwm / 1024)) MiB (data: $data)"

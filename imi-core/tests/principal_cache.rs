@@ -1,9 +1,11 @@
-//! The engine's cache of authenticated users never answers differently from the store.
+//! The engine's cache of authenticated users and authority documents never answers
+//! differently from the store.
 //!
 //! Property: for random sequences of changes to users, rights, tokens and authorities,
 //! made through an engine that caches (the default), with its clock moving on at random,
-//! authenticating every token and every user through that engine gives exactly what an
-//! engine without a cache, on the same store, gives. The only staleness allowed is
+//! authenticating every token and every user, reading every authority and searching the
+//! directory through that engine gives exactly what an engine without a cache, on the
+//! same store, gives. The only staleness allowed is
 //! bounded: a change made through *another* engine is seen once the time to live has
 //! passed (a separate test), and at once by an engine that does not cache.
 
@@ -14,9 +16,10 @@ use std::time::Duration;
 
 use imi_core::catalogue::{Catalogue, CatalogueSource, ProcedureId, Right};
 use imi_core::{
-    Actor, AuthorityId, Competence, CoordinatorRole, Country, DEFAULT_PRINCIPAL_TTL, Engine,
-    EngineError, Grant, GrantScope, Language, LocalisedText, ManualClock, MemoryStore,
-    NewAuthority, NewUser, SecretToken, UserId,
+    Actor, AuthorityId, AuthorityUpdate, Competence, CoordinatorRole, Country,
+    DEFAULT_PRINCIPAL_TTL, DirectoryQuery, Engine, EngineError, Grant, GrantScope, Language,
+    LanguagePreferences, LocalisedText, ManualClock, MemoryStore, NewAuthority, NewUser,
+    PageRequest, SecretToken, UserId,
 };
 use proptest::prelude::*;
 
@@ -113,6 +116,8 @@ enum Op {
     RevokeProcedure(usize),
     Appoint(usize, bool),
     Deregister(usize),
+    /// Renames authority `a` to "Authority `n`" (searchable by its new name only).
+    Rename(usize, u8),
     /// Moves the clock on by this many milliseconds.
     Wait(u32),
 }
@@ -126,6 +131,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..AUTHORITIES).prop_map(Op::RevokeProcedure),
         1 => (0..AUTHORITIES, any::<bool>()).prop_map(|(a, n)| Op::Appoint(a, n)),
         1 => (0..AUTHORITIES).prop_map(Op::Deregister),
+        2 => (0..AUTHORITIES, 0u8..6).prop_map(|(a, n)| Op::Rename(a, n)),
         3 => (0u32..5_000).prop_map(Op::Wait),
     ]
 }
@@ -174,6 +180,19 @@ async fn apply(w: &mut World, op: &Op) {
             .deregister_authority(&Actor::System, w.authorities[*a], "merged")
             .await
             .map(drop),
+        Op::Rename(a, n) => e
+            .update_authority(
+                &Actor::System,
+                w.authorities[*a],
+                AuthorityUpdate {
+                    name: Some(
+                        LocalisedText::new(Language::English, format!("Authority {n}")).unwrap(),
+                    ),
+                    ..AuthorityUpdate::default()
+                },
+            )
+            .await
+            .map(drop),
         Op::Wait(ms) => {
             w.clock
                 .advance(chrono::Duration::milliseconds(i64::from(*ms)));
@@ -197,6 +216,36 @@ async fn agree(w: &World) {
         let cached = outcome(w.cached.actor_for(*u).await);
         let fresh = outcome(w.fresh.actor_for(*u).await);
         assert_eq!(cached, fresh, "user {i}");
+    }
+    for (i, a) in w.authorities.iter().enumerate() {
+        let cached = w.cached.authority(&Actor::System, *a).await.unwrap();
+        let fresh = w.fresh.authority(&Actor::System, *a).await.unwrap();
+        assert_eq!(cached, fresh, "authority {i}");
+    }
+    let english = LanguagePreferences::only(Language::English);
+    for n in 0..6 {
+        let query = DirectoryQuery {
+            text: Some(format!("authority {n}")),
+            ..DirectoryQuery::default()
+        };
+        let page = PageRequest::first(10).unwrap();
+        let ids = |hits: imi_core::Page<imi_core::DirectoryHit>| {
+            hits.items
+                .into_iter()
+                .map(|h| h.authority)
+                .collect::<Vec<_>>()
+        };
+        let cached = w
+            .cached
+            .search_directory(&Actor::System, &query, &english, page.clone())
+            .await
+            .unwrap();
+        let fresh = w
+            .fresh
+            .search_directory(&Actor::System, &query, &english, page)
+            .await
+            .unwrap();
+        assert_eq!(ids(cached), ids(fresh), "search {n}");
     }
 }
 

@@ -17,7 +17,12 @@
 //!    commit, with N concurrent clients without group commit, and with N clients with
 //!    group commit; and the faster (non-durable) mode with N clients;
 //! 3. each as a ratio of the raw limit, with p50/p99 transition latency and how many
-//!    commits one fsync carried.
+//!    commits one fsync carried;
+//! 4. the writes themselves: the one-client run records every batch it commits (keys,
+//!    values, deletions; up to 50 000), and they are replayed straight into rusqlite or
+//!    sled, one durable commit each, from one thread, with no engine. That replay is the
+//!    limit for *these* commits, and the one-client run's share of it is what the
+//!    engine itself costs.
 //!
 //! Defaults: 10 seconds per measurement, 32 clients, both backends. Progress goes to
 //! standard error, the table to standard output.
@@ -28,8 +33,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use imi_benches::lifecycle::{LIFECYCLE_STEPS, RequestWorld};
-use imi_core::{ManualClock, Store};
+use imi_core::store::{Mutation, Scan, ScanPage, Version, Versioned, WriteBatch};
+use imi_core::{ManualClock, Store, StoreError};
 use imi_store_sled::{Durability, SledConfig, SledStore};
 use imi_store_sqlite::{SqliteConfig, SqliteStore, Synchronous};
 
@@ -128,6 +135,120 @@ fn raw_sled(dir: &std::path::Path, seconds: f64) -> Result<f64, Failure> {
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
+/// One recorded commit: puts (key, value) and deletions (key, `None`).
+type Recorded = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// At most this many commits are recorded for the replay.
+const RECORD_AT_MOST: usize = 50_000;
+
+/// A store that records the batches committed through it.
+#[derive(Debug)]
+struct Recording {
+    inner: Arc<dyn Store>,
+    batches: std::sync::Mutex<Vec<Recorded>>,
+}
+
+#[async_trait]
+impl Store for Recording {
+    async fn get(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Versioned>>, StoreError> {
+        self.inner.get_many(keys).await
+    }
+    async fn scan(&self, scan: &Scan) -> Result<ScanPage, StoreError> {
+        self.inner.scan(scan).await
+    }
+    async fn commit(&self, batch: WriteBatch) -> Result<Version, StoreError> {
+        let recorded: Recorded = batch
+            .mutations()
+            .iter()
+            .map(|m| match m {
+                Mutation::Put { key, value } => (key.clone(), Some(value.clone())),
+                Mutation::Delete { key } => (key.clone(), None),
+            })
+            .collect();
+        let version = self.inner.commit(batch).await?;
+        let mut batches = self
+            .batches
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if batches.len() < RECORD_AT_MOST {
+            batches.push(recorded);
+        }
+        Ok(version)
+    }
+}
+
+/// Keys and key-plus-value bytes per recorded commit, on average.
+fn shape(batches: &[Recorded]) -> (f64, f64) {
+    let keys: usize = batches.iter().map(Vec::len).sum();
+    let bytes: usize = batches
+        .iter()
+        .flatten()
+        .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+        .sum();
+    #[allow(clippy::cast_precision_loss)] // averages for a report
+    let n = batches.len().max(1) as f64;
+    #[allow(clippy::cast_precision_loss)] // averages for a report
+    (keys as f64 / n, bytes as f64 / n)
+}
+
+/// The recorded commits replayed straight into rusqlite (same settings and table, one
+/// transaction each, from one thread): commits per second.
+fn replay_sqlite(dir: &std::path::Path, batches: &[Recorded]) -> Result<f64, Failure> {
+    let conn = rusqlite::Connection::open(dir.join("replay.db"))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.execute_batch(
+        "PRAGMA synchronous=FULL; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; PRAGMA secure_delete=ON;
+         CREATE TABLE imi_kv (key BLOB PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;",
+    )?;
+    let started = Instant::now();
+    for (n, batch) in batches.iter().enumerate() {
+        let tx = conn.unchecked_transaction()?;
+        {
+            let mut put = tx.prepare_cached(
+                "INSERT INTO imi_kv (key, version, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(key) DO UPDATE SET version = excluded.version, value = excluded.value",
+            )?;
+            let mut del = tx.prepare_cached("DELETE FROM imi_kv WHERE key = ?1")?;
+            for (key, value) in batch {
+                match value {
+                    Some(v) => put.execute(rusqlite::params![key, i64::try_from(n)?, v])?,
+                    None => del.execute(rusqlite::params![key])?,
+                };
+            }
+        }
+        tx.commit()?;
+    }
+    #[allow(clippy::cast_precision_loss)] // a rate for a report
+    Ok(batches.len() as f64 / started.elapsed().as_secs_f64())
+}
+
+/// The recorded commits replayed straight into sled (one atomic batch and one flush
+/// each, from one thread): commits per second.
+fn replay_sled(dir: &std::path::Path, batches: &[Recorded]) -> Result<f64, Failure> {
+    let db = sled::Config::new()
+        .path(dir.join("replay-sled"))
+        .cache_capacity(256 * 1024 * 1024)
+        .open()?;
+    let tree = db.open_tree("imi_kv")?;
+    let started = Instant::now();
+    for batch in batches {
+        let mut b = sled::Batch::default();
+        for (key, value) in batch {
+            match value {
+                Some(v) => b.insert(key.as_slice(), v.as_slice()),
+                None => b.remove(key.as_slice()),
+            }
+        }
+        tree.apply_batch(b)?;
+        db.flush()?;
+    }
+    #[allow(clippy::cast_precision_loss)] // a rate for a report
+    Ok(batches.len() as f64 / started.elapsed().as_secs_f64())
+}
+
 struct Measured {
     per_second: f64,
     p50: Duration,
@@ -140,9 +261,27 @@ async fn engine_run(
     store: Arc<dyn Store>,
     clients: usize,
     seconds: f64,
+    record: Option<&mut Vec<Recorded>>,
 ) -> Result<Measured, Failure> {
     let clock = Arc::new(ManualClock::new("2026-11-22T09:00:00Z".parse()?));
+    let recording = record.is_some().then(|| {
+        Arc::new(Recording {
+            inner: Arc::clone(&store),
+            batches: std::sync::Mutex::new(Vec::new()),
+        })
+    });
+    let store = match &recording {
+        Some(r) => Arc::clone(r) as Arc<dyn Store>,
+        None => store,
+    };
     let world = Arc::new(RequestWorld::new(store, clock).await?);
+    if let Some(r) = &recording {
+        // Only the transitions' commits, not the world's set-up.
+        r.batches
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients)
@@ -162,6 +301,14 @@ async fn engine_run(
         all.extend(task.await??);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    if let (Some(out), Some(r)) = (record, recording) {
+        *out = std::mem::take(
+            &mut *r
+                .batches
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+    }
     all.sort_unstable();
     debug_assert_eq!(all.len() % LIFECYCLE_STEPS, 0);
     #[allow(clippy::cast_precision_loss)] // a rate for a report
@@ -211,6 +358,7 @@ async fn run(args: Args) -> Result<(), Failure> {
         println!();
         println!("### {backend}: raw limit {limit:.0} durable single-row commits/s");
         println!();
+        let mut replay = None;
         println!("| engine run | transitions/s | × raw limit | p50 | p99 | commits per fsync |");
         println!("|---|---|---|---|---|---|");
         let configs: Vec<(String, usize, bool, bool)> = vec![
@@ -233,6 +381,7 @@ async fn run(args: Args) -> Result<(), Failure> {
                 continue;
             }
             eprintln!("{backend}: {label} for {} s", args.seconds);
+            let mut recorded = Vec::new();
             let path = tempfile::tempdir_in(dir.path())?.keep();
             let (m, group) = match backend {
                 "sqlite" => {
@@ -246,7 +395,13 @@ async fn run(args: Args) -> Result<(), Failure> {
                         ..SqliteConfig::default()
                     };
                     let store = SqliteStore::open(path.join("imi.db"), config).await?;
-                    let m = engine_run(Arc::new(store.clone()), clients, args.seconds).await?;
+                    let m = engine_run(
+                        Arc::new(store.clone()),
+                        clients,
+                        args.seconds,
+                        (clients == 1).then_some(&mut recorded),
+                    )
+                    .await?;
                     let s = store.commit_stats();
                     #[allow(clippy::cast_precision_loss)] // a ratio for a report
                     let per = s.commits as f64 / s.transactions.max(1) as f64;
@@ -263,7 +418,13 @@ async fn run(args: Args) -> Result<(), Failure> {
                         ..SledConfig::default()
                     };
                     let store = SledStore::open(path.join("imi"), config).await?;
-                    let m = engine_run(Arc::new(store.clone()), clients, args.seconds).await?;
+                    let m = engine_run(
+                        Arc::new(store.clone()),
+                        clients,
+                        args.seconds,
+                        (clients == 1).then_some(&mut recorded),
+                    )
+                    .await?;
                     let s = store.commit_stats();
                     #[allow(clippy::cast_precision_loss)] // a ratio for a report
                     let per = s.commits as f64 / s.flushes.max(1) as f64;
@@ -281,6 +442,27 @@ async fn run(args: Args) -> Result<(), Failure> {
                 fast_limit
             };
             row(&label, &m, against, &group);
+            if !recorded.is_empty() {
+                eprintln!(
+                    "{backend}: replaying the {} recorded commits without the engine",
+                    recorded.len()
+                );
+                let dir = tempfile::tempdir_in(dir.path())?.keep();
+                let rate = match backend {
+                    "sqlite" => replay_sqlite(&dir, &recorded)?,
+                    _ => replay_sled(&dir, &recorded)?,
+                };
+                let (keys, bytes) = shape(&recorded);
+                replay = Some((recorded.len(), keys, bytes, rate, m.per_second));
+            }
+        }
+        if let Some((commits, keys, bytes, rate, engine)) = replay {
+            println!();
+            println!(
+                "(the one-client run's {commits} commits wrote {keys:.1} keys and {bytes:.0} bytes each on average; replayed without the engine, one durable commit each from one thread: {rate:.0} commits/s = {:.2} × the raw single-row limit; the engine ran at {:.2} of that replay)",
+                rate / limit,
+                engine / rate
+            );
         }
         if !fast_limit.is_nan() {
             println!();

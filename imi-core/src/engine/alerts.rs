@@ -315,7 +315,7 @@ impl Engine {
     }
 
     /// The actor's parties for `case`.
-    async fn alert_roles(&self, actor: &Actor, case: &AlertCase) -> AlertRoles {
+    fn alert_roles(actor: &Actor, case: &AlertCase) -> AlertRoles {
         let Actor::User(p) = actor else {
             return AlertRoles::default();
         };
@@ -367,13 +367,27 @@ impl Engine {
             id: id.to_string(),
         };
         let v = self.store.get(&key).await?.ok_or_else(not_found)?;
-        let case: AlertCase = decode(&key, &v.value)?;
-        let roles = self.alert_roles(actor, &case).await;
+        Self::alert_from(actor, id, &key, &v)
+    }
+
+    /// An alert from its stored document, with what `actor` may see of it (`NotFound`
+    /// when nothing).
+    fn alert_from(
+        actor: &Actor,
+        id: CaseId,
+        key: &[u8],
+        v: &crate::store::Versioned,
+    ) -> Result<(AlertCase, Version, AlertRoles, AlertVisibility), EngineError> {
+        let case: AlertCase = decode(key, &v.value)?;
+        let roles = Self::alert_roles(actor, &case);
         let visibility = match actor {
             Actor::System => Some(AlertVisibility::Full),
             _ => alert_visibility(roles, &case.alert),
         }
-        .ok_or_else(not_found)?;
+        .ok_or_else(|| EngineError::NotFound {
+            kind: "alert",
+            id: id.to_string(),
+        })?;
         Ok((case, v.version, roles, visibility))
     }
 
@@ -441,7 +455,7 @@ impl Engine {
             id: id.to_string(),
         };
         let (old, current) = txn.get::<AlertCase>(&key).await?.ok_or_else(not_found)?;
-        let roles = self.alert_roles(actor, &old).await;
+        let roles = Self::alert_roles(actor, &old);
         if alert_visibility(roles, &old.alert).is_none() {
             return Err(not_found());
         }
@@ -564,7 +578,7 @@ impl Engine {
             crate::audit::Purpose::HandleCase,
         )?;
         let version = txn.commit().await?;
-        let roles = self.alert_roles(actor, &new).await;
+        let roles = Self::alert_roles(actor, &new);
         let visibility = alert_visibility(roles, &new.alert).unwrap_or(AlertVisibility::Summary);
         Ok((self.alert_view(actor, new, visibility)?, version))
     }
@@ -649,8 +663,8 @@ impl Engine {
             AlertBox::Incoming => keys::alert_by_country(p.participant().code(), None),
             AlertBox::Handling => keys::alert_by_handler(p.authority(), None),
         };
-        self.box_page(prefix, page, |id| async move {
-            let (case, _, _, visibility) = self.load_alert(actor, id).await?;
+        self.box_page_docs(prefix, page, keys::alert, |id, key, v| {
+            let (case, _, _, visibility) = Self::alert_from(actor, id, key, &v)?;
             self.alert_view(actor, case, visibility)
         })
         .await

@@ -702,8 +702,12 @@ impl Engine {
         id: AuthorityId,
     ) -> Result<Authority, EngineError> {
         decide(actor, &Action::ReadDirectory).into_result()?;
-        self.load(&keys::authority(id), AuthorityId::KIND, &id)
-            .await
+        self.authority_cached(id)
+            .await?
+            .ok_or_else(|| EngineError::NotFound {
+                kind: AuthorityId::KIND,
+                id: id.to_string(),
+            })
     }
 
     /// The national coordinator of a country, if appointed.
@@ -783,12 +787,10 @@ impl Engine {
         &self,
         ids: &[AuthorityId],
     ) -> Result<Vec<Authority>, EngineError> {
-        let doc_keys: Vec<Vec<u8>> = ids.iter().map(|id| keys::authority(*id)).collect();
-        let docs = self.store.get_many(&doc_keys).await?;
-        doc_keys
-            .iter()
+        let docs = self.authorities_cached(ids).await?;
+        ids.iter()
             .zip(docs)
-            .map(|(key, doc)| decode(key, &doc.ok_or_else(|| corrupt_index(key))?.value))
+            .map(|(id, doc)| doc.ok_or_else(|| corrupt_index(&keys::authority(*id))))
             .collect()
     }
 }

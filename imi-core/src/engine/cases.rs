@@ -220,6 +220,58 @@ impl Engine {
         }
     }
 
+    /// [`Engine::box_page`] for boxes whose entries name documents under `doc_key`: the
+    /// documents of each scanned page are read in one batched read, then `build` makes
+    /// each item from its key and stored value. A missing document, or `NotFound` from
+    /// `build` (not visible to the reader), skips the entry.
+    pub(super) async fn box_page_docs<T, F>(
+        &self,
+        prefix: Vec<u8>,
+        page: PageRequest,
+        doc_key: fn(CaseId) -> Vec<u8>,
+        mut build: F,
+    ) -> Result<Page<T>, EngineError>
+    where
+        F: FnMut(CaseId, &[u8], crate::store::Versioned) -> Result<T, EngineError>,
+    {
+        let mut scan = Scan::prefix(&prefix, page.limit());
+        if let Some(cursor) = page.cursor() {
+            scan = scan.resume(cursor.key_within(&prefix)?);
+        }
+        let mut items = Vec::new();
+        loop {
+            let found = self.store.scan(&scan).await?;
+            let ids = found
+                .entries
+                .iter()
+                .map(|e| keys_id(&e.key))
+                .collect::<Result<Vec<_>, _>>()?;
+            let doc_keys: Vec<Vec<u8>> = ids.iter().map(|id| doc_key(*id)).collect();
+            let docs = self.store.get_many(&doc_keys).await?;
+            for (((e, id), key), doc) in found.entries.into_iter().zip(ids).zip(&doc_keys).zip(docs)
+            {
+                let Some(doc) = doc else { continue };
+                match build(id, key, doc) {
+                    Ok(item) => {
+                        items.push(item);
+                        if items.len() == page.limit() {
+                            return Ok(Page {
+                                items,
+                                next: Some(Cursor::from_key(e.key)),
+                            });
+                        }
+                    }
+                    Err(EngineError::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            match found.continuation {
+                Some(c) => scan = scan.resume(c),
+                None => return Ok(Page { items, next: None }),
+            }
+        }
+    }
+
     /// Every entry of the timeline under `prefix`, oldest first.
     pub(super) async fn read_timeline<E: DeserializeOwned>(
         &self,

@@ -286,6 +286,58 @@ impl Engine {
         }
     }
 
+    /// An authority document from the cache, else from the store (then cached); `None`
+    /// when there is none. Not for reads whose version a commit checks: those go through
+    /// a [`Txn`](crate::record::Txn).
+    pub(crate) async fn authority_cached(
+        &self,
+        id: crate::ids::AuthorityId,
+    ) -> Result<Option<crate::authority::Authority>, EngineError> {
+        Ok(self.authorities_cached(&[id]).await?.pop().flatten())
+    }
+
+    /// [`Engine::authority_cached`] for many ids, in their order: the ones not cached in
+    /// one batched read.
+    pub(crate) async fn authorities_cached(
+        &self,
+        ids: &[crate::ids::AuthorityId],
+    ) -> Result<Vec<Option<crate::authority::Authority>>, EngineError> {
+        use principals::{Cached, Subject};
+        let now = self.now();
+        let mut out: Vec<Option<crate::authority::Authority>> = ids
+            .iter()
+            .map(
+                |id| match self.principals.get(&Subject::Authority(*id), now) {
+                    Some(Cached::Authority(a)) => Some(*a),
+                    _ => None,
+                },
+            )
+            .collect();
+        let missing: Vec<usize> = (0..ids.len()).filter(|i| out[*i].is_none()).collect();
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        let generation = self.principals.generation();
+        let doc_keys: Vec<Vec<u8>> = missing
+            .iter()
+            .map(|i| crate::keys::authority(ids[*i]))
+            .collect();
+        let docs = self.store.get_many(&doc_keys).await?;
+        for ((i, key), doc) in missing.into_iter().zip(&doc_keys).zip(docs) {
+            if let Some(v) = doc {
+                let a: crate::authority::Authority = decode(key, &v.value)?;
+                self.principals.put(
+                    Subject::Authority(ids[i]),
+                    Cached::Authority(Box::new(a.clone())),
+                    generation,
+                    now,
+                );
+                out[i] = Some(a);
+            }
+        }
+        Ok(out)
+    }
+
     /// The store the engine runs on.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store

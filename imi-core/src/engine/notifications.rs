@@ -152,11 +152,26 @@ impl Engine {
             id: id.to_string(),
         };
         let v = self.store.get(&key).await?.ok_or_else(not_found)?;
-        let case: NotificationCase = decode(&key, &v.value)?;
+        self.notification_from(actor, id, &key, &v)
+    }
+
+    /// A notification from its stored document, as `actor` may see it (`NotFound` when
+    /// not at all).
+    fn notification_from(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        key: &[u8],
+        v: &crate::store::Versioned,
+    ) -> Result<(NotificationCase, Version), EngineError> {
+        let case: NotificationCase = decode(key, &v.value)?;
         let visible = matches!(actor, Actor::System)
             || notification_visible(Self::notification_roles(actor, &case), &case.notification);
         if !visible {
-            return Err(not_found());
+            return Err(EngineError::NotFound {
+                kind: "notification",
+                id: id.to_string(),
+            });
         }
         let case = if case.notification.is_blocked() && !matches!(actor, Actor::System) {
             let set = self.pinned_set(&case.question_set)?;
@@ -358,8 +373,8 @@ impl Engine {
                 keys::notification_by_recipient(p.participant().code(), None)
             }
         };
-        self.box_page(prefix, page, |id| async move {
-            Ok(self.load_notification(actor, id).await?.0)
+        self.box_page_docs(prefix, page, keys::notification, |id, key, v| {
+            Ok(self.notification_from(actor, id, key, &v)?.0)
         })
         .await
     }

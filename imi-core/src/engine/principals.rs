@@ -1,5 +1,7 @@
-//! The engine's cache of acting users: who a token belongs to and what a user may do,
-//! kept so that authenticating a request costs no store reads when nothing changed.
+//! The engine's cache of directory facts: who a token belongs to, what a user may do, and
+//! authority documents, kept so that authenticating a request, reading a directory entry
+//! or checking search candidates costs no store reads (and no decoding) when nothing
+//! changed.
 //!
 //! Correctness comes from the store, not from timing:
 //! - the engine's store is wrapped in [`Watched`], which counts every commit that puts
@@ -21,15 +23,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::access::Actor;
-use crate::ids::UserId;
+use crate::authority::Authority;
+use crate::ids::{AuthorityId, UserId};
 use crate::keys::Space;
 use crate::store::{Mutation, Scan, ScanPage, Store, StoreError, Version, Versioned, WriteBatch};
 
-/// How long a cached acting user stays valid when nothing in this engine changed it: the
+/// How long a cached acting user or authority stays valid when nothing in this engine changed it: the
 /// longest time a change made through another engine on the same store can go unseen.
 pub const DEFAULT_PRINCIPAL_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// At most this many tokens and users are cached; a full cache starts afresh.
+/// At most this many tokens, users and authorities are cached; a full cache drops an
+/// arbitrary eighth of its entries.
 const CAPACITY: usize = 16_384;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,6 +42,8 @@ pub(crate) enum Subject {
     Token([u8; 32]),
     /// A user, by id.
     User(UserId),
+    /// An authority document, by id.
+    Authority(AuthorityId),
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +52,8 @@ pub(crate) enum Cached {
     TokenOf(UserId),
     /// The acting user (`Unauthenticated` is not cached).
     Actor(Actor),
+    /// An authority document (a missing one is not cached).
+    Authority(Box<Authority>),
 }
 
 #[derive(Debug)]
@@ -125,7 +133,11 @@ impl Principals {
         }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if entries.len() >= CAPACITY {
-            entries.clear();
+            let mut n = 0usize;
+            entries.retain(|_, _| {
+                n += 1;
+                n % 8 != 0
+            });
         }
         entries.insert(
             subject,

@@ -430,8 +430,12 @@ impl Engine {
     }
 
     pub(super) async fn authority_doc(&self, id: AuthorityId) -> Result<Authority, EngineError> {
-        self.load(&keys::authority(id), AuthorityId::KIND, &id)
-            .await
+        self.authority_cached(id)
+            .await?
+            .ok_or_else(|| EngineError::NotFound {
+                kind: AuthorityId::KIND,
+                id: id.to_string(),
+            })
     }
 
     /// The parties `actor` is in `case`.

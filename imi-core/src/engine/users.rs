@@ -346,13 +346,13 @@ impl Engine {
             return Err(EngineError::Unauthenticated);
         };
         let user: User = decode(&keys::user(id), &v.value)?;
-        let authority: Authority = self
-            .load(
-                &keys::authority(user.authority()),
-                AuthorityId::KIND,
-                &user.authority(),
-            )
-            .await?;
+        let authority: Authority =
+            self.authority_cached(user.authority())
+                .await?
+                .ok_or_else(|| EngineError::NotFound {
+                    kind: AuthorityId::KIND,
+                    id: user.authority().to_string(),
+                })?;
         if !user.is_active() || !authority.is_active() {
             return Err(EngineError::Unauthenticated);
         }
