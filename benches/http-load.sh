@@ -81,4 +81,5 @@ kill "$bare"; wait "$bare" 2>/dev/null || true
 echo
 awk -v e="$(rps "$work/entry.txt")" -v be="$(rps "$work/bare-entry.txt")" -v r="$(rps "$work/read.txt")" -v b="$(rps "$work/bare.txt")" \
   'BEGIN { printf "read throughput, share of bare axum with the same body size: directory entry %.1f %%, directory search %.1f %%\n", 100 * e / be, 100 * r / b }'
-echo "server memory after the runs: RSS $((rss / 1024)) MiB, peak $((hwm / 1024)) MiB (data: $data)"
+store=$(du -sm "$data" | cut -f1)
+echo "server memory after the runs: RSS $((rss / 1024)) MiB, peak $((hwm / 1024)) MiB (data: $data, $store MiB on disk)"

@@ -531,14 +531,20 @@ async fn measure(
     ];
     for (label, query) in queries {
         let mut times = Vec::with_capacity(samples);
+        let mut hits = 0;
         for _ in 0..samples {
             let started = Instant::now();
-            engine
+            hits = engine
                 .search_directory(&pairs[0].requester, &query, &english, page.clone())
-                .await?;
+                .await?
+                .items
+                .len();
             times.push(started.elapsed());
         }
-        rows.push((label.to_owned(), percentiles(times)));
+        rows.push((
+            format!("{label} ({hits} hits on the first page)"),
+            percentiles(times),
+        ));
     }
     let mut transitions = Vec::new();
     let lifecycles = (samples / 6).max(10);
@@ -583,9 +589,10 @@ async fn run(args: Args) -> Result<(), Failure> {
     };
     let store: Arc<dyn Store> = match args.store.as_str() {
         "sqlite" => {
-            Arc::new(SqliteStore::open(root.join("imi.db"), SqliteConfig::default()).await?)
+            // The example server's file names, so that `imi-server --data DIR` opens it.
+            Arc::new(SqliteStore::open(root.join("imi.sqlite"), SqliteConfig::default()).await?)
         }
-        "sled" => Arc::new(SledStore::open(root.join("imi-sled"), SledConfig::default()).await?),
+        "sled" => Arc::new(SledStore::open(root.join("imi.sled"), SledConfig::default()).await?),
         other => return Err(format!("unknown store `{other}`").into()),
     };
     let clock = Arc::new(ManualClock::new("2026-11-22T09:00:00Z".parse()?));

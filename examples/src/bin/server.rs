@@ -177,6 +177,24 @@ async fn demo_world(engine: &Engine) -> Result<(), String> {
     )
     .await?;
     for a in [&dk, &fr, &de] {
+        let country = a.participant();
+        let taken = match country.country() {
+            Some(c) => engine
+                .national_coordinator(&sys, c)
+                .await
+                .map_err(fail)?
+                .is_some(),
+            None => false,
+        };
+        if taken {
+            // A store made by another tool (e.g. `imi-scale --data`) with its own
+            // national structure: the demo's authority stays an ordinary one.
+            eprintln!(
+                "imi-server: {country} already has a national coordinator; the demo's {} is not appointed",
+                a.name().source_text()
+            );
+            continue;
+        }
         engine
             .appoint_coordinator(&sys, a.id(), Some(CoordinatorRole::National))
             .await
@@ -415,17 +433,16 @@ async fn run() -> Result<(), String> {
         .persist_question_sets(&Actor::System)
         .await
         .map_err(|e| e.to_string())?;
-    let first_start = engine
-        .national_coordinator(&Actor::System, Country::Denmark)
-        .await
-        .map_err(|e| e.to_string())?
-        .is_none();
-    if first_start {
+    // The demo world is created once: when none of its users is in the store (a new
+    // store, or one another tool made).
+    let mut demo = demo_users(&engine).await?;
+    if demo.is_empty() {
         eprintln!(
             "imi-server: first start: creating the demo world in {}",
             args.data.display()
         );
         demo_world(&engine).await?;
+        demo = demo_users(&engine).await?;
     }
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
@@ -438,7 +455,7 @@ async fn run() -> Result<(), String> {
     );
     println!("imi-server: demo tokens (fresh at every start):");
     println!("export IMI=http://{addr}");
-    for d in demo_users(&engine).await? {
+    for d in demo {
         let token = engine
             .issue_token(&Actor::System, d.user)
             .await
