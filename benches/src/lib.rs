@@ -92,20 +92,6 @@ pub async fn directory_world(
     n: usize,
 ) -> Result<Vec<imi_core::AuthorityId>, imi_core::EngineError> {
     use imi_core::{Actor, Competence, Country, Language, LocalisedText, NewAuthority};
-    const KINDS: [(&str, &str); 8] = [
-        ("Health Authority", "Gesundheitsamt"),
-        ("Medical Council", "Ärztekammer"),
-        ("Nursing Board", "Pflegekammer"),
-        ("Trade Licensing Office", "Gewerbeamt"),
-        ("Labour Inspectorate", "Arbeitsinspektorat"),
-        ("Architects Chamber", "Architektenkammer"),
-        ("Transport Agency", "Verkehrsbehörde"),
-        ("Consumer Protection Office", "Verbraucherschutzamt"),
-    ];
-    const PLACES: [&str; 16] = [
-        "Nord", "Süd", "Ost", "West", "Zentrum", "Küste", "Berg", "Tal", "Insel", "Hafen", "Mark",
-        "Land", "Stadt", "Fjord", "Heide", "Wald",
-    ];
     let request: imi_core::catalogue::ProcedureId =
         "health-request"
             .parse()
@@ -155,6 +141,31 @@ pub async fn directory_world(
         }
     }
     Ok(ids)
+}
+
+const KINDS: [(&str, &str); 8] = [
+    ("Health Authority", "Gesundheitsamt"),
+    ("Medical Council", "Ärztekammer"),
+    ("Nursing Board", "Pflegekammer"),
+    ("Trade Licensing Office", "Gewerbeamt"),
+    ("Labour Inspectorate", "Arbeitsinspektorat"),
+    ("Architects Chamber", "Architektenkammer"),
+    ("Transport Agency", "Verkehrsbehörde"),
+    ("Consumer Protection Office", "Verbraucherschutzamt"),
+];
+const PLACES: [&str; 16] = [
+    "Nord", "Süd", "Ost", "West", "Zentrum", "Küste", "Berg", "Tal", "Insel", "Hafen", "Mark",
+    "Land", "Stadt", "Fjord", "Heide", "Wald",
+];
+
+/// Words that find the `i`th authority of [`directory_world`] and few others: its English
+/// name (every authority has one), as in "Medical Council Hafen 273".
+pub fn world_name_query(i: usize) -> String {
+    format!(
+        "{} {} {i}",
+        KINDS[i % KINDS.len()].0,
+        PLACES[(i / 30) % PLACES.len()]
+    )
 }
 
 /// The area of the `i`th authority of [`directory_world`]: every country has as many

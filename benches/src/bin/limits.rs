@@ -146,17 +146,25 @@ const RECORD_AT_MOST: usize = 50_000;
 struct Recording {
     inner: Arc<dyn Store>,
     batches: std::sync::Mutex<Vec<Recorded>>,
+    /// Reads (`get`, `get_many`, `scan`), each one call into the store.
+    reads: std::sync::atomic::AtomicU64,
 }
 
 #[async_trait]
 impl Store for Recording {
     async fn get(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.inner.get(key).await
     }
     async fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Versioned>>, StoreError> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.inner.get_many(keys).await
     }
     async fn scan(&self, scan: &Scan) -> Result<ScanPage, StoreError> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.inner.scan(scan).await
     }
     async fn commit(&self, batch: WriteBatch) -> Result<Version, StoreError> {
@@ -261,13 +269,14 @@ async fn engine_run(
     store: Arc<dyn Store>,
     clients: usize,
     seconds: f64,
-    record: Option<&mut Vec<Recorded>>,
+    record: Option<(&mut Vec<Recorded>, &mut u64)>,
 ) -> Result<Measured, Failure> {
     let clock = Arc::new(ManualClock::new("2026-11-22T09:00:00Z".parse()?));
     let recording = record.is_some().then(|| {
         Arc::new(Recording {
             inner: Arc::clone(&store),
             batches: std::sync::Mutex::new(Vec::new()),
+            reads: std::sync::atomic::AtomicU64::new(0),
         })
     });
     let store = match &recording {
@@ -276,11 +285,12 @@ async fn engine_run(
     };
     let world = Arc::new(RequestWorld::new(store, clock).await?);
     if let Some(r) = &recording {
-        // Only the transitions' commits, not the world's set-up.
+        // Only the transitions' commits and reads, not the world's set-up.
         r.batches
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clear();
+        r.reads.store(0, std::sync::atomic::Ordering::Relaxed);
     }
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
@@ -301,7 +311,8 @@ async fn engine_run(
         all.extend(task.await??);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    if let (Some(out), Some(r)) = (record, recording) {
+    if let (Some((out, reads)), Some(r)) = (record, recording) {
+        *reads = r.reads.load(std::sync::atomic::Ordering::Relaxed);
         *out = std::mem::take(
             &mut *r
                 .batches
@@ -382,6 +393,7 @@ async fn run(args: Args) -> Result<(), Failure> {
             }
             eprintln!("{backend}: {label} for {} s", args.seconds);
             let mut recorded = Vec::new();
+            let mut reads = 0u64;
             let path = tempfile::tempdir_in(dir.path())?.keep();
             let (m, group) = match backend {
                 "sqlite" => {
@@ -399,7 +411,7 @@ async fn run(args: Args) -> Result<(), Failure> {
                         Arc::new(store.clone()),
                         clients,
                         args.seconds,
-                        (clients == 1).then_some(&mut recorded),
+                        (clients == 1).then_some((&mut recorded, &mut reads)),
                     )
                     .await?;
                     let s = store.commit_stats();
@@ -422,7 +434,7 @@ async fn run(args: Args) -> Result<(), Failure> {
                         Arc::new(store.clone()),
                         clients,
                         args.seconds,
-                        (clients == 1).then_some(&mut recorded),
+                        (clients == 1).then_some((&mut recorded, &mut reads)),
                     )
                     .await?;
                     let s = store.commit_stats();
@@ -453,13 +465,15 @@ async fn run(args: Args) -> Result<(), Failure> {
                     _ => replay_sled(&dir, &recorded)?,
                 };
                 let (keys, bytes) = shape(&recorded);
-                replay = Some((recorded.len(), keys, bytes, rate, m.per_second));
+                #[allow(clippy::cast_precision_loss)] // an average for a report
+                let reads_per = reads as f64 / recorded.len() as f64;
+                replay = Some((recorded.len(), keys, bytes, reads_per, rate, m.per_second));
             }
         }
-        if let Some((commits, keys, bytes, rate, engine)) = replay {
+        if let Some((commits, keys, bytes, reads, rate, engine)) = replay {
             println!();
             println!(
-                "(the one-client run's {commits} commits wrote {keys:.1} keys and {bytes:.0} bytes each on average; replayed without the engine, one durable commit each from one thread: {rate:.0} commits/s = {:.2} × the raw single-row limit; the engine ran at {:.2} of that replay)",
+                "(the one-client run's {commits} commits wrote {keys:.1} keys and {bytes:.0} bytes each on average, after {reads:.1} store reads each; replayed without the engine, one durable commit each from one thread: {rate:.0} commits/s = {:.2} × the raw single-row limit; the engine ran at {:.2} of that replay)",
                 rate / limit,
                 engine / rate
             );

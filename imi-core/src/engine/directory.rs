@@ -202,6 +202,33 @@ impl Engine {
         word: &str,
         cap: usize,
     ) -> Result<Option<BTreeSet<[u8; 16]>>, EngineError> {
+        use super::principals::{Cached, Subject};
+        if space != keys::Space::DirectoryTerm {
+            return self.ids_with_term_read(space, word, cap).await;
+        }
+        let subject = Subject::Term {
+            distinct: false,
+            word: word.to_owned(),
+            cap,
+        };
+        let now = self.now();
+        if let Some(Cached::TermIds(ids)) = self.principals.get(&subject, now) {
+            return Ok(ids.map(|ids| (*ids).clone()));
+        }
+        let generation = self.principals.generation();
+        let ids = self.ids_with_term_read(space, word, cap).await?;
+        let cached = Cached::TermIds(ids.clone().map(std::sync::Arc::new));
+        self.principals.put(subject, cached, generation, now);
+        Ok(ids)
+    }
+
+    /// [`Engine::ids_with_term`] from the store.
+    async fn ids_with_term_read(
+        &self,
+        space: keys::Space,
+        word: &str,
+        cap: usize,
+    ) -> Result<Option<BTreeSet<[u8; 16]>>, EngineError> {
         let prefix = keys::term(space, word, None);
         let mut scan = Scan::prefix(&prefix, (cap + 1).min(4_096));
         let mut ids = BTreeSet::new();
@@ -224,6 +251,33 @@ impl Engine {
     /// terminator included), found by skipping from one term to the next; `None` when
     /// there are more than `max`.
     async fn distinct_terms(
+        &self,
+        space: keys::Space,
+        word: &str,
+        max: usize,
+    ) -> Result<Option<Vec<Vec<u8>>>, EngineError> {
+        use super::principals::{Cached, Subject};
+        if space != keys::Space::DirectoryTerm {
+            return self.distinct_terms_read(space, word, max).await;
+        }
+        let subject = Subject::Term {
+            distinct: true,
+            word: word.to_owned(),
+            cap: max,
+        };
+        let now = self.now();
+        if let Some(Cached::Terms(terms)) = self.principals.get(&subject, now) {
+            return Ok(terms.map(|t| (*t).clone()));
+        }
+        let generation = self.principals.generation();
+        let terms = self.distinct_terms_read(space, word, max).await?;
+        let cached = Cached::Terms(terms.clone().map(std::sync::Arc::new));
+        self.principals.put(subject, cached, generation, now);
+        Ok(terms)
+    }
+
+    /// [`Engine::distinct_terms`] from the store.
+    async fn distinct_terms_read(
         &self,
         space: keys::Space,
         word: &str,

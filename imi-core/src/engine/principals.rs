@@ -1,11 +1,12 @@
-//! The engine's cache of directory facts: who a token belongs to, what a user may do, and
-//! authority documents, kept so that authenticating a request, reading a directory entry
-//! or checking search candidates costs no store reads (and no decoding) when nothing
-//! changed.
+//! The engine's cache of directory facts: who a token belongs to, what a user may do,
+//! authority documents and lookups in the directory's term index, kept so that
+//! authenticating a request, reading a directory entry or searching costs few store reads
+//! (and no decoding) when nothing changed.
 //!
 //! Correctness comes from the store, not from timing:
 //! - the engine's store is wrapped in [`Watched`], which counts every commit that puts
-//!   or deletes an authority, a user or a token (whatever the engine method, and also
+//!   or deletes an authority, a user, a token or a directory term-index entry (whatever
+//!   the engine method, and also
 //!   commits made straight through [`Engine::store`](super::Engine::store));
 //! - an entry remembers the count *before* its documents were read, and is used only
 //!   while the count is unchanged, so a change committed while an entry was being made
@@ -14,7 +15,7 @@
 //!   long a change made by *another* engine on the same store (another process) goes
 //!   unseen. `Duration::ZERO` turns the cache off.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -36,7 +37,7 @@ pub const DEFAULT_PRINCIPAL_TTL: std::time::Duration = std::time::Duration::from
 /// arbitrary eighth of its entries.
 const CAPACITY: usize = 16_384;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Subject {
     /// A token, by the SHA-256 of its secret.
     Token([u8; 32]),
@@ -44,6 +45,13 @@ pub(crate) enum Subject {
     User(UserId),
     /// An authority document, by id.
     Authority(AuthorityId),
+    /// A lookup in the directory's term index: the ids under the terms starting with
+    /// `word` (up to `cap`), or with `distinct`, the distinct such terms (up to `cap`).
+    Term {
+        distinct: bool,
+        word: String,
+        cap: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +62,10 @@ pub(crate) enum Cached {
     Actor(Actor),
     /// An authority document (a missing one is not cached).
     Authority(Box<Authority>),
+    /// The ids of a [`Subject::Term`] lookup (`None`: more than its cap).
+    TermIds(Option<Arc<BTreeSet<[u8; 16]>>>),
+    /// The distinct terms of a [`Subject::Term`] lookup (`None`: more than its cap).
+    Terms(Option<Arc<Vec<Vec<u8>>>>),
 }
 
 #[derive(Debug)]
@@ -159,7 +171,8 @@ impl Principals {
     }
 }
 
-/// Whether a commit of `batch` can change who a token belongs to or what a user may do.
+/// Whether a commit of `batch` can change who a token belongs to, what a user may do, an
+/// authority document or the directory's term index.
 fn touches_principals(batch: &WriteBatch) -> bool {
     batch.mutations().iter().any(|m| {
         let key = match m {
@@ -167,7 +180,9 @@ fn touches_principals(batch: &WriteBatch) -> bool {
         };
         matches!(
             key.first(),
-            Some(&b) if b == Space::Authority as u8 || b == Space::User as u8 || b == Space::Token as u8
+            Some(&b) if [Space::Authority, Space::User, Space::Token, Space::DirectoryTerm]
+                .iter()
+                .any(|s| b == *s as u8)
         )
     })
 }
