@@ -218,9 +218,17 @@ async fn agree(w: &World) {
         assert_eq!(cached, fresh, "user {i}");
     }
     for (i, a) in w.authorities.iter().enumerate() {
-        let cached = w.cached.authority(&Actor::System, *a).await.unwrap();
-        let fresh = w.fresh.authority(&Actor::System, *a).await.unwrap();
-        assert_eq!(cached, fresh, "authority {i}");
+        let cached = w
+            .cached
+            .authority_versioned(&Actor::System, *a)
+            .await
+            .unwrap();
+        let fresh = w
+            .fresh
+            .authority_versioned(&Actor::System, *a)
+            .await
+            .unwrap();
+        assert_eq!(cached, fresh, "authority {i} and its version");
     }
     let english = LanguagePreferences::only(Language::English);
     for n in 0..6 {

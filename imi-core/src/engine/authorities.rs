@@ -18,7 +18,7 @@ use crate::fold::{fold, tokens};
 use crate::ids::{AuthorityId, UserId};
 use crate::keys;
 use crate::page::{Cursor, Page, PageRequest};
-use crate::record::{Txn, decode};
+use crate::record::Txn;
 use crate::store::{Scan, Version};
 use crate::user::SecretToken;
 
@@ -685,14 +685,14 @@ impl Engine {
         id: AuthorityId,
     ) -> Result<(Authority, Version), EngineError> {
         decide(actor, &Action::ReadDirectory).into_result()?;
-        let key = keys::authority(id);
-        match self.store.get(&key).await? {
-            Some(v) => Ok((decode(&key, &v.value)?, v.version)),
-            None => Err(EngineError::NotFound {
+        self.authorities_cached(&[id])
+            .await?
+            .pop()
+            .flatten()
+            .ok_or_else(|| EngineError::NotFound {
                 kind: AuthorityId::KIND,
                 id: id.to_string(),
-            }),
-        }
+            })
     }
 
     /// Reads one authority's directory entry (any registered user).
@@ -790,7 +790,10 @@ impl Engine {
         let docs = self.authorities_cached(ids).await?;
         ids.iter()
             .zip(docs)
-            .map(|(id, doc)| doc.ok_or_else(|| corrupt_index(&keys::authority(*id))))
+            .map(|(id, doc)| {
+                doc.map(|(a, _)| a)
+                    .ok_or_else(|| corrupt_index(&keys::authority(*id)))
+            })
             .collect()
     }
 }

@@ -87,8 +87,9 @@ impl Engine {
     /// for the system clock, or a [`ManualClock`](crate::clock::ManualClock) in tests).
     /// Ids get random bits from the operating system.
     ///
-    /// Authenticated users are cached (see [`Engine::with_principal_ttl`]); every commit
-    /// through this engine that changes an authority, a user or a token clears the cache.
+    /// Authenticated users, authority documents and directory-index lookups are cached
+    /// (see [`Engine::with_principal_ttl`]); every commit through this engine that changes
+    /// an authority, a user, a token or the directory's term index clears the cache.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         let principals = Arc::new(principals::Principals::new(DEFAULT_PRINCIPAL_TTL));
         Self {
@@ -106,12 +107,14 @@ impl Engine {
         }
     }
 
-    /// How long an authenticated user (who a token belongs to, and the user's rights and
-    /// authority) is reused without reading the store again, when nothing changed it
-    /// through this engine: the longest time a change made through *another* engine on
-    /// the same store (another process) can go unseen. Default
-    /// [`DEFAULT_PRINCIPAL_TTL`] (2 s); `Duration::ZERO` reads the store every time.
-    /// Changes through this engine, or through [`Engine::store`], take effect at once.
+    /// How long a cached entry (who a token belongs to, a user's rights and authority, an
+    /// authority document, a directory-index lookup) is reused without reading the store
+    /// again, when nothing changed it through this engine: the longest time a change made
+    /// through *another* engine on the same store (another process) can go unseen.
+    /// Default [`DEFAULT_PRINCIPAL_TTL`] (2 s); `Duration::ZERO` reads the store every
+    /// time. Changes through this engine, or through [`Engine::store`], take effect at
+    /// once.
+    #[must_use]
     pub fn with_principal_ttl(self, ttl: std::time::Duration) -> Self {
         self.principals.set_ttl(ttl);
         self
@@ -293,18 +296,24 @@ impl Engine {
         &self,
         id: crate::ids::AuthorityId,
     ) -> Result<Option<crate::authority::Authority>, EngineError> {
-        Ok(self.authorities_cached(&[id]).await?.pop().flatten())
+        Ok(self
+            .authorities_cached(&[id])
+            .await?
+            .pop()
+            .flatten()
+            .map(|(a, _)| a))
     }
 
-    /// [`Engine::authority_cached`] for many ids, in their order: the ones not cached in
-    /// one batched read.
+    /// [`Engine::authority_cached`] for many ids, in their order, each with its version:
+    /// the ones not cached in one batched read.
     pub(crate) async fn authorities_cached(
         &self,
         ids: &[crate::ids::AuthorityId],
-    ) -> Result<Vec<Option<crate::authority::Authority>>, EngineError> {
+    ) -> Result<Vec<Option<(crate::authority::Authority, crate::store::Version)>>, EngineError>
+    {
         use principals::{Cached, Subject};
         let now = self.now();
-        let mut out: Vec<Option<crate::authority::Authority>> = ids
+        let mut out: Vec<Option<(crate::authority::Authority, crate::store::Version)>> = ids
             .iter()
             .map(
                 |id| match self.principals.get(&Subject::Authority(*id), now) {
@@ -328,11 +337,11 @@ impl Engine {
                 let a: crate::authority::Authority = decode(key, &v.value)?;
                 self.principals.put(
                     Subject::Authority(ids[i]),
-                    Cached::Authority(Box::new(a.clone())),
+                    Cached::Authority(Box::new((a.clone(), v.version))),
                     generation,
                     now,
                 );
-                out[i] = Some(a);
+                out[i] = Some((a, v.version));
             }
         }
         Ok(out)

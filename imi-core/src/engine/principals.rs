@@ -5,9 +5,9 @@
 //!
 //! Correctness comes from the store, not from timing:
 //! - the engine's store is wrapped in [`Watched`], which counts every commit that puts
-//!   or deletes an authority, a user, a token or a directory term-index entry (whatever
-//!   the engine method, and also
-//!   commits made straight through [`Engine::store`](super::Engine::store));
+//!   or deletes an authority, a user, a token or a directory term-index entry, whatever
+//!   the engine method (commits made straight through
+//!   [`Engine::store`](super::Engine::store) too);
 //! - an entry remembers the count *before* its documents were read, and is used only
 //!   while the count is unchanged, so a change committed while an entry was being made
 //!   invalidates it too;
@@ -29,12 +29,12 @@ use crate::ids::{AuthorityId, UserId};
 use crate::keys::Space;
 use crate::store::{Mutation, Scan, ScanPage, Store, StoreError, Version, Versioned, WriteBatch};
 
-/// How long a cached acting user or authority stays valid when nothing in this engine changed it: the
-/// longest time a change made through another engine on the same store can go unseen.
+/// How long a cached entry (an acting user, an authority, a directory-index lookup) stays
+/// valid when nothing changed it through this engine: the longest time a change made
+/// through another engine on the same store can go unseen.
 pub const DEFAULT_PRINCIPAL_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// At most this many tokens, users and authorities are cached; a full cache drops an
-/// arbitrary eighth of its entries.
+/// At most this many entries are cached; a full cache drops an arbitrary eighth of them.
 const CAPACITY: usize = 16_384;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -60,8 +60,8 @@ pub(crate) enum Cached {
     TokenOf(UserId),
     /// The acting user (`Unauthenticated` is not cached).
     Actor(Actor),
-    /// An authority document (a missing one is not cached).
-    Authority(Box<Authority>),
+    /// An authority document and its version (a missing one is not cached).
+    Authority(Box<(Authority, Version)>),
     /// The ids of a [`Subject::Term`] lookup (`None`: more than its cap).
     TermIds(Option<Arc<BTreeSet<[u8; 16]>>>),
     /// The distinct terms of a [`Subject::Term`] lookup (`None`: more than its cap).
