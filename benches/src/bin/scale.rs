@@ -185,25 +185,13 @@ async fn users(engine: &Arc<Engine>, ids: &[AuthorityId], per: usize) -> Result<
 
 /// A user of `authority` holding the request-handler right.
 async fn handler(engine: &Engine, authority: AuthorityId) -> Result<Actor, Failure> {
-    let u = engine
-        .create_user(
-            &Actor::System,
-            authority,
-            NewUser {
-                name: "Request handler".into(),
-                email: "handler@example.eu".parse()?,
-                language: Language::English,
-            },
-        )
-        .await?;
-    engine
-        .set_grants(
-            &Actor::System,
-            u.id(),
-            vec![Grant::new(Right::RequestHandler, GrantScope::Everything)],
-        )
-        .await?;
-    Ok(engine.actor_for(u.id()).await?)
+    user_with(
+        engine,
+        authority,
+        "Request handler",
+        &[Right::RequestHandler],
+    )
+    .await
 }
 
 /// A user of `authority` holding `rights` for everything.
@@ -219,7 +207,7 @@ async fn user_with(
             authority,
             NewUser {
                 name: name.into(),
-                email: "alerts@example.eu".parse()?,
+                email: "handler@example.eu".parse()?,
                 language: Language::English,
             },
         )
