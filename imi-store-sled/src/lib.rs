@@ -222,6 +222,32 @@ fn stored_version(key: &[u8], stored: &[u8]) -> Result<Version, StoreError> {
     }
 }
 
+/// How long opening waits for the lock of a database that was just closed.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Opens the sled database, waiting up to [`LOCK_WAIT`] for its file lock: sled releases
+/// the lock from a background thread some time after the last handle is dropped, so a
+/// store reopened at once (in the same process) would otherwise fail.
+fn open_locked(path: &Path, config: &SledConfig) -> Result<sled::Db, StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(config.cache_bytes)
+            .open()
+        {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && started.elapsed() < LOCK_WAIT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(backend("opening the database")(e)),
+        }
+    }
+}
+
 fn open_db(path: &Path, config: &SledConfig) -> Result<Inner, StoreError> {
     if path.is_file() {
         return Err(StoreError::Corrupt {
@@ -231,11 +257,7 @@ fn open_db(path: &Path, config: &SledConfig) -> Result<Inner, StoreError> {
             ),
         });
     }
-    let db = sled::Config::new()
-        .path(path)
-        .cache_capacity(config.cache_bytes)
-        .open()
-        .map_err(backend("opening the database"))?;
+    let db = open_locked(path, config)?;
     let mark = db
         .get(KEY_APPLICATION)
         .map_err(backend("reading the markers"))?;
