@@ -321,6 +321,31 @@ pub enum AlertEvent {
     PersonalDataDeleted,
 }
 
+impl AlertEvent {
+    /// Whether the event records how the sending side prepared the alert before it went
+    /// out (saved drafts, validation by the outgoing coordinator): shown to the sending
+    /// side only; recipients see what was sent, not how it was drafted.
+    pub fn is_drafting(&self) -> bool {
+        use AlertEvent as E;
+        match self {
+            E::DraftSaved { .. }
+            | E::SubmittedForValidation { .. }
+            | E::Returned { .. }
+            | E::Rejected { .. } => true,
+            E::Broadcast { .. }
+            | E::Distributed { .. }
+            | E::Acknowledged { .. }
+            | E::InformationAdded { .. }
+            | E::Rectified { .. }
+            | E::ClosureProposed { .. }
+            | E::Closed { .. }
+            | E::Withdrawn { .. }
+            | E::PersonalDataBlocked
+            | E::PersonalDataDeleted => false,
+        }
+    }
+}
+
 /// What `decide` needs besides the alert.
 #[derive(Debug, Clone, Copy)]
 pub struct AlertContext<'a> {

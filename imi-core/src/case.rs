@@ -68,6 +68,24 @@ pub struct TimelineEntry<E = RequestEvent> {
     pub event: E,
 }
 
+/// A timeline as the other side of a case reads it: what was sent, not how it was
+/// drafted. Of the drafting entries (`drafting`) only the last saved draft (`saved_draft`)
+/// stays, since it is what was sent; earlier drafts (a name typed by mistake and
+/// corrected, say) and the sending side's internal steps (validation) are dropped.
+pub fn as_sent<E>(
+    entries: Vec<TimelineEntry<E>>,
+    drafting: impl Fn(&E) -> bool,
+    saved_draft: impl Fn(&E) -> bool,
+) -> Vec<TimelineEntry<E>> {
+    let last_draft = entries.iter().rposition(|e| saved_draft(&e.event));
+    entries
+        .into_iter()
+        .enumerate()
+        .filter(|(i, e)| !drafting(&e.event) || Some(*i) == last_draft)
+        .map(|(_, e)| e)
+        .collect()
+}
+
 /// How much of a case a reader may see (need to know, Regulation 1024/2012 Art. 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -185,6 +185,23 @@ pub enum NotificationEvent {
     PersonalDataDeleted,
 }
 
+impl NotificationEvent {
+    /// Whether the event records how the sender prepared the notification before sending
+    /// it (its saved drafts): shown to the sending side only; recipients see what was
+    /// sent, not how it was drafted.
+    pub fn is_drafting(&self) -> bool {
+        use NotificationEvent as E;
+        match self {
+            E::DraftSaved { .. } => true,
+            E::Sent { .. }
+            | E::Commented { .. }
+            | E::Closed { .. }
+            | E::PersonalDataBlocked
+            | E::PersonalDataDeleted => false,
+        }
+    }
+}
+
 /// What `decide` needs besides the notification.
 #[derive(Debug, Clone, Copy)]
 pub struct NotificationContext<'a> {

@@ -392,6 +392,41 @@ pub enum RequestEvent {
     },
 }
 
+impl RequestEvent {
+    /// Whether the event records how the requesting side prepared the request before
+    /// sending it (its saved drafts). Such entries are shown to the requesting side only:
+    /// the other side sees what was sent, not how it was drafted.
+    pub fn is_drafting(&self) -> bool {
+        use RequestEvent as E;
+        match self {
+            E::DraftSaved { .. } => true,
+            E::Sent { .. }
+            | E::Withdrawn { .. }
+            | E::Accepted { .. }
+            | E::DateProposed { .. }
+            | E::DateAccepted { .. }
+            | E::DateRefused { .. }
+            | E::Forwarded { .. }
+            | E::SplitOff { .. }
+            | E::Allocated { .. }
+            | E::Answered { .. }
+            | E::ClarificationAsked { .. }
+            | E::ClarificationReplied { .. }
+            | E::Commented { .. }
+            | E::Referred { .. }
+            | E::CoordinatorCommented { .. }
+            | E::Reminded
+            | E::ClosedByCoordinator { .. }
+            | E::AnswerAccepted { .. }
+            | E::Rectified { .. }
+            | E::UnlawfulDataErased { .. }
+            | E::PersonalDataBlocked
+            | E::PersonalDataDeleted
+            | E::DeadlineReached { .. } => false,
+        }
+    }
+}
+
 /// The stages of a request, for messages, indexes and inbox filters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -1131,10 +1166,10 @@ impl Request {
             }
             (S::Answered { .. }, C::AcceptAnswer { rating }) => {
                 party(roles.requester, "requester")?;
-                if let Some(r) = rating {
-                    if !(1..=5).contains(&r.timeliness) || !(1..=5).contains(&r.effort) {
-                        return invalid("ratings go from 1 to 5");
-                    }
+                if let Some(r) = rating
+                    && (!(1..=5).contains(&r.timeliness) || !(1..=5).contains(&r.effort))
+                {
+                    return invalid("ratings go from 1 to 5");
                 }
                 Ok(vec![RequestEvent::AnswerAccepted { rating: *rating }])
             }

@@ -2,6 +2,9 @@
 //! commands by random actors, with blocking after closure) no read returns personal data
 //! that the reader is not entitled to, and blocked data never appear in normal reads.
 //! Reads checked: the request, its timeline, the inbox, data-subject search and export.
+//! Every draft first names another person by mistake and is corrected before sending:
+//! that drafting history must never reach anyone but the requesting authority's entitled
+//! handlers (the other side sees what was sent, not how it was drafted).
 //!
 //! Entitlement is written here from the rules, independently of the engine: a handler of
 //! the requesting authority for the request's procedure; a handler or allocator of the
@@ -50,8 +53,9 @@ struct World {
     clock: Arc<ManualClock>,
     actors: Vec<Actor>,
     authorities: Vec<AuthorityId>,
-    /// Each case, its procedure, and the unique personal value in it.
-    cases: Vec<(CaseId, &'static str, String)>,
+    /// Each case, its procedure, the unique personal value in it, and the value its
+    /// draft held by mistake before it was corrected (drafting history).
+    cases: Vec<(CaseId, &'static str, String, String)>,
 }
 
 async fn world(procedures: &[bool]) -> World {
@@ -123,14 +127,18 @@ async fn world(procedures: &[bool]) -> World {
             .unwrap()
             .case
             .id;
+        // The draft first names another person by mistake, then is corrected.
         let secret = format!("Secretperson{k}x");
-        let mut answers = Answers::new();
-        answers.set("holder".parse().unwrap(), AnswerValue::Text(secret.clone()));
-        engine
-            .act_on_request(&actors[0], id, C::SaveDraft { answers }, None)
-            .await
-            .unwrap();
-        cases.push((id, procedure, secret));
+        let mistake = format!("Mistakenperson{k}x");
+        for name in [&mistake, &secret] {
+            let mut answers = Answers::new();
+            answers.set("holder".parse().unwrap(), AnswerValue::Text(name.clone()));
+            engine
+                .act_on_request(&actors[0], id, C::SaveDraft { answers }, None)
+                .await
+                .unwrap();
+        }
+        cases.push((id, procedure, secret, mistake));
     }
     World {
         engine,
@@ -200,7 +208,7 @@ fn user_id(a: &Actor) -> imi_core::UserId {
 }
 
 async fn apply(w: &World, case: usize, actor: usize, op: &Op) {
-    let (id, _, secret) = &w.cases[case];
+    let (id, _, secret, _) = &w.cases[case];
     let now = w.clock.now();
     let command = match op {
         Op::Send { to } => C::Send {
@@ -320,7 +328,7 @@ async fn check(w: &World) -> Result<(), TestCaseError> {
                 None => break,
             }
         }
-        for (id, procedure, secret) in &w.cases {
+        for (id, procedure, secret, mistake) in &w.cases {
             let (truth, _) = w.engine.request(&Actor::System, *id).await.unwrap();
             let request = &truth.case.request;
             let rule = entitled(w, user, request.state(), request.is_blocked(), procedure);
@@ -349,6 +357,33 @@ async fn check(w: &World) -> Result<(), TestCaseError> {
                 request.state(),
                 request.is_blocked()
             );
+            // The drafting history belongs to the requesting side: nobody else ever
+            // sees what the draft held before it was corrected, whatever else they may see.
+            let drafter = rule == Entitled::Must && USERS[user].0 == 0;
+            if drafter {
+                prop_assert!(
+                    timeline.contains(mistake.as_str()),
+                    "the requester does not see its own drafting history: {context}"
+                );
+            } else {
+                for (read, what) in [
+                    (&timeline, "timeline"),
+                    (&inbox, "inbox"),
+                    (&export, "export"),
+                ] {
+                    prop_assert!(
+                        !read.contains(mistake.as_str()),
+                        "{what} shows the drafting history: {context}"
+                    );
+                }
+                prop_assert!(
+                    !read
+                        .as_ref()
+                        .map(|(v, _)| format!("{:?}", v.case).contains(mistake.as_str()))
+                        .unwrap_or(false),
+                    "request read shows the drafting history: {context}"
+                );
+            }
             match rule {
                 Entitled::MustNot => {
                     prop_assert!(!shown, "request read leaks: {context}");

@@ -46,6 +46,7 @@ async fn an_alert_from_denmark_reaches_france_and_germany_but_not_italy() {
     let api = Api {
         app: imi_http::router(Arc::clone(&engine), imi_http::HttpConfig::default()),
         engine: Arc::clone(&engine),
+        clock: None,
         dk: sender.clone(),
         fr: fr_handler.clone(),
         fr_authority: fr_authority.clone(),
@@ -98,6 +99,18 @@ async fn an_alert_from_denmark_reaches_france_and_germany_but_not_italy() {
     assert_eq!(v["stage"], "draft");
     let id = v["id"].as_str().unwrap().to_owned();
     let commands = format!("/v1/alerts/{id}/commands");
+    // A first draft names the wrong person; it is corrected before sending.
+    let (s, _, v) = call(
+        Method::POST,
+        commands.clone(),
+        sender.clone(),
+        Some(json!({"command": "save-draft", "answers": {
+            "professional": {"type": "text", "value": "Dr Wrong Person"}
+        }})),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     let (s, _, v) = call(
         Method::POST,
         commands.clone(),
@@ -265,6 +278,8 @@ async fn an_alert_from_denmark_reaches_france_and_germany_but_not_italy() {
     )
     .await;
     assert!(v.to_string().contains("Hamburg"));
+    // Recipients see what was sent, not how the sender drafted it.
+    assert!(!v.to_string().contains("Wrong Person"), "{v}");
 
     // A handler cannot close; the sender can. Bad input gives a typed problem.
     let (s, _, _) = call(

@@ -215,8 +215,8 @@ async fn a_danish_authority_asks_a_french_one_each_in_its_language() {
         .call(
             Method::POST,
             &format!("/v1/requests/{id}/timeline/1/translations"),
-            &api.fr,
-            "fr",
+            &api.dk,
+            "da",
             Some(json!({ "to": "fr" })),
             None,
         )

@@ -416,11 +416,21 @@ impl Engine {
         actor: &Actor,
         id: CaseId,
     ) -> Result<Vec<AlertTimelineEntry>, EngineError> {
-        let (case, _, _, visibility) = self.load_alert(actor, id).await?;
+        let (case, _, roles, visibility) = self.load_alert(actor, id).await?;
         let set = self.pinned_set(&case.question_set)?;
         let entries: Vec<AlertTimelineEntry> =
             self.read_timeline(&keys::alert_event(id, None)).await?;
-        let blocked = case.alert.is_blocked() && !matches!(actor, Actor::System);
+        let system = matches!(actor, Actor::System);
+        let blocked = case.alert.is_blocked() && !system;
+        // The drafting history is the sending side's: recipients see what was sent.
+        let sending_side = system || roles.sender || roles.outgoing_coordinator;
+        let entries = if sending_side {
+            entries
+        } else {
+            crate::case::as_sent(entries, AlertEvent::is_drafting, |e| {
+                matches!(e, AlertEvent::DraftSaved { .. })
+            })
+        };
         Ok(entries
             .into_iter()
             .map(|entry| {
@@ -459,10 +469,10 @@ impl Engine {
         if alert_visibility(roles, &old.alert).is_none() {
             return Err(not_found());
         }
-        if let Some(expected) = if_match {
-            if expected != current {
-                return Err(EngineError::VersionMismatch { expected, current });
-            }
+        if let Some(expected) = if_match
+            && expected != current
+        {
+            return Err(EngineError::VersionMismatch { expected, current });
         }
         let set = self.pinned_set(&old.question_set)?;
         let (_, procedure_validates) = self.alert_procedure(&old.procedure)?;

@@ -265,8 +265,17 @@ impl Engine {
         id: CaseId,
     ) -> Result<Vec<NotificationTimelineEntry>, EngineError> {
         let (case, _) = self.load_notification(actor, id).await?;
-        self.case_timeline(&case, matches!(actor, Actor::System))
-            .await
+        let system = matches!(actor, Actor::System);
+        // The drafting history is the sender's: recipients see what was sent.
+        let sending_side = system || Self::notification_roles(actor, &case).sender;
+        let entries = self.case_timeline(&case, system).await?;
+        Ok(if sending_side {
+            entries
+        } else {
+            crate::case::as_sent(entries, NotificationEvent::is_drafting, |e| {
+                matches!(e, NotificationEvent::DraftSaved { .. })
+            })
+        })
     }
 
     /// Acts on a notification; the machine decides, the engine writes the notification,
@@ -292,10 +301,10 @@ impl Engine {
         if !notification_visible(roles, &old.notification) {
             return Err(not_found());
         }
-        if let Some(expected) = if_match {
-            if expected != current {
-                return Err(EngineError::VersionMismatch { expected, current });
-            }
+        if let Some(expected) = if_match
+            && expected != current
+        {
+            return Err(EngineError::VersionMismatch { expected, current });
         }
         let set = self.pinned_set(&old.question_set)?;
         let (_, to_commission, to_member_states) = self.notification_procedure(&old.procedure)?;

@@ -234,10 +234,10 @@ pub(super) fn case_index_keys(case: &RequestCase, rules: CaseRules) -> BTreeSet<
         Some(stage),
         Some(case.id),
     ));
-    if let Some(recipient) = case.request.state().recipient() {
-        if case.request.state().stage() != Stage::Draft {
-            out.insert(keys::inbox(recipient, Some(1), Some(stage), Some(case.id)));
-        }
+    if let Some(recipient) = case.request.state().recipient()
+        && case.request.state().stage() != Stage::Draft
+    {
+        out.insert(keys::inbox(recipient, Some(1), Some(stage), Some(case.id)));
     }
     if let Some((_, date)) = rules.deadlines.and_then(|r| case.request.next_deadline(r)) {
         out.insert(keys::due(date, Some(case.id)));
@@ -391,17 +391,17 @@ impl Engine {
                 let Ok(case) = decode::<RequestCase>(key, &doc.value) else {
                     continue;
                 };
-                if let Ok(Some(view)) = self.view_of(actor, case).await {
-                    if keep(&e.key, &view) {
-                        items.push(view);
-                        if items.len() == limit {
-                            self.audit_reads(actor, &items, crate::audit::Purpose::HandleCase)
-                                .await?;
-                            return Ok(Page {
-                                items,
-                                next: Some(Cursor::from_key(e.key)),
-                            });
-                        }
+                if let Ok(Some(view)) = self.view_of(actor, case).await
+                    && keep(&e.key, &view)
+                {
+                    items.push(view);
+                    if items.len() == limit {
+                        self.audit_reads(actor, &items, crate::audit::Purpose::HandleCase)
+                            .await?;
+                        return Ok(Page {
+                            items,
+                            next: Some(Cursor::from_key(e.key)),
+                        });
                     }
                 }
             }
@@ -742,6 +742,11 @@ impl Engine {
     ) -> Result<Vec<TimelineEntry>, EngineError> {
         let (view, _) = self.request(actor, id).await?;
         let set = self.pinned_set(&view.case.question_set)?;
+        // The drafting history is the requesting side's: the other side (and its
+        // coordinator) sees what was sent, not how it was drafted (`as_sent`).
+        let requesting_side = matches!(actor, Actor::System)
+            || view.roles.requester
+            || view.roles.requester_coordinator;
         let prefix = keys::case_event(id, None);
         let mut scan = Scan::prefix(&prefix, 1_000);
         let mut out = Vec::new();
@@ -753,7 +758,12 @@ impl Engine {
             }
             match page.continuation {
                 Some(c) => scan = scan.resume(c),
-                None => return Ok(out),
+                None if requesting_side => return Ok(out),
+                None => {
+                    return Ok(crate::case::as_sent(out, RequestEvent::is_drafting, |e| {
+                        matches!(e, RequestEvent::DraftSaved { .. })
+                    }));
+                }
             }
         }
     }
@@ -782,10 +792,10 @@ impl Engine {
         if visibility(roles, &old.request).is_none() {
             return Err(not_found());
         }
-        if let Some(expected) = if_match {
-            if expected != current {
-                return Err(EngineError::VersionMismatch { expected, current });
-            }
+        if let Some(expected) = if_match
+            && expected != current
+        {
+            return Err(EngineError::VersionMismatch { expected, current });
         }
         let set = self.pinned_set(&old.question_set)?;
         let now = self.now();
