@@ -35,6 +35,7 @@ pub struct Principal {
     procedures: BTreeSet<ProcedureId>,
     coordinator: Option<CoordinatorRole>,
     grants: Vec<Grant>,
+    service: bool,
 }
 
 impl Principal {
@@ -48,7 +49,13 @@ impl Principal {
             procedures: authority.procedures().clone(),
             coordinator: authority.coordinator().cloned(),
             grants: user.grants().to_vec(),
+            service: user.kind() == crate::user::UserKind::Service,
         }
+    }
+
+    /// Whether the user is a service account (a system) rather than a person.
+    pub fn is_service(&self) -> bool {
+        self.service
     }
 
     /// The user.
@@ -157,9 +164,13 @@ pub enum Action<'a> {
         /// The procedure's area.
         area: &'a AreaId,
     },
-    /// Create, change or disable an authority's users, grant their rights, issue tokens,
-    /// and read their records.
+    /// Create, change or disable an authority's users, grant their rights, and read their
+    /// records.
     ManageUsers(Target<'a>),
+    /// Mint an API token that acts as a user.
+    IssueToken(TokenSubject<'a>),
+    /// Create a service account (a system of the authority, not a person) in an authority.
+    CreateServiceAccount(Target<'a>),
     /// Read directory entries and search the directory.
     ReadDirectory,
     /// Read the public part of the directory (syndication).
@@ -181,6 +192,18 @@ pub enum Action<'a> {
     VerifyAudit,
     /// Check that stored documents and their indexes agree (reads every case).
     CheckIntegrity,
+}
+
+/// Whom a new API token would act as, seen from the user who asks for it.
+#[derive(Debug, Clone, Copy)]
+pub enum TokenSubject<'a> {
+    /// The asking user themselves.
+    Myself,
+    /// Another person (or an account the caller may not know of): a token for them would
+    /// let the caller act, and be audited, as them.
+    AnotherPerson,
+    /// A service account of this authority.
+    ServiceAccount(Target<'a>),
 }
 
 /// Why an action was refused.
@@ -242,6 +265,8 @@ impl Action<'_> {
             Action::AppointScopedCoordinator(_) => "appoint this coordinator",
             Action::GrantProcedure { .. } => "grant this procedure",
             Action::ManageUsers(_) => "manage this authority's users",
+            Action::IssueToken(_) => "issue this API token",
+            Action::CreateServiceAccount(_) => "create a service account here",
             Action::ReadDirectory => "read the directory",
             Action::ReadPublicDirectory => "read the public directory",
             Action::ManageRegisters { .. } => "manage this register",
@@ -345,6 +370,31 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Decision {
                 (false, _, _) => forbid("this needs the administrator right"),
                 (true, false, false) => forbid(
                     "the authority is neither the user's own nor inside their coordinator's scope",
+                ),
+            }
+        }
+        Action::IssueToken(TokenSubject::Myself) => {
+            match (p.is_service(), p.has_right(Right::ApiUser)) {
+                (true, _) => forbid(
+                    "a service account's tokens are issued by its authority's administrators",
+                ),
+                (false, true) => {
+                    Decision::Allow("users with the api-user right mint their own tokens")
+                }
+                (false, false) => forbid("minting API tokens needs the api-user right"),
+            }
+        }
+        Action::IssueToken(TokenSubject::AnotherPerson) => forbid(
+            "a token for somebody else would let the caller act as them; people mint their own",
+        ),
+        Action::IssueToken(TokenSubject::ServiceAccount(t)) | Action::CreateServiceAccount(t) => {
+            match (admin, t.id == Some(p.authority)) {
+                (true, true) => {
+                    Decision::Allow("an authority's administrator manages its own service accounts")
+                }
+                (false, _) => forbid("this needs the administrator right"),
+                (true, false) => forbid(
+                    "only the authority's own administrators manage its service accounts (a coordinator would act as the authority)",
                 ),
             }
         }

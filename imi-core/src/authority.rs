@@ -131,13 +131,14 @@ pub struct ContactDetails {
     /// The postal address, lines separated by newlines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
-    /// The authority's website.
+    /// The authority's website: an absolute `http` or `https` link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
 }
 
 impl ContactDetails {
-    /// Checks the free-text fields' lengths and blankness.
+    /// Checks the free-text fields' lengths and blankness, and that the website is an
+    /// `http`/`https` link.
     pub fn validate(&self) -> Result<(), AuthorityInputError> {
         let fields = [
             ("phone number", &self.phone),
@@ -157,6 +158,11 @@ impl ContactDetails {
                     max: MAX_CONTACT_FIELD_LEN,
                 });
             }
+        }
+        if let Some(website) = &self.website {
+            // Published through the public export that other sites embed: a link must be
+            // a web page, never script.
+            check_link(website)?;
         }
         Ok(())
     }
@@ -328,7 +334,9 @@ impl NewAuthority {
         self.competences.iter().map(|c| c.area.clone()).collect()
     }
 
-    fn validate(&self) -> Result<(), AuthorityInputError> {
+    /// Checks the input (lengths, links, blank fields) before anything is read or built.
+    pub(crate) fn validate(&self) -> Result<(), AuthorityInputError> {
+        check_name(&self.name)?;
         self.contact.validate()?;
         if let Some(a) = &self.acronym {
             check_text("acronym", a, 50)?;
@@ -340,6 +348,39 @@ impl NewAuthority {
         }
         Ok(())
     }
+}
+
+/// The longest name of an authority in any language, in characters.
+pub const MAX_NAME_LEN: usize = 300;
+
+fn check_name(name: &LocalisedText) -> Result<(), AuthorityInputError> {
+    for (_, text) in name.iter() {
+        check_text("name", text, MAX_NAME_LEN)?;
+    }
+    Ok(())
+}
+
+/// Checks that `value` is an absolute `http`/`https` link with a host, and nothing a
+/// browser could run (`javascript:`, `data:`) or misread (spaces, control characters).
+pub(crate) fn check_link(value: &str) -> Result<(), AuthorityInputError> {
+    let bad = || AuthorityInputError::BadLink {
+        value: value.to_owned(),
+    };
+    let lower = value.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or_else(bad)?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit('@').next().unwrap_or_default();
+    if host.is_empty()
+        || host.starts_with(':')
+        || value.chars().any(|c| c.is_whitespace() || c.is_control())
+        || value.contains(['<', '>', '"', '\\', '`'])
+    {
+        return Err(bad());
+    }
+    Ok(())
 }
 
 fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), AuthorityInputError> {
@@ -428,6 +469,9 @@ impl Authority {
 
     /// Applies an update after checking it.
     pub(crate) fn apply(&mut self, update: AuthorityUpdate) -> Result<(), AuthorityInputError> {
+        if let Some(name) = &update.name {
+            check_name(name)?;
+        }
         if let Some(contact) = &update.contact {
             contact.validate()?;
         }

@@ -120,6 +120,12 @@ pub enum EngineError {
         /// What was wrong.
         detail: String,
     },
+    /// A token cannot be issued as asked.
+    #[error(transparent)]
+    Token(#[from] crate::user::TokenError),
+    /// The operating system gave no random bytes for a secret; nothing was written.
+    #[error(transparent)]
+    Randomness(#[from] crate::ids::SecretError),
     /// A bug: an invariant the engine relies on did not hold.
     #[error("internal error: {detail}")]
     Internal {

@@ -42,12 +42,23 @@ pub fn fold(text: &str) -> String {
     out
 }
 
-/// The folded words of `text`.
+/// The longest word kept by [`tokens`], in bytes: longer words are cut (at a character
+/// boundary) to this length, in the index and in queries alike, so a search word of any
+/// length is a valid key and still finds what it starts with.
+pub const MAX_TOKEN_BYTES: usize = 100;
+
+/// The folded words of `text`, each at most [`MAX_TOKEN_BYTES`] long.
 pub fn tokens(text: &str) -> impl Iterator<Item = String> {
     fold(text)
         .split(' ')
         .filter(|t| !t.is_empty())
-        .map(str::to_owned)
+        .map(|t| {
+            let mut end = t.len().min(MAX_TOKEN_BYTES);
+            while !t.is_char_boundary(end) {
+                end -= 1;
+            }
+            t[..end].to_owned()
+        })
         .collect::<Vec<_>>()
         .into_iter()
 }
@@ -69,6 +80,17 @@ mod tests {
             "ordre national des infirmiers oni"
         );
         assert_eq!(fold("---"), "");
+    }
+
+    #[test]
+    fn long_words_are_cut_at_a_character_boundary() {
+        let word = "é".repeat(3_000);
+        let t: Vec<_> = tokens(&format!("a {word}")).collect();
+        assert_eq!(t[0], "a");
+        assert!(t[1].len() <= MAX_TOKEN_BYTES && t[1].chars().all(|c| c == 'e'));
+        let greek = "λ".repeat(5_000);
+        let t: Vec<_> = tokens(&greek).collect();
+        assert!(t[0].len() <= MAX_TOKEN_BYTES && t[0].len() >= MAX_TOKEN_BYTES - 1);
     }
 
     #[test]

@@ -144,6 +144,12 @@ define_id!(
 );
 
 define_id!(
+    /// Identifies an API token (never its secret: listing and revoking use this).
+    TokenId,
+    "token"
+);
+
+define_id!(
     /// Identifies a webhook an authority registered.
     WebhookId,
     "webhook"
@@ -239,27 +245,30 @@ impl IdGenerator {
         Uuid::from_bytes(bytes)
     }
 
-    /// 32 bytes for a secret (token, invitation). From the operating system's
-    /// cryptographic generator, or, for a seeded generator, predictable: seeded
-    /// generators are for tests only.
-    pub fn secret(&self) -> [u8; 32] {
+    /// 32 bytes for a secret (token, invitation, webhook secret): straight from the
+    /// operating system's cryptographic generator, or, for a seeded generator,
+    /// predictable (seeded generators are for tests only). Fails only when the operating
+    /// system cannot give random bytes.
+    pub fn secret(&self) -> Result<[u8; 32], SecretError> {
         let mut out = [0u8; 32];
-        for chunk in out.chunks_mut(8) {
-            let bytes = match &self.source {
-                RandomSource::Os => {
-                    // Bytes 6 and 8 of a v4 UUID carry fixed version and variant
-                    // bits; the others are random.
-                    let u = Uuid::new_v4();
-                    let r = u.as_bytes();
-                    [r[0], r[1], r[2], r[3], r[4], r[5], r[10], r[11]]
+        match &self.source {
+            RandomSource::Os => {
+                getrandom::fill(&mut out).map_err(|e| SecretError(e.to_string()))?;
+            }
+            RandomSource::Seeded(state) => {
+                for chunk in out.chunks_mut(8) {
+                    let bytes =
+                        splitmix64(state.fetch_add(GOLDEN_GAMMA, Ordering::Relaxed)).to_le_bytes();
+                    chunk.copy_from_slice(&bytes);
                 }
-                RandomSource::Seeded(state) => {
-                    splitmix64(state.fetch_add(GOLDEN_GAMMA, Ordering::Relaxed)).to_le_bytes()
-                }
-            };
-            chunk.copy_from_slice(&bytes);
+            }
         }
-        out
+        Ok(out)
+    }
+
+    /// A new token id.
+    pub fn token(&self, at: DateTime<Utc>) -> TokenId {
+        TokenId(self.uuid(at))
     }
 
     /// A new authority id.
@@ -297,6 +306,11 @@ impl IdGenerator {
         RecordId(self.uuid(at))
     }
 }
+
+/// The operating system could not give random bytes for a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the operating system's random generator failed: {0}")]
+pub struct SecretError(String);
 
 const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 

@@ -16,7 +16,8 @@
 //! | `Invitation` | SHA-256 of the invitation secret | the invitation (JSON) |
 //! | `User` | user id | the user document (JSON) |
 //! | `UserByAuthority` | authority id, user id | empty (index) |
-//! | `Token` | SHA-256 of the token | user id (16 bytes) |
+//! | `Token` | SHA-256 of the token | the token's record (JSON: user, label, expiry); a bare 16-byte user id is a token from before expiry existed, refused |
+//! | `TokenByUser` | user id, token id | SHA-256 of the token (a user's tokens, for listing and revoking) |
 //! | `DirectoryTerm` | folded term, authority id | empty (search index, active authorities) |
 //! | `DirectoryProcedure` | procedure id, participant code, authority id | empty (recipient choice) |
 //! | `DirectoryChange` | time (ms), authority id | empty (syndication change feed) |
@@ -56,7 +57,7 @@
 //! | `Unblock` | case id, user id | a time-limited, justified access to blocked data (JSON) |
 //! | `Due` | date (days since 1970, sign-flipped), case id | empty (next deadline of each open request) |
 
-use crate::ids::{AttachmentId, AuthorityId, CaseId, RecordId, UserId};
+use crate::ids::{AttachmentId, AuthorityId, CaseId, RecordId, TokenId, UserId};
 
 /// The first byte of every key: which kind of record it holds. Values are fixed forever
 /// once released; new spaces take new numbers.
@@ -84,6 +85,8 @@ pub(crate) enum Space {
     UserByAuthority = 0x21,
     /// API tokens by hash.
     Token = 0x22,
+    /// Index: a user's tokens.
+    TokenByUser = 0x23,
     /// Search index: folded terms of active authorities.
     DirectoryTerm = 0x30,
     /// Index: active authorities with access to a procedure, by country.
@@ -291,6 +294,16 @@ pub(crate) fn user_by_authority(authority: AuthorityId, user: Option<UserId>) ->
     let k = Key::new(Space::UserByAuthority).id(authority.as_bytes());
     match user {
         Some(u) => k.id(u.as_bytes()),
+        None => k,
+    }
+    .into_bytes()
+}
+
+/// A user's tokens (`None`: all of them).
+pub(crate) fn token_by_user(user: UserId, token: Option<TokenId>) -> Vec<u8> {
+    let k = Key::new(Space::TokenByUser).id(user.as_bytes());
+    match token {
+        Some(t) => k.id(t.as_bytes()),
         None => k,
     }
     .into_bytes()

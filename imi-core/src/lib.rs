@@ -80,11 +80,13 @@ pub use engine::{
 };
 pub use error::EngineError;
 pub use ids::{
-    AttachmentId, AuthorityId, CaseId, CaseReference, IdGenerator, RecordId, RegisterId, UserId,
-    WebhookId,
+    AttachmentId, AuthorityId, CaseId, CaseReference, IdGenerator, RecordId, RegisterId, TokenId,
+    UserId, WebhookId,
 };
 pub use language::{Language, LanguagePreferences};
 pub use localised::{LocalisedText, Resolved};
 pub use page::{Cursor, Page, PageRequest};
 pub use store::{MemoryStore, Store, StoreError};
-pub use user::{Grant, GrantScope, NewUser, SecretToken, User};
+pub use user::{
+    Grant, GrantScope, NewUser, SecretToken, TokenError, TokenInfo, TokenRequest, User, UserKind,
+};

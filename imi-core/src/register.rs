@@ -37,14 +37,12 @@ impl RegisterData {
     pub(crate) fn validate(&self) -> Result<(), AuthorityInputError> {
         self.contact.validate()?;
         if let Some(link) = &self.link {
-            let ok = (link.starts_with("https://") || link.starts_with("http://"))
-                && link.len() <= 2_000
-                && !link.chars().any(char::is_whitespace);
-            if !ok {
+            if link.len() > 2_000 {
                 return Err(AuthorityInputError::BadLink {
                     value: link.clone(),
                 });
             }
+            crate::authority::check_link(link)?;
         }
         Ok(())
     }

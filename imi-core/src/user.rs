@@ -77,6 +77,8 @@ pub struct User {
     grants: Vec<Grant>,
     status: UserStatus,
     created_at: DateTime<Utc>,
+    #[serde(default)]
+    kind: UserKind,
 }
 
 impl User {
@@ -107,7 +109,19 @@ impl User {
             grants: Vec::new(),
             status: UserStatus::Active,
             created_at: at,
+            kind: UserKind::Person,
         })
+    }
+
+    /// A service account: a system of the authority rather than a person.
+    pub(crate) fn into_service(mut self) -> Self {
+        self.kind = UserKind::Service;
+        self
+    }
+
+    /// Whether it is a person or a service account.
+    pub fn kind(&self) -> UserKind {
+        self.kind
     }
 
     pub(crate) fn set_grants(&mut self, mut grants: Vec<Grant>) {
@@ -253,6 +267,112 @@ impl fmt::Debug for SecretToken {
 /// The stored form of a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TokenHash(pub(crate) [u8; 32]);
+
+/// How long a token lives when its request names no lifetime: 90 days.
+pub const DEFAULT_TOKEN_DAYS: u16 = 90;
+/// The longest a token may live: one year. Tokens always end.
+pub const MAX_TOKEN_DAYS: u16 = 365;
+/// How many unexpired tokens one user may hold at once.
+pub const MAX_TOKENS_PER_USER: usize = 20;
+
+/// What a new token should be: a label its owner recognises it by, and its lifetime.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRequest {
+    /// What it is for ("case-management system", "laptop"); 1-100 characters.
+    pub label: String,
+    /// Days until it expires, 1 to [`MAX_TOKEN_DAYS`].
+    pub days: u16,
+}
+
+impl Default for TokenRequest {
+    fn default() -> Self {
+        Self {
+            label: "api".to_owned(),
+            days: DEFAULT_TOKEN_DAYS,
+        }
+    }
+}
+
+/// A token cannot be issued as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The label is blank or longer than 100 characters.
+    #[error("a token's label must have 1 to 100 characters (it has {len})")]
+    BadLabel {
+        /// Its length in characters.
+        len: usize,
+    },
+    /// The lifetime is outside 1 day to [`MAX_TOKEN_DAYS`].
+    #[error("a token lives 1 to {max} days, not {days}")]
+    BadLifetime {
+        /// The days asked for.
+        days: u16,
+        /// The most allowed.
+        max: u16,
+    },
+    /// The user holds as many unexpired tokens as allowed.
+    #[error("the user holds {max} unexpired tokens already; revoke one first")]
+    TooMany {
+        /// The most allowed.
+        max: usize,
+    },
+}
+
+impl TokenRequest {
+    /// Checks the label and lifetime.
+    pub fn validate(&self) -> Result<(), TokenError> {
+        let len = self.label.trim().chars().count();
+        if len == 0 || len > 100 {
+            return Err(TokenError::BadLabel { len });
+        }
+        if self.days == 0 || self.days > MAX_TOKEN_DAYS {
+            return Err(TokenError::BadLifetime {
+                days: self.days,
+                max: MAX_TOKEN_DAYS,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// An API token as stored (under the hash of its secret) and as listed to its owner and
+/// administrators: never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    /// Its id, for listing and revoking.
+    pub id: crate::ids::TokenId,
+    /// The user it acts as.
+    pub user: UserId,
+    /// What it is for.
+    pub label: String,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// Who issued it: the user themselves, an administrator of a service account's
+    /// authority, or `None` for the system operator.
+    pub issued_by: Option<UserId>,
+}
+
+impl TokenInfo {
+    /// Whether it no longer works at `now`.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        now >= self.expires_at
+    }
+}
+
+/// What kind of account a user is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UserKind {
+    /// A person, who signs in and mints their own tokens.
+    #[default]
+    Person,
+    /// A system of the authority (machine to machine): its tokens are issued by the
+    /// authority's administrators, and everything it does is audited as the account.
+    Service,
+}
 
 #[cfg(test)]
 mod tests {

@@ -860,7 +860,18 @@ async fn users_and_rights() {
         "Karl Sachbearbeiter"
     );
 
-    // Tokens: issued once, stored hashed, authenticate to the current rights.
+    // Tokens: minting one's own needs the api-user right; nobody mints one for somebody
+    // else (the administrator neither). Issued once, stored hashed, they authenticate to
+    // the current rights.
+    denied(w.engine.issue_token(&clerk_actor, clerk.id()).await);
+    denied(w.engine.issue_token(&admin, clerk.id()).await);
+    let mut grants = clerk.grants().to_vec();
+    grants.push(Grant::new(Right::ApiUser, GrantScope::Everything));
+    w.engine
+        .set_grants(&admin, clerk.id(), grants)
+        .await
+        .unwrap();
+    let clerk_actor = w.engine.actor_for(clerk.id()).await.unwrap();
     let token = w
         .engine
         .issue_token(&clerk_actor, clerk.id())

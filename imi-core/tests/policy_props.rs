@@ -44,6 +44,8 @@ enum Op {
     Update(usize),
     Grant(usize, usize),
     CreateUser(usize),
+    /// Mint an API token for the n-th user of the world (possibly oneself).
+    IssueToken(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -103,7 +105,8 @@ fn world() -> impl Strategy<Value = WorldSpec> {
         ];
         (Just(authorities), users).prop_flat_map(move |(authorities, users)| {
             let u = users.len();
-            let ops = proptest::collection::vec((0..u, op.clone()), 1..12);
+            let op = prop_oneof![4 => op.clone(), 1 => (0..u).prop_map(Op::IssueToken)];
+            let ops = proptest::collection::vec((0..u, op), 1..12);
             (Just(authorities), Just(users), ops).prop_map(|(authorities, users, ops)| WorldSpec {
                 authorities,
                 users,
@@ -158,6 +161,10 @@ fn oracle(spec: &WorldSpec, user: usize, op: &Op) -> bool {
         Op::Update(t) | Op::CreateUser(t) => {
             admin && (*t == home || coordinates(&spec.authorities[*t].facts))
         }
+        // Nobody mints a token that acts as another person, whatever their rights and
+        // scope: that would be impersonation. For oneself it takes the api-user right
+        // (held by the users of even index here).
+        Op::IssueToken(target) => *target == user && user.is_multiple_of(2),
         Op::Grant(t, p) => {
             let area_ok = scope.is_some_and(|s| s.national || s.areas == [false; 2] || s.areas[*p]);
             admin && coordinates(&spec.authorities[*t].facts) && area_ok
@@ -245,11 +252,14 @@ async fn run(spec: WorldSpec) -> Result<(), TestCaseError> {
             )
             .await
             .unwrap();
-        let grants = if *admin {
+        let mut grants = if *admin {
             vec![Grant::new(Right::Administrator, GrantScope::Everything)]
         } else {
             vec![Grant::new(Right::Viewer, GrantScope::Everything)]
         };
+        if i % 2 == 0 {
+            grants.push(Grant::new(Right::ApiUser, GrantScope::Everything));
+        }
         engine.set_grants(&sys, u.id(), grants).await.unwrap();
         actors.push(engine.actor_for(u.id()).await.unwrap());
     }
@@ -275,6 +285,12 @@ async fn run(spec: WorldSpec) -> Result<(), TestCaseError> {
                 .grant_procedure(actor, ids[*t], &PROCEDURES[*p].parse().unwrap())
                 .await
                 .map(drop),
+            Op::IssueToken(target) => {
+                let Actor::User(p) = &actors[*target] else {
+                    unreachable!()
+                };
+                engine.issue_token(actor, p.user()).await.map(drop)
+            }
             Op::CreateUser(t) => engine
                 .create_user(
                     actor,

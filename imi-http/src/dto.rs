@@ -392,6 +392,9 @@ pub struct UserDto {
     pub active: bool,
     /// When they were created.
     pub created_at: DateTime<Utc>,
+    /// `person`, or `service` for a service account (a system of the authority).
+    #[schema(example = "person")]
+    pub kind: &'static str,
 }
 
 impl UserDto {
@@ -406,6 +409,10 @@ impl UserDto {
             grants: u.grants().iter().map(GrantDto::of).collect(),
             active: u.is_active(),
             created_at: u.created_at(),
+            kind: match u.kind() {
+                imi_core::UserKind::Person => "person",
+                imi_core::UserKind::Service => "service",
+            },
         }
     }
 }

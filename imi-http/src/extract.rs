@@ -132,6 +132,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     }
 }
 
+/// An optional JSON body: none when the request has no body at all.
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S> for Body<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Problem> {
+        let empty = http_body::Body::size_hint(req.body()).exact() == Some(0)
+            || req
+                .headers()
+                .get(axum::http::header::CONTENT_LENGTH)
+                .is_some_and(|v| v.as_bytes() == b"0");
+        if empty {
+            return Ok(None);
+        }
+        <Self as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
+
 /// Query parameters whose rejections are problem documents.
 pub struct Params<T>(pub T);
 

@@ -230,6 +230,19 @@ impl From<EngineError> for Problem {
             EngineError::Translation(_) => {
                 p(S::BAD_GATEWAY, "translation-failed", "Translation failed")
             }
+            EngineError::Token(imi_core::TokenError::TooMany { .. }) => {
+                p(S::CONFLICT, "too-many-tokens", "Too many tokens")
+            }
+            EngineError::Token(_) => p(S::UNPROCESSABLE_ENTITY, "invalid-input", "Invalid input"),
+            EngineError::Randomness(_) => {
+                tracing::error!(error = %e, "no randomness for a secret");
+                Problem::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Service unavailable",
+                    "the server cannot make secrets right now; try again later",
+                )
+            }
             EngineError::VersionMismatch { .. } => p(
                 S::PRECONDITION_FAILED,
                 "precondition-failed",

@@ -20,6 +20,7 @@ use tower::ServiceExt;
 
 struct Api {
     app: axum::Router,
+    engine: Arc<Engine>,
     store: Arc<MemoryStore>,
     /// Administrator of Denmark's national coordinator.
     nimic: String,
@@ -122,9 +123,10 @@ async fn api() -> Api {
         .unwrap()
         .expose()
         .to_owned();
-    let app = imi_http::router(engine, imi_http::HttpConfig::default());
+    let app = imi_http::router(Arc::clone(&engine), imi_http::HttpConfig::default());
     Api {
         app,
+        engine,
         store,
         nimic,
         clerk,
@@ -387,12 +389,20 @@ async fn authorities_users_tokens_end_to_end() {
         )
         .await;
     assert_eq!(r.json["grants"][0]["right"], "request-handler");
+    // The coordinator cannot mint Lars's token (that would be acting as him); the
+    // operator gives Lars his first one.
+    assert_eq!(
+        api.post(&format!("/v1/users/{user}/tokens"), &api.nimic, json!(null))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     let token = api
-        .post(&format!("/v1/users/{user}/tokens"), &api.nimic, json!(null))
+        .engine
+        .issue_token(&Actor::System, user.parse().unwrap())
         .await
-        .json["token"]
-        .as_str()
         .unwrap()
+        .expose()
         .to_owned();
     assert_eq!(api.get("/v1/me", &token).await.json["name"], "Lars");
     assert_eq!(

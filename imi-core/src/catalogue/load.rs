@@ -469,10 +469,10 @@ fn load_area(
         let Some(area) = area_for_checks.clone() else {
             continue;
         };
-        if let Some(proc) = load_procedure(ctx, &path, source, area, &p) {
-            if id.is_some() {
-                procedures.push((proc, ctx.file.to_owned(), path));
-            }
+        if let Some(proc) = load_procedure(ctx, &path, source, area, &p)
+            && id.is_some()
+        {
+            procedures.push((proc, ctx.file.to_owned(), path));
         }
     }
     Some(LegislativeArea {
@@ -637,7 +637,7 @@ fn load_procedure(
                         CatalogueIssue::UnknownValue {
                             field: "right",
                             value: name.clone(),
-                            expected: "request-handler, allocator, referral-handler, outgoing-alert-handler, incoming-alert-handler, outgoing-alert-coordinator, incoming-alert-coordinator, notification-handler, repository-editor, viewer, administrator",
+                            expected: "request-handler, allocator, referral-handler, outgoing-alert-handler, incoming-alert-handler, outgoing-alert-coordinator, incoming-alert-coordinator, notification-handler, repository-editor, viewer, administrator, api-user",
                         },
                     );
                     fits = false;
@@ -764,18 +764,18 @@ fn load_question(
     failed: &BTreeSet<String>,
 ) -> Option<Question> {
     let id: Option<QuestionId> = ctx.id(&format!("{path}.id"), &q.id);
-    if let Some(id) = &id {
-        if earlier.iter().any(|e| &e.id == id) {
-            ctx.report(
-                format!("{path}.id"),
-                CatalogueIssue::Duplicate {
-                    kind: "question",
-                    id: id.to_string(),
-                    first: "an earlier question".into(),
-                },
-            );
-            return None;
-        }
+    if let Some(id) = &id
+        && earlier.iter().any(|e| &e.id == id)
+    {
+        ctx.report(
+            format!("{path}.id"),
+            CatalogueIssue::Duplicate {
+                kind: "question",
+                id: id.to_string(),
+                first: "an earlier question".into(),
+            },
+        );
+        return None;
     }
     let label = ctx.text(&format!("{path}.label"), source, &q.label);
     let help = match &q.help {
@@ -866,14 +866,14 @@ fn load_question(
         }
         3 => AnswerType::Date,
         4 => {
-            if let (Some(min), Some(max)) = (q.min, q.max) {
-                if min > max || !min.is_finite() || !max.is_finite() {
-                    ctx.report(
-                        format!("{path}.min"),
-                        CatalogueIssue::MinAboveMax { min, max },
-                    );
-                    return None;
-                }
+            if let (Some(min), Some(max)) = (q.min, q.max)
+                && (min > max || !min.is_finite() || !max.is_finite())
+            {
+                ctx.report(
+                    format!("{path}.min"),
+                    CatalogueIssue::MinAboveMax { min, max },
+                );
+                return None;
             }
             AnswerType::Number {
                 min: q.min,
@@ -1212,18 +1212,18 @@ impl Catalogue {
     pub fn merge(&mut self, newer: Catalogue) -> Result<(), CatalogueErrors> {
         let mut problems = Vec::new();
         for set in newer.question_sets() {
-            if let Some(existing) = self.question_set(&set.id, set.version) {
-                if existing.structure() != set.structure() {
-                    problems.push(CatalogueProblem {
-                        file: format!("question set {}", set.id),
-                        line: None,
-                        path: "version".into(),
-                        issue: CatalogueIssue::PublishedVersionChanged {
-                            id: set.id.to_string(),
-                            version: set.version,
-                        },
-                    });
-                }
+            if let Some(existing) = self.question_set(&set.id, set.version)
+                && existing.structure() != set.structure()
+            {
+                problems.push(CatalogueProblem {
+                    file: format!("question set {}", set.id),
+                    line: None,
+                    path: "version".into(),
+                    issue: CatalogueIssue::PublishedVersionChanged {
+                        id: set.id.to_string(),
+                        version: set.version,
+                    },
+                });
             }
         }
         if !problems.is_empty() {

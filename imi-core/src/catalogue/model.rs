@@ -143,11 +143,14 @@ pub enum Right {
     Viewer,
     /// Manages the authority's users and their rights.
     Administrator,
+    /// Mints API tokens for themselves, for their own scripts and systems (scope
+    /// `everything` only).
+    ApiUser,
 }
 
 impl Right {
     /// Every right, in declaration order.
-    pub const ALL: [Right; 11] = [
+    pub const ALL: [Right; 12] = [
         Right::RequestHandler,
         Right::Allocator,
         Right::ReferralHandler,
@@ -159,6 +162,7 @@ impl Right {
         Right::RepositoryEditor,
         Right::Viewer,
         Right::Administrator,
+        Right::ApiUser,
     ];
 
     /// Whether this right means anything for a procedure of `kind`.
@@ -203,6 +207,7 @@ impl Right {
             RepositoryEditor => "repository-editor",
             Viewer => "viewer",
             Administrator => "administrator",
+            ApiUser => "api-user",
         }
     }
 }

@@ -164,6 +164,7 @@ impl Engine {
         status: AuthorityStatus,
         extra: impl FnOnce(&mut Txn<'_>, &Authority) -> Result<(), EngineError>,
     ) -> Result<Authority, EngineError> {
+        new.validate()?;
         if !new.confirmed_not_duplicate {
             let candidates = self.likely_duplicates(&new).await?;
             if !candidates.is_empty() {
@@ -226,7 +227,7 @@ impl Engine {
             areas: &invitation.areas,
         };
         decide(actor, &Action::InviteAuthority(t)).into_result()?;
-        let secret = SecretToken::from_bytes(&self.ids.secret());
+        let secret = SecretToken::from_bytes(&self.ids.secret()?);
         let stored = StoredInvitation {
             invitation,
             invited_by: match actor {
@@ -386,10 +387,10 @@ impl Engine {
             Change::Deregister => Action::DeregisterAuthority(t),
         };
         decide(actor, &action).into_result()?;
-        if let Some(expected) = if_match {
-            if expected != current {
-                return Err(EngineError::VersionMismatch { expected, current });
-            }
+        if let Some(expected) = if_match
+            && expected != current
+        {
+            return Err(EngineError::VersionMismatch { expected, current });
         }
         let mut new = old.clone();
         change(&mut new, &mut txn)?;
@@ -503,10 +504,10 @@ impl Engine {
                 )
                 .into());
             }
-            if let Some(CoordinatorRole::National) = a.coordinator() {
-                if let Some(country) = a.participant().country() {
-                    txn.delete(keys::national_coordinator(country.code()));
-                }
+            if let Some(CoordinatorRole::National) = a.coordinator()
+                && let Some(country) = a.participant().country()
+            {
+                txn.delete(keys::national_coordinator(country.code()));
             }
             a.set_coordinator(None);
             a.set_status(AuthorityStatus::Deregistered {

@@ -21,6 +21,7 @@ mod repositories;
 mod requests;
 mod submissions;
 mod syndication;
+mod tokens;
 mod users;
 
 pub use alerts::{AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertView};

@@ -551,7 +551,7 @@ impl Engine {
             authority,
             url: url.to_owned(),
             topics,
-            secret: WebhookSecret::from_bytes(&self.ids.secret()),
+            secret: WebhookSecret::from_bytes(&self.ids.secret()?),
             created_at: now,
         };
         let mut txn = Txn::new(&*self.store);

@@ -56,8 +56,8 @@ pub(crate) enum Subject {
 
 #[derive(Debug, Clone)]
 pub(crate) enum Cached {
-    /// The user a token belongs to.
-    TokenOf(UserId),
+    /// The user a token belongs to, and when it expires.
+    TokenOf(UserId, chrono::DateTime<chrono::Utc>),
     /// The acting user (`Unauthenticated` is not cached).
     Actor(Actor),
     /// An authority document and its version (a missing one is not cached).
@@ -148,7 +148,7 @@ impl Principals {
             let mut n = 0usize;
             entries.retain(|_, _| {
                 n += 1;
-                n % 8 != 0
+                !n.is_multiple_of(8)
             });
         }
         entries.insert(

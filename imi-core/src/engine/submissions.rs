@@ -424,7 +424,7 @@ impl Engine {
                 id: pinned.to_string(),
             })?;
         let event = Submission::submit(&set, new.answers, new.language)?;
-        let secret = SubmissionSecret::from_bytes(&self.ids.secret());
+        let secret = SubmissionSecret::from_bytes(&self.ids.secret()?);
         let rules = rules_of(&self.catalogue(), &new.procedure);
         for _ in 0..8 {
             let now = self.now();
@@ -797,10 +797,10 @@ impl Engine {
                 Some(true) => Self::actor_ref(actor),
             },
         };
-        if let Some(expected) = if_match {
-            if expected != current {
-                return Err(EngineError::VersionMismatch { expected, current });
-            }
+        if let Some(expected) = if_match
+            && expected != current
+        {
+            return Err(EngineError::VersionMismatch { expected, current });
         }
         let set = self.pinned_set(&old.question_set)?;
         let events = old.submission.decide(party, &command, &set)?;

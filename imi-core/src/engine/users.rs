@@ -12,7 +12,7 @@ use crate::keys;
 use crate::page::{Cursor, Page, PageRequest};
 use crate::record::{Txn, decode};
 use crate::store::Scan;
-use crate::user::{Grant, GrantScope, NewUser, SecretToken, User};
+use crate::user::{Grant, GrantScope, NewUser, User};
 
 impl Engine {
     /// Asks the policy whether `actor` may manage the users of `authority`.
@@ -101,10 +101,8 @@ impl Engine {
             };
             match (&g.scope, g.right) {
                 (GrantScope::Everything, _) => {}
-                (_, Right::Administrator) => {
-                    return bad(
-                        "the administrator right covers the whole authority (scope `everything`)",
-                    );
+                (_, Right::Administrator | Right::ApiUser) => {
+                    return bad("this right covers the whole authority (scope `everything`)");
                 }
                 (GrantScope::Area(area), _) => {
                     if !authority.areas().contains(area) {
@@ -203,10 +201,10 @@ impl Engine {
     }
 
     async fn user_unaudited(&self, actor: &Actor, id: UserId) -> Result<User, EngineError> {
-        if let Actor::User(p) = actor {
-            if p.user() == id {
-                return self.load(&keys::user(id), UserId::KIND, &id).await;
-            }
+        if let Actor::User(p) = actor
+            && p.user() == id
+        {
+            return self.load(&keys::user(id), UserId::KIND, &id).await;
         }
         let mut txn = Txn::new(&*self.store);
         let user = self.managed_user(&mut txn, actor, id).await?;
@@ -272,57 +270,6 @@ impl Engine {
             items,
             next: found.continuation.map(Cursor::from_key),
         })
-    }
-
-    /// Issues an API token for a user (the user themselves, their administrator, a
-    /// coordinator covering them, or the system). The token is returned once; only its
-    /// hash is stored.
-    pub async fn issue_token(&self, actor: &Actor, id: UserId) -> Result<SecretToken, EngineError> {
-        let user = self.user(actor, id).await?;
-        if !user.is_active() {
-            return Err(StateError::new("issue a token", "disabled", "active").into());
-        }
-        let token = SecretToken::from_bytes(&self.ids.secret());
-        let mut txn = Txn::new(&*self.store);
-        txn.expect_absent(keys::token(&token.hash().0));
-        txn.put_raw(keys::token(&token.hash().0), id.as_bytes().to_vec());
-        self.audit(
-            &mut txn,
-            actor,
-            AuditAction::ChangeUser {
-                user: id,
-                change: "issue-token".to_owned(),
-            },
-            Self::admin_purpose(actor),
-        )?;
-        txn.commit().await?;
-        Ok(token)
-    }
-
-    /// Turns a bearer token into the acting user, with their authority's current facts
-    /// and their current rights. Fails with [`EngineError::Unauthenticated`] for unknown
-    /// tokens, disabled users and authorities that are not active.
-    pub async fn authenticate(&self, token: &SecretToken) -> Result<Actor, EngineError> {
-        let hash = token.hash().0;
-        let subject = Subject::Token(hash);
-        let now = self.now();
-        let id = match self.principals.get(&subject, now) {
-            Some(Cached::TokenOf(id)) => id,
-            _ => {
-                let generation = self.principals.generation();
-                let Some(v) = self.store.get(&keys::token(&hash)).await? else {
-                    return Err(EngineError::Unauthenticated);
-                };
-                let id = <[u8; 16]>::try_from(v.value.as_slice())
-                    .ok()
-                    .and_then(|b| UserId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
-                    .ok_or_else(|| corrupt_index(&keys::token(&hash)))?;
-                self.principals
-                    .put(subject, Cached::TokenOf(id), generation, now);
-                id
-            }
-        };
-        self.actor_for(id).await
     }
 
     /// The acting user for a user id, for embedders that authenticate people themselves
@@ -391,25 +338,24 @@ impl Engine {
                 .ok_or_else(|| corrupt_index(&entry.key))?;
             let mut txn = Txn::new(&*self.store);
             txn.delete(entry.key.clone());
-            if let Some((mut user, _)) = txn.get::<User>(&keys::user(id)).await? {
-                if user
+            if let Some((mut user, _)) = txn.get::<User>(&keys::user(id)).await?
+                && user
                     .disabled_at()
                     .is_some_and(|d| user_deletion_date(d) <= now.date_naive())
-                {
-                    user.erase();
-                    txn.put(keys::user(id), &user)?;
-                    let action = AuditAction::ChangeUser {
-                        user: id,
-                        change: "erase".to_owned(),
-                    };
-                    self.audit(
-                        &mut txn,
-                        &Actor::System,
-                        action,
-                        crate::audit::Purpose::Operate,
-                    )?;
-                    erased += 1;
-                }
+            {
+                user.erase();
+                txn.put(keys::user(id), &user)?;
+                let action = AuditAction::ChangeUser {
+                    user: id,
+                    change: "erase".to_owned(),
+                };
+                self.audit(
+                    &mut txn,
+                    &Actor::System,
+                    action,
+                    crate::audit::Purpose::Operate,
+                )?;
+                erased += 1;
             }
             match txn.commit().await {
                 Ok(_) | Err(EngineError::Conflict(_)) => {}

@@ -71,6 +71,8 @@ fr = "Le diplôme est-il authentique ?"
 pub(crate) struct Api {
     pub(crate) app: axum::Router,
     pub(crate) engine: Arc<Engine>,
+    /// The engine's clock (absent for [`Api::over`]).
+    pub(crate) clock: Option<Arc<ManualClock>>,
     pub(crate) dk: String,
     pub(crate) fr: String,
     pub(crate) fr_authority: String,
@@ -78,7 +80,7 @@ pub(crate) struct Api {
 
 pub(crate) async fn setup() -> Api {
     let clock = Arc::new(ManualClock::new("2026-11-22T09:00:00Z".parse().unwrap()));
-    let engine = Arc::new(Engine::new(Arc::new(MemoryStore::new()), clock));
+    let engine = Arc::new(Engine::new(Arc::new(MemoryStore::new()), clock.clone()));
     let sources = [
         CatalogueSource::new("areas/pq.toml", AREA),
         CatalogueSource::new("question-sets/diploma.toml", SET),
@@ -148,6 +150,7 @@ pub(crate) async fn setup() -> Api {
     Api {
         app: imi_http::router(Arc::clone(&engine), imi_http::HttpConfig::default()),
         engine,
+        clock: Some(clock),
         dk: tokens[0].clone(),
         fr: tokens[1].clone(),
         fr_authority: ids[1].clone(),
@@ -213,6 +216,7 @@ impl Api {
         Self {
             app: imi_http::router(Arc::clone(&engine), imi_http::HttpConfig::default()),
             engine,
+            clock: None,
             dk: String::new(),
             fr: String::new(),
             fr_authority: String::new(),

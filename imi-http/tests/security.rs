@@ -1,0 +1,634 @@
+//! Regression tests for what was found by probing the server from outside (issue 18):
+//! each test fails on the code before its fix.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should panic
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::setup;
+use imi_core::catalogue::Right;
+use imi_core::{
+    Actor, Clock, CoordinatorRole, Country, Grant, GrantScope, Language, LocalisedText,
+    NewAuthority, NewUser,
+};
+use serde_json::{Value, json};
+
+/// Grants `user` the api-user right beside what they hold (as the operator).
+async fn grant_api_user(api: &common::Api, user: &str) {
+    let id = user.parse().unwrap();
+    let mut grants = api
+        .engine
+        .user(&Actor::System, id)
+        .await
+        .unwrap()
+        .grants()
+        .to_vec();
+    grants.push(Grant::new(Right::ApiUser, GrantScope::Everything));
+    api.engine
+        .set_grants(&Actor::System, id, grants)
+        .await
+        .unwrap();
+}
+
+/// The id of the user a token acts as.
+async fn me(api: &common::Api, token: &str) -> String {
+    let (_, _, me) = api
+        .call(Method::GET, "/v1/me", token, "en", None, None)
+        .await;
+    me["id"].as_str().unwrap().to_owned()
+}
+
+/// The French national coordinator: an authority appointed as such, and a user of it with
+/// the administrator and referral-handler rights. Returns its token.
+async fn french_coordinator(api: &common::Api) -> String {
+    let engine = &api.engine;
+    let a = engine
+        .register_authority(
+            &Actor::System,
+            NewAuthority::new(
+                Country::France,
+                LocalisedText::new(Language::French, "Coordination nationale IMI").unwrap(),
+            ),
+        )
+        .await
+        .unwrap();
+    engine
+        .appoint_coordinator(&Actor::System, a.id(), Some(CoordinatorRole::National))
+        .await
+        .unwrap();
+    let u = engine
+        .create_user(
+            &Actor::System,
+            a.id(),
+            NewUser {
+                name: "Claire".into(),
+                email: "c@x.eu".parse().unwrap(),
+                language: Language::French,
+            },
+        )
+        .await
+        .unwrap();
+    engine
+        .set_grants(
+            &Actor::System,
+            u.id(),
+            vec![
+                Grant::new(Right::Administrator, GrantScope::Everything),
+                Grant::new(Right::ReferralHandler, GrantScope::Everything),
+            ],
+        )
+        .await
+        .unwrap();
+    let actor = engine.actor_for(u.id()).await.unwrap();
+    common::token(engine, &actor).await
+}
+
+/// Sends a diploma check from Denmark to France whose draft first held a mistaken name
+/// (another person's), corrected before sending; France accepts. Returns the request id.
+async fn corrected_request(api: &common::Api, mistake: &str, name: &str) -> String {
+    let (_, _, draft) = api
+        .call(
+            Method::POST,
+            "/v1/requests",
+            &api.dk,
+            "en",
+            Some(json!({ "procedure": "diploma" })),
+            None,
+        )
+        .await;
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let commands = format!("/v1/requests/{id}/commands");
+    let steps = [
+        (
+            &api.dk,
+            json!({ "command": "save-draft", "answers": {
+                "holder": { "type": "text", "value": mistake },
+                "profession": { "type": "choice", "value": "nurse" } } }),
+        ),
+        (
+            &api.dk,
+            json!({ "command": "save-draft", "answers": {
+                "holder": { "type": "text", "value": name },
+                "profession": { "type": "choice", "value": "nurse" } } }),
+        ),
+        (
+            &api.dk,
+            json!({ "command": "send", "recipient": api.fr_authority, "needed_by": "2026-12-15" }),
+        ),
+        (&api.fr, json!({ "command": "accept", "days": 3 })),
+    ];
+    for (token, body) in steps {
+        let (status, _, answer) = api
+            .call(Method::POST, &commands, token, "en", Some(body), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    id
+}
+
+fn events(timeline: &Value) -> Vec<String> {
+    timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"]["event"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Finding 1: the responder reads what was sent, never the requester's drafting history
+/// (here: another person's name typed by mistake and corrected before sending).
+#[tokio::test]
+async fn the_other_side_never_reads_the_drafting_history() {
+    let api = setup().await;
+    let mistake = "Mistaken Otherperson";
+    let id = corrected_request(&api, mistake, "Right Holder").await;
+    let path = format!("/v1/requests/{id}/timeline");
+
+    let (status, _, theirs) = api
+        .call(Method::GET, &path, &api.fr, "fr", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!theirs.to_string().contains(mistake), "{theirs}");
+    // Of the drafts, only the last one (what was sent) is shown.
+    assert_eq!(events(&theirs), ["draft-saved", "sent", "accepted"]);
+    assert!(theirs.to_string().contains("Right Holder"), "{theirs}");
+    // The request itself shows the sent answers in full to the accepting responder.
+    let (_, _, request) = api
+        .call(
+            Method::GET,
+            &format!("/v1/requests/{id}"),
+            &api.fr,
+            "fr",
+            None,
+            None,
+        )
+        .await;
+    assert!(request.to_string().contains("Right Holder"), "{request}");
+    // A translation of a drafting entry is refused like a missing one.
+    let (status, _, _) = api
+        .call(
+            Method::POST,
+            &format!("/v1/requests/{id}/timeline/1/translations"),
+            &api.fr,
+            "fr",
+            Some(json!({ "to": "fr" })),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The requesting side keeps its whole history.
+    let (_, _, ours) = api
+        .call(Method::GET, &path, &api.dk, "en", None, None)
+        .await;
+    assert!(ours.to_string().contains(mistake));
+    assert_eq!(
+        events(&ours),
+        ["draft-saved", "draft-saved", "sent", "accepted"]
+    );
+}
+
+/// Finding 2: a coordinator cannot mint a token for a user of an authority in its scope
+/// (impersonation), nor for a user it creates there; a user can for themselves.
+#[tokio::test]
+async fn nobody_mints_a_token_that_acts_as_somebody_else() {
+    let api = setup().await;
+    let coordinator = french_coordinator(&api).await;
+    let (_, _, julie) = api
+        .call(Method::GET, "/v1/me", &api.fr, "fr", None, None)
+        .await;
+    let julie = julie["id"].as_str().unwrap().to_owned();
+
+    let (status, _, problem) = api
+        .call(
+            Method::POST,
+            &format!("/v1/users/{julie}/tokens"),
+            &coordinator,
+            "fr",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+
+    // A user the coordinator creates in an authority it covers: no token either.
+    let (status, _, created) = api
+        .call(
+            Method::POST,
+            &format!("/v1/authorities/{}/users", api.fr_authority),
+            &coordinator,
+            "fr",
+            Some(json!({ "name": "Sock Puppet", "email": "p@x.eu", "language": "fr" })),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let puppet = created["id"].as_str().unwrap();
+    let (status, _, _) = api
+        .call(
+            Method::POST,
+            &format!("/v1/users/{puppet}/tokens"),
+            &coordinator,
+            "fr",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The same answer whether or not the user exists.
+    let (status, _, _) = api
+        .call(
+            Method::POST,
+            "/v1/users/0192f5a0-0000-7000-8000-000000000000/tokens",
+            &coordinator,
+            "fr",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Julie mints her own once she holds the api-user right, and it acts as her.
+    let mint_own = json!({ "label": "my script", "expires_in_days": 7 });
+    let (status, _, problem) = api
+        .call(
+            Method::POST,
+            &format!("/v1/users/{julie}/tokens"),
+            &api.fr,
+            "fr",
+            Some(mint_own.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    grant_api_user(&api, &julie).await;
+    let (status, _, minted) = api
+        .call(
+            Method::POST,
+            &format!("/v1/users/{julie}/tokens"),
+            &api.fr,
+            "fr",
+            Some(mint_own),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{minted}");
+    assert_eq!(minted["label"], "my script");
+    assert_eq!(minted["expires_at"], "2026-11-29T09:00:00Z");
+    let (_, _, me) = api
+        .call(
+            Method::GET,
+            "/v1/me",
+            minted["token"].as_str().unwrap(),
+            "fr",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(me["id"].as_str(), Some(julie.as_str()));
+}
+
+/// Finding 7: tokens expire, are listed without their secrets, are revoked one by one by
+/// their owner or the administrators of their authority, and a user holds at most 20.
+/// Tokens from before expiry existed are refused.
+#[tokio::test]
+async fn tokens_end_and_are_revoked_one_by_one() {
+    let api = setup().await;
+    let julie = me(&api, &api.fr).await;
+    grant_api_user(&api, &julie).await;
+    let tokens = format!("/v1/users/{julie}/tokens");
+    let (status, _, short) = api
+        .call(
+            Method::POST,
+            &tokens,
+            &api.fr,
+            "fr",
+            Some(json!({ "label": "short", "expires_in_days": 1 })),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{short}");
+    let short_token = short["token"].as_str().unwrap().to_owned();
+    let (status, _, long) = api
+        .call(Method::POST, &tokens, &api.fr, "fr", None, None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{long}");
+    assert_eq!(
+        long["expires_at"], "2027-02-20T09:00:00Z",
+        "90 days by default"
+    );
+    let long_token = long["token"].as_str().unwrap().to_owned();
+
+    // Bad lifetimes and labels are refused.
+    for bad in [
+        json!({ "expires_in_days": 0 }),
+        json!({ "expires_in_days": 366 }),
+        json!({ "label": "" }),
+        json!({ "label": "x".repeat(101) }),
+    ] {
+        let (status, _, p) = api
+            .call(Method::POST, &tokens, &api.fr, "fr", Some(bad), None)
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    }
+
+    // Listed without secrets: the fixture's token and the two new ones.
+    let (status, _, listed) = api
+        .call(Method::GET, &tokens, &api.fr, "fr", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+    assert!(!listed.to_string().contains(&short_token[4..]));
+    // The Danish handler cannot list or revoke them: not found, like a missing user.
+    let (status, _, _) = api
+        .call(Method::GET, &tokens, &api.dk, "da", None, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // One day later the short token no longer works; the long one does.
+    let clock = api.clock.as_ref().unwrap();
+    clock.set(clock.now() + chrono::Duration::days(1));
+    let (status, _, _) = api
+        .call(Method::GET, "/v1/me", &short_token, "fr", None, None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(me(&api, &long_token).await, julie);
+
+    // Revoked one by one: the long token stops at once; the others still work.
+    let long_id = long["id"].as_str().unwrap();
+    let (status, _, _) = api
+        .call(
+            Method::DELETE,
+            &format!("{tokens}/{long_id}"),
+            &api.dk,
+            "da",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a stranger cannot revoke");
+    let (status, _, _) = api
+        .call(
+            Method::DELETE,
+            &format!("{tokens}/{long_id}"),
+            &api.fr,
+            "fr",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = api
+        .call(Method::GET, "/v1/me", &long_token, "fr", None, None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(me(&api, &api.fr).await, julie);
+
+    // At most 20 unexpired tokens (the expired one no longer counts).
+    let mut made = 1;
+    loop {
+        let (status, _, p) = api
+            .call(Method::POST, &tokens, &api.fr, "fr", None, None)
+            .await;
+        if status != StatusCode::CREATED {
+            assert_eq!(status, StatusCode::CONFLICT, "{p}");
+            assert_eq!(p["code"], "too-many-tokens");
+            break;
+        }
+        made += 1;
+        assert!(made <= 20, "more than 20 tokens");
+    }
+    assert_eq!(made, 20);
+}
+
+/// Service accounts: created by their authority's own administrator (not by a coordinator
+/// covering it), given tokens by that administrator only, acting with their own rights.
+#[tokio::test]
+async fn service_accounts_have_their_own_rights_and_tokens() {
+    let api = setup().await;
+    let coordinator = french_coordinator(&api).await;
+    // An administrator of the French authority.
+    let fr_authority = api.fr_authority.parse().unwrap();
+    let admin = api
+        .engine
+        .create_user(
+            &Actor::System,
+            fr_authority,
+            NewUser {
+                name: "Admin".into(),
+                email: "a@x.eu".parse().unwrap(),
+                language: Language::French,
+            },
+        )
+        .await
+        .unwrap();
+    api.engine
+        .set_grants(
+            &Actor::System,
+            admin.id(),
+            vec![Grant::new(Right::Administrator, GrantScope::Everything)],
+        )
+        .await
+        .unwrap();
+    let admin = common::token(
+        &api.engine,
+        &api.engine.actor_for(admin.id()).await.unwrap(),
+    )
+    .await;
+    let path = format!("/v1/authorities/{}/service-accounts", api.fr_authority);
+    let new = json!({ "name": "Case system", "email": "it@oni.fr", "language": "fr" });
+
+    let (status, _, _) = api
+        .call(
+            Method::POST,
+            &path,
+            &coordinator,
+            "fr",
+            Some(new.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a coordinator would act as the authority"
+    );
+    let (status, _, account) = api
+        .call(Method::POST, &path, &admin, "fr", Some(new), None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{account}");
+    assert_eq!(account["kind"], "service");
+    let id = account["id"].as_str().unwrap();
+    let tokens = format!("/v1/users/{id}/tokens");
+
+    for stranger in [&coordinator, &api.fr, &api.dk] {
+        let (status, _, _) = api
+            .call(Method::POST, &tokens, stranger, "fr", None, None)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    let (status, _, minted) = api
+        .call(Method::POST, &tokens, &admin, "fr", None, None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{minted}");
+    let service = minted["token"].as_str().unwrap().to_owned();
+    assert_eq!(me(&api, &service).await, id);
+    // It has no rights yet: it sees no request, and cannot mint tokens for itself.
+    let (status, _, _) = api
+        .call(Method::POST, &tokens, &service, "fr", None, None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, inbox) = api
+        .call(Method::GET, "/v1/inbox", &service, "fr", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(inbox["items"], json!([]));
+}
+
+/// Finding 4: a search word of any length is an answer, never a 500; names have a length
+/// limit; an authority or register named with one enormous word is a valid key.
+#[tokio::test]
+async fn long_words_never_break_search_or_registration() {
+    let api = setup().await;
+    let coordinator = french_coordinator(&api).await;
+    let word = "a".repeat(5_000);
+    for path in [
+        format!("/v1/directory?q={word}"),
+        format!("/v1/directory?q=infirmiers%20{word}"),
+        format!("/v1/registers?q={word}"),
+    ] {
+        let (status, _, body) = api
+            .call(Method::GET, &path, &api.dk, "en", None, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+    let named = |name: &str| json!({ "participant": "FR", "name": { "source": "fr", "texts": { "fr": name } } });
+    // Too long a name: refused with a problem naming the field.
+    let (status, _, p) = api
+        .call(
+            Method::POST,
+            "/v1/authorities",
+            &coordinator,
+            "en",
+            Some(named(&word)),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("name"), "{p}");
+    // The longest allowed name, one word of 300 non-ASCII letters, registers and is found.
+    let long = "é".repeat(300);
+    let (status, _, created) = api
+        .call(
+            Method::POST,
+            "/v1/authorities",
+            &coordinator,
+            "en",
+            Some(named(&long)),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, _, found) = api
+        .call(
+            Method::GET,
+            &format!("/v1/directory?q={}", "e".repeat(400)),
+            &api.dk,
+            "en",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["items"][0]["id"], created["id"], "{found}");
+    // A register whose name is one enormous word.
+    let tx = |t: &str| json!({ "source": "fr", "texts": { "fr": t } });
+    let register = json!({ "participant": "FR", "name": tx(&word), "content": tx("c"), "access_conditions": tx("Public") });
+    let (status, _, p) = api
+        .call(
+            Method::POST,
+            "/v1/registers",
+            &coordinator,
+            "en",
+            Some(register),
+            None,
+        )
+        .await;
+    assert!(
+        status.is_success() || status.is_client_error(),
+        "{status}: {p}"
+    );
+    // Self-registration with too long a name: refused, not a server error.
+    let (status, _, p) = api
+        .call(
+            Method::POST,
+            "/v1/self-registrations",
+            &api.dk,
+            "en",
+            Some(json!({ "invitation": "imi_".to_owned() + &"0".repeat(64), "authority": named(&word) })),
+            None,
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}: {p}");
+}
+
+/// Finding 6: an authority's website must be a web link; `javascript:` and the like never
+/// reach the public export.
+#[tokio::test]
+async fn websites_are_web_links_only() {
+    let api = setup().await;
+    let coordinator = french_coordinator(&api).await;
+    let with_site = |site: &str| json!({ "participant": "FR", "name": { "source": "fr", "texts": { "fr": format!("Autorité {site}") } }, "contact": { "website": site } });
+    for bad in [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "//evil.example",
+        "https://",
+        "https://exa mple.fr",
+        "https://example.fr/\"onmouseover=\"x",
+        "vbscript:msgbox",
+    ] {
+        let (status, _, p) = api
+            .call(
+                Method::POST,
+                "/v1/authorities",
+                &coordinator,
+                "en",
+                Some(with_site(bad)),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {p}");
+    }
+    let (status, _, created) = api
+        .call(
+            Method::POST,
+            "/v1/authorities",
+            &coordinator,
+            "en",
+            Some(with_site("https://www.ordre-infirmiers.fr/")),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    // Changing it to script is refused too.
+    let id = created["id"].as_str().unwrap();
+    let (status, _, p) = api
+        .call(
+            Method::PATCH,
+            &format!("/v1/authorities/{id}"),
+            &coordinator,
+            "en",
+            Some(json!({ "contact": { "website": "javascript:alert(1)" } })),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (_, _, public) = api
+        .call(Method::GET, "/v1/public/authorities", "", "en", None, None)
+        .await;
+    assert!(!public.to_string().contains("javascript:"), "{public}");
+}
