@@ -27,6 +27,8 @@
 pub mod dto;
 pub mod extract;
 pub mod limit;
+#[cfg(feature = "oidc")]
+pub mod oidc;
 pub mod problem;
 mod routes;
 
@@ -152,7 +154,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(users::me))
         .routes(routes!(users::set_grants))
         .routes(routes!(users::disable))
-        .routes(routes!(users::issue_token))
+        .routes(routes!(users::issue_token, users::list_tokens))
+        .routes(routes!(users::revoke_token))
+        .routes(routes!(users::create_service_account))
         .routes(routes!(directory::search))
         .routes(routes!(directory::recipients))
         .routes(routes!(

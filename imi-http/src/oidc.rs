@@ -1,0 +1,427 @@
+//! OpenID Connect for the API (feature `oidc`): an [`Authenticator`] that accepts JWT
+//! access tokens (RFC 9068) issued by an OpenID provider, so an installation can sit
+//! behind a single sign-on service such as the Commission's.
+//!
+//! How a token is checked:
+//! 1. Its header names an allowed algorithm (RS256, RS384, RS512, PS256, ES256, ES384 by
+//!    default; never `none`, never HMAC) and a key id (`kid`).
+//! 2. The key comes from the issuer's published key set: the discovery document
+//!    (`{issuer}/.well-known/openid-configuration`) names `jwks_uri`; keys are fetched,
+//!    cached for [`OidcConfig::keys_ttl`], and fetched again early when a token names a key
+//!    the cache does not hold (at most once per [`OidcConfig::refetch_interval`]), so keys
+//!    the provider rotates in are picked up at once and keys it drops stop working within
+//!    the time to live.
+//! 3. The signature, `iss` (exactly the configured issuer), `aud` (must contain the
+//!    configured audience), `exp` and `nbf` (with [`OidcConfig::leeway`]) are verified by
+//!    the `jsonwebtoken` crate.
+//! 4. The claim [`OidcConfig::user_claim`] holds the id of the imi user (or service account)
+//!    the token acts as; the engine then builds the actor as for any other credential
+//!    ([`Engine::actor_for`]): unknown or disabled users are refused.
+//!
+//! Bearer tokens that start with `imi_` are the engine's own API tokens and are checked
+//! by [`BearerTokens`], so both kinds work side by side.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use axum::http::header;
+use axum::http::request::Parts;
+use http_body_util::{BodyExt, Empty, Limited};
+use imi_core::user::TOKEN_PREFIX;
+use imi_core::{Actor, Engine, EngineError, UserId};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use crate::extract::{Authenticator, BearerTokens};
+use crate::problem::Problem;
+
+/// Where the provider is and what a token must say.
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// The issuer, exactly as tokens carry it in `iss` (e.g.
+    /// `https://ecas.ec.europa.eu/cas/oauth2`); its discovery document is read from
+    /// `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// The audience this API is: tokens must name it in `aud`.
+    pub audience: String,
+    /// The claim holding the imi user id the token acts as (default `imi_user`).
+    pub user_claim: String,
+    /// The signature algorithms accepted.
+    pub algorithms: Vec<Algorithm>,
+    /// Clock skew allowed when checking `exp` and `nbf` (default 30 s).
+    pub leeway: Duration,
+    /// How long fetched keys are used before they are fetched again (default 10 min).
+    pub keys_ttl: Duration,
+    /// The shortest time between two fetches caused by unknown key ids (default 10 s).
+    pub refetch_interval: Duration,
+    /// How long one fetch may take (default 5 s).
+    pub timeout: Duration,
+    /// Whether the provider may be reached over plain `http` (only for a provider on
+    /// this machine: tests and development). Default `false`: `https` only.
+    pub allow_http: bool,
+}
+
+impl OidcConfig {
+    /// A configuration for `issuer` and `audience` with the defaults.
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            user_claim: "imi_user".to_owned(),
+            algorithms: vec![
+                Algorithm::RS256,
+                Algorithm::RS384,
+                Algorithm::RS512,
+                Algorithm::PS256,
+                Algorithm::ES256,
+                Algorithm::ES384,
+            ],
+            leeway: Duration::from_secs(30),
+            keys_ttl: Duration::from_secs(600),
+            refetch_interval: Duration::from_secs(10),
+            timeout: Duration::from_secs(5),
+            allow_http: false,
+        }
+    }
+}
+
+/// Why the provider's keys could not be had.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OidcError {
+    /// The issuer or a URL it published is not an allowed `https` (or loopback `http`)
+    /// URL.
+    #[error("`{url}` is not an allowed URL: {reason}")]
+    BadUrl {
+        /// The URL.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The provider could not be reached or answered with an error.
+    #[error("fetching {url} failed: {detail}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The provider's answer was not the document expected.
+    #[error("{url} did not answer with a valid {what}: {detail}")]
+    BadDocument {
+        /// The URL.
+        url: String,
+        /// Which document.
+        what: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+type Client = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Empty<bytes::Bytes>,
+>;
+
+/// The keys fetched last, and when.
+#[derive(Default)]
+struct KeyCache {
+    keys: HashMap<String, (Algorithm, DecodingKey)>,
+    fetched: Option<Instant>,
+    last_attempt: Option<Instant>,
+}
+
+/// Validates JWT access tokens from one OpenID provider (and the engine's own `imi_`
+/// tokens beside them).
+pub struct OidcAuthenticator {
+    config: OidcConfig,
+    client: Client,
+    cache: Mutex<KeyCache>,
+}
+
+impl std::fmt::Debug for OidcAuthenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcAuthenticator")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The part of the discovery document we use.
+#[derive(Deserialize)]
+struct Discovery {
+    issuer: String,
+    jwks_uri: String,
+}
+
+impl OidcAuthenticator {
+    /// An authenticator for `config`. Nothing is fetched until the first token arrives;
+    /// [`OidcAuthenticator::refresh`] fetches the keys at once (to fail early at start).
+    pub fn new(config: OidcConfig) -> Result<Arc<Self>, OidcError> {
+        check_url(&config.issuer, config.allow_http)?;
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| OidcError::Fetch {
+            url: config.issuer.clone(),
+            detail: e.to_string(),
+        })?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(connector);
+        Ok(Arc::new(Self {
+            config,
+            client,
+            cache: Mutex::new(KeyCache::default()),
+        }))
+    }
+
+    /// Fetches the discovery document and the key set now, replacing the cached keys.
+    pub async fn refresh(&self) -> Result<usize, OidcError> {
+        let mut cache = self.cache.lock().await;
+        self.fetch_into(&mut cache).await
+    }
+
+    async fn fetch_into(&self, cache: &mut KeyCache) -> Result<usize, OidcError> {
+        cache.last_attempt = Some(Instant::now());
+        let discovery_url = format!(
+            "{}/.well-known/openid-configuration",
+            self.config.issuer.trim_end_matches('/')
+        );
+        let discovery: Discovery = self.get_json(&discovery_url, "discovery document").await?;
+        if discovery.issuer != self.config.issuer {
+            return Err(OidcError::BadDocument {
+                url: discovery_url,
+                what: "discovery document",
+                detail: format!(
+                    "it names issuer `{}`, not the configured `{}`",
+                    discovery.issuer, self.config.issuer
+                ),
+            });
+        }
+        check_url(&discovery.jwks_uri, self.config.allow_http)?;
+        let set: JwkSet = self
+            .get_json(&discovery.jwks_uri, "JSON Web Key Set")
+            .await?;
+        let mut keys = HashMap::new();
+        for jwk in &set.keys {
+            let (Some(kid), Ok(key)) = (jwk.common.key_id.clone(), DecodingKey::from_jwk(jwk))
+            else {
+                continue;
+            };
+            let algorithm = jwk
+                .common
+                .key_algorithm
+                .and_then(|a| a.to_string().parse::<Algorithm>().ok());
+            // A key that names no algorithm serves the first allowed one of its family.
+            let Some(algorithm) = algorithm.or_else(|| default_algorithm(jwk)) else {
+                continue;
+            };
+            keys.insert(kid, (algorithm, key));
+        }
+        let n = keys.len();
+        cache.keys = keys;
+        cache.fetched = Some(Instant::now());
+        Ok(n)
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        what: &'static str,
+    ) -> Result<T, OidcError> {
+        let fetch_error = |detail: String| OidcError::Fetch {
+            url: url.to_owned(),
+            detail,
+        };
+        let uri: axum::http::Uri = url
+            .parse()
+            .map_err(|e: axum::http::uri::InvalidUri| fetch_error(e.to_string()))?;
+        let request = axum::http::Request::get(uri)
+            .header(header::ACCEPT, "application/json")
+            .body(Empty::new())
+            .map_err(|e| fetch_error(e.to_string()))?;
+        let work = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| fetch_error(e.to_string()))?;
+            if !response.status().is_success() {
+                return Err(fetch_error(format!("status {}", response.status())));
+            }
+            let body = Limited::new(response.into_body(), 1024 * 1024)
+                .collect()
+                .await
+                .map_err(|e| fetch_error(e.to_string()))?
+                .to_bytes();
+            serde_json::from_slice(&body).map_err(|e| OidcError::BadDocument {
+                url: url.to_owned(),
+                what,
+                detail: e.to_string(),
+            })
+        };
+        tokio::time::timeout(self.config.timeout, work)
+            .await
+            .map_err(|_| fetch_error("timed out".to_owned()))?
+    }
+
+    /// The key `kid`, fetching the key set again when the cache is stale or does not know
+    /// the key (not more often than the refetch interval).
+    async fn key(&self, kid: &str) -> Result<Option<(Algorithm, DecodingKey)>, OidcError> {
+        let mut cache = self.cache.lock().await;
+        let stale = cache
+            .fetched
+            .is_none_or(|at| at.elapsed() >= self.config.keys_ttl);
+        let may_refetch = cache
+            .last_attempt
+            .is_none_or(|at| at.elapsed() >= self.config.refetch_interval);
+        if (stale || (!cache.keys.contains_key(kid) && may_refetch))
+            && let Err(e) = self.fetch_into(&mut cache).await
+        {
+            tracing::warn!(error = %e, "could not fetch the OpenID provider's keys");
+            if cache.fetched.is_none() {
+                return Err(e);
+            }
+        }
+        Ok(cache.keys.get(kid).cloned())
+    }
+
+    /// Checks a JWT and returns the user it acts as.
+    pub async fn verify(&self, token: &str) -> Result<UserId, Problem> {
+        let invalid =
+            |why: &str| Problem::unauthenticated(format!("the access token is not valid: {why}"));
+        let head = jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed"))?;
+        if !self.config.algorithms.contains(&head.alg) {
+            return Err(invalid("its signature algorithm is not accepted"));
+        }
+        let kid = head.kid.ok_or_else(|| invalid("it names no key"))?;
+        let (algorithm, key) = self
+            .key(&kid)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "OpenID provider unavailable");
+                Problem::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Service unavailable",
+                    "the sign-on service's keys cannot be fetched; try again later",
+                )
+            })?
+            .ok_or_else(|| invalid("it is signed with an unknown key"))?;
+        if algorithm != head.alg {
+            return Err(invalid("its algorithm does not fit its key"));
+        }
+        let mut validation = Validation::new(head.alg);
+        validation.set_issuer(&[&self.config.issuer]);
+        validation.set_audience(&[&self.config.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        validation.leeway = self.config.leeway.as_secs();
+        validation.validate_nbf = true;
+        let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+            token,
+            &key,
+            &validation,
+        )
+        .map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind as K;
+            invalid(match e.kind() {
+                K::ExpiredSignature => "it has expired",
+                K::ImmatureSignature => "it is not valid yet",
+                K::InvalidIssuer => "it is from another issuer",
+                K::InvalidAudience => "it is meant for another audience",
+                K::InvalidSignature => "its signature does not verify",
+                K::MissingRequiredClaim(_) => "a required claim is missing",
+                _ => "it does not verify",
+            })
+        })?;
+        data.claims
+            .get(&self.config.user_claim)
+            .and_then(serde_json::Value::as_str)
+            .and_then(|s| s.parse::<UserId>().ok())
+            .ok_or_else(|| invalid("it names no imi user"))
+    }
+}
+
+#[async_trait]
+impl Authenticator for OidcAuthenticator {
+    async fn authenticate(&self, engine: &Engine, parts: &Parts) -> Result<Option<Actor>, Problem> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(None);
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|t| t.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| Problem::unauthenticated("expected `Authorization: Bearer <token>`"))?;
+        if token.starts_with(TOKEN_PREFIX) {
+            return BearerTokens.authenticate(engine, parts).await;
+        }
+        let user = self.verify(token).await?;
+        match engine.actor_for(user).await {
+            Ok(actor) => Ok(Some(actor)),
+            Err(EngineError::Unauthenticated | EngineError::NotFound { .. }) => Err(
+                Problem::unauthenticated("the access token names no active imi user"),
+            ),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The algorithm a key serves when the key set does not say.
+fn default_algorithm(jwk: &jsonwebtoken::jwk::Jwk) -> Option<Algorithm> {
+    use jsonwebtoken::jwk::AlgorithmParameters as P;
+    match &jwk.algorithm {
+        P::RSA(_) => Some(Algorithm::RS256),
+        P::EllipticCurve(ec) => match ec.curve {
+            jsonwebtoken::jwk::EllipticCurve::P256 => Some(Algorithm::ES256),
+            jsonwebtoken::jwk::EllipticCurve::P384 => Some(Algorithm::ES384),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `https`, or `http` to a loopback host when allowed.
+fn check_url(url: &str, allow_http: bool) -> Result<(), OidcError> {
+    let bad = |reason| OidcError::BadUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    let uri: axum::http::Uri = url.parse().map_err(|_| bad("it does not parse"))?;
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") if allow_http => {
+            let host = uri.host().unwrap_or_default();
+            let loopback = host == "localhost"
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if loopback {
+                Ok(())
+            } else {
+                Err(bad("plain http is allowed only to this machine"))
+            }
+        }
+        Some("http") => Err(bad("the provider must be reached over https")),
+        _ => Err(bad("it is not an http(s) URL")),
+    }
+}
