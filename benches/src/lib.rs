@@ -172,7 +172,7 @@ pub fn world_name_query(i: usize) -> String {
 /// health authorities as transport ones (`i / 30` alternates, so that each country gets
 /// both, which `i % 2` would not: 30 is even).
 pub fn world_area(i: usize) -> &'static str {
-    if (i / 30) % 2 == 0 {
+    if (i / 30).is_multiple_of(2) {
         "health"
     } else {
         "transport"
@@ -182,7 +182,7 @@ pub fn world_area(i: usize) -> &'static str {
 /// Whether the `i`th authority of [`directory_world`] has access to `health-request`:
 /// one in five health authorities.
 pub fn world_request_access(i: usize) -> bool {
-    i % 5 == 0 && world_area(i) == "health"
+    i.is_multiple_of(5) && world_area(i) == "health"
 }
 
 /// A small catalogue with the areas and procedures [`directory_world`] uses: a request

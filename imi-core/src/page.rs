@@ -60,7 +60,7 @@ impl FromStr for Cursor {
     type Err = PageError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() % 2 != 0 || s.len() > 2 * crate::store::MAX_KEY_LEN {
+        if !s.len().is_multiple_of(2) || s.len() > 2 * crate::store::MAX_KEY_LEN {
             return Err(PageError::BadCursor);
         }
         (0..s.len())

@@ -230,10 +230,9 @@ fn run_writer(
             let mut parts = text.split(' ');
             if let (Some("ack"), Some(case), Some(step)) =
                 (parts.next(), parts.next(), parts.next())
+                && let (Ok(case), Ok(step)) = (case.parse::<CaseId>(), step.parse::<u8>())
             {
-                if let (Ok(case), Ok(step)) = (case.parse::<CaseId>(), step.parse::<u8>()) {
-                    acks.push((case, step));
-                }
+                acks.push((case, step));
             }
         }
         acks

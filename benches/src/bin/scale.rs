@@ -311,7 +311,7 @@ async fn send_alert(engine: &Engine, side: &[AlertCountry], n: u64) -> Result<Du
     let sender =
         &side[from].handlers[usize::try_from(rng.next_u64() % side[from].handlers.len() as u64)?];
     let others: Vec<usize> = (0..side.len()).filter(|&c| c != from).collect();
-    let to: Vec<usize> = if n % 10 == 0 {
+    let to: Vec<usize> = if n.is_multiple_of(10) {
         others
     } else {
         let k = rng.in_range(1, 5);
@@ -340,7 +340,7 @@ async fn send_alert(engine: &Engine, side: &[AlertCountry], n: u64) -> Result<Du
         .act_on_alert(sender, id, AlertCommand::Submit { recipients }, None)
         .await?;
     let broadcast = started.elapsed();
-    if n % 4 == 0 {
+    if n.is_multiple_of(4) {
         let first = &side[to[0]].handlers[0];
         engine
             .act_on_alert(first, id, AlertCommand::Acknowledge, None)

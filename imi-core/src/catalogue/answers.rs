@@ -335,15 +335,15 @@ fn check_value(answer: &AnswerType, value: &AnswerValue) -> Result<(), AnswerPro
             if *integer && n.fract() != 0.0 {
                 return Err(AnswerProblem::NotWhole(n));
             }
-            if let Some(min) = *min {
-                if n < min {
-                    return Err(AnswerProblem::BelowMinimum { value: n, min });
-                }
+            if let Some(min) = *min
+                && n < min
+            {
+                return Err(AnswerProblem::BelowMinimum { value: n, min });
             }
-            if let Some(max) = *max {
-                if n > max {
-                    return Err(AnswerProblem::AboveMaximum { value: n, max });
-                }
+            if let Some(max) = *max
+                && n > max
+            {
+                return Err(AnswerProblem::AboveMaximum { value: n, max });
             }
             Ok(())
         }

@@ -298,10 +298,10 @@ impl Engine {
         if !Self::may_see_record(actor, &old) {
             return Err(not_found());
         }
-        if let Some(expected) = if_match {
-            if expected != current {
-                return Err(EngineError::VersionMismatch { expected, current });
-            }
+        if let Some(expected) = if_match
+            && expected != current
+        {
+            return Err(EngineError::VersionMismatch { expected, current });
         }
         let editor = p.authority() == old.owner
             && p.holds(Right::RepositoryEditor, &old.area, &old.procedure);

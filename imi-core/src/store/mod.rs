@@ -215,14 +215,14 @@ impl WriteBatch {
             check_key(key)?;
         }
         for m in &self.mutations {
-            if let Mutation::Put { key, value } = m {
-                if value.len() > MAX_VALUE_LEN {
-                    return Err(StoreError::ValueTooLarge {
-                        key: KeyDisplay::from(key.as_slice()),
-                        len: value.len(),
-                        max: MAX_VALUE_LEN,
-                    });
-                }
+            if let Mutation::Put { key, value } = m
+                && value.len() > MAX_VALUE_LEN
+            {
+                return Err(StoreError::ValueTooLarge {
+                    key: KeyDisplay::from(key.as_slice()),
+                    len: value.len(),
+                    max: MAX_VALUE_LEN,
+                });
             }
         }
         Ok(())
