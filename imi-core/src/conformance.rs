@@ -1289,14 +1289,25 @@ pub async fn engine_request_workflow(store: Arc<dyn Store>) {
         Some(&AnswerValue::Text("Marie Dubois".into()))
     );
 
-    // Split one question to Belgium: a linked child request awaits acceptance there.
-    let child_id = crate::IdGenerator::seeded(77).case("2026-11-22T09:00:00Z".parse().unwrap());
+    // Split one question to Belgium: a linked child request awaits acceptance there. The
+    // engine mints the child's id, whatever the caller proposed (here: the request's own).
     let split = C::Split {
         to: be.id(),
         questions: ["registered".parse().unwrap()].into(),
-        child: child_id,
+        child: id,
     };
     engine.act_on_request(&paul, id, split, None).await.unwrap();
+    let child_id = engine
+        .request_timeline(&sys, id)
+        .await
+        .unwrap()
+        .iter()
+        .find_map(|e| match &e.event {
+            crate::request::RequestEvent::SplitOff { child, .. } => Some(*child),
+            _ => None,
+        })
+        .unwrap();
+    assert_ne!(child_id, id);
     let (child, _) = engine.request(&sys, child_id).await.unwrap();
     assert_eq!(child.case.parent, Some(id));
     assert_eq!(child.case.request.state().recipient(), Some(be.id()));

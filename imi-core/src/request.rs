@@ -159,7 +159,8 @@ pub enum RequestCommand {
         to: AuthorityId,
         /// The responder's questions the child request takes.
         questions: BTreeSet<QuestionId>,
-        /// The id the engine gives the child request.
+        /// The child request's id. [`Engine::act_on_request`](crate::Engine::act_on_request)
+        /// mints it and ignores what the caller put here; over HTTP it may be left out.
         child: CaseId,
     },
     /// Allocator: assigns the request to a handler of the responding authority.

@@ -632,3 +632,140 @@ async fn websites_are_web_links_only() {
         .await;
     assert!(!public.to_string().contains("javascript:"), "{public}");
 }
+
+/// Finding 8: users and requests the caller may not know of answer 404, exactly as ids
+/// that name nothing, on every route (here: reading a user, unblocking a request).
+#[tokio::test]
+async fn hidden_objects_and_missing_ones_answer_alike() {
+    let api = setup().await;
+    let coordinator = french_coordinator(&api).await;
+    let julie = me(&api, &api.fr).await;
+    let nobody = "0192f5a0-0000-7000-8000-000000000000";
+    // The Danish handler may not read the French handler's record.
+    for id in [julie.as_str(), nobody] {
+        let (status, _, p) = api
+            .call(
+                Method::GET,
+                &format!("/v1/users/{id}"),
+                &api.dk,
+                "en",
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("not-found"))
+        );
+    }
+    // An unblock asked by someone who is no party to the request.
+    let id = corrected_request(&api, "X Y", "A B").await;
+    let unblock =
+        json!({ "reason": "proof-of-exchange", "justification": "court case", "days": 7 });
+    for case in [id.as_str(), nobody] {
+        let (status, _, p) = api
+            .call(
+                Method::POST,
+                &format!("/v1/requests/{case}/unblock"),
+                &coordinator,
+                "en",
+                Some(unblock.clone()),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{p}");
+    }
+}
+
+/// Finding 9: the engine mints a split child's id; an id the client chose (here: another
+/// existing request's) is ignored, so no case can be overwritten or confused with another.
+#[tokio::test]
+async fn the_server_mints_split_children_ids() {
+    let api = setup().await;
+    // A second French authority with the procedure, to take part of the request.
+    let mut n = NewAuthority::new(
+        Country::France,
+        LocalisedText::new(Language::French, "Agence régionale de santé").unwrap(),
+    );
+    n.competences = vec![imi_core::Competence {
+        area: "pq".parse().unwrap(),
+        keywords: vec![],
+    }];
+    let other = api
+        .engine
+        .register_authority(&Actor::System, n)
+        .await
+        .unwrap();
+    api.engine
+        .grant_procedure(&Actor::System, other.id(), &"diploma".parse().unwrap())
+        .await
+        .unwrap();
+    // Version 2 of the question set asks the responder two things, so one can be split off.
+    let v2 = common::SET.replace("version = 1", "version = 2")
+        + "[[group.question]]\nid = \"registered\"\ntype = \"yes-no\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Registered?\"\n";
+    api.engine
+        .publish_catalogue(
+            &Actor::System,
+            imi_core::catalogue::Catalogue::load(&[
+                imi_core::catalogue::CatalogueSource::new("areas/pq.toml", common::AREA),
+                imi_core::catalogue::CatalogueSource::new("question-sets/diploma.toml", &v2),
+            ])
+            .unwrap(),
+        )
+        .unwrap();
+    let id = corrected_request(&api, "X Y", "A B").await;
+    let existing = corrected_request(&api, "P Q", "R S").await;
+    let (status, _, view) = api
+        .call(
+            Method::POST,
+            &format!("/v1/requests/{id}/commands"),
+            &api.fr,
+            "fr",
+            Some(json!({ "command": "split", "to": other.id().to_string(), "questions": ["registered"], "child": existing })),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let (_, _, timeline) = api
+        .call(
+            Method::GET,
+            &format!("/v1/requests/{id}/timeline"),
+            &api.fr,
+            "fr",
+            None,
+            None,
+        )
+        .await;
+    let child = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|e| (e["event"]["event"] == "split-off").then(|| e["event"]["child"].clone()))
+        .unwrap();
+    assert_ne!(child.as_str(), Some(existing.as_str()));
+    // The other request is untouched, and the child is a request of its own.
+    let (_, _, untouched) = api
+        .call(
+            Method::GET,
+            &format!("/v1/requests/{existing}"),
+            &api.dk,
+            "en",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(untouched["id"].as_str(), Some(existing.as_str()));
+    assert_eq!(untouched["stage"], "accepted", "{untouched}");
+    // Leaving the id out works as well.
+    let (status, _, _) = api
+        .call(
+            Method::POST,
+            &format!("/v1/requests/{existing}/commands"),
+            &api.fr,
+            "fr",
+            Some(json!({ "command": "split", "to": other.id().to_string(), "questions": ["registered"] })),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -799,6 +799,16 @@ impl Engine {
         }
         let set = self.pinned_set(&old.question_set)?;
         let now = self.now();
+        // A split child's id is the engine's to mint: one the caller chose could name a
+        // case of another workflow (all share the id space).
+        let command = match command {
+            RequestCommand::Split { to, questions, .. } => RequestCommand::Split {
+                to,
+                questions,
+                child: self.ids.case(now),
+            },
+            other => other,
+        };
         let ctx = Context {
             now,
             questions: &set,
@@ -1710,7 +1720,14 @@ impl Engine {
         let case: RequestCase = self.load(&keys::case(id), CaseId::KIND, &id).await?;
         let party = p.authority() == case.requester
             || Some(p.authority()) == case.request.state().recipient();
-        if !party || !p.has_right(Right::Administrator) {
+        if !party {
+            // Not a party: not told the request exists (the same 404 as for no request).
+            return Err(EngineError::NotFound {
+                kind: CaseId::KIND,
+                id: id.to_string(),
+            });
+        }
+        if !p.has_right(Right::Administrator) {
             return Err(EngineError::Denied(crate::access::Denial {
                 actor: actor.to_string(),
                 action: "unblock personal data",

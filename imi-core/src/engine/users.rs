@@ -82,7 +82,12 @@ impl Engine {
         else {
             return Err(corrupt_index(&keys::user(id)));
         };
-        Self::may_manage_users(actor, &authority)?;
+        // Whoever may not manage the user is not told the user exists: the same 404 as
+        // for an id that names nobody.
+        Self::may_manage_users(actor, &authority).map_err(|_| EngineError::NotFound {
+            kind: UserId::KIND,
+            id: id.to_string(),
+        })?;
         self.check_grants(&authority, user.grants())?;
         Ok(user)
     }

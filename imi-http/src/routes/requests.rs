@@ -178,6 +178,14 @@ pub(crate) async fn act(
 ) -> Result<Response, Problem> {
     let id: CaseId = parse("case id", &id)?;
     let expected = if_match(&headers)?;
+    let mut command = command;
+    // A split child's id is minted by the engine; callers may leave it out.
+    if command["command"] == "split"
+        && let Some(body) = command.as_object_mut()
+    {
+        body.entry("child")
+            .or_insert_with(|| serde_json::Value::String(uuid::Uuid::now_v7().to_string()));
+    }
     let command: RequestCommand = serde_json::from_value(command)
         .map_err(|e| Problem::bad_request("bad-body", format!("not a request command: {e}")))?;
     let (view, version) = state

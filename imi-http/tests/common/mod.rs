@@ -16,8 +16,8 @@ use imi_core::{
 use serde_json::Value;
 use tower::ServiceExt;
 
-const AREA: &str = "id = \"pq\"\n[name]\nen = \"Qualifications\"\n[[procedure]]\nid = \"diploma\"\nkind = \"request\"\nquestion_set = \"diploma\"\n[procedure.name]\nen = \"Diploma check\"\n";
-const SET: &str = r#"
+pub(crate) const AREA: &str = "id = \"pq\"\n[name]\nen = \"Qualifications\"\n[[procedure]]\nid = \"diploma\"\nkind = \"request\"\nquestion_set = \"diploma\"\n[procedure.name]\nen = \"Diploma check\"\n";
+pub(crate) const SET: &str = r#"
 id = "diploma"
 version = 1
 [title]
