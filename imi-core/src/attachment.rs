@@ -24,6 +24,18 @@ pub const ALLOWED_MEDIA_TYPES: &[&str] = &[
     "application/vnd.oasis.opendocument.text",
 ];
 
+/// A media type without its parameters, in lower case (`Text/Plain; charset=utf-7` →
+/// `text/plain`): what is stored and served, so an uploader cannot choose how a reader's
+/// browser decodes a file.
+pub fn media_essence(media_type: &str) -> String {
+    media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// Why an attachment was refused or could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AttachmentError {
@@ -96,13 +108,7 @@ impl NewAttachment {
         if bad_name {
             return Err(AttachmentError::FileName(self.name.clone()));
         }
-        let media = self
-            .media_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let media = media_essence(&self.media_type);
         if !ALLOWED_MEDIA_TYPES.contains(&media.as_str()) {
             return Err(AttachmentError::MediaType(self.media_type.clone()));
         }

@@ -180,30 +180,46 @@ pub fn etag(v: imi_core::store::Version) -> axum::http::HeaderValue {
         .unwrap_or(axum::http::HeaderValue::from_static("\"\""))
 }
 
-/// The version an `If-Match` header names, if present; a 400 problem when it is not an
-/// `ETag` this API issued.
+/// The version an `If-Match` header asks for (RFC 9110 §13.1.1): `None` without the
+/// header or with `*` (any current version); otherwise the newest of the strong entity
+/// tags this API issued (`"v42"`). Versions only grow, so a list holds the current
+/// version exactly when its newest tag is it. Tags that can never match (weak tags, which
+/// `If-Match` compares strongly, and tags of another form) are skipped; when nothing
+/// is left the request fails with 412, as a stale tag does.
 pub fn if_match(
     headers: &axum::http::HeaderMap,
 ) -> Result<Option<imi_core::store::Version>, Problem> {
-    let Some(v) = headers.get(header::IF_MATCH) else {
+    let values: Vec<&axum::http::HeaderValue> = headers.get_all(header::IF_MATCH).iter().collect();
+    if values.is_empty() {
         return Ok(None);
-    };
-    let bad = || {
-        Problem::bad_request(
-            "bad-if-match",
-            "If-Match must be an ETag this API issued, like \"v42\"",
-        )
-    };
-    let raw = v
-        .to_str()
-        .map_err(|_| bad())?
-        .trim()
-        .strip_prefix("\"v")
-        .and_then(|t| t.strip_suffix('"'))
-        .ok_or_else(bad)?;
-    raw.parse::<u64>()
-        .map(|n| Some(imi_core::store::Version::from_raw(n)))
-        .map_err(|_| bad())
+    }
+    let mut newest: Option<u64> = None;
+    for value in values {
+        let Ok(text) = value.to_str() else {
+            continue;
+        };
+        for tag in text.split(',').map(str::trim) {
+            if tag == "*" {
+                return Ok(None);
+            }
+            let version = tag
+                .strip_prefix("\"v")
+                .and_then(|t| t.strip_suffix('"'))
+                .and_then(|n| n.parse::<u64>().ok());
+            if let Some(v) = version {
+                newest = Some(newest.map_or(v, |n| n.max(v)));
+            }
+        }
+    }
+    match newest {
+        Some(n) => Ok(Some(imi_core::store::Version::from_raw(n))),
+        None => Err(Problem::new(
+            axum::http::StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            "Precondition failed",
+            "If-Match names no current version: use the ETag this API sent (like \"v42\"), or *",
+        )),
+    }
 }
 
 /// Shared handle types.

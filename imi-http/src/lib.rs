@@ -18,6 +18,10 @@
 //!   concurrent change wins).
 //! - Cursor pagination (`limit`, `cursor` → `next_cursor`); `x-request-id` on every
 //!   response; `tracing` spans; a request timeout; a body size limit.
+//! - Security headers on every response (`X-Content-Type-Options: nosniff`,
+//!   `X-Frame-Options: DENY`, a `Content-Security-Policy` that loads nothing,
+//!   `Referrer-Policy: no-referrer`; `Cache-Control: no-store` for signed-in callers), and
+//!   every error as a problem document, including those raised before a handler runs.
 //! - An OpenAPI 3.1 document at `/openapi.json`, generated from the handlers ([`openapi`]);
 //!   `/healthz` and `/readyz`.
 //! - The public interface under `/v1/public/` needs no account: a submission's secret in
@@ -26,6 +30,7 @@
 
 pub mod dto;
 pub mod extract;
+mod harden;
 pub mod limit;
 #[cfg(feature = "oidc")]
 pub mod oidc;
@@ -263,6 +268,7 @@ pub fn router(engine: Arc<Engine>, config: HttpConfig) -> axum::Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(axum::middleware::from_fn(harden::harden))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

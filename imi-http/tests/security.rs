@@ -769,3 +769,153 @@ async fn the_server_mints_split_children_ids() {
         .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// A raw call: status, headers and body bytes.
+async fn raw(
+    api: &common::Api,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    for (n, v) in headers {
+        req = req.header(*n, *v);
+    }
+    let response = api
+        .app
+        .clone()
+        .oneshot(req.body(axum::body::Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes().to_vec();
+    (parts.status, parts.headers, bytes)
+}
+
+/// Finding 10: every error is a problem document (also a path that does not decode),
+/// every response carries `nosniff` and the other security headers, attachments are
+/// served with their bare media type, and `If-Match: *` and weak tags are understood.
+#[tokio::test]
+async fn errors_headers_media_types_and_preconditions() {
+    let api = setup().await;
+    for (path, token) in [
+        ("/v1/requests/%ZZ", Some(api.dk.as_str())),
+        ("/v1/users/%C3%28", Some(api.dk.as_str())),
+        ("/v1/nothing-here", Some(api.dk.as_str())),
+        ("/v1/me", None),
+        ("/healthz", None),
+    ] {
+        let (status, headers, body) = raw(&api, Method::GET, path, token, &[], vec![]).await;
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert!(headers.contains_key("content-security-policy"), "{path}");
+        if !status.is_success() {
+            assert_eq!(
+                headers["content-type"],
+                "application/problem+json",
+                "{path}: {status} {}",
+                String::from_utf8_lossy(&body)
+            );
+            let p: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(p["status"], status.as_u16());
+        }
+    }
+    let (status, headers, _) = raw(&api, Method::DELETE, "/healthz", None, &[], vec![]).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(headers["content-type"], "application/problem+json");
+    let (_, headers, _) = raw(&api, Method::GET, "/v1/me", Some(&api.dk), &[], vec![]).await;
+    assert_eq!(headers["cache-control"], "no-store");
+
+    // An attachment uploaded as `text/plain; charset=utf-7` is served as `text/plain`.
+    let (_, _, draft) = api
+        .call(
+            Method::POST,
+            "/v1/requests",
+            &api.dk,
+            "en",
+            Some(json!({ "procedure": "diploma" })),
+            None,
+        )
+        .await;
+    let id = draft["id"].as_str().unwrap();
+    let (status, _, body) = raw(
+        &api,
+        Method::POST,
+        &format!("/v1/requests/{id}/attachments?name=note.txt"),
+        Some(&api.dk),
+        &[("content-type", "text/plain; charset=utf-7")],
+        b"+ADw-script+AD4-alert(1)+ADw-/script+AD4-".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let attachment: Value = serde_json::from_slice(&body).unwrap();
+    let (status, headers, _) = raw(
+        &api,
+        Method::GET,
+        &format!("/v1/attachments/{}", attachment["id"].as_str().unwrap()),
+        Some(&api.dk),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "text/plain");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+
+    // If-Match: `*` matches any version; weak and foreign tags never match (412, not 400).
+    let commands = format!("/v1/requests/{id}/commands");
+    let save = json!({ "command": "save-draft", "answers": { "holder": { "type": "text", "value": "A" } } });
+    for (tag, expected) in [
+        ("*", StatusCode::OK),
+        ("W/\"v1\"", StatusCode::PRECONDITION_FAILED),
+        ("\"abc\"", StatusCode::PRECONDITION_FAILED),
+        ("\"v1\", \"v2\"", StatusCode::PRECONDITION_FAILED),
+    ] {
+        let (status, _, p) = api
+            .call(
+                Method::POST,
+                &commands,
+                &api.dk,
+                "en",
+                Some(save.clone()),
+                Some(tag),
+            )
+            .await;
+        assert_eq!(status, expected, "{tag}: {p}");
+    }
+    // A list holding the current version matches.
+    let (_, etag, _) = api
+        .call(
+            Method::GET,
+            &format!("/v1/requests/{id}"),
+            &api.dk,
+            "en",
+            None,
+            None,
+        )
+        .await;
+    let list = format!("\"v1\", {}", etag.unwrap());
+    let (status, _, p) = api
+        .call(
+            Method::POST,
+            &commands,
+            &api.dk,
+            "en",
+            Some(save),
+            Some(&list),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+}

@@ -165,7 +165,7 @@ impl Engine {
             uploaded_by: p.user(),
             uploaded_at: now,
             name: meta.name.trim().to_owned(),
-            media_type: meta.media_type,
+            media_type: crate::attachment::media_essence(&meta.media_type),
             size,
             chunks,
             sha256,

@@ -126,7 +126,11 @@ pub(crate) async fn download(
         .filter(|c| c.is_ascii_graphic() && *c != '"' || *c == ' ')
         .collect();
     for (name, value) in [
-        (header::CONTENT_TYPE, meta.media_type.clone()),
+        // The essence only: files stored before parameters were dropped keep theirs.
+        (
+            header::CONTENT_TYPE,
+            imi_core::attachment::media_essence(&meta.media_type),
+        ),
         (header::CONTENT_LENGTH, meta.size.to_string()),
         (
             header::CONTENT_DISPOSITION,
