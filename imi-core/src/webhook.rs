@@ -23,7 +23,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::ids::{AuthorityId, WebhookId};
 use crate::outbox::{Message, Topic};
@@ -203,23 +203,17 @@ pub fn payload(message: &Message) -> Vec<u8> {
     serde_json::to_vec(&p).unwrap_or_default()
 }
 
+/// HMAC-SHA-256 (RFC 2104) of the concatenated `parts`, by the `hmac` crate.
 fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    // RFC 2104 over SHA-256 (block size 64).
-    let mut block = [0u8; 64];
-    if key.len() > 64 {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(block.map(|b| b ^ 0x36));
+    use hmac::{KeyInit, Mac};
+    // HMAC takes keys of any length; `new_from_slice` never fails for it.
+    let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(key) else {
+        return [0; 32];
+    };
     for p in parts {
-        inner.update(p);
+        mac.update(p);
     }
-    let mut outer = Sha256::new();
-    outer.update(block.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
+    mac.finalize().into_bytes().into()
 }
 
 /// The `webhook-signature` value for a delivery: `v1,` and the Base64 HMAC.
@@ -244,11 +238,22 @@ pub fn verify(
         .trim()
         .parse()
         .map_err(|_| WebhookError::BadTimestamp)?;
-    let expected = sign(secret, id, ts, body);
-    // Several space-separated signatures may be sent (during a secret's rotation).
-    let matches = signatures
-        .split_whitespace()
-        .any(|s| constant_time_eq(s.as_bytes(), expected.as_bytes()));
+    // Several space-separated signatures may be sent (during a secret's rotation); each
+    // is compared in constant time by the `hmac` crate.
+    let ts_text = ts.to_string();
+    let matches = signatures.split_whitespace().any(|s| {
+        use hmac::{KeyInit, Mac};
+        let Some(mac) = s.strip_prefix("v1,").and_then(|b| BASE64.decode(b).ok()) else {
+            return false;
+        };
+        let Ok(mut check) = hmac::Hmac::<Sha256>::new_from_slice(&secret.0) else {
+            return false;
+        };
+        for part in [id.as_bytes(), b".", ts_text.as_bytes(), b".", body] {
+            check.update(part);
+        }
+        check.verify_slice(&mac).is_ok()
+    });
     if !matches {
         return Err(WebhookError::BadSignature);
     }
@@ -257,10 +262,6 @@ pub fn verify(
         return Err(WebhookError::OutsideTolerance { seconds });
     }
     Ok(())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -6,9 +6,11 @@
 //!
 //! The client address comes from the connection (serve the router with
 //! `into_make_service_with_connect_info::<SocketAddr>()`, as the example server does).
-//! Behind a reverse proxy, set [`RateLimit::trust_forwarded_for`] so the first address
-//! of `X-Forwarded-For` counts instead; never set it when clients reach the server
-//! directly, or they choose their own bucket. Without either, all clients share one
+//! Behind one reverse proxy, set [`RateLimit::trust_forwarded_for`] so the last address
+//! of `X-Forwarded-For` (the one the proxy appended) counts instead: addresses left of
+//! it are the client's own words. Behind a chain of proxies, let the outermost one
+//! overwrite the header. Never set it when clients reach the server directly, or they
+//! choose their own bucket. Without either, all clients share one
 //! bucket: safe, but strict.
 
 use std::collections::HashMap;
@@ -36,7 +38,8 @@ pub struct RateLimit {
     pub burst: u32,
     /// Requests a client may make per minute once the burst is spent (default 30).
     pub per_minute: u32,
-    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy only).
+    /// Take the client address from the last entry of `X-Forwarded-For` (behind one
+    /// trusted proxy only).
     pub trust_forwarded_for: bool,
 }
 
@@ -106,11 +109,15 @@ impl Limiter {
 
     fn client(&self, req: &Request) -> IpAddr {
         if self.limit.trust_forwarded_for {
+            // The rightmost address is the one the trusted proxy appended: the address
+            // it saw. Everything left of it came from the client, who may write anything.
             let forwarded = req
                 .headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .next_back()
                 .and_then(|a| a.trim().parse().ok());
             if let Some(ip) = forwarded {
                 return ip;
@@ -179,6 +186,29 @@ mod tests {
             assert_eq!(limiter.take(a, later), Ok(()));
         }
         assert!(limiter.take(a, later).is_err());
+    }
+
+    #[test]
+    fn the_forwarded_address_is_the_one_the_proxy_appended() {
+        let limiter = Limiter::new(RateLimit {
+            trust_forwarded_for: true,
+            ..RateLimit::default()
+        });
+        let req = |values: &[&str]| {
+            let mut b = axum::http::Request::builder();
+            for v in values {
+                b = b.header("x-forwarded-for", *v);
+            }
+            b.body(axum::body::Body::empty()).unwrap()
+        };
+        let proxy_saw: IpAddr = "203.0.113.9".parse().unwrap();
+        // The client wrote its own entries first; the proxy appended the address it saw.
+        assert_eq!(limiter.client(&req(&["6.6.6.6, 203.0.113.9"])), proxy_saw);
+        assert_eq!(
+            limiter.client(&req(&["1.1.1.1", "2.2.2.2, 203.0.113.9"])),
+            proxy_saw
+        );
+        assert_eq!(limiter.client(&req(&["203.0.113.9"])), proxy_saw);
     }
 
     #[test]

@@ -919,3 +919,55 @@ async fn errors_headers_media_types_and_preconditions() {
         .await;
     assert_eq!(status, StatusCode::OK, "{p}");
 }
+
+/// A store whose disk is gone: every call fails as a backend does.
+#[derive(Debug)]
+struct DeadStore;
+
+#[async_trait::async_trait]
+impl imi_core::Store for DeadStore {
+    async fn get(
+        &self,
+        _: &[u8],
+    ) -> Result<Option<imi_core::store::Versioned>, imi_core::StoreError> {
+        Err(dead())
+    }
+    async fn scan(
+        &self,
+        _: &imi_core::store::Scan,
+    ) -> Result<imi_core::store::ScanPage, imi_core::StoreError> {
+        Err(dead())
+    }
+    async fn commit(
+        &self,
+        _: imi_core::store::WriteBatch,
+    ) -> Result<imi_core::store::Version, imi_core::StoreError> {
+        Err(dead())
+    }
+}
+
+fn dead() -> imi_core::StoreError {
+    imi_core::StoreError::Backend {
+        message: "disk unplugged".into(),
+        source: None,
+    }
+}
+
+/// Finding 12: `/readyz` says 503 (not ready, try later) when the store fails, never 500,
+/// and shows no internals.
+#[tokio::test]
+async fn readiness_is_503_when_the_store_fails() {
+    let engine = std::sync::Arc::new(imi_core::Engine::new(
+        std::sync::Arc::new(DeadStore),
+        std::sync::Arc::new(imi_core::ManualClock::new(
+            "2026-11-22T09:00:00Z".parse().unwrap(),
+        )),
+    ));
+    let api = common::Api::over(engine);
+    let (status, headers, body) = raw(&api, Method::GET, "/readyz", None, &[], vec![]).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers["content-type"], "application/problem+json");
+    assert!(!String::from_utf8_lossy(&body).contains("disk"));
+    let (status, _, _) = raw(&api, Method::GET, "/healthz", None, &[], vec![]).await;
+    assert_eq!(status, StatusCode::OK, "alive, though not ready");
+}

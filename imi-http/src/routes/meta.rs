@@ -38,14 +38,17 @@ pub(crate) async fn healthz() -> &'static str {
 }
 
 /// Readiness: the store answers reads.
-#[utoipa::path(get, path = "/readyz", tag = "meta", responses((status = 200, description = "ready"), (status = 500, body = Problem)))]
+#[utoipa::path(get, path = "/readyz", tag = "meta", responses((status = 200, description = "ready"), (status = 503, body = Problem)))]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str, Problem> {
-    state
-        .engine
-        .store()
-        .get(b"\x00readiness")
-        .await
-        .map_err(|e| Problem::from(imi_core::EngineError::from(e)))?;
+    if let Err(e) = state.engine.store().get(b"\x00readiness").await {
+        tracing::warn!(error = %e, "not ready: the store does not answer");
+        return Err(Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "not-ready",
+            "Not ready",
+            "the store does not answer; try again later",
+        ));
+    }
     Ok("ready")
 }
 
