@@ -120,6 +120,16 @@ pub enum EngineError {
         /// What was wrong.
         detail: String,
     },
+    /// What was sent would reach nobody, so it was not sent (nothing changed).
+    #[error("nobody can receive this {what} in {}: {why}", missing.join(", "))]
+    NobodyToReceive {
+        /// What was to be sent.
+        what: &'static str,
+        /// The countries or authorities that cannot receive it.
+        missing: Vec<String>,
+        /// Why, and what to do.
+        why: &'static str,
+    },
     /// A token cannot be issued as asked.
     #[error(transparent)]
     Token(#[from] crate::user::TokenError),

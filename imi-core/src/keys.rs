@@ -18,6 +18,8 @@
 //! | `UserByAuthority` | authority id, user id | empty (index) |
 //! | `Token` | SHA-256 of the token | the token's record (JSON: user, label, expiry); a bare 16-byte user id is a token from before expiry existed, refused |
 //! | `TokenByUser` | user id, token id | SHA-256 of the token (a user's tokens, for listing and revoking) |
+//! | `RightHolder` | participant code, right, user id | authority id (who may hold a right in a country; checked against the user on read) |
+//! | `Meta` | `right-holders` | empty (the `RightHolder` index covers every user) |
 //! | `DirectoryTerm` | folded term, authority id | empty (search index, active authorities) |
 //! | `DirectoryProcedure` | procedure id, participant code, authority id | empty (recipient choice) |
 //! | `DirectoryChange` | time (ms), authority id | empty (syndication change feed) |
@@ -65,7 +67,6 @@ use crate::ids::{AttachmentId, AuthorityId, CaseId, RecordId, TokenId, UserId};
 #[repr(u8)]
 pub(crate) enum Space {
     /// Engine metadata.
-    #[allow(dead_code)]
     Meta = 0x00,
     /// Authority documents by id.
     Authority = 0x10,
@@ -87,6 +88,8 @@ pub(crate) enum Space {
     Token = 0x22,
     /// Index: a user's tokens.
     TokenByUser = 0x23,
+    /// Index: who holds a right, by country.
+    RightHolder = 0x24,
     /// Search index: folded terms of active authorities.
     DirectoryTerm = 0x30,
     /// Index: active authorities with access to a procedure, by country.
@@ -297,6 +300,27 @@ pub(crate) fn user_by_authority(authority: AuthorityId, user: Option<UserId>) ->
         None => k,
     }
     .into_bytes()
+}
+
+/// The engine's metadata entry `name`.
+pub(crate) fn meta(name: &str) -> Vec<u8> {
+    Key::new(Space::Meta).str(name).into_bytes()
+}
+
+/// Users of `code` who were given `right` (`None`: all of them), a candidate list that
+/// readers check against each user.
+pub(crate) fn right_holder(code: &str, right: &str, user: Option<UserId>) -> Vec<u8> {
+    let k = Key::new(Space::RightHolder).str(code).str(right);
+    match user {
+        Some(u) => k.id(u.as_bytes()),
+        None => k,
+    }
+    .into_bytes()
+}
+
+/// The start of the user documents' space (for scanning every user).
+pub(crate) fn user_prefix() -> Vec<u8> {
+    Key::new(Space::User).into_bytes()
 }
 
 /// A user's tokens (`None`: all of them).

@@ -230,6 +230,11 @@ impl From<EngineError> for Problem {
             EngineError::Translation(_) => {
                 p(S::BAD_GATEWAY, "translation-failed", "Translation failed")
             }
+            EngineError::NobodyToReceive { .. } => p(
+                S::UNPROCESSABLE_ENTITY,
+                "nobody-to-receive",
+                "Nobody to receive it",
+            ),
             EngineError::Token(imi_core::TokenError::TooMany { .. }) => {
                 p(S::CONFLICT, "too-many-tokens", "Too many tokens")
             }

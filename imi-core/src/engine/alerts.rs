@@ -510,12 +510,14 @@ impl Engine {
                 }
                 AlertEvent::Broadcast { recipients, .. } => {
                     standing = self
-                        .standing_distributions(&old.procedure, recipients)
+                        .standing_distributions(&old.area, &old.procedure, recipients)
                         .await?;
                 }
                 _ => {}
             }
         }
+        self.check_someone_receives(&old, &events, &standing)
+            .await?;
         events.extend(standing);
         let mut new = old.clone();
         let mut distributed = BTreeSet::new();
@@ -617,11 +619,106 @@ impl Engine {
         Ok(out)
     }
 
+    /// Refuses, before anything is written, what would reach nobody (an alert must never
+    /// vanish): an alert waiting for validation where no outgoing alert coordinator of
+    /// the sender's country can validate it; a broadcast to a country where neither a
+    /// standing handler nor an incoming alert coordinator can receive it; a distribution
+    /// to an authority none of whose users handles incoming alerts of the procedure.
+    async fn check_someone_receives(
+        &self,
+        case: &AlertCase,
+        events: &[AlertEvent],
+        standing: &[AlertEvent],
+    ) -> Result<(), EngineError> {
+        let (area, procedure) = (&case.area, &case.procedure);
+        for e in events {
+            match e {
+                AlertEvent::SubmittedForValidation { .. }
+                    if !self
+                        .someone_holds(
+                            case.sender_country,
+                            Right::OutgoingAlertCoordinator,
+                            area,
+                            procedure,
+                        )
+                        .await? =>
+                {
+                    return Err(EngineError::NobodyToReceive {
+                        what: "alert for validation",
+                        missing: vec![case.sender_country.code().to_owned()],
+                        why: "the country asks for outgoing alerts to be validated, but nobody holds the outgoing-alert-coordinator right for this procedure; ask your national coordinator to appoint one",
+                    });
+                }
+                AlertEvent::Broadcast { recipients, .. } => {
+                    let served: BTreeSet<Participant> = standing
+                        .iter()
+                        .filter_map(|d| match d {
+                            AlertEvent::Distributed { country, .. } => Some(*country),
+                            _ => None,
+                        })
+                        .collect();
+                    let mut missing = Vec::new();
+                    for country in recipients.difference(&served) {
+                        if !self
+                            .someone_holds(
+                                *country,
+                                Right::IncomingAlertCoordinator,
+                                area,
+                                procedure,
+                            )
+                            .await?
+                        {
+                            missing.push(country.code().to_owned());
+                        }
+                    }
+                    if !missing.is_empty() {
+                        return Err(EngineError::NobodyToReceive {
+                            what: "alert",
+                            missing,
+                            why: "these countries have neither an incoming alert coordinator nor standing handlers for this procedure; send it without them, and tell their national coordinators",
+                        });
+                    }
+                }
+                AlertEvent::Distributed { to, .. } => {
+                    let mut missing = Vec::new();
+                    for a in to {
+                        let ok = match self.authority_cached(*a).await? {
+                            Some(authority) => {
+                                self.authority_holds(
+                                    &authority,
+                                    Right::IncomingAlertHandler,
+                                    area,
+                                    procedure,
+                                )
+                                .await?
+                            }
+                            None => false,
+                        };
+                        if !ok {
+                            missing.push(a.to_string());
+                        }
+                    }
+                    if !missing.is_empty() {
+                        return Err(EngineError::NobodyToReceive {
+                            what: "alert",
+                            missing,
+                            why: "none of these authorities' users handles incoming alerts of this procedure",
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// The distributions to each recipient country's standing handlers at broadcast.
-    /// A designated authority that left or lost access is skipped. Two batched reads:
-    /// the networks, then their authorities.
+    /// A designated authority that left, lost access, or has nobody holding the
+    /// incoming-alert-handler right for the procedure is skipped. Batched reads: the
+    /// networks, then their authorities.
     async fn standing_distributions(
         &self,
+        area: &AreaId,
         procedure: &ProcedureId,
         recipients: &BTreeSet<Participant>,
     ) -> Result<Vec<AlertEvent>, EngineError> {
@@ -641,7 +738,16 @@ impl Engine {
         let mut by_country: std::collections::BTreeMap<Participant, BTreeSet<AuthorityId>> =
             std::collections::BTreeMap::new();
         for ((country, a), ok) in pairs.into_iter().zip(eligible) {
-            if ok {
+            if !ok {
+                continue;
+            }
+            let Some(authority) = self.authority_cached(a).await? else {
+                continue;
+            };
+            if self
+                .authority_holds(&authority, Right::IncomingAlertHandler, area, procedure)
+                .await?
+            {
                 by_country.entry(country).or_default().insert(a);
             }
         }

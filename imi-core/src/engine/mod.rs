@@ -11,6 +11,7 @@ mod audit;
 mod authorities;
 mod cases;
 mod directory;
+mod holders;
 mod integrity;
 mod load;
 mod notifications;
@@ -73,6 +74,8 @@ pub struct Engine {
     references: requests::ReferenceBlocks,
     /// Acting users by token and by id, invalidated by the store's watch.
     principals: Arc<principals::Principals>,
+    /// Whether the store's right-holder index is known to cover every user.
+    right_holders_ready: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for Engine {
@@ -105,6 +108,7 @@ impl Engine {
             translator: None,
             audit_counter: std::sync::atomic::AtomicU64::new(0),
             references: requests::ReferenceBlocks::default(),
+            right_holders_ready: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

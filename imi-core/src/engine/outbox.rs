@@ -483,7 +483,7 @@ impl Engine {
         Ok(out.into_values().collect())
     }
 
-    async fn users_at(&self, authority: AuthorityId) -> Result<Vec<User>, EngineError> {
+    pub(super) async fn users_at(&self, authority: AuthorityId) -> Result<Vec<User>, EngineError> {
         let prefix = keys::user_by_authority(authority, None);
         let mut scan = Scan::prefix(&prefix, 1_000);
         let mut ids = Vec::new();

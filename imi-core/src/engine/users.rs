@@ -150,8 +150,10 @@ impl Engine {
         if !user.is_active() {
             return Err(StateError::new("grant rights", "disabled", "active").into());
         }
+        let before = user.grants().to_vec();
         user.set_grants(grants);
         txn.put(keys::user(id), &user)?;
+        Self::index_rights(&mut txn, &user, authority.participant(), &before);
         self.audit(
             &mut txn,
             actor,
@@ -174,8 +176,15 @@ impl Engine {
             return Err(StateError::new("disable a user", "disabled", "active").into());
         }
         let now = self.now();
+        let before = user.grants().to_vec();
         user.disable(now);
         txn.put(keys::user(id), &user)?;
+        if let Some((authority, _)) = txn
+            .get::<Authority>(&keys::authority(user.authority()))
+            .await?
+        {
+            Self::index_rights(&mut txn, &user, authority.participant(), &before);
+        }
         txn.put_index(keys::user_retention(user_deletion_date(now), Some(id)));
         self.audit(
             &mut txn,
