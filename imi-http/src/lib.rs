@@ -36,6 +36,7 @@ pub mod limit;
 pub mod oidc;
 pub mod problem;
 mod routes;
+pub mod serve;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +54,7 @@ use utoipa_axum::routes;
 pub use extract::{Authenticator, BearerTokens};
 pub use limit::RateLimit;
 pub use problem::Problem;
+pub use serve::{ServeConfig, serve};
 
 use routes::{
     alerts, attachments, authorities, catalogue, directory, exchanges, meta, notifications, outbox,

@@ -4,10 +4,12 @@
 //! ```text
 //! imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR]
 //!            [--smtp HOST:PORT] [--mail-from ADDRESS] [--public-url URL]
+//!            [--header-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]
 //! ```
 //!
 //! Environment variables `IMI_ADDR`, `IMI_DATA`, `IMI_STORE`, `IMI_CATALOGUE`, `IMI_SMTP`,
-//! `IMI_MAIL_FROM` and `IMI_PUBLIC_URL` give the same settings; flags win. With an SMTP
+//! `IMI_MAIL_FROM`, `IMI_PUBLIC_URL`, `IMI_HEADER_TIMEOUT`, `IMI_IDLE_TIMEOUT` and
+//! `IMI_MAX_CONNECTIONS` give the same settings; flags win. With an SMTP
 //! server, a dispatcher e-mails the outbox's announcements every few seconds; without
 //! one, they wait in the store. Defaults: `127.0.0.1:8080`, `./imi-data`, `sqlite`, the demo
 //! catalogue. The first start creates the store and the demo world (with progress
@@ -36,9 +38,18 @@ struct Args {
     smtp: Option<String>,
     mail_from: String,
     public_url: Option<String>,
+    serve: imi_http::ServeConfig,
 }
 
-const USAGE: &str = "usage: imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR] [--smtp HOST:PORT] [--mail-from ADDRESS] [--public-url URL]";
+const USAGE: &str = "usage: imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR] [--smtp HOST:PORT] [--mail-from ADDRESS] [--public-url URL] [--header-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]";
+
+/// A number of seconds (1 to 3600) from a flag or variable.
+fn seconds(name: &str, text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<u64>() {
+        Ok(n @ 1..=3600) => Ok(std::time::Duration::from_secs(n)),
+        _ => Err(format!("{name} wants 1 to 3600 seconds, not `{text}`")),
+    }
+}
 
 fn parse_args() -> Result<Args, String> {
     let env = |k: &str| std::env::var(k).ok();
@@ -51,7 +62,17 @@ fn parse_args() -> Result<Args, String> {
         smtp: env("IMI_SMTP"),
         mail_from: env("IMI_MAIL_FROM").unwrap_or_else(|| "IMI <imi@localhost>".into()),
         public_url: env("IMI_PUBLIC_URL"),
+        serve: imi_http::ServeConfig::default(),
     };
+    if let Some(v) = env("IMI_HEADER_TIMEOUT") {
+        args.serve.header_read_timeout = seconds("IMI_HEADER_TIMEOUT", &v)?;
+    }
+    if let Some(v) = env("IMI_IDLE_TIMEOUT") {
+        args.serve.idle_timeout = seconds("IMI_IDLE_TIMEOUT", &v)?;
+    }
+    if let Some(v) = env("IMI_MAX_CONNECTIONS") {
+        args.serve.max_connections = connections(&v)?;
+    }
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value\n{USAGE}"));
@@ -63,11 +84,24 @@ fn parse_args() -> Result<Args, String> {
             "--smtp" => args.smtp = Some(value()?),
             "--mail-from" => args.mail_from = value()?,
             "--public-url" => args.public_url = Some(value()?),
+            "--header-timeout" => {
+                args.serve.header_read_timeout = seconds("--header-timeout", &value()?)?;
+            }
+            "--idle-timeout" => args.serve.idle_timeout = seconds("--idle-timeout", &value()?)?,
+            "--max-connections" => args.serve.max_connections = connections(&value()?)?,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
     }
     Ok(args)
+}
+
+/// A connection limit (1 to 100 000).
+fn connections(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n @ 1..=100_000) => Ok(n),
+        _ => Err(format!("--max-connections wants 1 to 100000, not `{text}`")),
+    }
 }
 
 async fn open_store(args: &Args) -> Result<Arc<dyn Store>, String> {
@@ -524,14 +558,9 @@ async fn run() -> Result<(), String> {
         None => println!("imi-server: no --smtp: announcements wait in the outbox"),
     }
     let app = imi_http::router(Arc::clone(&engine), imi_http::HttpConfig::default());
-    // The connection's address feeds the public interface's per-client rate limit.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| e.to_string())?;
+    // Header-read and idle timeouts and a connection limit (slow or silent clients cannot
+    // exhaust the server); the connection's address feeds the public rate limit.
+    imi_http::serve(listener, app, args.serve, shutdown_signal()).await;
     eprintln!("imi-server: stopped");
     Ok(())
 }
