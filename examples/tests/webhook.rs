@@ -11,12 +11,15 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use imi_core::outbox::Topic;
-use imi_core::webhook::{WebhookError, verify};
+use imi_core::webhook::{UrlPolicy, WebhookError, verify};
 use imi_core::{
     Actor, CoordinatorRole, Country, Engine, EngineError, Invitation, Language, LocalisedText,
     ManualClock, MemoryStore, NewAuthority,
 };
 use imi_examples::webhook::WebhookNotifier;
+
+/// The key that seals webhook secrets in these tests.
+const KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 
 #[derive(Default)]
 struct Receiver {
@@ -51,7 +54,11 @@ async fn registration_announced_to(
     imi_core::Authority,
 ) {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-    let engine = Engine::new(Arc::new(MemoryStore::new()), clock.clone());
+    let engine = Engine::new(Arc::new(MemoryStore::new()), clock.clone())
+        .with_secret_key(KEY.parse().unwrap())
+        .with_webhook_policy(UrlPolicy {
+            allow_loopback: true,
+        });
     let mut n = NewAuthority::new(
         Country::Denmark,
         LocalisedText::new(Language::Danish, "Erhvervsstyrelsen").unwrap(),
@@ -126,9 +133,11 @@ async fn signed_deliveries_to_a_real_receiver_retried_and_checked() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let (engine, clock, hook, pending) = registration_announced_to(&url).await;
-    let secret = hook.secret.clone();
+    let secret = hook.secret.clone().unwrap();
 
-    let notifier = WebhookNotifier::new(std::time::Duration::from_secs(10)).unwrap();
+    let notifier = WebhookNotifier::new(std::time::Duration::from_secs(10))
+        .unwrap()
+        .allowing_loopback();
     let lease = chrono::Duration::minutes(5);
     let first = engine.dispatch(&notifier, 10, lease).await.unwrap();
     assert_eq!(
@@ -280,13 +289,17 @@ async fn https_endpoints_are_reached_over_tls_and_their_certificate_is_checked()
     let (engine, _clock, _hook, _) = registration_announced_to(&url).await;
     let lease = chrono::Duration::minutes(5);
     // A client that does not trust the endpoint's certificate does not deliver.
-    let public_roots = WebhookNotifier::new(std::time::Duration::from_secs(5)).unwrap();
+    let public_roots = WebhookNotifier::new(std::time::Duration::from_secs(5))
+        .unwrap()
+        .allowing_loopback();
     let report = engine.dispatch(&public_roots, 10, lease).await.unwrap();
     assert_eq!((report.delivered, report.failed), (0, 1));
     assert!(got.lock().unwrap().is_empty());
     // One that does, delivers over TLS.
     let (engine, _clock, hook, pending) = registration_announced_to(&url).await;
-    let trusting = WebhookNotifier::with_roots(roots, std::time::Duration::from_secs(5)).unwrap();
+    let trusting = WebhookNotifier::with_roots(roots, std::time::Duration::from_secs(5))
+        .unwrap()
+        .allowing_loopback();
     let report = engine.dispatch(&trusting, 10, lease).await.unwrap();
     assert_eq!((report.delivered, report.completed), (1, 1));
     let received = got.lock().unwrap().clone();
@@ -303,7 +316,7 @@ async fn https_endpoints_are_reached_over_tls_and_their_certificate_is_checked()
             .unwrap()
     };
     verify(
-        &hook.secret,
+        hook.secret.as_ref().unwrap(),
         &header("webhook-id"),
         &header("webhook-timestamp"),
         &header("webhook-signature"),
@@ -312,4 +325,149 @@ async fn https_endpoints_are_reached_over_tls_and_their_certificate_is_checked()
     )
     .unwrap();
     assert!(body.contains(&pending.id().to_string()));
+}
+
+/// Finding 11: webhook secrets are sealed at rest with the configured key (a copy of the
+/// store reveals none; another key cannot open them, and such a webhook fails visibly
+/// rather than silently), and endpoints must be public: private, link-local, metadata
+/// and loopback addresses are refused at registration by default, and at delivery names
+/// resolving to them are refused too.
+#[tokio::test]
+async fn secrets_are_sealed_and_endpoints_public() {
+    use imi_core::Store;
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let strict = Engine::new(store.clone(), clock.clone()).with_secret_key(KEY.parse().unwrap());
+    let mut n = NewAuthority::new(
+        Country::Denmark,
+        LocalisedText::new(Language::Danish, "Erhvervsstyrelsen").unwrap(),
+    );
+    n.confirmed_not_duplicate = true;
+    let nimic = strict.register_authority(&Actor::System, n).await.unwrap();
+    strict
+        .appoint_coordinator(&Actor::System, nimic.id(), Some(CoordinatorRole::National))
+        .await
+        .unwrap();
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "https://127.0.0.1/hook",
+        "https://10.1.2.3/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[fd12::1]/hook",
+        "https://metadata.google.internal/",
+        "https://localhost/hook",
+    ] {
+        assert!(
+            matches!(
+                strict
+                    .register_webhook(&Actor::System, nimic.id(), url, Default::default())
+                    .await,
+                Err(EngineError::InvalidWebhook(WebhookError::BadUrl))
+            ),
+            "{url}"
+        );
+    }
+    // Without a key, no webhook can be registered.
+    let keyless = Engine::new(store.clone(), clock.clone());
+    assert!(matches!(
+        keyless
+            .register_webhook(
+                &Actor::System,
+                nimic.id(),
+                "https://hooks.example.eu/imi",
+                Default::default()
+            )
+            .await,
+        Err(EngineError::InvalidWebhook(WebhookError::NoKey))
+    ));
+    let hook = strict
+        .register_webhook(
+            &Actor::System,
+            nimic.id(),
+            "https://hooks.example.eu/imi",
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    let shown = hook.secret.clone().unwrap().expose();
+    let b64 = shown.trim_start_matches("whsec_");
+    let all = store
+        .scan(&imi_core::store::Scan::all(10_000))
+        .await
+        .unwrap();
+    assert!(
+        all.entries
+            .iter()
+            .all(|e| !String::from_utf8_lossy(&e.value).contains(b64)),
+        "the secret is never stored in clear"
+    );
+    assert!(
+        strict.webhooks(&Actor::System, nimic.id()).await.unwrap()[0]
+            .secret
+            .is_none(),
+        "listings never show the secret"
+    );
+    // Another server with another key: the webhook cannot be signed for, and each
+    // delivery attempt fails visibly (it ends as a dead letter, never silently skipped).
+    let other_key = "1".repeat(64);
+    let other =
+        Engine::new(store.clone(), clock.clone()).with_secret_key(other_key.parse().unwrap());
+    let invitation = other
+        .invite_authority(
+            &Actor::System,
+            Invitation {
+                participant: Country::Denmark.into(),
+                region: None,
+                areas: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut new = NewAuthority::new(
+        Country::Denmark,
+        LocalisedText::new(Language::Danish, "Sikkerhedsstyrelsen").unwrap(),
+    );
+    new.confirmed_not_duplicate = true;
+    other.self_register(&invitation, new).await.unwrap();
+    let notifier = WebhookNotifier::new(std::time::Duration::from_secs(2)).unwrap();
+    let report = other
+        .dispatch(&notifier, 10, chrono::Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!((report.delivered, report.failed), (0, 1), "{report:?}");
+}
+
+/// At delivery, a host name that resolves to a loopback or private address is refused
+/// even though the URL looked public when it was registered.
+#[tokio::test]
+async fn deliveries_never_reach_private_addresses() {
+    use imi_core::outbox::{Address, Message, Notifier};
+    // `localhost.` style names are refused by the URL check already; a name that
+    // resolves to loopback through the system resolver is `localhost` itself, so check
+    // the resolver directly with it and the delivery path with a literal.
+    let mut resolver = imi_examples::webhook::PublicOnly::strict();
+    let name: hyper_util::client::legacy::connect::dns::Name = "localhost".parse().unwrap();
+    let refused = tower::Service::call(&mut resolver, name).await;
+    assert!(refused.is_err(), "localhost resolves to loopback only");
+    let notifier = WebhookNotifier::new(std::time::Duration::from_secs(2)).unwrap();
+    let message = Message {
+        to: Address::Webhook {
+            webhook: imi_core::IdGenerator::seeded(1).webhook(chrono::Utc::now()),
+            url: "https://10.0.0.1/hook".into(),
+            secret: "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+                .parse()
+                .unwrap(),
+        },
+        idempotency_key: "k".into(),
+        announcement: imi_core::outbox::AnnouncementId(uuid::Uuid::nil()),
+        topic: Topic::RequestReceived,
+        attempt: 1,
+        possible_duplicate: false,
+        language: Language::English,
+        subject: "s".into(),
+        body: "b".into(),
+        link: "/v1".into(),
+    };
+    let e = notifier.deliver(&message).await.unwrap_err();
+    assert!(e.message.contains("10.0.0.1"), "{}", e.message);
 }

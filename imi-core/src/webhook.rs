@@ -81,14 +81,173 @@ impl<'de> Deserialize<'de> for WebhookSecret {
     }
 }
 
+/// The key that seals recoverable secrets (webhook signing secrets) at rest: 32 bytes
+/// from the operator's configuration, never stored beside the data. Written as 64 hex
+/// digits.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey([u8; 32]);
+
+impl SecretKey {
+    /// A key from its bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+}
+
+impl std::str::FromStr for SecretKey {
+    type Err = WebhookError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(WebhookError::BadKey);
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte =
+                u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| WebhookError::BadKey)?;
+        }
+        Ok(Self(out))
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(…)")
+    }
+}
+
+/// A webhook secret sealed with a [`SecretKey`]: ChaCha20-Poly1305 with a random nonce,
+/// bound to the webhook's id (a sealed secret copied to another webhook does not open).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedSecret {
+    /// The nonce, Base64.
+    nonce: String,
+    /// The ciphertext and tag, Base64.
+    ciphertext: String,
+}
+
+impl WebhookSecret {
+    /// Seals the secret of webhook `id` with `key`, under a `nonce` that must never be
+    /// used twice with the same key (take it from the operating system's generator).
+    pub fn seal(&self, key: &SecretKey, id: WebhookId, nonce: [u8; 12]) -> SealedSecret {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&key.0.into());
+        let payload = Payload {
+            msg: &self.0,
+            aad: id.as_bytes(),
+        };
+        // Encryption fails only for inputs far beyond a secret's size.
+        let ciphertext = cipher.encrypt(&nonce.into(), payload).unwrap_or_default();
+        SealedSecret {
+            nonce: BASE64.encode(nonce),
+            ciphertext: BASE64.encode(ciphertext),
+        }
+    }
+
+    /// Opens a secret sealed by [`WebhookSecret::seal`] for webhook `id`.
+    pub fn unseal(
+        sealed: &SealedSecret,
+        key: &SecretKey,
+        id: WebhookId,
+    ) -> Result<Self, WebhookError> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let nonce: [u8; 12] = BASE64
+            .decode(&sealed.nonce)
+            .ok()
+            .and_then(|n| n.try_into().ok())
+            .ok_or(WebhookError::Unseal)?;
+        let ciphertext = BASE64
+            .decode(&sealed.ciphertext)
+            .map_err(|_| WebhookError::Unseal)?;
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&key.0.into());
+        let secret = cipher
+            .decrypt(
+                &nonce.into(),
+                Payload {
+                    msg: &ciphertext,
+                    aad: id.as_bytes(),
+                },
+            )
+            .map_err(|_| WebhookError::Unseal)?;
+        Ok(Self(secret))
+    }
+}
+
+/// Which endpoints webhooks may call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UrlPolicy {
+    /// Also `http://` to this machine (a local bridge to a back-office system, tests).
+    /// Never other private networks. Default `false`.
+    pub allow_loopback: bool,
+}
+
+/// Whether `ip` is an address of the public internet: not loopback, private,
+/// shared (carrier-grade NAT), link-local (cloud metadata services live at
+/// 169.254.169.254), unique-local, multicast, broadcast, documentation, benchmarking,
+/// reserved or unspecified; IPv4 addresses inside IPv6 (mapped, NAT64) are judged as
+/// IPv4.
+pub fn is_public_ip(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_unspecified()
+                || v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (18..20).contains(&b))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_ip(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            if s[0] == 0x64 && s[1] == 0xff9b {
+                let [a, b] = s[6].to_be_bytes();
+                let [c, d] = s[7].to_be_bytes();
+                return is_public_ip(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)));
+            }
+            !(v6.is_unspecified()
+                || v6.is_loopback()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || s[0] == 0x0100
+                || (s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0 && s[5] == 0))
+        }
+    }
+}
+
 /// What is wrong with a webhook or a delivery.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
     /// The endpoint is not acceptable.
     #[error(
-        "the endpoint must be an https:// address (http:// only to this machine), without user or password, at most 2000 characters"
+        "the endpoint must be an https:// address of a public host (not a loopback, private, link-local or metadata address, nor a local name; http:// only to this machine where the server allows it), without user or password, at most 2000 characters"
     )]
     BadUrl,
+    /// The server has no key to seal webhook secrets with.
+    #[error(
+        "the server has no key to protect webhook secrets at rest; its operator must configure one"
+    )]
+    NoKey,
+    /// A key is not 64 hex digits.
+    #[error("a secret key is 64 hex digits (32 bytes)")]
+    BadKey,
+    /// A sealed secret does not open with the configured key.
+    #[error(
+        "the webhook's secret does not open with the configured key (a different key, or damage)"
+    )]
+    Unseal,
     /// The secret is not `whsec_` and Base64 of at least 16 bytes.
     #[error("not a webhook secret")]
     BadSecret,
@@ -113,34 +272,83 @@ pub enum WebhookError {
     },
 }
 
-/// Checks an endpoint address: `https://` with a host, or `http://` to this machine only
-/// (for tests and local bridges); no credentials in it.
+/// Checks an endpoint address under the default policy: `https://` to a public host
+/// only ([`check_url_with`]).
 pub fn check_url(url: &str) -> Result<(), WebhookError> {
-    let rest = if let Some(r) = url.strip_prefix("https://") {
-        r
-    } else if let Some(r) = url.strip_prefix("http://") {
-        let host = r.split(['/', '?', '#']).next().unwrap_or("");
-        let host = host.rsplit_once(':').map_or(host, |(h, p)| {
-            if p.chars().all(|c| c.is_ascii_digit()) {
-                h
-            } else {
-                host
-            }
-        });
-        if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
-            return Err(WebhookError::BadUrl);
-        }
-        r
+    check_url_with(url, UrlPolicy::default())
+}
+
+/// Checks an endpoint address: `https://` with a host that is neither an address outside
+/// the public internet ([`is_public_ip`]) nor a local name (`localhost`, `*.local`,
+/// `*.internal`, ...); `http://` only to this machine and only when `policy` allows it;
+/// no credentials in it. A name may still resolve to a private address: deliveries
+/// check the resolved addresses too.
+pub fn check_url_with(url: &str, policy: UrlPolicy) -> Result<(), WebhookError> {
+    if url.len() > 2000 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(WebhookError::BadUrl);
+    }
+    let lower = url.to_ascii_lowercase();
+    let (https, rest) = if let Some(r) = lower.strip_prefix("https://") {
+        (true, r)
+    } else if let Some(r) = lower.strip_prefix("http://") {
+        (false, r)
     } else {
         return Err(WebhookError::BadUrl);
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.is_empty()
-        || authority.contains('@')
-        || url.len() > 2000
-        || url.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if authority.is_empty() || authority.contains('@') {
         return Err(WebhookError::BadUrl);
+    }
+    // The host without its port; IPv6 literals keep their brackets off.
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => authority,
+        }
+    };
+    if host.is_empty() {
+        return Err(WebhookError::BadUrl);
+    }
+    let ip = host.parse::<std::net::IpAddr>().ok();
+    let loopback = host == "localhost" || ip.is_some_and(|ip| ip.is_loopback());
+    if !https {
+        return if policy.allow_loopback && loopback {
+            Ok(())
+        } else {
+            Err(WebhookError::BadUrl)
+        };
+    }
+    if loopback {
+        return if policy.allow_loopback {
+            Ok(())
+        } else {
+            Err(WebhookError::BadUrl)
+        };
+    }
+    match ip {
+        Some(ip) if !is_public_ip(ip) => return Err(WebhookError::BadUrl),
+        Some(_) => {}
+        None => {
+            let name = host.trim_end_matches('.');
+            let local = !name.contains('.')
+                || [
+                    ".localhost",
+                    ".local",
+                    ".internal",
+                    ".home.arpa",
+                    ".lan",
+                    ".intranet",
+                ]
+                .iter()
+                .any(|suffix| name.ends_with(suffix))
+                || name.parse::<u32>().is_ok()
+                || name.starts_with("0x");
+            if local {
+                return Err(WebhookError::BadUrl);
+            }
+        }
     }
     Ok(())
 }
@@ -156,10 +364,51 @@ pub struct Webhook {
     pub url: String,
     /// The topics it receives; empty: every topic.
     pub topics: BTreeSet<Topic>,
-    /// The signing secret.
-    pub secret: WebhookSecret,
+    /// The signing secret: only in the answer to its registration (it is stored sealed,
+    /// and listings never show it).
+    pub secret: Option<WebhookSecret>,
     /// When it was registered.
     pub created_at: DateTime<Utc>,
+}
+
+/// A webhook as stored: its secret sealed with the server's [`SecretKey`] (or, in stores
+/// from before sealing, in clear).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StoredWebhook {
+    pub(crate) id: WebhookId,
+    pub(crate) authority: AuthorityId,
+    pub(crate) url: String,
+    pub(crate) topics: BTreeSet<Topic>,
+    pub(crate) created_at: DateTime<Utc>,
+    /// Stores from before sealing kept the secret in clear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) secret: Option<WebhookSecret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) sealed_secret: Option<SealedSecret>,
+}
+
+impl StoredWebhook {
+    /// The webhook as listed: without its secret.
+    pub(crate) fn listed(&self) -> Webhook {
+        Webhook {
+            id: self.id,
+            authority: self.authority,
+            url: self.url.clone(),
+            topics: self.topics.clone(),
+            secret: None,
+            created_at: self.created_at,
+        }
+    }
+
+    /// Its signing secret, opened with `key`.
+    pub(crate) fn open(&self, key: Option<&SecretKey>) -> Result<WebhookSecret, WebhookError> {
+        match (&self.sealed_secret, &self.secret, key) {
+            (Some(sealed), _, Some(key)) => WebhookSecret::unseal(sealed, key, self.id),
+            (Some(_), _, None) => Err(WebhookError::NoKey),
+            (None, Some(clear), _) => Ok(clear.clone()),
+            (None, None, _) => Err(WebhookError::Unseal),
+        }
+    }
 }
 
 impl Webhook {
@@ -362,14 +611,23 @@ mod tests {
 
     #[test]
     fn endpoints_are_https_or_this_machine() {
+        let local = UrlPolicy {
+            allow_loopback: true,
+        };
         for ok in [
             "https://backoffice.example.eu/imi/hooks",
-            "https://10.0.0.7:8443/x",
+            "https://93.184.216.34:8443/x",
+            "https://[2a00:1450:4001::1]/x",
+        ] {
+            assert_eq!(check_url(ok), Ok(()), "{ok}");
+        }
+        for ok in [
             "http://127.0.0.1:9000/hook",
             "http://localhost/hook",
             "http://[::1]:80/",
         ] {
-            assert_eq!(check_url(ok), Ok(()), "{ok}");
+            assert_eq!(check_url_with(ok, local), Ok(()), "{ok}");
+            assert_eq!(check_url(ok), Err(WebhookError::BadUrl), "{ok}");
         }
         for bad in [
             "http://backoffice.example.eu/hook",
@@ -379,9 +637,54 @@ mod tests {
             "https://x.eu/a b",
             "http://127.0.0.1.evil.eu/",
             "127.0.0.1:80",
+            // Private, link-local, metadata and local names, even over https.
+            "https://10.0.0.7:8443/x",
+            "https://192.168.1.1/",
+            "https://172.16.5.4/",
+            "https://169.254.169.254/latest/meta-data/",
+            "https://100.64.0.1/",
+            "https://[fd00::1]/",
+            "https://[fe80::1]/",
+            "https://[::ffff:10.0.0.1]/",
+            "https://[64:ff9b::a00:1]/",
+            "https://0.0.0.0/",
+            "https://metadata.google.internal/",
+            "https://printer.local/",
+            "https://intranet/",
+            "https://2130706433/",
+            "https://0x7f000001/",
         ] {
-            assert_eq!(check_url(bad), Err(WebhookError::BadUrl), "{bad}");
+            assert_eq!(
+                check_url_with(bad, local),
+                Err(WebhookError::BadUrl),
+                "{bad}"
+            );
         }
+        assert_eq!(check_url("https://127.0.0.1/"), Err(WebhookError::BadUrl));
+        assert_eq!(check_url_with("https://127.0.0.1/", local), Ok(()));
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key_and_webhook() {
+        let key: SecretKey = "11".repeat(32).parse().unwrap();
+        let other: SecretKey = "22".repeat(32).parse().unwrap();
+        let id = crate::IdGenerator::seeded(1).webhook("2026-11-22T09:00:00Z".parse().unwrap());
+        let elsewhere =
+            crate::IdGenerator::seeded(2).webhook("2026-11-22T09:00:00Z".parse().unwrap());
+        let secret = WebhookSecret::from_bytes(&[7; 32]);
+        let sealed = secret.seal(&key, id, [3; 12]);
+        assert!(!format!("{sealed:?}").contains(&BASE64.encode([7u8; 32])));
+        assert_eq!(WebhookSecret::unseal(&sealed, &key, id), Ok(secret));
+        assert_eq!(
+            WebhookSecret::unseal(&sealed, &other, id),
+            Err(WebhookError::Unseal)
+        );
+        assert_eq!(
+            WebhookSecret::unseal(&sealed, &key, elsewhere),
+            Err(WebhookError::Unseal)
+        );
+        assert!("xyz".parse::<SecretKey>().is_err());
+        assert_eq!(format!("{key:?}"), "SecretKey(…)");
     }
 
     #[test]

@@ -96,6 +96,44 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
+/// The key that seals webhook secrets at rest: `IMI_SECRET_KEY` (64 hex digits), else
+/// the file `secret.key` in the data directory, made (readable by this user only) at the
+/// first start. Keep that file, or the variable, out of database backups.
+fn secret_key(data: &std::path::Path) -> Result<imi_core::webhook::SecretKey, String> {
+    if let Ok(text) = std::env::var("IMI_SECRET_KEY") {
+        return text.parse().map_err(|e| format!("IMI_SECRET_KEY: {e}"));
+    }
+    let path = data.join("secret.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return text.parse().map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a key: {e}"))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    use std::io::Write as _;
+    #[cfg(unix)]
+    let file = {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+    };
+    #[cfg(not(unix))]
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path);
+    file.and_then(|mut f| f.write_all(hex.as_bytes()))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!(
+        "imi-server: made {} (seals webhook secrets; keep it out of backups of the store)",
+        path.display()
+    );
+    Ok(imi_core::webhook::SecretKey::from_bytes(bytes))
+}
+
 /// A connection limit (1 to 100 000).
 fn connections(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
@@ -453,7 +491,9 @@ async fn run() -> Result<(), String> {
     let sources = imi_examples::read_catalogue_dir(&args.catalogue).map_err(|e| e.to_string())?;
     let catalogue = Catalogue::load(&sources).map_err(|e| e.to_string())?;
     let store = open_store(&args).await?;
-    let engine = Arc::new(Engine::new(store, Arc::new(chrono::Utc::now)));
+    let engine = Arc::new(
+        Engine::new(store, Arc::new(chrono::Utc::now)).with_secret_key(secret_key(&args.data)?),
+    );
     // Versions published before (and perhaps gone from the files since) come back first,
     // so open cases keep theirs; the files are checked against them.
     engine

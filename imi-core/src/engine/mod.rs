@@ -76,6 +76,10 @@ pub struct Engine {
     principals: Arc<principals::Principals>,
     /// Whether the store's right-holder index is known to cover every user.
     right_holders_ready: std::sync::atomic::AtomicBool,
+    /// The key that seals webhook secrets at rest (none: webhooks cannot be registered).
+    secret_key: Option<crate::webhook::SecretKey>,
+    /// Which endpoints webhooks may call.
+    webhook_policy: crate::webhook::UrlPolicy,
 }
 
 impl fmt::Debug for Engine {
@@ -109,7 +113,27 @@ impl Engine {
             audit_counter: std::sync::atomic::AtomicU64::new(0),
             references: requests::ReferenceBlocks::default(),
             right_holders_ready: std::sync::atomic::AtomicBool::new(false),
+            secret_key: None,
+            webhook_policy: crate::webhook::UrlPolicy::default(),
         }
+    }
+
+    /// The key that seals recoverable secrets (webhook signing secrets) at rest, from the
+    /// operator's configuration (keep it outside the store: a copy of the database alone
+    /// then reveals no secret). Without one, webhooks cannot be registered.
+    #[must_use]
+    pub fn with_secret_key(mut self, key: crate::webhook::SecretKey) -> Self {
+        self.secret_key = Some(key);
+        self
+    }
+
+    /// Which endpoints webhooks may call (default: `https://` to public hosts only;
+    /// [`UrlPolicy::allow_loopback`](crate::webhook::UrlPolicy) also admits `http://` to
+    /// this machine, for a local bridge or tests).
+    #[must_use]
+    pub fn with_webhook_policy(mut self, policy: crate::webhook::UrlPolicy) -> Self {
+        self.webhook_policy = policy;
+        self
     }
 
     /// How long a cached entry (who a token belongs to, a user's rights and authority, an

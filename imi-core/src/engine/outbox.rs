@@ -34,7 +34,7 @@ use crate::record::{Txn, decode};
 use crate::request::{DeadlineKind, RequestEvent};
 use crate::store::Scan;
 use crate::user::User;
-use crate::webhook::{Webhook, WebhookError, WebhookSecret, check_url};
+use crate::webhook::{StoredWebhook, Webhook, WebhookError, WebhookSecret, check_url_with};
 
 /// Attempts before an announcement goes to the dead letters.
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -338,9 +338,13 @@ impl Engine {
         report: &mut DispatchReport,
     ) -> Result<(), EngineError> {
         let a = &item.announcement;
-        let recipients = self.resolve_audience(a).await?;
+        let (recipients, unusable) = self.resolve_audience(a).await?;
         let mut delivered = item.delivered.clone();
         let mut errors = Vec::new();
+        for (key, error) in unusable {
+            report.failed += 1;
+            errors.push((format!("{}:{key}", a.id), error));
+        }
         for r in recipients {
             let message = compose(a, r.to, &r.key, r.language, attempt, attempt > 1);
             if delivered.contains(&message.idempotency_key) {
@@ -404,7 +408,13 @@ impl Engine {
     /// Who an announcement reaches now: for each authority of its audience, its
     /// functional mailbox (in the language of its name) and/or its active users holding
     /// the right for the procedure who did not mute the topic (each in their language).
-    async fn resolve_audience(&self, a: &Announcement) -> Result<Vec<Recipient>, EngineError> {
+    /// Also returns, by idempotency key, the webhooks that cannot be called (their secret
+    /// does not open with this server's key), so that they count as failed deliveries.
+    async fn resolve_audience(
+        &self,
+        a: &Announcement,
+    ) -> Result<(Vec<Recipient>, Vec<(String, String)>), EngineError> {
+        let mut unusable = Vec::new();
         let area = a
             .procedure
             .as_ref()
@@ -427,17 +437,25 @@ impl Engine {
                 Err(e) => return Err(e),
             };
             for hook in self.webhooks_at(authority_id).await? {
-                if hook.wants(a.topic) {
-                    let key = format!("webhook:{}", hook.id);
-                    out.entry(key.clone()).or_insert(Recipient {
-                        key,
-                        to: Address::Webhook {
-                            webhook: hook.id,
-                            url: hook.url,
-                            secret: hook.secret,
-                        },
-                        language: authority.name().source_language(),
-                    });
+                if !hook.topics.is_empty() && !hook.topics.contains(&a.topic) {
+                    continue;
+                }
+                let key = format!("webhook:{}", hook.id);
+                match hook.open(self.secret_key.as_ref()) {
+                    Ok(secret) => {
+                        out.entry(key.clone()).or_insert(Recipient {
+                            key,
+                            to: Address::Webhook {
+                                webhook: hook.id,
+                                url: hook.url,
+                                secret,
+                            },
+                            language: authority.name().source_language(),
+                        });
+                    }
+                    // Not deliverable with this server's key: a failed delivery (retried,
+                    // then a dead letter its administrators see), never a silent skip.
+                    Err(e) => unusable.push((key, e.to_string())),
                 }
             }
             let settings = self.settings_of(authority_id).await?;
@@ -480,7 +498,7 @@ impl Engine {
                 });
             }
         }
-        Ok(out.into_values().collect())
+        Ok((out.into_values().collect(), unusable))
     }
 
     pub(super) async fn users_at(&self, authority: AuthorityId) -> Result<Vec<User>, EngineError> {
@@ -511,7 +529,7 @@ impl Engine {
         Ok(users)
     }
 
-    async fn webhooks_at(&self, authority: AuthorityId) -> Result<Vec<Webhook>, EngineError> {
+    async fn webhooks_at(&self, authority: AuthorityId) -> Result<Vec<StoredWebhook>, EngineError> {
         let prefix = keys::webhook_by_authority(authority, None);
         let found = self.store.scan(&Scan::prefix(&prefix, 1_000)).await?;
         let mut keys_ = Vec::with_capacity(found.entries.len());
@@ -524,7 +542,7 @@ impl Engine {
         let mut out = Vec::with_capacity(keys_.len());
         for (key, v) in keys_.iter().zip(self.store.get_many(&keys_).await?) {
             if let Some(v) = v {
-                out.push(decode::<Webhook>(key, &v.value)?);
+                out.push(decode::<StoredWebhook>(key, &v.value)?);
             }
         }
         Ok(out)
@@ -541,22 +559,32 @@ impl Engine {
         topics: BTreeSet<Topic>,
     ) -> Result<Webhook, EngineError> {
         Self::administers(actor, authority, "register a webhook")?;
-        check_url(url)?;
+        check_url_with(url, self.webhook_policy)?;
+        let key = self.secret_key.as_ref().ok_or(WebhookError::NoKey)?;
         if self.webhooks_at(authority).await?.len() >= MAX_WEBHOOKS {
             return Err(WebhookError::TooMany { most: MAX_WEBHOOKS }.into());
         }
         let now = self.now();
-        let hook = Webhook {
-            id: self.ids.webhook(now),
+        let secret = WebhookSecret::from_bytes(&self.ids.secret()?);
+        let id = self.ids.webhook(now);
+        let mut nonce = [0u8; 12];
+        nonce.copy_from_slice(&self.ids.secret()?[..12]);
+        let stored = StoredWebhook {
+            id,
             authority,
             url: url.to_owned(),
-            topics,
-            secret: WebhookSecret::from_bytes(&self.ids.secret()?),
+            topics: topics.clone(),
             created_at: now,
+            secret: None,
+            sealed_secret: Some(secret.seal(key, id, nonce)),
+        };
+        let hook = Webhook {
+            secret: Some(secret),
+            ..stored.listed()
         };
         let mut txn = Txn::new(&*self.store);
         txn.expect_present(keys::authority(authority));
-        txn.create(keys::webhook(hook.id), &hook)?;
+        txn.create(keys::webhook(hook.id), &stored)?;
         txn.put_index(keys::webhook_by_authority(authority, Some(hook.id)));
         self.audit(
             &mut txn,
@@ -578,7 +606,12 @@ impl Engine {
         authority: AuthorityId,
     ) -> Result<Vec<Webhook>, EngineError> {
         Self::administers(actor, authority, "read the webhooks")?;
-        self.webhooks_at(authority).await
+        Ok(self
+            .webhooks_at(authority)
+            .await?
+            .iter()
+            .map(StoredWebhook::listed)
+            .collect())
     }
 
     /// Removes a webhook (an administrator of its authority).
@@ -589,7 +622,7 @@ impl Engine {
             id: id.to_string(),
         };
         let (hook, _) = txn
-            .get::<Webhook>(&keys::webhook(id))
+            .get::<StoredWebhook>(&keys::webhook(id))
             .await?
             .ok_or_else(not_found)?;
         Self::administers(actor, hook.authority, "remove a webhook").map_err(|_| not_found())?;

@@ -212,7 +212,11 @@ fn webhook_dto(h: &imi_core::webhook::Webhook, show_secret: bool) -> WebhookDto 
         url: h.url.clone(),
         topics: h.topics.iter().copied().collect(),
         created_at: h.created_at,
-        secret: show_secret.then(|| h.secret.expose()),
+        secret: h
+            .secret
+            .as_ref()
+            .filter(|_| show_secret)
+            .map(imi_core::webhook::WebhookSecret::expose),
     }
 }
 

@@ -80,7 +80,10 @@ pub(crate) struct Api {
 
 pub(crate) async fn setup() -> Api {
     let clock = Arc::new(ManualClock::new("2026-11-22T09:00:00Z".parse().unwrap()));
-    let engine = Arc::new(Engine::new(Arc::new(MemoryStore::new()), clock.clone()));
+    let engine = Arc::new(
+        Engine::new(Arc::new(MemoryStore::new()), clock.clone())
+            .with_secret_key(imi_core::webhook::SecretKey::from_bytes([7; 32])),
+    );
     let sources = [
         CatalogueSource::new("areas/pq.toml", AREA),
         CatalogueSource::new("question-sets/diploma.toml", SET),
