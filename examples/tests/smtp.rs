@@ -220,3 +220,148 @@ async fn a_registration_is_announced_by_e_mail_in_the_coordinators_language() {
         "no names in the message"
     );
 }
+
+/// An aiosmtpd server that demands STARTTLS and then a user name and password, with a
+/// self-signed certificate for `localhost`.
+const TLS_SERVER: &str = r#"
+import ssl, sys, time
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import AuthResult, LoginPassword
+port, cert, key, box = sys.argv[1:5]
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(cert, key)
+def check(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"imi" and auth_data.password == b"s3cret pass"
+    return AuthResult(success=ok)
+c = Controller(Mailbox(box), hostname="127.0.0.1", port=int(port), tls_context=ctx,
+               require_starttls=True, authenticator=check, auth_require_tls=True, auth_required=True)
+c.start()
+print("READY", flush=True)
+while True:
+    time.sleep(3600)
+"#;
+
+/// Finding 12: mail goes over TLS with authentication. A server that requires STARTTLS
+/// and a password receives the message from a notifier that trusts its certificate and
+/// signs in; a wrong password, an untrusted certificate and plain SMTP all fail; plain
+/// SMTP to another machine is refused before anything is sent.
+#[tokio::test]
+async fn mail_goes_over_starttls_with_a_password() {
+    use imi_examples::smtp::{SmtpConfigError, SmtpSecurity, SmtpSettings};
+    use std::io::BufRead as _;
+    let rcgen::CertifiedKey { cert, key_pair } =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.path().join("key.pem"), key_pair.serialize_pem()).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(python_with_aiosmtpd())
+        .args(["-c", TLS_SERVER, &port.to_string()])
+        .arg(dir.path().join("cert.pem"))
+        .arg(dir.path().join("key.pem"))
+        .arg(dir.path().join("box"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(ready.trim(), "READY");
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Kill(child);
+
+    // Plain SMTP to another machine is refused at configuration.
+    let plain_remote = SmtpSettings {
+        security: SmtpSecurity::Plain,
+        ..SmtpSettings::new("smtp.example.eu", 25)
+    };
+    assert!(matches!(
+        SmtpNotifier::with_settings(
+            &plain_remote,
+            "IMI <imi@imi.example>",
+            "https://imi.example"
+        ),
+        Err(SmtpConfigError::PlainToRemote { .. })
+    ));
+
+    let settings = |password: &str, trust: bool, security| SmtpSettings {
+        security,
+        credentials: Some(("imi".to_owned(), password.to_owned())),
+        extra_roots: if trust {
+            vec![cert.der().to_vec()]
+        } else {
+            vec![]
+        },
+        timeout: Duration::from_secs(2),
+        ..SmtpSettings::new("localhost", port)
+    };
+    let message = imi_core::outbox::Message {
+        idempotency_key: "a1:user".into(),
+        announcement: imi_core::outbox::AnnouncementId(uuid::Uuid::nil()),
+        topic: imi_core::outbox::Topic::RequestReceived,
+        attempt: 1,
+        possible_duplicate: false,
+        to: imi_core::outbox::Address::Email {
+            address: "lars@stps.example".parse().unwrap(),
+        },
+        language: Language::Danish,
+        subject: "IMI: en anmodning er modtaget".into(),
+        body: String::new(),
+        link: "/v1/requests/x".into(),
+    };
+    use imi_core::outbox::Notifier as _;
+    for (what, s) in [
+        (
+            "a wrong password",
+            settings("wrong", true, SmtpSecurity::StartTls),
+        ),
+        (
+            "an untrusted certificate",
+            settings("s3cret pass", false, SmtpSecurity::StartTls),
+        ),
+        ("no TLS", settings("s3cret pass", true, SmtpSecurity::Plain)),
+    ] {
+        let notifier =
+            SmtpNotifier::with_settings(&s, "IMI <imi@imi.example>", "https://imi.example")
+                .unwrap();
+        let started = std::time::Instant::now();
+        let outcome = notifier.deliver(&message).await;
+        eprintln!("{what}: {outcome:?} after {:?}", started.elapsed());
+        assert!(outcome.is_err(), "{what} must fail");
+    }
+    let notifier = SmtpNotifier::with_settings(
+        &settings("s3cret pass", true, SmtpSecurity::StartTls),
+        "IMI <imi@imi.example>",
+        "https://imi.example",
+    )
+    .unwrap();
+    notifier.deliver(&message).await.unwrap();
+    let new = dir.path().join("box").join("new");
+    let mails: Vec<String> = std::fs::read_dir(new)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(
+        mails.len(),
+        1,
+        "only the signed-in, encrypted delivery arrived"
+    );
+    assert!(
+        mails[0].contains("https://imi.example/v1/requests/x"),
+        "{}",
+        mails[0]
+    );
+}

@@ -3,13 +3,16 @@
 //!
 //! ```text
 //! imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR]
-//!            [--smtp HOST:PORT] [--mail-from ADDRESS] [--public-url URL]
-//!            [--header-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]
+//!            [--smtp HOST:PORT] [--smtp-security starttls|tls|none] [--smtp-user NAME]
+//!            [--mail-from ADDRESS] [--public-url URL] [--header-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]
 //! ```
 //!
 //! Environment variables `IMI_ADDR`, `IMI_DATA`, `IMI_STORE`, `IMI_CATALOGUE`, `IMI_SMTP`,
-//! `IMI_MAIL_FROM`, `IMI_PUBLIC_URL`, `IMI_HEADER_TIMEOUT`, `IMI_IDLE_TIMEOUT` and
-//! `IMI_MAX_CONNECTIONS` give the same settings; flags win. With an SMTP
+//! `IMI_SMTP_SECURITY`, `IMI_SMTP_USER`, `IMI_MAIL_FROM`, `IMI_PUBLIC_URL`,
+//! `IMI_HEADER_TIMEOUT`, `IMI_IDLE_TIMEOUT` and `IMI_MAX_CONNECTIONS` give the same
+//! settings; flags win. The SMTP password comes from `IMI_SMTP_PASSWORD` only. Mail goes
+//! over STARTTLS unless the relay is on this machine (`--smtp-security` says otherwise;
+//! `none` is refused for other hosts). With an SMTP
 //! server, a dispatcher e-mails the outbox's announcements every few seconds; without
 //! one, they wait in the store. Defaults: `127.0.0.1:8080`, `./imi-data`, `sqlite`, the demo
 //! catalogue. The first start creates the store and the demo world (with progress
@@ -36,12 +39,14 @@ struct Args {
     store: String,
     catalogue: PathBuf,
     smtp: Option<String>,
+    smtp_security: Option<String>,
+    smtp_user: Option<String>,
     mail_from: String,
     public_url: Option<String>,
     serve: imi_http::ServeConfig,
 }
 
-const USAGE: &str = "usage: imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR] [--smtp HOST:PORT] [--mail-from ADDRESS] [--public-url URL] [--header-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]";
+const USAGE: &str = "usage: imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR] [--smtp HOST:PORT] [--smtp-security starttls|tls|none] [--smtp-user NAME] [--mail-from ADDRESS] [--public-url URL] [--header-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]";
 
 /// A number of seconds (1 to 3600) from a flag or variable.
 fn seconds(name: &str, text: &str) -> Result<std::time::Duration, String> {
@@ -60,6 +65,8 @@ fn parse_args() -> Result<Args, String> {
         catalogue: env("IMI_CATALOGUE")
             .map_or_else(imi_examples::demo_catalogue_dir, PathBuf::from),
         smtp: env("IMI_SMTP"),
+        smtp_security: env("IMI_SMTP_SECURITY"),
+        smtp_user: env("IMI_SMTP_USER"),
         mail_from: env("IMI_MAIL_FROM").unwrap_or_else(|| "IMI <imi@localhost>".into()),
         public_url: env("IMI_PUBLIC_URL"),
         serve: imi_http::ServeConfig::default(),
@@ -82,6 +89,8 @@ fn parse_args() -> Result<Args, String> {
             "--store" => args.store = value()?,
             "--catalogue" => args.catalogue = PathBuf::from(value()?),
             "--smtp" => args.smtp = Some(value()?),
+            "--smtp-security" => args.smtp_security = Some(value()?),
+            "--smtp-user" => args.smtp_user = Some(value()?),
             "--mail-from" => args.mail_from = value()?,
             "--public-url" => args.public_url = Some(value()?),
             "--header-timeout" => {
@@ -559,10 +568,33 @@ async fn run() -> Result<(), String> {
                 .public_url
                 .clone()
                 .unwrap_or_else(|| format!("http://{addr}"));
+            // TLS unless the relay is on this machine; the password only from the
+            // environment (never on a command line other users can read).
+            use imi_examples::smtp::{SmtpSecurity, SmtpSettings};
+            let loopback = host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            let security = match &args.smtp_security {
+                Some(s) => s.parse::<SmtpSecurity>()?,
+                None if loopback => SmtpSecurity::Plain,
+                None => SmtpSecurity::StartTls,
+            };
+            let credentials = match (&args.smtp_user, std::env::var("IMI_SMTP_PASSWORD")) {
+                (Some(user), Ok(password)) => Some((user.clone(), password)),
+                (Some(_), Err(_)) => {
+                    return Err("--smtp-user needs the password in IMI_SMTP_PASSWORD".into());
+                }
+                (None, _) => None,
+            };
+            let settings = SmtpSettings {
+                security,
+                credentials,
+                ..SmtpSettings::new(host, port)
+            };
             let notifier = imi_examples::webhook::Channels {
-                email: imi_examples::smtp::SmtpNotifier::new(
-                    host,
-                    port,
+                email: imi_examples::smtp::SmtpNotifier::with_settings(
+                    &settings,
                     &args.mail_from,
                     &public_url,
                 )
