@@ -506,8 +506,10 @@ pub fn verify(
     if !matches {
         return Err(WebhookError::BadSignature);
     }
-    let seconds = (now.timestamp() - ts).abs();
-    if seconds > TOLERANCE_SECONDS {
+    // No overflow for any timestamp a sender may write.
+    let distance = now.timestamp().abs_diff(ts);
+    if distance > TOLERANCE_SECONDS.unsigned_abs() {
+        let seconds = i64::try_from(distance).unwrap_or(i64::MAX);
         return Err(WebhookError::OutsideTolerance { seconds });
     }
     Ok(())

@@ -352,6 +352,22 @@ impl Ctx<'_> {
                 ok = false;
                 continue;
             }
+            // Texts travel to translators as XML: characters XML 1.0 cannot carry (control
+            // characters other than tab and line feed, and the non-characters U+FFFE and
+            // U+FFFF) are refused here rather than breaking the export.
+            if let Some(c) = text.chars().find(|c| {
+                (c.is_control() && !matches!(c, '\t' | '\n'))
+                    || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+            }) {
+                self.report(
+                    format!("{path}.{tag}"),
+                    CatalogueIssue::Syntax {
+                        message: format!("the text holds the character U+{:04X}, which translation files cannot carry", u32::from(c)),
+                    },
+                );
+                ok = false;
+                continue;
+            }
             pairs.push((language, text.as_str()));
         }
         let Some(pos) = pairs.iter().position(|(l, _)| *l == source) else {
@@ -866,8 +882,23 @@ fn load_question(
         }
         3 => AnswerType::Date,
         4 => {
+            // A bound must be a finite number: NaN would be ignored silently, and an
+            // infinite one would refuse or allow every answer.
+            for (field, bound) in [("min", q.min), ("max", q.max)] {
+                if let Some(b) = bound
+                    && !b.is_finite()
+                {
+                    ctx.report(
+                        format!("{path}.{field}"),
+                        CatalogueIssue::Syntax {
+                            message: format!("`{field}` must be a finite number, not {b}"),
+                        },
+                    );
+                    return None;
+                }
+            }
             if let (Some(min), Some(max)) = (q.min, q.max)
-                && (min > max || !min.is_finite() || !max.is_finite())
+                && min > max
             {
                 ctx.report(
                     format!("{path}.min"),

@@ -24,6 +24,8 @@ fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // XML turns a raw carriage return into a line feed; a reference keeps it.
+            '\r' => out.push_str("&#13;"),
             c => out.push(c),
         }
     }
@@ -128,6 +130,17 @@ pub(crate) fn apply(
         raw.parse().map_err(CatalogueIssue::BadLanguage)
     };
     let (src_lang, trg_lang) = match (lang("srcLang"), lang("trgLang")) {
+        (Ok(s), Ok(t)) if s == t => {
+            report(
+                "xliff".into(),
+                CatalogueIssue::Syntax {
+                    message: format!(
+                        "srcLang and trgLang are both `{s}`: a translation goes into another language"
+                    ),
+                },
+            );
+            return;
+        }
         (Ok(s), Ok(t)) => (s, t),
         (Err(e), _) | (_, Err(e)) => {
             report("xliff".into(), e);
@@ -154,6 +167,13 @@ pub(crate) fn apply(
     }
     catalogue.for_each_text_mut(&mut |key, text| {
         let Some((expected_source, target)) = units.remove(&key) else { return };
+        if text.source_language() == trg_lang {
+            report(
+                format!("unit[{key}]"),
+                CatalogueIssue::Syntax { message: format!("the text is written in {trg_lang}; a translation cannot replace its source") },
+            );
+            return;
+        }
         if text.get(src_lang) != Some(expected_source.as_str()) {
             report(
                 format!("unit[{key}]"),
