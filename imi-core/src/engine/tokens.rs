@@ -293,41 +293,8 @@ impl Engine {
         authority: AuthorityId,
         new: NewUser,
     ) -> Result<User, EngineError> {
-        let mut txn = Txn::new(&*self.store);
-        let Some((a, _)) = txn.get::<Authority>(&keys::authority(authority)).await? else {
-            return Err(EngineError::NotFound {
-                kind: AuthorityId::KIND,
-                id: authority.to_string(),
-            });
-        };
-        let areas = a.areas();
-        let target = Target {
-            id: Some(a.id()),
-            participant: a.participant(),
-            region: a.region(),
-            areas: &areas,
-        };
-        decide(actor, &Action::CreateServiceAccount(target)).into_result()?;
-        if !a.is_active() {
-            return Err(
-                StateError::new("create a service account", a.status().name(), "active").into(),
-            );
-        }
-        let now = self.now();
-        let user = User::create(self.ids.user(now), authority, new, now)?.into_service();
-        txn.create(keys::user(user.id()), &user)?;
-        txn.put_index(keys::user_by_authority(authority, Some(user.id())));
-        self.audit(
-            &mut txn,
-            actor,
-            AuditAction::ChangeUser {
-                user: user.id(),
-                change: "create-service-account".to_owned(),
-            },
-            Self::admin_purpose(actor),
-        )?;
-        txn.commit().await?;
-        Ok(user)
+        self.create_account(actor, authority, new, crate::user::UserKind::Service)
+            .await
     }
 
     /// Turns a bearer token into the acting user, with their authority's current facts

@@ -12,7 +12,7 @@ use crate::keys;
 use crate::page::{Cursor, Page, PageRequest};
 use crate::record::{Txn, decode};
 use crate::store::Scan;
-use crate::user::{Grant, GrantScope, NewUser, User};
+use crate::user::{Grant, GrantScope, NewUser, User, UserKind};
 
 impl Engine {
     /// Asks the policy whether `actor` may manage the users of `authority`.
@@ -35,6 +35,19 @@ impl Engine {
         authority: AuthorityId,
         new: NewUser,
     ) -> Result<User, EngineError> {
+        self.create_account(actor, authority, new, UserKind::Person)
+            .await
+    }
+
+    /// Creates a person or a service account in an active authority, each with the
+    /// policy's own rule (service accounts: the authority's own administrators only).
+    pub(super) async fn create_account(
+        &self,
+        actor: &Actor,
+        authority: AuthorityId,
+        new: NewUser,
+        kind: UserKind,
+    ) -> Result<User, EngineError> {
         let mut txn = Txn::new(&*self.store);
         let Some((a, _)) = txn.get::<Authority>(&keys::authority(authority)).await? else {
             return Err(EngineError::NotFound {
@@ -42,12 +55,31 @@ impl Engine {
                 id: authority.to_string(),
             });
         };
-        Self::may_manage_users(actor, &a)?;
+        let (what, change) = match kind {
+            UserKind::Person => {
+                Self::may_manage_users(actor, &a)?;
+                ("create a user", "create")
+            }
+            UserKind::Service => {
+                let areas = a.areas();
+                let target = Target {
+                    id: Some(a.id()),
+                    participant: a.participant(),
+                    region: a.region(),
+                    areas: &areas,
+                };
+                decide(actor, &Action::CreateServiceAccount(target)).into_result()?;
+                ("create a service account", "create-service-account")
+            }
+        };
         if !a.is_active() {
-            return Err(StateError::new("create a user", a.status().name(), "active").into());
+            return Err(StateError::new(what, a.status().name(), "active").into());
         }
         let now = self.now();
-        let user = User::create(self.ids.user(now), authority, new, now)?;
+        let mut user = User::create(self.ids.user(now), authority, new, now)?;
+        if kind == UserKind::Service {
+            user = user.into_service();
+        }
         txn.create(keys::user(user.id()), &user)?;
         txn.put_index(keys::user_by_authority(authority, Some(user.id())));
         self.audit(
@@ -55,7 +87,7 @@ impl Engine {
             actor,
             AuditAction::ChangeUser {
                 user: user.id(),
-                change: "create".to_owned(),
+                change: change.to_owned(),
             },
             Self::admin_purpose(actor),
         )?;
