@@ -10,7 +10,7 @@ use crate::case::ActorRef;
 use crate::error::EngineError;
 use crate::keys;
 use crate::record::{Txn, decode};
-use crate::store::Scan;
+use crate::store::{Scan, StoreExt};
 
 impl Engine {
     /// The actor as recorded in the audit log.
@@ -138,12 +138,12 @@ impl Engine {
     ) -> Result<Result<AuditReport, AuditBreak>, EngineError> {
         decide(actor, &Action::VerifyAudit).into_result()?;
         let prefix = keys::audit_chain(None);
-        let mut scan = Scan::prefix(&prefix, 4_096);
+        let scan = Scan::prefix(&prefix, 4_096);
         let mut expected = 1u64;
         let mut prev = GENESIS.to_owned();
-        loop {
-            let page = self.store.scan(&scan).await?;
-            for e in &page.entries {
+        let mut pages = self.store.pages(scan);
+        while let Some(entries) = pages.next().await? {
+            for e in &entries {
                 let key_seq = e
                     .key
                     .get(prefix.len()..)
@@ -176,10 +176,6 @@ impl Engine {
                 }
                 prev = entry.hash;
                 expected += 1;
-            }
-            match page.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => break,
             }
         }
         let last = expected - 1;

@@ -19,7 +19,7 @@ use crate::error::EngineError;
 use crate::ids::CaseId;
 use crate::page::{Cursor, Page, PageRequest};
 use crate::record::{Txn, decode};
-use crate::store::Scan;
+use crate::store::{Scan, StoreExt};
 
 /// What the shared plumbing needs of a one-to-many case document: where it and its
 /// timeline live, its index entries, its retention facts, and how it drops personal data.
@@ -195,9 +195,9 @@ impl Engine {
             scan = scan.resume(cursor.key_within(&prefix)?);
         }
         let mut items = Vec::new();
-        loop {
-            let found = self.store.scan(&scan).await?;
-            for e in found.entries {
+        let mut pages = self.store.pages(scan);
+        while let Some(entries) = pages.next().await? {
+            for e in entries {
                 let id = keys_id(&e.key)?;
                 match load(id).await {
                     Ok(item) => {
@@ -213,11 +213,8 @@ impl Engine {
                     Err(e) => return Err(e),
                 }
             }
-            match found.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => return Ok(Page { items, next: None }),
-            }
         }
+        Ok(Page { items, next: None })
     }
 
     /// [`Engine::box_page`] for boxes whose entries name documents under `doc_key`: the
@@ -239,17 +236,15 @@ impl Engine {
             scan = scan.resume(cursor.key_within(&prefix)?);
         }
         let mut items = Vec::new();
-        loop {
-            let found = self.store.scan(&scan).await?;
-            let ids = found
-                .entries
+        let mut pages = self.store.pages(scan);
+        while let Some(entries) = pages.next().await? {
+            let ids = entries
                 .iter()
                 .map(|e| keys_id(&e.key))
                 .collect::<Result<Vec<_>, _>>()?;
             let doc_keys: Vec<Vec<u8>> = ids.iter().map(|id| doc_key(*id)).collect();
             let docs = self.store.get_many(&doc_keys).await?;
-            for (((e, id), key), doc) in found.entries.into_iter().zip(ids).zip(&doc_keys).zip(docs)
-            {
+            for (((e, id), key), doc) in entries.into_iter().zip(ids).zip(&doc_keys).zip(docs) {
                 let Some(doc) = doc else { continue };
                 match build(id, key, doc) {
                     Ok(item) => {
@@ -265,11 +260,8 @@ impl Engine {
                     Err(e) => return Err(e),
                 }
             }
-            match found.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => return Ok(Page { items, next: None }),
-            }
         }
+        Ok(Page { items, next: None })
     }
 
     /// Every entry of the timeline under `prefix`, oldest first.
@@ -277,18 +269,13 @@ impl Engine {
         &self,
         prefix: &[u8],
     ) -> Result<Vec<E>, EngineError> {
-        let mut scan = Scan::prefix(prefix, 1_000);
-        let mut out = Vec::new();
-        loop {
-            let page = self.store.scan(&scan).await?;
-            for e in &page.entries {
-                out.push(decode(&e.key, &e.value)?);
-            }
-            match page.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => return Ok(out),
-            }
-        }
+        self.store
+            .pages(Scan::prefix(prefix, 1_000))
+            .all()
+            .await?
+            .iter()
+            .map(|e| decode(&e.key, &e.value))
+            .collect()
     }
 }
 

@@ -13,7 +13,7 @@ use crate::ids::AuthorityId;
 use crate::keys;
 use crate::language::{Language, LanguagePreferences};
 use crate::page::{Cursor, Page, PageError, PageRequest};
-use crate::store::Scan;
+use crate::store::{Scan, StoreExt};
 
 /// The most candidates one free-text word may yield before the search asks for more
 /// precise words.
@@ -230,21 +230,18 @@ impl Engine {
         cap: usize,
     ) -> Result<Option<BTreeSet<[u8; 16]>>, EngineError> {
         let prefix = keys::term(space, word, None);
-        let mut scan = Scan::prefix(&prefix, (cap + 1).min(4_096));
+        let scan = Scan::prefix(&prefix, (cap + 1).min(4_096));
         let mut ids = BTreeSet::new();
-        loop {
-            let page = self.store.scan(&scan).await?;
-            for e in &page.entries {
+        let mut pages = self.store.pages(scan);
+        while let Some(entries) = pages.next().await? {
+            for e in &entries {
                 ids.insert(keys::trailing_id(&e.key).ok_or_else(|| super::corrupt_index(&e.key))?);
             }
             if ids.len() > cap {
                 return Ok(None);
             }
-            match page.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => return Ok(Some(ids)),
-            }
         }
+        Ok(Some(ids))
     }
 
     /// The distinct terms of a term index that begin with `word` (each as its key prefix,
@@ -550,18 +547,15 @@ impl Engine {
 
     /// Every authority id under an index prefix, in id order.
     async fn all_ids_under(&self, prefix: &[u8]) -> Result<Vec<AuthorityId>, EngineError> {
-        let mut scan = Scan::prefix(prefix, 4_096);
+        let scan = Scan::prefix(prefix, 4_096);
         let mut ids = BTreeSet::new();
-        loop {
-            let page = self.store.scan(&scan).await?;
-            for e in &page.entries {
+        let mut pages = self.store.pages(scan);
+        while let Some(entries) = pages.next().await? {
+            for e in &entries {
                 ids.insert(self.id_from_index(&e.key)?);
             }
-            match page.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => return Ok(ids.into_iter().collect()),
-            }
         }
+        Ok(ids.into_iter().collect())
     }
 
     /// The authorities that can receive a case of `procedure`: active, with access to it,

@@ -19,7 +19,7 @@ use crate::error::EngineError;
 use crate::ids::UserId;
 use crate::keys;
 use crate::record::{Txn, decode};
-use crate::store::Scan;
+use crate::store::{Scan, StoreExt};
 use crate::user::{Grant, User};
 
 /// The metadata entry saying the index covers every user.
@@ -67,11 +67,10 @@ impl Engine {
     ) -> Result<bool, EngineError> {
         self.ensure_right_holders().await?;
         let prefix = keys::right_holder(participant.code(), right.name(), None);
-        let mut scan = Scan::prefix(&prefix, 64);
-        loop {
-            let page = self.store.scan(&scan).await?;
-            let mut users = Vec::with_capacity(page.entries.len());
-            for e in &page.entries {
+        let mut pages = self.store.pages(Scan::prefix(&prefix, 64));
+        while let Some(entries) = pages.next().await? {
+            let mut users = Vec::with_capacity(entries.len());
+            for e in &entries {
                 let id = keys::trailing_id(&e.key)
                     .and_then(|b| UserId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
                     .ok_or_else(|| corrupt_index(&e.key))?;
@@ -93,11 +92,8 @@ impl Engine {
                     return Ok(true);
                 }
             }
-            match page.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => return Ok(false),
-            }
         }
+        Ok(false)
     }
 
     /// Whether an active user of `authority` (itself active) holds `right` for
@@ -126,21 +122,16 @@ impl Engine {
             return Ok(());
         }
         if self.store.get(&keys::meta(READY)).await?.is_none() {
-            let mut scan = Scan::prefix(&keys::user_prefix(), 500);
-            loop {
-                let page = self.store.scan(&scan).await?;
+            let mut pages = self.store.pages(Scan::prefix(&keys::user_prefix(), 500));
+            while let Some(entries) = pages.next().await? {
                 let mut txn = Txn::new(&*self.store);
-                for e in &page.entries {
+                for e in &entries {
                     let user: User = decode(&e.key, &e.value)?;
                     if let Some(a) = self.authority_cached(user.authority()).await? {
                         Self::index_rights(&mut txn, &user, a.participant(), &[]);
                     }
                 }
                 txn.commit().await?;
-                match page.continuation {
-                    Some(c) => scan = scan.resume(c),
-                    None => break,
-                }
             }
             let mut txn = Txn::new(&*self.store);
             txn.put_raw(keys::meta(READY), Vec::new());

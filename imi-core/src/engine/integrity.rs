@@ -13,7 +13,7 @@ use crate::case::RequestCase;
 use crate::error::EngineError;
 use crate::keys::{self, Space};
 use crate::record::decode;
-use crate::store::{Scan, Store};
+use crate::store::{Scan, Store, StoreExt};
 
 /// At most this many problems are listed; the counts cover all of them.
 const MAX_LISTED: usize = 100;
@@ -53,17 +53,13 @@ async fn all_keys(
     prefix: &[u8],
     mut each: impl FnMut(&[u8], &[u8]) -> Result<(), EngineError>,
 ) -> Result<(), EngineError> {
-    let mut scan = Scan::prefix(prefix, 1_000);
-    loop {
-        let page = store.scan(&scan).await?;
-        for e in &page.entries {
+    let mut pages = store.pages(Scan::prefix(prefix, 1_000));
+    while let Some(entries) = pages.next().await? {
+        for e in &entries {
             each(&e.key, &e.value)?;
         }
-        match page.continuation {
-            Some(c) => scan = scan.resume(c),
-            None => return Ok(()),
-        }
     }
+    Ok(())
 }
 
 impl Engine {

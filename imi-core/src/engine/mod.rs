@@ -55,7 +55,7 @@ use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::ids::IdGenerator;
 use crate::record::decode;
-use crate::store::{KeyDisplay, Store};
+use crate::store::{KeyDisplay, Store, StoreExt};
 
 /// The engine: holds a store, a clock and an id generator, and runs every operation
 /// through the access policy.
@@ -230,12 +230,11 @@ impl Engine {
     pub async fn restore_question_sets(&self, actor: &Actor) -> Result<usize, EngineError> {
         decide(actor, &Action::PublishCatalogue).into_result()?;
         let prefix = crate::keys::question_set_versions();
-        let mut scan = crate::store::Scan::prefix(&prefix, 1_000);
+        let mut pages = self.store.pages(crate::store::Scan::prefix(&prefix, 1_000));
         let mut restored = Catalogue::default();
         let mut count = 0;
-        loop {
-            let page = self.store.scan(&scan).await?;
-            for e in &page.entries {
+        while let Some(entries) = pages.next().await? {
+            for e in &entries {
                 let set: crate::catalogue::QuestionSet = decode(&e.key, &e.value)?;
                 restored
                     .question_sets
@@ -243,10 +242,6 @@ impl Engine {
                     .or_default()
                     .insert(set.version, set);
                 count += 1;
-            }
-            match page.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => break,
             }
         }
         self.publish_catalogue(actor, restored)?;

@@ -32,7 +32,7 @@ use crate::outbox::{
 use crate::page::{Cursor, Page, PageRequest};
 use crate::record::{Txn, decode};
 use crate::request::{DeadlineKind, RequestEvent};
-use crate::store::Scan;
+use crate::store::{Scan, StoreExt};
 use crate::user::User;
 use crate::webhook::{StoredWebhook, Webhook, WebhookError, WebhookSecret, check_url_with};
 
@@ -133,17 +133,17 @@ impl Engine {
         let admin = p.has_right(Right::Administrator);
         let mut items = Vec::new();
         let mut last = cursor.cloned();
-        loop {
-            let found = self.store.scan(&scan).await?;
-            let mut ids = Vec::with_capacity(found.entries.len());
-            for e in &found.entries {
+        let mut pages = self.store.pages(scan);
+        while let Some(entries) = pages.next().await? {
+            let mut ids = Vec::with_capacity(entries.len());
+            for e in &entries {
                 let id = keys::trailing_id(&e.key)
                     .map(|b| AnnouncementId(uuid::Uuid::from_bytes(b)))
                     .ok_or_else(|| corrupt_index(&e.key))?;
                 ids.push(keys::outbox(id));
             }
             let announced = self.store.get_many(&ids).await?;
-            for ((e, key), v) in found.entries.into_iter().zip(&ids).zip(announced) {
+            for ((e, key), v) in entries.into_iter().zip(&ids).zip(announced) {
                 last = Some(Cursor::from_key(e.key));
                 let Some(v) = v else { continue };
                 let a = decode::<OutboxItem>(key, &v.value)?.announcement;
@@ -179,16 +179,11 @@ impl Engine {
                     }
                 }
             }
-            match found.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => {
-                    return Ok(FeedPage {
-                        items,
-                        cursor: last,
-                    });
-                }
-            }
         }
+        Ok(FeedPage {
+            items,
+            cursor: last,
+        })
     }
 
     /// Announces what `events` of request `case` (its state after them) mean to others:
@@ -503,21 +498,18 @@ impl Engine {
 
     pub(super) async fn users_at(&self, authority: AuthorityId) -> Result<Vec<User>, EngineError> {
         let prefix = keys::user_by_authority(authority, None);
-        let mut scan = Scan::prefix(&prefix, 1_000);
-        let mut ids = Vec::new();
-        loop {
-            let page = self.store.scan(&scan).await?;
-            for e in &page.entries {
-                let id = keys::trailing_id(&e.key)
+        let ids = self
+            .store
+            .pages(Scan::prefix(&prefix, 1_000))
+            .all()
+            .await?
+            .iter()
+            .map(|e| {
+                keys::trailing_id(&e.key)
                     .and_then(|b| UserId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
-                    .ok_or_else(|| corrupt_index(&e.key))?;
-                ids.push(id);
-            }
-            match page.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => break,
-            }
-        }
+                    .ok_or_else(|| corrupt_index(&e.key))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let keys: Vec<Vec<u8>> = ids.iter().map(|id| keys::user(*id)).collect();
         let found = self.store.get_many(&keys).await?;
         let mut users = Vec::with_capacity(ids.len());
@@ -765,9 +757,9 @@ impl Engine {
             scan = scan.resume(cursor.key_within(&prefix)?);
         }
         let mut items = Vec::new();
-        loop {
-            let found = self.store.scan(&scan).await?;
-            for e in found.entries {
+        let mut pages = self.store.pages(scan);
+        while let Some(entries) = pages.next().await? {
+            for e in entries {
                 let id = keys::trailing_id(&e.key)
                     .map(|b| AnnouncementId(uuid::Uuid::from_bytes(b)))
                     .ok_or_else(|| corrupt_index(&e.key))?;
@@ -786,11 +778,8 @@ impl Engine {
                     }
                 }
             }
-            match found.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => return Ok(Page { items, next: None }),
-            }
         }
+        Ok(Page { items, next: None })
     }
 
     /// Gives a dead letter another round of attempts (the operator, or an administrator

@@ -12,7 +12,7 @@ use crate::language::{Language, LanguagePreferences};
 use crate::page::{Cursor, Page, PageError, PageRequest};
 use crate::record::Txn;
 use crate::register::{Register, RegisterData};
-use crate::store::Scan;
+use crate::store::{Scan, StoreExt};
 
 /// What to look for among registers. Every criterion given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -199,20 +199,13 @@ impl Engine {
                 .into_iter()
                 .collect()
         } else {
-            {
-                let mut scan = Scan::prefix(&keys::register_prefix(), 4_096);
-                let mut ids = Vec::new();
-                loop {
-                    let p = self.store.scan(&scan).await?;
-                    for e in &p.entries {
-                        ids.push(keys::trailing_id(&e.key).ok_or_else(|| corrupt_index(&e.key))?);
-                    }
-                    match p.continuation {
-                        Some(c) => scan = scan.resume(c),
-                        None => break ids,
-                    }
-                }
-            }
+            self.store
+                .pages(Scan::prefix(&keys::register_prefix(), 4_096))
+                .all()
+                .await?
+                .iter()
+                .map(|e| keys::trailing_id(&e.key).ok_or_else(|| corrupt_index(&e.key)))
+                .collect::<Result<_, _>>()?
         };
         let mut hits = Vec::new();
         for id in candidates

@@ -22,7 +22,7 @@ use crate::request::{
     Context, DeadlineRules, Request, RequestCommand, RequestEvent, RequestState, Roles, Stage,
     TransitionError,
 };
-use crate::store::{Scan, Version};
+use crate::store::{Scan, StoreExt, Version};
 use crate::user::User;
 
 /// How many reference numbers an engine reserves at a time.
@@ -367,16 +367,15 @@ impl Engine {
     async fn views_from_index(
         &self,
         actor: &Actor,
-        mut scan: Scan,
+        scan: Scan,
         limit: usize,
         keep: impl Fn(&[u8], &RequestView) -> bool,
     ) -> Result<Page<RequestView>, EngineError> {
         let mut items = Vec::new();
-        loop {
-            let found = self.store.scan(&scan).await?;
+        let mut pages = self.store.pages(scan);
+        while let Some(entries) = pages.next().await? {
             // The page's cases in one batched read.
-            let case_keys = found
-                .entries
+            let case_keys = entries
                 .iter()
                 .map(|e| {
                     keys::trailing_id(&e.key)
@@ -386,7 +385,7 @@ impl Engine {
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let docs = self.store.get_many(&case_keys).await?;
-            for ((e, key), doc) in found.entries.into_iter().zip(&case_keys).zip(docs) {
+            for ((e, key), doc) in entries.into_iter().zip(&case_keys).zip(docs) {
                 let Some(doc) = doc else { continue };
                 let Ok(case) = decode::<RequestCase>(key, &doc.value) else {
                     continue;
@@ -405,15 +404,10 @@ impl Engine {
                     }
                 }
             }
-            match found.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => {
-                    self.audit_reads(actor, &items, crate::audit::Purpose::HandleCase)
-                        .await?;
-                    return Ok(Page { items, next: None });
-                }
-            }
         }
+        self.audit_reads(actor, &items, crate::audit::Purpose::HandleCase)
+            .await?;
+        Ok(Page { items, next: None })
     }
 }
 
@@ -747,25 +741,22 @@ impl Engine {
         let requesting_side = matches!(actor, Actor::System)
             || view.roles.requester
             || view.roles.requester_coordinator;
-        let prefix = keys::case_event(id, None);
-        let mut scan = Scan::prefix(&prefix, 1_000);
         let mut out = Vec::new();
-        loop {
-            let page = self.store.scan(&scan).await?;
-            for e in &page.entries {
-                let entry: TimelineEntry = decode(&e.key, &e.value)?;
-                out.push(visible_entry(&entry, &set, view.visibility));
-            }
-            match page.continuation {
-                Some(c) => scan = scan.resume(c),
-                None if requesting_side => return Ok(out),
-                None => {
-                    return Ok(crate::case::as_sent(out, RequestEvent::is_drafting, |e| {
-                        matches!(e, RequestEvent::DraftSaved { .. })
-                    }));
-                }
-            }
+        for e in self
+            .store
+            .pages(Scan::prefix(&keys::case_event(id, None), 1_000))
+            .all()
+            .await?
+        {
+            let entry: TimelineEntry = decode(&e.key, &e.value)?;
+            out.push(visible_entry(&entry, &set, view.visibility));
         }
+        if requesting_side {
+            return Ok(out);
+        }
+        Ok(crate::case::as_sent(out, RequestEvent::is_drafting, |e| {
+            matches!(e, RequestEvent::DraftSaved { .. })
+        }))
     }
 
     /// Acts on a request: computes the actor's parties, lets the state machine decide,
@@ -1299,16 +1290,13 @@ impl Engine {
         case.request = case
             .request
             .redacted(|a| visible_answers(a, &set, Visibility::WithoutPersonalData));
-        let mut scan = Scan::prefix(&keys::case_event(case.id, None), 1_000);
-        loop {
-            let page = self.store.scan(&scan).await?;
-            for e in &page.entries {
+        let mut pages = self
+            .store
+            .pages(Scan::prefix(&keys::case_event(case.id, None), 1_000));
+        while let Some(entries) = pages.next().await? {
+            for e in &entries {
                 let entry: TimelineEntry = decode(&e.key, &e.value)?;
                 txn.put(e.key.clone(), &erased_entry(&entry, &set))?;
-            }
-            match page.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => break,
             }
         }
         let files = self
@@ -1367,10 +1355,11 @@ impl Engine {
             }
             kept
         };
-        let mut scan = Scan::prefix(&keys::case_event(case.id, None), 1_000);
-        loop {
-            let page = self.store.scan(&scan).await?;
-            for e in &page.entries {
+        let mut pages = self
+            .store
+            .pages(Scan::prefix(&keys::case_event(case.id, None), 1_000));
+        while let Some(entries) = pages.next().await? {
+            for e in &entries {
                 let entry: TimelineEntry = decode(&e.key, &e.value)?;
                 let event = match &entry.event {
                     RequestEvent::DraftSaved { answers } if side == Side::Requester => {
@@ -1396,10 +1385,6 @@ impl Engine {
                     _ => continue,
                 };
                 txn.put(e.key.clone(), &TimelineEntry { event, ..entry })?;
-            }
-            match page.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => break,
             }
         }
         for id in files {
@@ -1494,10 +1479,10 @@ impl Engine {
             Tally,
         > = std::collections::BTreeMap::new();
         let prefix = crate::keys::Key::new(crate::keys::Space::Case).into_bytes();
-        let mut scan = Scan::prefix(&prefix, 1_000);
-        loop {
-            let page = self.store.scan(&scan).await?;
-            for e in &page.entries {
+        let scan = Scan::prefix(&prefix, 1_000);
+        let mut pages = self.store.pages(scan);
+        while let Some(entries) = pages.next().await? {
+            for e in &entries {
                 let case: RequestCase = decode(&e.key, &e.value)?;
                 let m = case.request.milestones();
                 let (Some(sent), Some(recipient)) = (m.sent_at, case.request.state().recipient())
@@ -1521,10 +1506,6 @@ impl Engine {
                         t.on_time += 1;
                     }
                 }
-            }
-            match page.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => break,
             }
         }
         // Per authority first, then per country: one directory read per authority.

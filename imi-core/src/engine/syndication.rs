@@ -35,7 +35,7 @@ use crate::language::Language;
 use crate::localised::LocalisedText;
 use crate::page::{Cursor, Page, PageRequest};
 use crate::record::decode;
-use crate::store::Scan;
+use crate::store::{Scan, StoreExt};
 
 /// The public directory entry of an active authority.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,9 +110,9 @@ impl Engine {
         }
         // Inactive authorities are skipped, so a page may take several reads.
         let mut items = Vec::with_capacity(page.limit());
-        loop {
-            let found = self.store.scan(&scan).await?;
-            for e in found.entries {
+        let mut pages = self.store.pages(scan);
+        while let Some(entries) = pages.next().await? {
+            for e in entries {
                 let a: Authority = decode(&e.key, &e.value)?;
                 if let Some(public) = PublicAuthority::of(&a) {
                     items.push(public);
@@ -124,11 +124,8 @@ impl Engine {
                     }
                 }
             }
-            match found.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => return Ok(Page { items, next: None }),
-            }
         }
+        Ok(Page { items, next: None })
     }
 
     /// Changes of the public directory since `since` (inclusive), oldest first, one page

@@ -22,7 +22,7 @@ use crate::error::{EngineError, StateError};
 use crate::ids::{AuthorityId, TokenId, UserId};
 use crate::keys;
 use crate::record::{Txn, decode};
-use crate::store::Scan;
+use crate::store::{Scan, StoreExt};
 use crate::user::{
     MAX_TOKENS_PER_USER, NewUser, SecretToken, TokenError, TokenInfo, TokenRequest, User,
 };
@@ -168,19 +168,11 @@ impl Engine {
         user: UserId,
     ) -> Result<Vec<(Vec<u8>, [u8; 32], Option<TokenInfo>)>, EngineError> {
         let prefix = keys::token_by_user(user, None);
-        let mut scan = Scan::prefix(&prefix, 1_000);
         let mut found = Vec::new();
-        loop {
-            let page = self.store.scan(&scan).await?;
-            for e in page.entries {
-                let hash =
-                    <[u8; 32]>::try_from(e.value.as_slice()).map_err(|_| corrupt_index(&e.key))?;
-                found.push((e.key, hash));
-            }
-            match page.continuation {
-                Some(c) => scan = scan.resume(c),
-                None => break,
-            }
+        for e in self.store.pages(Scan::prefix(&prefix, 1_000)).all().await? {
+            let hash =
+                <[u8; 32]>::try_from(e.value.as_slice()).map_err(|_| corrupt_index(&e.key))?;
+            found.push((e.key, hash));
         }
         let token_keys: Vec<Vec<u8>> = found.iter().map(|(_, h)| keys::token(h)).collect();
         let records = self.store.get_many(&token_keys).await?;

@@ -552,9 +552,81 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn commit(&self, batch: WriteBatch) -> Result<Version, StoreError>;
 }
 
+/// A scan read one page at a time, each page when asked for, so a caller never writes the
+/// resume loop itself: `while let Some(entries) = pages.next().await? { … }`.
+pub struct Pages<'s, S: ?Sized> {
+    store: &'s S,
+    next: Option<Scan>,
+}
+
+impl<S: Store + ?Sized> Pages<'_, S> {
+    /// The next page's entries, or `None` once the range is done.
+    pub async fn next(&mut self) -> Result<Option<Vec<Entry>>, StoreError> {
+        let Some(scan) = self.next.take() else {
+            return Ok(None);
+        };
+        let page = self.store.scan(&scan).await?;
+        self.next = page.continuation.map(|c| scan.resume(c));
+        Ok(Some(page.entries))
+    }
+
+    /// Every remaining entry of the range, page by page.
+    pub async fn all(mut self) -> Result<Vec<Entry>, StoreError> {
+        let mut out = Vec::new();
+        while let Some(entries) = self.next().await? {
+            out.extend(entries);
+        }
+        Ok(out)
+    }
+}
+
+/// What every [`Store`] can do on top of the contract.
+pub trait StoreExt: Store {
+    /// `scan` as pages that continue by themselves ([`Pages`]); each page holds up to
+    /// `scan.limit` entries.
+    fn pages(&self, scan: Scan) -> Pages<'_, Self> {
+        Pages {
+            store: self,
+            next: Some(scan),
+        }
+    }
+}
+
+impl<S: Store + ?Sized> StoreExt for S {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_visit_every_key_once_in_both_directions() {
+        futures::executor::block_on(async {
+            let store = MemoryStore::new();
+            let mut batch = WriteBatch::new();
+            for i in 0..25u8 {
+                batch.put(vec![b'k', i], vec![i]);
+            }
+            batch.put(b"other".to_vec(), vec![]);
+            store.commit(batch).await.unwrap();
+            let mut pages = store.pages(Scan::prefix(b"k", 4));
+            let mut seen = Vec::new();
+            let mut count = 0;
+            while let Some(entries) = pages.next().await.unwrap() {
+                assert!(entries.len() <= 4);
+                seen.extend(entries.into_iter().map(|e| e.value[0]));
+                count += 1;
+            }
+            assert_eq!(seen, (0..25).collect::<Vec<_>>());
+            assert_eq!(count, 7);
+            let mut reverse = Scan::prefix(b"k", 3);
+            reverse.direction = Direction::Reverse;
+            let all = store.pages(reverse).all().await.unwrap();
+            assert_eq!(
+                all.iter().map(|e| e.value[0]).collect::<Vec<_>>(),
+                (0..25).rev().collect::<Vec<_>>()
+            );
+        });
+    }
 
     #[test]
     fn prefix_end_handles_ff_and_empty() {
