@@ -4,11 +4,13 @@
 //! ```text
 //! imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR]
 //!            [--smtp HOST:PORT] [--smtp-security starttls|tls|none] [--smtp-user NAME]
+//!            [--oidc-issuer URL --oidc-audience AUDIENCE]
 //!            [--mail-from ADDRESS] [--public-url URL] [--header-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]
 //! ```
 //!
 //! Environment variables `IMI_ADDR`, `IMI_DATA`, `IMI_STORE`, `IMI_CATALOGUE`, `IMI_SMTP`,
-//! `IMI_SMTP_SECURITY`, `IMI_SMTP_USER`, `IMI_MAIL_FROM`, `IMI_PUBLIC_URL`,
+//! `IMI_SMTP_SECURITY`, `IMI_SMTP_USER`, `IMI_OIDC_ISSUER`, `IMI_OIDC_AUDIENCE`,
+//! `IMI_OIDC_USER_CLAIM`, `IMI_MAIL_FROM`, `IMI_PUBLIC_URL`,
 //! `IMI_HEADER_TIMEOUT`, `IMI_IDLE_TIMEOUT` and `IMI_MAX_CONNECTIONS` give the same
 //! settings; flags win. The SMTP password comes from `IMI_SMTP_PASSWORD` only. Mail goes
 //! over STARTTLS unless the relay is on this machine (`--smtp-security` says otherwise;
@@ -41,12 +43,14 @@ struct Args {
     smtp: Option<String>,
     smtp_security: Option<String>,
     smtp_user: Option<String>,
+    oidc_issuer: Option<String>,
+    oidc_audience: Option<String>,
     mail_from: String,
     public_url: Option<String>,
     serve: imi_http::ServeConfig,
 }
 
-const USAGE: &str = "usage: imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR] [--smtp HOST:PORT] [--smtp-security starttls|tls|none] [--smtp-user NAME] [--mail-from ADDRESS] [--public-url URL] [--header-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]";
+const USAGE: &str = "usage: imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR] [--smtp HOST:PORT] [--smtp-security starttls|tls|none] [--smtp-user NAME] [--oidc-issuer URL --oidc-audience AUDIENCE] [--mail-from ADDRESS] [--public-url URL] [--header-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]";
 
 /// A number of seconds (1 to 3600) from a flag or variable.
 fn seconds(name: &str, text: &str) -> Result<std::time::Duration, String> {
@@ -67,6 +71,8 @@ fn parse_args() -> Result<Args, String> {
         smtp: env("IMI_SMTP"),
         smtp_security: env("IMI_SMTP_SECURITY"),
         smtp_user: env("IMI_SMTP_USER"),
+        oidc_issuer: env("IMI_OIDC_ISSUER"),
+        oidc_audience: env("IMI_OIDC_AUDIENCE"),
         mail_from: env("IMI_MAIL_FROM").unwrap_or_else(|| "IMI <imi@localhost>".into()),
         public_url: env("IMI_PUBLIC_URL"),
         serve: imi_http::ServeConfig::default(),
@@ -91,6 +97,8 @@ fn parse_args() -> Result<Args, String> {
             "--smtp" => args.smtp = Some(value()?),
             "--smtp-security" => args.smtp_security = Some(value()?),
             "--smtp-user" => args.smtp_user = Some(value()?),
+            "--oidc-issuer" => args.oidc_issuer = Some(value()?),
+            "--oidc-audience" => args.oidc_audience = Some(value()?),
             "--mail-from" => args.mail_from = value()?,
             "--public-url" => args.public_url = Some(value()?),
             "--header-timeout" => {
@@ -629,7 +637,24 @@ async fn run() -> Result<(), String> {
         }
         None => println!("imi-server: no --smtp: announcements wait in the outbox"),
     }
-    let app = imi_http::router(Arc::clone(&engine), imi_http::HttpConfig::default());
+    // Single sign-on: JWT access tokens from an OpenID provider, beside imi_ tokens.
+    let mut http = imi_http::HttpConfig::default();
+    match (&args.oidc_issuer, &args.oidc_audience) {
+        (Some(issuer), Some(audience)) => {
+            let mut config = imi_http::oidc::OidcConfig::new(issuer, audience);
+            if let Ok(claim) = std::env::var("IMI_OIDC_USER_CLAIM") {
+                config.user_claim = claim;
+            }
+            // Plain http only to a provider on this machine (development).
+            config.allow_http = true;
+            let oidc = imi_http::oidc::OidcAuthenticator::new(config).map_err(|e| e.to_string())?;
+            println!("imi-server: accepting access tokens from {issuer} for {audience}");
+            http.authenticator = oidc;
+        }
+        (None, None) => {}
+        _ => return Err("--oidc-issuer and --oidc-audience go together".into()),
+    }
+    let app = imi_http::router(Arc::clone(&engine), http);
     // Header-read and idle timeouts and a connection limit (slow or silent clients cannot
     // exhaust the server); the connection's address feeds the public rate limit.
     imi_http::serve(listener, app, args.serve, shutdown_signal()).await;
