@@ -387,6 +387,11 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Decision {
         Action::IssueToken(TokenSubject::AnotherPerson) => forbid(
             "a token for somebody else would let the caller act as them; people mint their own",
         ),
+        Action::IssueToken(TokenSubject::ServiceAccount(_)) | Action::CreateServiceAccount(_)
+            if p.is_service() =>
+        {
+            forbid("a service account cannot create service accounts or issue their tokens")
+        }
         Action::IssueToken(TokenSubject::ServiceAccount(t)) | Action::CreateServiceAccount(t) => {
             match (admin, t.id == Some(p.authority)) {
                 (true, true) => {

@@ -279,3 +279,77 @@ async fn inbox_by_deadline_sorted_with_waiting_for_me() {
         "paged, waiting for the responder"
     );
 }
+
+/// A recipient that is also the requester's coordinator (a national request to the
+/// national coordinator, whose handler also holds the referral-handler right) reads what
+/// was sent, never the requester's earlier drafts.
+#[tokio::test]
+async fn a_coordinating_recipient_does_not_read_the_drafting_history() {
+    let (engine, actors, ids) = setup().await;
+    // The second authority is Germany's national coordinator; its user handles requests
+    // and referrals.
+    engine
+        .appoint_coordinator(
+            &Actor::System,
+            ids[1],
+            Some(imi_core::CoordinatorRole::National),
+        )
+        .await
+        .unwrap();
+    let Actor::User(p) = &actors[1] else {
+        unreachable!()
+    };
+    engine
+        .set_grants(
+            &Actor::System,
+            p.user(),
+            vec![
+                Grant::new(Right::RequestHandler, GrantScope::Everything),
+                Grant::new(Right::ReferralHandler, GrantScope::Everything),
+            ],
+        )
+        .await
+        .unwrap();
+    let coordinator = engine.actor_for(p.user()).await.unwrap();
+    let id = engine
+        .create_request(&actors[0], &"general-question".parse().unwrap())
+        .await
+        .unwrap()
+        .case
+        .id;
+    for text in ["Mistakenly about Herr Falschname", "Wer ist zuständig?"] {
+        let mut a = Answers::new();
+        a.set("question".parse().unwrap(), AnswerValue::Text(text.into()));
+        engine
+            .act_on_request(&actors[0], id, C::SaveDraft { answers: a }, None)
+            .await
+            .unwrap();
+    }
+    engine
+        .act_on_request(
+            &actors[0],
+            id,
+            C::Send {
+                recipient: ids[1],
+                needed_by: "2026-12-20".parse().unwrap(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    engine
+        .act_on_request(&coordinator, id, C::Accept { days: 5 }, None)
+        .await
+        .unwrap();
+    let theirs = format!(
+        "{:?}",
+        engine.request_timeline(&coordinator, id).await.unwrap()
+    );
+    assert!(!theirs.contains("Falschname"), "{theirs}");
+    assert!(theirs.contains("Wer ist zuständig?"), "{theirs}");
+    let ours = format!(
+        "{:?}",
+        engine.request_timeline(&actors[0], id).await.unwrap()
+    );
+    assert!(ours.contains("Falschname"));
+}

@@ -485,6 +485,25 @@ async fn service_accounts_have_their_own_rights_and_tokens() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(inbox["items"], json!([]));
+    // Even as an administrator, a service account cannot plant further service accounts
+    // or tokens (a leaked token must not outlive its revocation).
+    api.engine
+        .set_grants(
+            &Actor::System,
+            id.parse().unwrap(),
+            vec![Grant::new(Right::Administrator, GrantScope::Everything)],
+        )
+        .await
+        .unwrap();
+    let new = json!({ "name": "Another system", "email": "it@oni.fr", "language": "fr" });
+    let (status, _, _) = api
+        .call(Method::POST, &path, &service, "fr", Some(new), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = api
+        .call(Method::POST, &tokens, &service, "fr", None, None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
 /// Finding 4: a search word of any length is an answer, never a 500; names have a length

@@ -736,11 +736,10 @@ impl Engine {
     ) -> Result<Vec<TimelineEntry>, EngineError> {
         let (view, _) = self.request(actor, id).await?;
         let set = self.pinned_set(&view.case.question_set)?;
-        // The drafting history is the requesting side's: the other side (and its
-        // coordinator) sees what was sent, not how it was drafted (`as_sent`).
-        let requesting_side = matches!(actor, Actor::System)
-            || view.roles.requester
-            || view.roles.requester_coordinator;
+        // The drafting history is the requesting handlers' own: everyone else (the other
+        // side, coordinators, a recipient that also coordinates the requester) sees what
+        // was sent, not how it was drafted (`as_sent`).
+        let requesting_side = matches!(actor, Actor::System) || view.roles.requester;
         let mut out = Vec::new();
         for e in self
             .store
