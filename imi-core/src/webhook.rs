@@ -332,6 +332,13 @@ pub fn check_url_with(url: &str, policy: UrlPolicy) -> Result<(), WebhookError> 
         Some(_) => {}
         None => {
             let name = host.trim_end_matches('.');
+            // Numeric hosts in forms other than the strict dotted quad (`127.1`,
+            // `0177.0.0.1`, `127.0.0.1.`) are addresses to some resolvers: refused.
+            if name.chars().all(|c| c.is_ascii_digit() || c == '.')
+                || name.parse::<std::net::IpAddr>().is_ok()
+            {
+                return Err(WebhookError::BadUrl);
+            }
             let local = !name.contains('.')
                 || [
                     ".localhost",
@@ -655,6 +662,10 @@ mod tests {
             "https://intranet/",
             "https://2130706433/",
             "https://0x7f000001/",
+            "https://127.1/",
+            "https://0177.0.0.1/",
+            "https://127.0.0.1./",
+            "https://8.8.8.8./",
         ] {
             assert_eq!(
                 check_url_with(bad, local),

@@ -127,12 +127,43 @@ type Client = hyper_util::client::legacy::Client<
     Empty<bytes::Bytes>,
 >;
 
-/// The keys fetched last, and when.
+/// A published key: the algorithm it declares (if any) and its family.
+#[derive(Clone)]
+struct Published {
+    declared: Option<Algorithm>,
+    family: Family,
+    key: DecodingKey,
+}
+
+/// Which signature algorithms a key without a declared one may serve.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Rsa,
+    P256,
+    P384,
+}
+
+impl Family {
+    fn serves(self, alg: Algorithm) -> bool {
+        use Algorithm as A;
+        matches!(
+            (self, alg),
+            (
+                Family::Rsa,
+                A::RS256 | A::RS384 | A::RS512 | A::PS256 | A::PS384 | A::PS512
+            ) | (Family::P256, A::ES256)
+                | (Family::P384, A::ES384)
+        )
+    }
+}
+
+/// The keys fetched last, and when; at most one fetch runs at a time.
 #[derive(Default)]
 struct KeyCache {
-    keys: HashMap<String, (Algorithm, DecodingKey)>,
+    keys: HashMap<String, Published>,
     fetched: Option<Instant>,
     last_attempt: Option<Instant>,
+    fetching: bool,
 }
 
 /// Validates JWT access tokens from one OpenID provider (and the engine's own `imi_`
@@ -193,12 +224,17 @@ impl OidcAuthenticator {
 
     /// Fetches the discovery document and the key set now, replacing the cached keys.
     pub async fn refresh(&self) -> Result<usize, OidcError> {
+        let keys = self.fetch().await?;
+        let n = keys.len();
         let mut cache = self.cache.lock().await;
-        self.fetch_into(&mut cache).await
+        cache.keys = keys;
+        cache.fetched = Some(Instant::now());
+        cache.last_attempt = cache.fetched;
+        Ok(n)
     }
 
-    async fn fetch_into(&self, cache: &mut KeyCache) -> Result<usize, OidcError> {
-        cache.last_attempt = Some(Instant::now());
+    /// The provider's current keys, fetched without holding the cache.
+    async fn fetch(&self) -> Result<HashMap<String, Published>, OidcError> {
         let discovery_url = format!(
             "{}/.well-known/openid-configuration",
             self.config.issuer.trim_end_matches('/')
@@ -220,24 +256,38 @@ impl OidcAuthenticator {
             .await?;
         let mut keys = HashMap::new();
         for jwk in &set.keys {
-            let (Some(kid), Ok(key)) = (jwk.common.key_id.clone(), DecodingKey::from_jwk(jwk))
-            else {
+            // Signing keys only: a key published for encryption never verifies a token.
+            if matches!(
+                jwk.common.public_key_use,
+                Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
+            ) {
+                continue;
+            }
+            let (Some(kid), Ok(key), Some(family)) = (
+                jwk.common.key_id.clone(),
+                DecodingKey::from_jwk(jwk),
+                family(jwk),
+            ) else {
                 continue;
             };
-            let algorithm = jwk
-                .common
-                .key_algorithm
-                .and_then(|a| a.to_string().parse::<Algorithm>().ok());
-            // A key that names no algorithm serves the first allowed one of its family.
-            let Some(algorithm) = algorithm.or_else(|| default_algorithm(jwk)) else {
-                continue;
+            // A key that declares an algorithm we do not know is skipped, never guessed.
+            let declared = match jwk.common.key_algorithm {
+                Some(a) => match a.to_string().parse::<Algorithm>() {
+                    Ok(alg) if family.serves(alg) => Some(alg),
+                    _ => continue,
+                },
+                None => None,
             };
-            keys.insert(kid, (algorithm, key));
+            keys.insert(
+                kid,
+                Published {
+                    declared,
+                    family,
+                    key,
+                },
+            );
         }
-        let n = keys.len();
-        cache.keys = keys;
-        cache.fetched = Some(Instant::now());
-        Ok(n)
+        Ok(keys)
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(
@@ -281,25 +331,52 @@ impl OidcAuthenticator {
             .map_err(|_| fetch_error("timed out".to_owned()))?
     }
 
-    /// The key `kid`, fetching the key set again when the cache is stale or does not know
-    /// the key (not more often than the refetch interval).
-    async fn key(&self, kid: &str) -> Result<Option<(Algorithm, DecodingKey)>, OidcError> {
-        let mut cache = self.cache.lock().await;
-        let stale = cache
-            .fetched
-            .is_none_or(|at| at.elapsed() >= self.config.keys_ttl);
-        let may_refetch = cache
-            .last_attempt
-            .is_none_or(|at| at.elapsed() >= self.config.refetch_interval);
-        if (stale || (!cache.keys.contains_key(kid) && may_refetch))
-            && let Err(e) = self.fetch_into(&mut cache).await
-        {
-            tracing::warn!(error = %e, "could not fetch the OpenID provider's keys");
-            if cache.fetched.is_none() {
-                return Err(e);
+    /// The key `kid`. The key set is fetched again when it is older than the time to
+    /// live or does not know `kid`, at most once per refetch interval and by one caller
+    /// at a time (the others go on with the cached keys, never waiting on the provider).
+    /// Keys older than twice the time to live are not used: a provider that stays
+    /// unreachable cannot keep dropped keys alive.
+    async fn key(&self, kid: &str) -> Result<Option<Published>, OidcError> {
+        let fetch_now = {
+            let mut cache = self.cache.lock().await;
+            let stale = cache
+                .fetched
+                .is_none_or(|at| at.elapsed() >= self.config.keys_ttl);
+            let may_fetch = !cache.fetching
+                && cache
+                    .last_attempt
+                    .is_none_or(|at| at.elapsed() >= self.config.refetch_interval);
+            let wanted = stale || !cache.keys.contains_key(kid);
+            if wanted && may_fetch {
+                cache.fetching = true;
+                cache.last_attempt = Some(Instant::now());
+                true
+            } else {
+                false
+            }
+        };
+        if fetch_now {
+            let fetched = self.fetch().await;
+            let mut cache = self.cache.lock().await;
+            cache.fetching = false;
+            match fetched {
+                Ok(keys) => {
+                    cache.keys = keys;
+                    cache.fetched = Some(Instant::now());
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not fetch the OpenID provider's keys");
+                }
             }
         }
-        Ok(cache.keys.get(kid).cloned())
+        let cache = self.cache.lock().await;
+        match cache.fetched {
+            Some(at) if at.elapsed() < self.config.keys_ttl * 2 => Ok(cache.keys.get(kid).cloned()),
+            _ => Err(OidcError::Fetch {
+                url: self.config.issuer.clone(),
+                detail: "no current keys: the provider could not be reached".to_owned(),
+            }),
+        }
     }
 
     /// Checks a JWT and returns the user it acts as.
@@ -311,7 +388,7 @@ impl OidcAuthenticator {
             return Err(invalid("its signature algorithm is not accepted"));
         }
         let kid = head.kid.ok_or_else(|| invalid("it names no key"))?;
-        let (algorithm, key) = self
+        let published = self
             .key(&kid)
             .await
             .map_err(|e| {
@@ -324,9 +401,14 @@ impl OidcAuthenticator {
                 )
             })?
             .ok_or_else(|| invalid("it is signed with an unknown key"))?;
-        if algorithm != head.alg {
+        let fits = match published.declared {
+            Some(alg) => alg == head.alg,
+            None => published.family.serves(head.alg),
+        };
+        if !fits {
             return Err(invalid("its algorithm does not fit its key"));
         }
+        let key = published.key;
         let mut validation = Validation::new(head.alg);
         validation.set_issuer(&[&self.config.issuer]);
         validation.set_audience(&[&self.config.audience]);
@@ -384,14 +466,14 @@ impl Authenticator for OidcAuthenticator {
     }
 }
 
-/// The algorithm a key serves when the key set does not say.
-fn default_algorithm(jwk: &jsonwebtoken::jwk::Jwk) -> Option<Algorithm> {
+/// The family of a published key's algorithms (RSA, or the EC curve).
+fn family(jwk: &jsonwebtoken::jwk::Jwk) -> Option<Family> {
     use jsonwebtoken::jwk::AlgorithmParameters as P;
     match &jwk.algorithm {
-        P::RSA(_) => Some(Algorithm::RS256),
+        P::RSA(_) => Some(Family::Rsa),
         P::EllipticCurve(ec) => match ec.curve {
-            jsonwebtoken::jwk::EllipticCurve::P256 => Some(Algorithm::ES256),
-            jsonwebtoken::jwk::EllipticCurve::P384 => Some(Algorithm::ES384),
+            jsonwebtoken::jwk::EllipticCurve::P256 => Some(Family::P256),
+            jsonwebtoken::jwk::EllipticCurve::P384 => Some(Family::P384),
             _ => None,
         },
         _ => None,

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -27,8 +27,9 @@ use tower::ServiceExt;
 pub struct ServeConfig {
     /// How long a client may take to send a request's headers (default 10 s).
     pub header_read_timeout: Duration,
-    /// How long a connection may stay without any traffic, between requests or inside
-    /// one, before it is closed (default 60 s; longer than the request timeout).
+    /// How long a connection may stay without any traffic while no request of it is being
+    /// handled (between requests, or while a response is not read) before it is closed
+    /// (default 60 s).
     pub idle_timeout: Duration,
     /// How many connections are served at once (default: three quarters of the process's
     /// file-descriptor limit, at most 10 000).
@@ -117,14 +118,27 @@ async fn connection(
     stop: &mut watch::Receiver<bool>,
 ) {
     let last = Arc::new(AtomicU64::new(millis(epoch)));
+    // Requests being handled: a connection waiting for its handler is not idle (the
+    // request timeout bounds that wait).
+    let busy = Arc::new(AtomicUsize::new(0));
     let io = TokioIo::new(Watched {
         inner: stream,
         last: Arc::clone(&last),
         epoch,
     });
+    let (busy_in_service, last_in_service) = (Arc::clone(&busy), Arc::clone(&last));
     let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
         request.extensions_mut().insert(ConnectInfo(peer));
-        app.clone().oneshot(request.map(axum::body::Body::new))
+        let app = app.clone();
+        let busy = Arc::clone(&busy_in_service);
+        let last = Arc::clone(&last_in_service);
+        busy.fetch_add(1, Ordering::Relaxed);
+        async move {
+            let response = app.oneshot(request.map(axum::body::Body::new)).await;
+            last.store(millis(epoch), Ordering::Relaxed);
+            busy.fetch_sub(1, Ordering::Relaxed);
+            response
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -150,7 +164,9 @@ async fn connection(
             }
             () = tokio::time::sleep(tick) => {
                 let idle = millis(epoch).saturating_sub(last.load(Ordering::Relaxed));
-                if u128::from(idle) >= config.idle_timeout.as_millis() {
+                if busy.load(Ordering::Relaxed) == 0
+                    && u128::from(idle) >= config.idle_timeout.as_millis()
+                {
                     tracing::debug!(%peer, "closing an idle connection");
                     return;
                 }

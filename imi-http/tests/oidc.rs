@@ -317,6 +317,11 @@ async fn jwt_access_tokens_from_a_real_openid_provider() {
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     assert_eq!(me(&w, &after).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(me(&w, &newest).await.0, StatusCode::OK);
+    // The provider goes away: its keys serve until twice their time to live, then no
+    // token is taken (a provider that cannot be reached cannot keep dropped keys alive).
+    drop(provider);
+    tokio::time::sleep(Duration::from_millis(4_200)).await;
+    assert_eq!(me(&w, &newest).await.0, StatusCode::SERVICE_UNAVAILABLE);
 }
 
 fn kid(token: &str) -> String {
