@@ -118,7 +118,8 @@ impl fmt::Debug for SecretKey {
 }
 
 /// A webhook secret sealed with a [`SecretKey`]: ChaCha20-Poly1305 with a random nonce,
-/// bound to the webhook's id (a sealed secret copied to another webhook does not open).
+/// bound to the webhook's id, authority and address (a sealed secret copied to another
+/// webhook, or a stored address changed, does not open).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SealedSecret {
     /// The nonce, Base64.
@@ -128,14 +129,15 @@ pub struct SealedSecret {
 }
 
 impl WebhookSecret {
-    /// Seals the secret of webhook `id` with `key`, under a `nonce` that must never be
-    /// used twice with the same key (take it from the operating system's generator).
-    pub fn seal(&self, key: &SecretKey, id: WebhookId, nonce: [u8; 12]) -> SealedSecret {
+    /// Seals the secret with `key`, bound to `binding` (what it belongs to: the engine
+    /// binds the webhook's id, authority and address), under a `nonce` that must never
+    /// be used twice with the same key (take it from the operating system's generator).
+    pub fn seal(&self, key: &SecretKey, binding: &[u8], nonce: [u8; 12]) -> SealedSecret {
         use chacha20poly1305::aead::{Aead, KeyInit, Payload};
         let cipher = chacha20poly1305::ChaCha20Poly1305::new(&key.0.into());
         let payload = Payload {
             msg: &self.0,
-            aad: id.as_bytes(),
+            aad: binding,
         };
         // Encryption fails only for inputs far beyond a secret's size.
         let ciphertext = cipher.encrypt(&nonce.into(), payload).unwrap_or_default();
@@ -145,11 +147,11 @@ impl WebhookSecret {
         }
     }
 
-    /// Opens a secret sealed by [`WebhookSecret::seal`] for webhook `id`.
+    /// Opens a secret sealed by [`WebhookSecret::seal`] with the same `binding`.
     pub fn unseal(
         sealed: &SealedSecret,
         key: &SecretKey,
-        id: WebhookId,
+        binding: &[u8],
     ) -> Result<Self, WebhookError> {
         use chacha20poly1305::aead::{Aead, KeyInit, Payload};
         let nonce: [u8; 12] = BASE64
@@ -166,7 +168,7 @@ impl WebhookSecret {
                 &nonce.into(),
                 Payload {
                     msg: &ciphertext,
-                    aad: id.as_bytes(),
+                    aad: binding,
                 },
             )
             .map_err(|_| WebhookError::Unseal)?;
@@ -407,10 +409,19 @@ impl StoredWebhook {
         }
     }
 
+    /// What its sealed secret is bound to: its id, authority and address.
+    pub(crate) fn binding(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(32 + self.url.len());
+        out.extend_from_slice(self.id.as_bytes());
+        out.extend_from_slice(self.authority.as_bytes());
+        out.extend_from_slice(self.url.as_bytes());
+        out
+    }
+
     /// Its signing secret, opened with `key`.
     pub(crate) fn open(&self, key: Option<&SecretKey>) -> Result<WebhookSecret, WebhookError> {
         match (&self.sealed_secret, &self.secret, key) {
-            (Some(sealed), _, Some(key)) => WebhookSecret::unseal(sealed, key, self.id),
+            (Some(sealed), _, Some(key)) => WebhookSecret::unseal(sealed, key, &self.binding()),
             (Some(_), _, None) => Err(WebhookError::NoKey),
             (None, Some(clear), _) => Ok(clear.clone()),
             (None, None, _) => Err(WebhookError::Unseal),
@@ -685,15 +696,18 @@ mod tests {
         let elsewhere =
             crate::IdGenerator::seeded(2).webhook("2026-11-22T09:00:00Z".parse().unwrap());
         let secret = WebhookSecret::from_bytes(&[7; 32]);
-        let sealed = secret.seal(&key, id, [3; 12]);
+        let sealed = secret.seal(&key, id.as_bytes(), [3; 12]);
         assert!(!format!("{sealed:?}").contains(&BASE64.encode([7u8; 32])));
-        assert_eq!(WebhookSecret::unseal(&sealed, &key, id), Ok(secret));
         assert_eq!(
-            WebhookSecret::unseal(&sealed, &other, id),
+            WebhookSecret::unseal(&sealed, &key, id.as_bytes()),
+            Ok(secret)
+        );
+        assert_eq!(
+            WebhookSecret::unseal(&sealed, &other, id.as_bytes()),
             Err(WebhookError::Unseal)
         );
         assert_eq!(
-            WebhookSecret::unseal(&sealed, &key, elsewhere),
+            WebhookSecret::unseal(&sealed, &key, elsewhere.as_bytes()),
             Err(WebhookError::Unseal)
         );
         assert!("xyz".parse::<SecretKey>().is_err());

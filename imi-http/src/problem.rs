@@ -107,6 +107,9 @@ impl From<EngineError> for Problem {
             EngineError::Denied(_) => p(S::FORBIDDEN, "forbidden", "Forbidden"),
             EngineError::Unauthenticated => Problem::unauthenticated(detail.clone()),
             EngineError::NotFound { .. } => p(S::NOT_FOUND, "not-found", "Not found"),
+            EngineError::InvalidWebhook(imi_core::webhook::WebhookError::TooMany { .. }) => {
+                p(S::CONFLICT, "too-many-webhooks", "Too many webhooks")
+            }
             EngineError::InvalidWebhook(imi_core::webhook::WebhookError::NoKey) => {
                 p(S::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable")
             }

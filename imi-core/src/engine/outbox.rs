@@ -561,15 +561,16 @@ impl Engine {
         let id = self.ids.webhook(now);
         let mut nonce = [0u8; 12];
         nonce.copy_from_slice(&self.ids.secret()?[..12]);
-        let stored = StoredWebhook {
+        let mut stored = StoredWebhook {
             id,
             authority,
             url: url.to_owned(),
             topics: topics.clone(),
             created_at: now,
             secret: None,
-            sealed_secret: Some(secret.seal(key, id, nonce)),
+            sealed_secret: None,
         };
+        stored.sealed_secret = Some(secret.seal(key, &stored.binding(), nonce));
         let hook = Webhook {
             secret: Some(secret),
             ..stored.listed()

@@ -116,6 +116,15 @@ impl Engine {
             return Err(StateError::new("issue a token", "disabled", "active").into());
         }
         let now = self.now();
+        // Every issue rewrites the user's token counter, read in this transaction, so
+        // concurrent issues for one user conflict and the limit holds.
+        let counter = keys::meta(&format!("tokens-issued/{id}"));
+        let issued = txn
+            .get_raw(&counter)
+            .await?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes);
+        txn.put_raw(counter, issued.saturating_add(1).to_be_bytes().to_vec());
         // The user's tokens: expired ones go, the rest count against the limit.
         let mut live = 0;
         for (index_key, hash, info) in self.tokens_stored(id).await? {
