@@ -990,3 +990,98 @@ async fn readiness_is_503_when_the_store_fails() {
     let (status, _, _) = raw(&api, Method::GET, "/healthz", None, &[], vec![]).await;
     assert_eq!(status, StatusCode::OK, "alive, though not ready");
 }
+
+/// Need-to-know for files: the responder opens the files the sent request refers to,
+/// never one the requester uploaded while drafting and dropped before sending.
+#[tokio::test]
+async fn the_other_side_opens_only_the_files_that_were_sent() {
+    let api = setup().await;
+    let v2 = common::SET.replace("version = 1", "version = 2")
+        + "[[group.question]]\nid = \"copy\"\ntype = \"attachment\"\nmax_files = 2\npersonal_data = true\n[group.question.label]\nen = \"Copy of the diploma\"\n";
+    api.engine
+        .publish_catalogue(
+            &Actor::System,
+            imi_core::catalogue::Catalogue::load(&[
+                imi_core::catalogue::CatalogueSource::new("areas/pq.toml", common::AREA),
+                imi_core::catalogue::CatalogueSource::new("question-sets/diploma.toml", &v2),
+            ])
+            .unwrap(),
+        )
+        .unwrap();
+    let (_, _, draft) = api
+        .call(
+            Method::POST,
+            "/v1/requests",
+            &api.dk,
+            "en",
+            Some(json!({ "procedure": "diploma" })),
+            None,
+        )
+        .await;
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let upload = |name: &'static str| {
+        let api = &api;
+        let id = id.clone();
+        async move {
+            let (status, _, body) = raw(
+                api,
+                Method::POST,
+                &format!("/v1/requests/{id}/attachments?name={name}"),
+                Some(&api.dk),
+                &[("content-type", "text/plain")],
+                name.as_bytes().to_vec(),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED);
+            let v: Value = serde_json::from_slice(&body).unwrap();
+            v["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let wrong = upload("another-persons-diploma.txt").await;
+    let right = upload("diploma.txt").await;
+    let commands = format!("/v1/requests/{id}/commands");
+    for body in [
+        json!({ "command": "save-draft", "answers": {
+            "holder": { "type": "text", "value": "A B" },
+            "profession": { "type": "choice", "value": "nurse" },
+            "copy": { "type": "attachments", "value": [wrong] } } }),
+        json!({ "command": "save-draft", "answers": {
+            "holder": { "type": "text", "value": "A B" },
+            "profession": { "type": "choice", "value": "nurse" },
+            "copy": { "type": "attachments", "value": [right] } } }),
+        json!({ "command": "send", "recipient": api.fr_authority, "needed_by": "2026-12-15" }),
+    ] {
+        let (status, _, v) = api
+            .call(Method::POST, &commands, &api.dk, "en", Some(body), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+    }
+    let (status, _, v) = api
+        .call(
+            Method::POST,
+            &commands,
+            &api.fr,
+            "fr",
+            Some(json!({ "command": "accept", "days": 3 })),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let open = |file: &str, token: &str| {
+        let path = format!("/v1/attachments/{file}");
+        let token = token.to_owned();
+        let api = &api;
+        async move {
+            raw(api, Method::GET, &path, Some(&token), &[], vec![])
+                .await
+                .0
+        }
+    };
+    assert_eq!(open(&right, &api.fr).await, StatusCode::OK);
+    assert_eq!(open(&wrong, &api.fr).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        open(&wrong, &api.dk).await,
+        StatusCode::OK,
+        "the requester keeps its files"
+    );
+}

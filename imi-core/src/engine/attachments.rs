@@ -202,10 +202,18 @@ impl Engine {
             .load(&keys::case(attachment.case), CaseId::KIND, &attachment.case)
             .await?;
         let roles = self.roles(actor, &case).await?;
+        // The responding side reads its own files, and the requester's files that the
+        // request's answers refer to: what was sent, not a file uploaded while drafting and
+        // dropped before sending.
+        let sent = attachment.side == crate::catalogue::Side::Responder
+            || case.request.request_answers().iter().any(|(_, v)| {
+                matches!(v, crate::catalogue::AnswerValue::Attachments(ids) if ids.contains(&id))
+            });
         // Blocked cases' files are out of reach of the normal interface (Art. 14).
         let party = roles.requester
             || ((roles.responder || roles.allocator)
-                && case.request.state().recipient_may_see_personal_data());
+                && case.request.state().recipient_may_see_personal_data()
+                && sent);
         let unblocked =
             case.request.is_blocked() && self.has_unblock(actor, attachment.case).await?;
         let allowed =
