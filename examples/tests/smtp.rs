@@ -18,8 +18,14 @@ use imi_core::{
 };
 use imi_examples::smtp::SmtpNotifier;
 
-/// A Python that can run aiosmtpd: the machine's, or a virtual environment made for it.
+/// A Python that can run aiosmtpd: the machine's, or a virtual environment made for it
+/// (once per test process: the tests of this file run at the same time).
 fn python_with_aiosmtpd() -> std::path::PathBuf {
+    static PYTHON: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(find_or_make_python).clone()
+}
+
+fn find_or_make_python() -> std::path::PathBuf {
     let has = |python: &std::path::Path| {
         Command::new(python)
             .args(["-c", "import aiosmtpd"])
