@@ -339,7 +339,11 @@ async fn attachments_stream_in_and_out_on_a_need_to_know_basis() {
         None,
     )
     .await;
-    let response = api.app.clone().oneshot(download(&api.fr)).await.unwrap();
+    // The file is referred to by no answer, so it was not sent: the responder does not
+    // get it even after accepting (security.rs checks a referred file); its uploader does.
+    let stray = api.app.clone().oneshot(download(&api.fr)).await.unwrap();
+    assert_eq!(stray.status(), StatusCode::NOT_FOUND);
+    let response = api.app.clone().oneshot(download(&api.dk)).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[header::CONTENT_TYPE], "application/pdf");
     assert_eq!(response.headers()[header::CONTENT_LENGTH], "700000");

@@ -5,7 +5,8 @@
 use chrono::Datelike;
 
 use super::Engine;
-use super::requests::{rules_of, write_case, write_subject_index};
+use super::requests::{rules_of, write_case};
+use super::subjects::write_subject_index;
 use crate::access::{Action, Actor, decide};
 use crate::case::{RequestCase, TimelineEntry};
 use crate::catalogue::AnswerValue;

@@ -11,7 +11,9 @@ mod audit;
 mod authorities;
 mod cases;
 mod directory;
+mod erasure;
 mod holders;
+mod indicators;
 mod integrity;
 mod load;
 mod notifications;
@@ -20,9 +22,13 @@ mod principals;
 mod registers;
 mod repositories;
 mod requests;
+mod subjects;
 mod submissions;
 mod syndication;
+mod tick;
 mod tokens;
+mod translation;
+mod unblocking;
 mod users;
 
 pub use alerts::{AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertView};
@@ -30,19 +36,22 @@ pub use archive::{ArchivedExchange, ExchangeKind, ExchangeQuery};
 pub use attachments::AttachmentReader;
 pub use authorities::{Invitation, Verdict};
 pub use directory::{DirectoryHit, DirectoryQuery, MAX_CANDIDATES};
+pub use indicators::Indicator;
 pub use integrity::IntegrityReport;
 pub use notifications::{NotificationBox, NotificationCase, NotificationTimelineEntry};
 pub use outbox::{DispatchReport, MAX_ATTEMPTS, MAX_WEBHOOKS};
 pub use principals::DEFAULT_PRINCIPAL_TTL;
 pub use registers::{RegisterHit, RegisterQuery};
 pub use repositories::RecordQuery;
-pub use requests::{InboxQuery, Indicator, MAX_UNBLOCK_DAYS, TickReport, Unblock};
+pub use requests::InboxQuery;
 pub use submissions::{
     LabelledAnswer, MessageFrom, MessageKind, NewSubmission, PublicActor, PublicTimelineEntry,
     SubmissionCase, SubmissionExport, SubmissionMessage, SubmissionReceipt, SubmissionStatus,
     SubmissionTimelineEntry,
 };
 pub use syndication::{DirectoryChange, PublicAuthority};
+pub use tick::TickReport;
+pub use unblocking::{MAX_UNBLOCK_DAYS, Unblock};
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
