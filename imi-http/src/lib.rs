@@ -2,7 +2,7 @@
 //!
 //! The thin, optional HTTP layer of the imi engine. [`router`] returns an axum
 //! [`Router`](axum::Router) an embedder can serve as is or nest in its own app. Handlers
-//! parse, call the [`Engine`](imi_core::Engine), and map results; no business rule lives
+//! parse, call the [`imi_core::Engine`], and map results; no business rule lives
 //! here, and the access policy stays in the core.
 //!
 //! Conventions, written once:

@@ -27,7 +27,7 @@ pub struct IntegrityReport {
     pub index_entries: u64,
     /// Timeline entries counted.
     pub timeline_entries: u64,
-    /// Problems found, in key order (the first [`MAX_LISTED`] of them).
+    /// Problems found, in key order (the first 100 of them).
     pub problems: Vec<String>,
     /// How many problems there were in all.
     pub problem_count: u64,

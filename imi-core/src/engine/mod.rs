@@ -15,6 +15,7 @@ mod erasure;
 mod holders;
 mod indicators;
 mod integrity;
+#[cfg(feature = "load")]
 mod load;
 mod notifications;
 mod outbox;

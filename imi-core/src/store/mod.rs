@@ -3,7 +3,7 @@
 //!
 //! Everything the engine persists (documents, secondary indexes, event logs, counters) is
 //! encoded by the core as keys and values in one ordered key space (see
-//! [`crate::keys`]). A backend therefore implements only three primitives, [`Store::get`],
+//! `keys.rs` and ARCHITECTURE.md). A backend therefore implements only three primitives, [`Store::get`],
 //! [`Store::scan`] and [`Store::commit`], and every later feature (requests, alerts,
 //! retention, directory search, audit) needs no new code in any backend.
 //!
