@@ -31,6 +31,22 @@ async fn grant_api_user(api: &common::Api, user: &str) {
         .unwrap();
 }
 
+/// Publishes version 2 of the fixture's question set: version 1 and `questions` (TOML of
+/// `[[group.question]]` tables) added to its one group.
+fn publish_version_2(api: &common::Api, questions: &str) {
+    let v2 = common::SET.replace("version = 1", "version = 2") + questions;
+    api.engine
+        .publish_catalogue(
+            &Actor::System,
+            imi_core::catalogue::Catalogue::load(&[
+                imi_core::catalogue::CatalogueSource::new("areas/pq.toml", common::AREA),
+                imi_core::catalogue::CatalogueSource::new("question-sets/diploma.toml", &v2),
+            ])
+            .unwrap(),
+        )
+        .unwrap();
+}
+
 /// The id of the user a token acts as.
 async fn me(api: &common::Api, token: &str) -> String {
     let (_, _, me) = api
@@ -720,18 +736,10 @@ async fn the_server_mints_split_children_ids() {
         .await
         .unwrap();
     // Version 2 of the question set asks the responder two things, so one can be split off.
-    let v2 = common::SET.replace("version = 1", "version = 2")
-        + "[[group.question]]\nid = \"registered\"\ntype = \"yes-no\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Registered?\"\n";
-    api.engine
-        .publish_catalogue(
-            &Actor::System,
-            imi_core::catalogue::Catalogue::load(&[
-                imi_core::catalogue::CatalogueSource::new("areas/pq.toml", common::AREA),
-                imi_core::catalogue::CatalogueSource::new("question-sets/diploma.toml", &v2),
-            ])
-            .unwrap(),
-        )
-        .unwrap();
+    publish_version_2(
+        &api,
+        "[[group.question]]\nid = \"registered\"\ntype = \"yes-no\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Registered?\"\n",
+    );
     let id = corrected_request(&api, "X Y", "A B").await;
     let existing = corrected_request(&api, "P Q", "R S").await;
     let (status, _, view) = api
@@ -996,18 +1004,10 @@ async fn readiness_is_503_when_the_store_fails() {
 #[tokio::test]
 async fn the_other_side_opens_only_the_files_that_were_sent() {
     let api = setup().await;
-    let v2 = common::SET.replace("version = 1", "version = 2")
-        + "[[group.question]]\nid = \"copy\"\ntype = \"attachment\"\nmax_files = 2\npersonal_data = true\n[group.question.label]\nen = \"Copy of the diploma\"\n";
-    api.engine
-        .publish_catalogue(
-            &Actor::System,
-            imi_core::catalogue::Catalogue::load(&[
-                imi_core::catalogue::CatalogueSource::new("areas/pq.toml", common::AREA),
-                imi_core::catalogue::CatalogueSource::new("question-sets/diploma.toml", &v2),
-            ])
-            .unwrap(),
-        )
-        .unwrap();
+    publish_version_2(
+        &api,
+        "[[group.question]]\nid = \"copy\"\ntype = \"attachment\"\nmax_files = 2\npersonal_data = true\n[group.question.label]\nen = \"Copy of the diploma\"\n",
+    );
     let (_, _, draft) = api
         .call(
             Method::POST,
