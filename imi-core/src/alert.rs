@@ -1,6 +1,6 @@
 //! The one-to-many alert workflow as a pure state machine, built like the request one
 //! ([`crate::request`]): [`Alert::decide`] turns the acting party's [`AlertRoles`] and an
-//! [`AlertCommand`] into [`AlertEvent`]s or a [`TransitionError`]; [`Alert::apply`] folds
+//! [`AlertCommand`] into [`AlertEvent`]s or a [`AlertError`]; [`Alert::apply`] folds
 //! an event in and cannot fail.
 //!
 //! States (IMI-REFERENCE Part 1, "One-to-many alert"): `Draft` → (`PendingValidation` by
@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalogue::{AnswerErrors, AnswerProblem, Answers, QuestionSet, Side, ValidationLevel};
 use crate::country::Participant;
 use crate::ids::AuthorityId;
-use crate::request::{MAX_TEXT_LEN, TransitionError};
+use crate::request::MAX_TEXT_LEN;
 
 /// Where an alert stands, without its data (for indexes and messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -62,6 +62,13 @@ impl AlertStage {
         AlertStage::Withdrawn,
         AlertStage::Rejected,
     ];
+}
+
+impl crate::workflow::Stage for AlertStage {
+    const WORKFLOW: &'static str = "alert";
+    fn name(self) -> &'static str {
+        AlertStage::name(self)
+    }
 }
 
 impl fmt::Display for AlertStage {
@@ -383,15 +390,15 @@ impl Default for Alert {
     }
 }
 
-fn check_text(command: &'static str, text: &str) -> Result<(), TransitionError> {
+fn check_text(command: &'static str, text: &str) -> Result<(), AlertError> {
     if text.trim().is_empty() {
-        return Err(TransitionError::Invalid {
+        return Err(AlertError::Invalid {
             command,
             reason: "the text is empty",
         });
     }
     if text.chars().count() > MAX_TEXT_LEN {
-        return Err(TransitionError::Invalid {
+        return Err(AlertError::Invalid {
             command,
             reason: "the text is too long",
         });
@@ -480,28 +487,23 @@ impl Alert {
         roles: AlertRoles,
         command: &AlertCommand,
         ctx: &AlertContext<'_>,
-    ) -> Result<Vec<AlertEvent>, TransitionError> {
+    ) -> Result<Vec<AlertEvent>, AlertError> {
         use AlertCommand as C;
         use AlertState as S;
         let name = command.name();
-        let illegal = || {
-            Err(TransitionError::IllegalInAlertStage {
-                stage: self.state.stage(),
-                command: name,
-            })
-        };
+        let illegal = || Err(AlertError::illegal(self.state.stage(), command));
         let party = |ok: bool, needed: &'static str| {
             if ok {
                 Ok(())
             } else {
-                Err(TransitionError::WrongParty {
+                Err(AlertError::WrongParty {
                     command: name,
                     needed,
                 })
             }
         };
         let invalid = |reason| {
-            Err(TransitionError::Invalid {
+            Err(AlertError::Invalid {
                 command: name,
                 reason,
             })
@@ -858,5 +860,57 @@ fn redact_alert_event(
         | E::Acknowledged { .. }
         | E::PersonalDataBlocked
         | E::PersonalDataDeleted) => other.clone(),
+    }
+}
+
+/// Why the alert machine refused a command; nothing was changed.
+pub type AlertError = crate::workflow::StepError<AlertStage>;
+
+impl crate::workflow::Command for AlertCommand {
+    type Stage = AlertStage;
+
+    fn name(&self) -> &'static str {
+        AlertCommand::name(self)
+    }
+
+    fn possible_in(&self) -> &'static [AlertStage] {
+        use AlertCommand as C;
+        use AlertStage as S;
+        match self {
+            C::SaveDraft { .. } | C::Submit { .. } => &[S::Draft],
+            C::Approve | C::Return { .. } | C::Reject { .. } => &[S::PendingValidation],
+            C::Distribute { .. }
+            | C::Acknowledge
+            | C::AddInformation { .. }
+            | C::Rectify { .. }
+            | C::ProposeClosure { .. }
+            | C::Close { .. } => &[S::Broadcast],
+            C::Withdraw { .. } => &[S::PendingValidation, S::Broadcast],
+        }
+    }
+}
+
+impl crate::workflow::Workflow for Alert {
+    type Stage = AlertStage;
+    type Command = AlertCommand;
+    type Event = AlertEvent;
+    type Roles = AlertRoles;
+    type Context<'a> = AlertContext<'a>;
+
+    fn stage(&self) -> AlertStage {
+        self.state().stage()
+    }
+
+    fn decide(
+        &self,
+        roles: AlertRoles,
+        command: &AlertCommand,
+        ctx: &Self::Context<'_>,
+    ) -> Result<Vec<Self::Event>, AlertError> {
+        Alert::decide(self, roles, command, ctx)
+    }
+
+    fn apply(&mut self, event: &Self::Event, at: DateTime<Utc>) {
+        Alert::apply(self, event, at);
     }
 }

@@ -4732,7 +4732,7 @@ pub async fn engine_public_submission(store: Arc<dyn Store>) {
             .submit(new("recognition", authority, Answers::new()))
             .await,
         Err(EngineError::Transition(
-            crate::request::TransitionError::Answers(_)
+            crate::workflow::TransitionError::Answers(_)
         ))
     ));
     assert_eq!(
@@ -4849,7 +4849,7 @@ pub async fn engine_public_submission(store: Arc<dyn Store>) {
             )
             .await,
         Err(EngineError::Transition(
-            crate::request::TransitionError::WrongParty { .. }
+            crate::workflow::TransitionError::WrongParty { .. }
         ))
     ));
     let (_, v) = engine
@@ -5900,7 +5900,10 @@ pub async fn engine_repositories(store: Arc<dyn Store>) {
             .act_on_record(&fr, a.id, update("FR-2026-1"), None)
             .await,
         Err(EngineError::Transition(
-            crate::request::TransitionError::IllegalForRecord { .. }
+            crate::workflow::TransitionError::IllegalInStage {
+                workflow: "record",
+                ..
+            }
         ))
     ));
     let day =

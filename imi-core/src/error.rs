@@ -35,7 +35,7 @@ pub enum EngineError {
     Page(#[from] PageError),
     /// A request command was refused by the workflow.
     #[error(transparent)]
-    Transition(#[from] crate::request::TransitionError),
+    Transition(#[from] crate::workflow::TransitionError),
     /// The operation does not fit the current state of what it acts on.
     #[error(transparent)]
     InvalidState(#[from] StateError),

@@ -60,6 +60,7 @@ pub mod submission;
 pub mod translate;
 pub mod user;
 pub mod webhook;
+pub mod workflow;
 
 pub use access::{Actor, Decision, Principal};
 pub use authority::{

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{Answers, QuestionSet, Side, ValidationLevel};
 use crate::country::{Country, Participant};
-use crate::request::{MAX_TEXT_LEN, TransitionError};
+use crate::request::MAX_TEXT_LEN;
 
 /// Where a notification stands, without its data (for indexes and messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -44,6 +44,13 @@ impl NotificationStage {
         NotificationStage::Sent,
         NotificationStage::Closed,
     ];
+}
+
+impl crate::workflow::Stage for NotificationStage {
+    const WORKFLOW: &'static str = "notification";
+    fn name(self) -> &'static str {
+        NotificationStage::name(self)
+    }
 }
 
 impl fmt::Display for NotificationStage {
@@ -293,7 +300,7 @@ impl Notification {
         roles: NotificationRoles,
         command: &NotificationCommand,
         ctx: &NotificationContext<'_>,
-    ) -> Result<Vec<NotificationEvent>, TransitionError> {
+    ) -> Result<Vec<NotificationEvent>, NotificationError> {
         use NotificationCommand as C;
         use NotificationState as S;
         let name = command.name();
@@ -301,13 +308,13 @@ impl Notification {
             if ok {
                 Ok(())
             } else {
-                Err(TransitionError::WrongParty {
+                Err(NotificationError::WrongParty {
                     command: name,
                     needed,
                 })
             }
         };
-        let invalid = |reason| TransitionError::Invalid {
+        let invalid = |reason| NotificationError::Invalid {
             command: name,
             reason,
         };
@@ -386,10 +393,7 @@ impl Notification {
             (
                 S::Draft | S::Sent { .. } | S::Closed { .. },
                 C::SaveDraft { .. } | C::Send { .. } | C::Comment { .. } | C::Close { .. },
-            ) => Err(TransitionError::IllegalInNotificationStage {
-                stage: self.state.stage(),
-                command: name,
-            }),
+            ) => Err(NotificationError::illegal(self.state.stage(), command)),
         }
     }
 
@@ -453,6 +457,51 @@ pub fn notification_visible(roles: NotificationRoles, notification: &Notificatio
                 .is_some_and(|r| notification.recipients.contains(&r)))
 }
 
+/// Why the notification machine refused a command; nothing was changed.
+pub type NotificationError = crate::workflow::StepError<NotificationStage>;
+
+impl crate::workflow::Command for NotificationCommand {
+    type Stage = NotificationStage;
+
+    fn name(&self) -> &'static str {
+        NotificationCommand::name(self)
+    }
+
+    fn possible_in(&self) -> &'static [NotificationStage] {
+        use NotificationCommand as C;
+        use NotificationStage as S;
+        match self {
+            C::SaveDraft { .. } | C::Send { .. } => &[S::Draft],
+            C::Comment { .. } | C::Close { .. } => &[S::Sent],
+        }
+    }
+}
+
+impl crate::workflow::Workflow for Notification {
+    type Stage = NotificationStage;
+    type Command = NotificationCommand;
+    type Event = NotificationEvent;
+    type Roles = NotificationRoles;
+    type Context<'a> = NotificationContext<'a>;
+
+    fn stage(&self) -> NotificationStage {
+        self.state().stage()
+    }
+
+    fn decide(
+        &self,
+        roles: NotificationRoles,
+        command: &NotificationCommand,
+        ctx: &Self::Context<'_>,
+    ) -> Result<Vec<Self::Event>, NotificationError> {
+        Notification::decide(self, roles, command, ctx)
+    }
+
+    fn apply(&mut self, event: &Self::Event, at: DateTime<Utc>) {
+        Notification::apply(self, event, at);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,7 +528,7 @@ mod tests {
         roles: NotificationRoles,
         c: &NotificationCommand,
         ctx: &NotificationContext<'_>,
-    ) -> Result<(), TransitionError> {
+    ) -> Result<(), NotificationError> {
         for e in n.decide(roles, c, ctx)? {
             n.apply(&e, at());
         }
@@ -515,7 +564,7 @@ mod tests {
                 },
                 &ctx
             ),
-            Err(TransitionError::Answers(_))
+            Err(NotificationError::Answers(_))
         ));
         let mut answers = Answers::new();
         answers.set(
@@ -531,7 +580,7 @@ mod tests {
                 },
                 &ctx
             ),
-            Err(TransitionError::WrongParty { .. })
+            Err(NotificationError::WrongParty { .. })
         ));
         step(&mut n, sender, &C::SaveDraft { answers }, &ctx).unwrap();
         assert!(
@@ -541,7 +590,7 @@ mod tests {
         let own = [Country::Denmark].into_iter().collect();
         assert!(matches!(
             step(&mut n, sender, &C::Send { countries: own }, &ctx),
-            Err(TransitionError::Invalid { .. })
+            Err(NotificationError::Invalid { .. })
         ));
         let countries = [Country::France, Country::Germany].into_iter().collect();
         step(&mut n, sender, &C::Send { countries }, &ctx).unwrap();
@@ -560,16 +609,16 @@ mod tests {
         step(&mut n, sender, &comment(), &ctx).unwrap();
         assert!(matches!(
             step(&mut n, stranger, &comment(), &ctx),
-            Err(TransitionError::WrongParty { .. })
+            Err(NotificationError::WrongParty { .. })
         ));
         assert!(matches!(
             step(&mut n, fr, &C::Comment { text: " ".into() }, &ctx),
-            Err(TransitionError::Invalid { .. })
+            Err(NotificationError::Invalid { .. })
         ));
         assert_eq!(n.comments(), 2);
         assert!(matches!(
             step(&mut n, fr, &C::Close { reason: "x".into() }, &ctx),
-            Err(TransitionError::WrongParty { .. })
+            Err(NotificationError::WrongParty { .. })
         ));
         step(
             &mut n,
@@ -584,7 +633,7 @@ mod tests {
         let before = n.clone();
         assert!(matches!(
             step(&mut n, fr, &comment(), &ctx),
-            Err(TransitionError::IllegalInNotificationStage { .. })
+            Err(NotificationError::IllegalInStage { .. })
         ));
         assert_eq!(n, before, "a refused command changes nothing");
     }

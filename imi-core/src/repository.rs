@@ -19,7 +19,6 @@ use crate::catalogue::{
 };
 use crate::country::Participant;
 use crate::ids::{AuthorityId, RecordId};
-use crate::request::TransitionError;
 
 /// Who may read a record besides the authority that keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,12 +49,53 @@ pub enum RecordStatus {
 impl RecordStatus {
     /// The kebab-case name.
     pub fn name(self) -> &'static str {
+        self.stage().name()
+    }
+
+    /// The stage, without the date.
+    pub fn stage(self) -> RecordStage {
         match self {
-            RecordStatus::Active => "active",
-            RecordStatus::Retired { .. } => "retired",
+            RecordStatus::Active => RecordStage::Active,
+            RecordStatus::Retired { .. } => RecordStage::Retired,
         }
     }
 }
+
+/// Whether a record is current, without the date (for messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecordStage {
+    /// Current.
+    Active,
+    /// No longer current.
+    Retired,
+}
+
+impl RecordStage {
+    /// The kebab-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordStage::Active => "active",
+            RecordStage::Retired => "retired",
+        }
+    }
+}
+
+impl crate::workflow::Stage for RecordStage {
+    const WORKFLOW: &'static str = "record";
+    fn name(self) -> &'static str {
+        RecordStage::name(self)
+    }
+}
+
+impl std::fmt::Display for RecordStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a record command was refused; nothing was changed.
+pub type RecordError = crate::workflow::StepError<RecordStage>;
 
 /// What an editor asks to do with a record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +119,20 @@ impl RecordCommand {
         match self {
             RecordCommand::Update { .. } => "update",
             RecordCommand::Retire => "retire",
+        }
+    }
+}
+
+impl crate::workflow::Command for RecordCommand {
+    type Stage = RecordStage;
+
+    fn name(&self) -> &'static str {
+        RecordCommand::name(self)
+    }
+
+    fn possible_in(&self) -> &'static [RecordStage] {
+        match self {
+            RecordCommand::Update { .. } | RecordCommand::Retire => &[RecordStage::Active],
         }
     }
 }
@@ -137,10 +191,10 @@ impl RepositoryRecord {
         editor: bool,
         command: &RecordCommand,
         set: &QuestionSet,
-    ) -> Result<RecordChange, TransitionError> {
+    ) -> Result<RecordChange, RecordError> {
         let name = command.name();
         if !editor {
-            return Err(TransitionError::WrongParty {
+            return Err(RecordError::WrongParty {
                 command: name,
                 needed: "repository editor of the keeping authority",
             });
@@ -157,15 +211,17 @@ impl RepositoryRecord {
             (
                 RecordStatus::Retired { .. },
                 RecordCommand::Update { .. } | RecordCommand::Retire,
-            ) => Err(TransitionError::IllegalForRecord {
-                status: self.status.name(),
-                command: name,
-            }),
+            ) => Err(RecordError::illegal(self.status.stage(), command)),
         }
     }
 
     /// Folds a change in as a new revision made at `at` by `by`.
     pub fn apply(&mut self, change: &RecordChange, at: DateTime<Utc>, by: ActorRef) {
+        crate::workflow::Workflow::apply(self, change, at);
+        self.updated_by = by;
+    }
+
+    fn fold(&mut self, change: &RecordChange, at: DateTime<Utc>) {
         match change {
             RecordChange::Updated { fields, audience } => {
                 self.fields = fields.clone();
@@ -175,7 +231,6 @@ impl RepositoryRecord {
         }
         self.revision = self.revision.saturating_add(1);
         self.updated_at = at;
-        self.updated_by = by;
     }
 
     /// Whether a user of `authority` who may read the procedure (`reader`) sees it.
@@ -190,7 +245,7 @@ impl RepositoryRecord {
 }
 
 /// Checks a record's fields: every required question answered, every answer valid.
-pub fn check_fields(fields: &Answers, set: &QuestionSet) -> Result<(), TransitionError> {
+pub fn check_fields(fields: &Answers, set: &QuestionSet) -> Result<(), RecordError> {
     set.validate_side(
         fields,
         &Answers::new(),
@@ -198,4 +253,31 @@ pub fn check_fields(fields: &Answers, set: &QuestionSet) -> Result<(), Transitio
         ValidationLevel::Send,
     )?;
     Ok(())
+}
+
+impl crate::workflow::Workflow for RepositoryRecord {
+    type Stage = RecordStage;
+    type Command = RecordCommand;
+    type Event = RecordChange;
+    /// Whether the actor is an editor of the keeping authority.
+    type Roles = bool;
+    type Context<'a> = &'a QuestionSet;
+
+    fn stage(&self) -> RecordStage {
+        self.status.stage()
+    }
+
+    fn decide(
+        &self,
+        editor: bool,
+        command: &RecordCommand,
+        set: &&QuestionSet,
+    ) -> Result<Vec<RecordChange>, RecordError> {
+        RepositoryRecord::decide(self, editor, command, set).map(|c| vec![c])
+    }
+
+    /// Folds a change in as a new revision (the engine records who made it).
+    fn apply(&mut self, change: &RecordChange, at: DateTime<Utc>) {
+        self.fold(change, at);
+    }
 }

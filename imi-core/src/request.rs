@@ -3,7 +3,7 @@
 //! A [`Request`] is decided and changed in two steps, in the manner of event sourcing:
 //! [`Request::decide`] takes the acting party's [`Roles`], a [`RequestCommand`] and the
 //! [`Context`] (time, question set) and returns the [`RequestEvent`]s that follow, or a
-//! [`TransitionError`] that names the state and the command; it changes nothing.
+//! [`RequestError`] that names the state and the command; it changes nothing.
 //! [`Request::apply`] folds an event into the request and cannot fail, because events are
 //! facts. Neither does I/O; the engine wraps events with their actor and time, stores
 //! them, and keeps the indexes.
@@ -247,6 +247,60 @@ impl RequestCommand {
     }
 }
 
+impl crate::workflow::Command for RequestCommand {
+    type Stage = Stage;
+
+    fn name(&self) -> &'static str {
+        RequestCommand::name(self)
+    }
+
+    fn possible_in(&self) -> &'static [Stage] {
+        use RequestCommand as C;
+        use Stage as S;
+        const OPEN: &[Stage] = &[
+            S::AwaitingAcceptance,
+            S::Accepted,
+            S::Answered,
+            S::ClarificationRequested,
+        ];
+        match self {
+            C::SaveDraft { .. } | C::Send { .. } => &[S::Draft],
+            C::Withdraw { .. } | C::Forward { .. } | C::Split { .. } => {
+                &[S::AwaitingAcceptance, S::Accepted]
+            }
+            C::Accept { .. } => &[S::AwaitingAcceptance],
+            C::ProposeDate { .. } | C::AcceptDate | C::RefuseDate | C::Answer { .. } => {
+                &[S::Accepted]
+            }
+            C::Allocate { .. } => &[
+                S::AwaitingAcceptance,
+                S::Accepted,
+                S::ClarificationRequested,
+            ],
+            C::AskClarification { .. } | C::AcceptAnswer { .. } => &[S::Answered],
+            C::ReplyClarification { .. } => &[S::ClarificationRequested],
+            C::Comment { .. } | C::Refer { .. } | C::Intervene(_) => OPEN,
+            C::Rectify { .. } => &[
+                S::AwaitingAcceptance,
+                S::Accepted,
+                S::Answered,
+                S::ClarificationRequested,
+                S::Closed,
+                S::Withdrawn,
+            ],
+            C::EraseUnlawful { .. } => &[
+                S::Draft,
+                S::AwaitingAcceptance,
+                S::Accepted,
+                S::Answered,
+                S::ClarificationRequested,
+                S::Closed,
+                S::Withdrawn,
+            ],
+        }
+    }
+}
+
 /// What happened to a request: facts, in the past tense.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -463,6 +517,13 @@ impl Stage {
     }
 }
 
+impl crate::workflow::Stage for Stage {
+    const WORKFLOW: &'static str = "request";
+    fn name(self) -> &'static str {
+        Stage::name(self)
+    }
+}
+
 impl fmt::Display for Stage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -566,69 +627,8 @@ impl RequestState {
     }
 }
 
-/// Why a command was refused; nothing was changed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum TransitionError {
-    /// The command is not possible in the request's current state.
-    #[error("cannot {command} a request that is {stage}")]
-    IllegalInState {
-        /// The current stage.
-        stage: Stage,
-        /// The command.
-        command: &'static str,
-    },
-    /// The command is not possible in the alert's current state.
-    #[error("cannot {command} an alert that is {stage}")]
-    IllegalInAlertStage {
-        /// The current stage.
-        stage: crate::alert::AlertStage,
-        /// The command.
-        command: &'static str,
-    },
-    /// The command is not possible in the notification's current state.
-    #[error("cannot {command} a notification that is {stage}")]
-    IllegalInNotificationStage {
-        /// The current stage.
-        stage: crate::notification::NotificationStage,
-        /// The command.
-        command: &'static str,
-    },
-    /// The command is not possible in the submission's current state.
-    #[error("cannot {command} a submission that is {stage}")]
-    IllegalInSubmissionStage {
-        /// The current stage.
-        stage: crate::submission::SubmissionStage,
-        /// The command.
-        command: &'static str,
-    },
-    /// The command is not possible for a repository record in its current status.
-    #[error("cannot {command} a record that is {status}")]
-    IllegalForRecord {
-        /// The record's status.
-        status: &'static str,
-        /// The command.
-        command: &'static str,
-    },
-    /// The actor is not the party the command needs.
-    #[error("only the {needed} may {command} this case")]
-    WrongParty {
-        /// The command.
-        command: &'static str,
-        /// The party it needs.
-        needed: &'static str,
-    },
-    /// The answers do not fit the question set.
-    #[error(transparent)]
-    Answers(#[from] AnswerErrors),
-    /// An argument is out of range or inconsistent.
-    #[error("cannot {command}: {reason}")]
-    Invalid {
-        /// The command.
-        command: &'static str,
-        /// What is wrong.
-        reason: &'static str,
-    },
-}
+/// Why the request machine refused a command; nothing was changed.
+pub type RequestError = crate::workflow::StepError<Stage>;
 
 /// What `decide` needs besides the request: the time and the pinned question set.
 #[derive(Debug, Clone, Copy)]
@@ -670,28 +670,28 @@ impl Default for Request {
 }
 
 /// The side a party acts for on data it supplied: the requester, else the responder.
-fn own_side(roles: Roles, command: &'static str) -> Result<Side, TransitionError> {
+fn own_side(roles: Roles, command: &'static str) -> Result<Side, RequestError> {
     if roles.requester {
         Ok(Side::Requester)
     } else if roles.responder {
         Ok(Side::Responder)
     } else {
-        Err(TransitionError::WrongParty {
+        Err(RequestError::WrongParty {
             command,
             needed: "requester or responder",
         })
     }
 }
 
-fn check_text(command: &'static str, text: &str) -> Result<(), TransitionError> {
+fn check_text(command: &'static str, text: &str) -> Result<(), RequestError> {
     if text.trim().is_empty() {
-        return Err(TransitionError::Invalid {
+        return Err(RequestError::Invalid {
             command,
             reason: "the text is empty",
         });
     }
     if text.chars().count() > MAX_TEXT_LEN {
-        return Err(TransitionError::Invalid {
+        return Err(RequestError::Invalid {
             command,
             reason: "the text is too long",
         });
@@ -856,28 +856,23 @@ impl Request {
         roles: Roles,
         command: &RequestCommand,
         ctx: &Context<'_>,
-    ) -> Result<Vec<RequestEvent>, TransitionError> {
+    ) -> Result<Vec<RequestEvent>, RequestError> {
         use RequestCommand as C;
         use RequestState as S;
         let name = command.name();
-        let illegal = || {
-            Err(TransitionError::IllegalInState {
-                stage: self.state.stage(),
-                command: name,
-            })
-        };
+        let illegal = || Err(RequestError::illegal(self.state.stage(), command));
         let party = |ok: bool, needed: &'static str| {
             if ok {
                 Ok(())
             } else {
-                Err(TransitionError::WrongParty {
+                Err(RequestError::WrongParty {
                     command: name,
                     needed,
                 })
             }
         };
         let invalid = |reason| {
-            Err(TransitionError::Invalid {
+            Err(RequestError::Invalid {
                 command: name,
                 reason,
             })
@@ -1413,5 +1408,30 @@ impl Request {
                 self.open_referral = None;
             }
         }
+    }
+}
+
+impl crate::workflow::Workflow for Request {
+    type Stage = Stage;
+    type Command = RequestCommand;
+    type Event = RequestEvent;
+    type Roles = Roles;
+    type Context<'a> = Context<'a>;
+
+    fn stage(&self) -> Stage {
+        self.state.stage()
+    }
+
+    fn decide(
+        &self,
+        roles: Roles,
+        command: &RequestCommand,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<RequestEvent>, RequestError> {
+        Request::decide(self, roles, command, ctx)
+    }
+
+    fn apply(&mut self, event: &RequestEvent, at: DateTime<Utc>) {
+        Request::apply(self, event, at);
     }
 }

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::catalogue::{Answers, QuestionSet, Side, ValidationLevel};
 use crate::ids::UserId;
 use crate::language::Language;
-use crate::request::{MAX_TEXT_LEN, TransitionError};
+use crate::request::MAX_TEXT_LEN;
 
 /// Where a submission stands, without its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -122,6 +122,13 @@ impl SubmissionStage {
             (_, stage) => return (stage.label(L::English).0, L::English),
         };
         (text, language)
+    }
+}
+
+impl crate::workflow::Stage for SubmissionStage {
+    const WORKFLOW: &'static str = "submission";
+    fn name(self) -> &'static str {
+        SubmissionStage::name(self)
     }
 }
 
@@ -372,7 +379,7 @@ pub struct Submission {
     erased: bool,
 }
 
-fn check_text(command: &'static str, t: &str) -> Result<(), TransitionError> {
+fn check_text(command: &'static str, t: &str) -> Result<(), SubmissionError> {
     let reason = if t.trim().is_empty() {
         "the text is empty"
     } else if t.chars().count() > MAX_TEXT_LEN {
@@ -380,7 +387,7 @@ fn check_text(command: &'static str, t: &str) -> Result<(), TransitionError> {
     } else {
         return Ok(());
     };
-    Err(TransitionError::Invalid { command, reason })
+    Err(SubmissionError::Invalid { command, reason })
 }
 
 impl Submission {
@@ -390,7 +397,7 @@ impl Submission {
         questions: &QuestionSet,
         answers: Answers,
         language: Language,
-    ) -> Result<SubmissionEvent, TransitionError> {
+    ) -> Result<SubmissionEvent, SubmissionError> {
         questions.validate_side(
             &answers,
             &Answers::new(),
@@ -469,7 +476,7 @@ impl Submission {
         party: SubmissionParty,
         command: &SubmissionCommand,
         questions: &QuestionSet,
-    ) -> Result<Vec<SubmissionEvent>, TransitionError> {
+    ) -> Result<Vec<SubmissionEvent>, SubmissionError> {
         use SubmissionCommand as C;
         use SubmissionEvent as E;
         use SubmissionState as S;
@@ -479,7 +486,7 @@ impl Submission {
             SubmissionParty::Submitter => None,
         };
         let authority = || {
-            handler.ok_or(TransitionError::WrongParty {
+            handler.ok_or(SubmissionError::WrongParty {
                 command: name,
                 needed: "authority's request handler",
             })
@@ -488,7 +495,7 @@ impl Submission {
             if party == SubmissionParty::Submitter {
                 Ok(())
             } else {
-                Err(TransitionError::WrongParty {
+                Err(SubmissionError::WrongParty {
                     command: name,
                     needed: "submitter",
                 })
@@ -508,7 +515,7 @@ impl Submission {
             (S::InHandling { handler: current }, C::Take) => {
                 let user = authority()?;
                 if user == *current {
-                    return Err(TransitionError::Invalid {
+                    return Err(SubmissionError::Invalid {
                         command: name,
                         reason: "the handler has it already",
                     });
@@ -562,10 +569,7 @@ impl Submission {
                 | C::Close { .. }
                 | C::Reply { .. }
                 | C::Withdraw,
-            ) => Err(TransitionError::IllegalInSubmissionStage {
-                stage: self.state.stage(),
-                command: name,
-            }),
+            ) => Err(SubmissionError::illegal(self.state.stage(), command)),
         }
     }
 
@@ -689,6 +693,53 @@ impl fmt::Debug for SubmissionSecret {
     }
 }
 
+/// Why the submission machine refused a command; nothing was changed.
+pub type SubmissionError = crate::workflow::StepError<SubmissionStage>;
+
+impl crate::workflow::Command for SubmissionCommand {
+    type Stage = SubmissionStage;
+
+    fn name(&self) -> &'static str {
+        SubmissionCommand::name(self)
+    }
+
+    fn possible_in(&self) -> &'static [SubmissionStage] {
+        use SubmissionCommand as C;
+        use SubmissionStage as S;
+        match self {
+            C::Take => &[S::Received, S::InHandling],
+            C::AskSubmitter { .. } | C::Answer { .. } => &[S::InHandling],
+            C::Close { .. } | C::Withdraw => &[S::Received, S::InHandling, S::AwaitingSubmitter],
+            C::Reply { .. } => &[S::AwaitingSubmitter],
+        }
+    }
+}
+
+impl crate::workflow::Workflow for Submission {
+    type Stage = SubmissionStage;
+    type Command = SubmissionCommand;
+    type Event = SubmissionEvent;
+    type Roles = SubmissionParty;
+    type Context<'a> = &'a QuestionSet;
+
+    fn stage(&self) -> SubmissionStage {
+        self.state().stage()
+    }
+
+    fn decide(
+        &self,
+        roles: SubmissionParty,
+        command: &SubmissionCommand,
+        ctx: &Self::Context<'_>,
+    ) -> Result<Vec<Self::Event>, SubmissionError> {
+        Submission::decide(self, roles, command, ctx)
+    }
+
+    fn apply(&mut self, event: &Self::Event, at: DateTime<Utc>) {
+        Submission::apply(self, event, at);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -721,7 +772,7 @@ mod tests {
         s: &mut Submission,
         party: SubmissionParty,
         c: SubmissionCommand,
-    ) -> Result<(), TransitionError> {
+    ) -> Result<(), SubmissionError> {
         for e in s.decide(party, &c, &set())? {
             s.apply(&e, at());
         }
@@ -756,7 +807,7 @@ mod tests {
                 SubmissionParty::Handler(h),
                 SubmissionCommand::Reply { text: "x".into() }
             ),
-            Err(TransitionError::WrongParty { .. })
+            Err(SubmissionError::WrongParty { .. })
         ));
         step(
             &mut s,
@@ -775,7 +826,7 @@ mod tests {
                     answers: answers("decision", "yes")
                 }
             ),
-            Err(TransitionError::WrongParty { .. })
+            Err(SubmissionError::WrongParty { .. })
         ));
         // The submitter's side is not the authority's to answer.
         assert!(matches!(
@@ -786,7 +837,7 @@ mod tests {
                     answers: answers("name", "x")
                 }
             ),
-            Err(TransitionError::Answers(_))
+            Err(SubmissionError::Answers(_))
         ));
         step(
             &mut s,
@@ -803,7 +854,7 @@ mod tests {
                 SubmissionParty::Submitter,
                 SubmissionCommand::Withdraw
             ),
-            Err(TransitionError::IllegalInSubmissionStage {
+            Err(SubmissionError::IllegalInStage {
                 stage: SubmissionStage::Answered,
                 ..
             })
@@ -814,7 +865,7 @@ mod tests {
     fn incomplete_submissions_and_empty_texts_are_refused() {
         assert!(matches!(
             Submission::submit(&set(), Answers::new(), Language::English),
-            Err(TransitionError::Answers(_))
+            Err(SubmissionError::Answers(_))
         ));
         let mut s = opened();
         let h = UserId::from_uuid(uuid::Uuid::from_u128(9 | (7 << 76))).unwrap();
@@ -825,7 +876,7 @@ mod tests {
                 SubmissionParty::Handler(h),
                 SubmissionCommand::AskSubmitter { text: "  ".into() }
             ),
-            Err(TransitionError::Invalid { .. })
+            Err(SubmissionError::Invalid { .. })
         ));
         step(
             &mut s,

@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use imi_core::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, QuestionSet};
 use imi_core::request::{
-    Context, Intervention, Rating, Request, RequestCommand as C, RequestEvent, RequestState, Roles,
-    Stage, TransitionError,
+    Context, Intervention, Rating, Request, RequestCommand as C, RequestError, RequestEvent,
+    RequestState, Roles, Stage,
 };
 use imi_core::{AuthorityId, CaseId, IdGenerator, UserId};
 use proptest::prelude::*;
@@ -143,7 +143,7 @@ impl World {
         r: &mut Request,
         roles: Roles,
         cmd: C,
-    ) -> Result<Vec<RequestEvent>, TransitionError> {
+    ) -> Result<Vec<RequestEvent>, RequestError> {
         let events = r.decide(roles, &cmd, &self.ctx())?;
         for e in &events {
             r.apply(e, self.now);
@@ -328,14 +328,26 @@ fn every_illegal_pair_is_refused_naming_state_and_command() {
                     "{name} in {stage} should be allowed: {result:?}"
                 );
             } else {
-                assert_eq!(
-                    result,
-                    Err(TransitionError::IllegalInState {
-                        stage,
-                        command: name
-                    }),
+                let Err(RequestError::IllegalInStage {
+                    stage: arrived,
+                    command,
+                    expected,
+                }) = &result
+                else {
+                    panic!("{name} in {stage}: {result:?}");
+                };
+                assert_eq!((*arrived, *command), (stage, name));
+                // What the refusal says was expected is where the command can be legal
+                // (accept-date and refuse-date also need a pending proposal).
+                let needs_proposal = matches!(name, "accept-date" | "refuse-date");
+                assert!(
+                    !expected.contains(&stage) || needs_proposal,
                     "{name} in {stage}"
                 );
+                assert_eq!(expected, &imi_core::workflow::Command::possible_in(&cmd));
+                for s in stages.iter().filter(|s| !expected.contains(s)) {
+                    assert!(!legal(*s, name), "{name} is legal in {s}, not expected");
+                }
                 assert!(result.unwrap_err().to_string().contains(stage.name()));
             }
             checked += 1;
@@ -360,7 +372,7 @@ fn the_wrong_party_is_refused() {
         assert!(
             matches!(
                 r.decide(roles, &cmd, &w.ctx()),
-                Err(TransitionError::WrongParty { .. })
+                Err(RequestError::WrongParty { .. })
             ),
             "{name}"
         );
@@ -385,7 +397,7 @@ fn plain_path_with_need_to_know_and_rating() {
     };
     assert!(matches!(
         w.run(&mut r, REQUESTER, send.clone()),
-        Err(TransitionError::Answers(_))
+        Err(RequestError::Answers(_))
     ));
     w.ok(
         &mut r,
@@ -403,7 +415,7 @@ fn plain_path_with_need_to_know_and_rating() {
                 needed_by: w.now.date_naive()
             }
         ),
-        Err(TransitionError::Invalid { .. })
+        Err(RequestError::Invalid { .. })
     ));
     assert!(matches!(
         w.run(
@@ -414,7 +426,7 @@ fn plain_path_with_need_to_know_and_rating() {
                 needed_by: w.now.date_naive() - Duration::days(1)
             }
         ),
-        Err(TransitionError::Invalid { .. })
+        Err(RequestError::Invalid { .. })
     ));
     w.ok(&mut r, REQUESTER, send);
     assert!(
@@ -423,7 +435,7 @@ fn plain_path_with_need_to_know_and_rating() {
     );
     assert!(matches!(
         w.run(&mut r, RESPONDER, C::Accept { days: 0 }),
-        Err(TransitionError::Invalid { .. })
+        Err(RequestError::Invalid { .. })
     ));
     w.ok(&mut r, RESPONDER, C::Accept { days: 14 });
     assert!(r.state().recipient_may_see_personal_data());
@@ -461,7 +473,7 @@ fn plain_path_with_need_to_know_and_rating() {
     };
     assert!(matches!(
         w.run(&mut r, REQUESTER, bad_rating),
-        Err(TransitionError::Invalid { .. })
+        Err(RequestError::Invalid { .. })
     ));
     w.ok(
         &mut r,
@@ -491,11 +503,11 @@ fn forward_before_and_after_acceptance() {
     let mut r = w.at(Stage::AwaitingAcceptance);
     assert!(matches!(
         w.run(&mut r, RESPONDER, C::Forward { to: w.responder }),
-        Err(TransitionError::Invalid { .. })
+        Err(RequestError::Invalid { .. })
     ));
     assert!(matches!(
         w.run(&mut r, RESPONDER, C::Forward { to: w.requester }),
-        Err(TransitionError::Invalid { .. })
+        Err(RequestError::Invalid { .. })
     ));
     w.ok(&mut r, RESPONDER, C::Forward { to: w.other });
     assert_eq!(
@@ -531,20 +543,20 @@ fn split_moves_questions_to_a_child() {
     assert!(
         matches!(
             w.run(&mut r, RESPONDER, split(all.clone())),
-            Err(TransitionError::Invalid { .. })
+            Err(RequestError::Invalid { .. })
         ),
         "not every question"
     );
     assert!(
         matches!(
             w.run(&mut r, RESPONDER, split(["name".parse().unwrap()].into())),
-            Err(TransitionError::Invalid { .. })
+            Err(RequestError::Invalid { .. })
         ),
         "only responder questions"
     );
     assert!(matches!(
         w.run(&mut r, RESPONDER, split(BTreeSet::new())),
-        Err(TransitionError::Invalid { .. })
+        Err(RequestError::Invalid { .. })
     ));
     let events = w
         .run(
@@ -585,7 +597,7 @@ fn clarification_loop_dates_referral_intervention_withdrawal() {
             RESPONDER,
             C::ReplyClarification { text: " ".into() }
         ),
-        Err(TransitionError::Invalid { .. })
+        Err(RequestError::Invalid { .. })
     ));
     w.ok(
         &mut r,

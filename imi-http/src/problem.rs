@@ -7,6 +7,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use imi_core::EngineError;
+use imi_core::workflow::TransitionError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -153,19 +154,15 @@ impl From<EngineError> for Problem {
             },
             EngineError::Page(_) => p(S::BAD_REQUEST, "bad-page", "Bad page request"),
             EngineError::Transition(t) => match t {
-                imi_core::request::TransitionError::IllegalInState { .. }
-                | imi_core::request::TransitionError::IllegalInAlertStage { .. }
-                | imi_core::request::TransitionError::IllegalInNotificationStage { .. }
-                | imi_core::request::TransitionError::IllegalInSubmissionStage { .. }
-                | imi_core::request::TransitionError::IllegalForRecord { .. } => p(
+                // `TransitionError` is non-exhaustive: a refusal of a kind added later
+                // is still the caller's input that did not fit.
+                TransitionError::IllegalInStage { .. } => p(
                     S::CONFLICT,
                     "invalid-state",
                     "Not possible in the current state",
                 ),
-                imi_core::request::TransitionError::WrongParty { .. } => {
-                    p(S::FORBIDDEN, "forbidden", "Forbidden")
-                }
-                imi_core::request::TransitionError::Answers(errors) => Problem {
+                TransitionError::WrongParty { .. } => p(S::FORBIDDEN, "forbidden", "Forbidden"),
+                TransitionError::Answers(errors) => Problem {
                     errors: errors
                         .0
                         .iter()
@@ -180,9 +177,10 @@ impl From<EngineError> for Problem {
                         "Invalid answers",
                     )
                 },
-                imi_core::request::TransitionError::Invalid { .. } => {
+                TransitionError::Invalid { .. } => {
                     p(S::UNPROCESSABLE_ENTITY, "invalid-input", "Invalid input")
                 }
+                _ => p(S::UNPROCESSABLE_ENTITY, "invalid-input", "Invalid input"),
             },
             EngineError::InvalidState(_) => p(
                 S::CONFLICT,

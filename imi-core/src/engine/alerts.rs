@@ -210,7 +210,7 @@ impl Engine {
             let a = self.authority_doc(*h).await?;
             if a.participant() != country || !a.is_active() || !a.procedures().contains(procedure) {
                 return Err(EngineError::Transition(
-                    crate::request::TransitionError::Invalid {
+                    crate::workflow::TransitionError::Invalid {
                         command: "set the alert network",
                         reason: "handlers must be active authorities of the country with access to the procedure",
                     },
@@ -501,7 +501,7 @@ impl Engine {
                         .contains(&false)
                     {
                         return Err(EngineError::Transition(
-                            crate::request::TransitionError::Invalid {
+                            crate::workflow::TransitionError::Invalid {
                                 command: "distribute",
                                 reason: "a handling authority must be an active authority of that country with access to the procedure",
                             },

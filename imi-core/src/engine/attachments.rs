@@ -15,8 +15,9 @@ use crate::error::EngineError;
 use crate::ids::{AttachmentId, CaseId};
 use crate::keys;
 use crate::record::{Txn, decode};
-use crate::request::{RequestState, TransitionError};
+use crate::request::RequestState;
 use crate::store::{Store, WriteBatch};
+use crate::workflow::TransitionError;
 
 /// Reads an attachment's content chunk by chunk, for streaming it out.
 pub struct AttachmentReader {

@@ -49,7 +49,7 @@ impl Engine {
             .any(|(_, v)| matches!(v, AnswerValue::Attachments(ids) if !ids.is_empty()));
         if with_files || case.parent.is_some() {
             return Err(EngineError::Transition(
-                crate::request::TransitionError::Invalid {
+                crate::workflow::TransitionError::Invalid {
                     command: "replicate",
                     reason: "the template must be a request without files or parent",
                 },

@@ -355,7 +355,7 @@ impl Engine {
         if !(p.authority() == old.owner
             && p.holds(Right::RepositoryEditor, &old.area, &old.procedure))
         {
-            return Err(crate::request::TransitionError::WrongParty {
+            return Err(crate::workflow::TransitionError::WrongParty {
                 command: "delete",
                 needed: "repository editor of the keeping authority",
             }

@@ -21,10 +21,10 @@ use crate::page::{Cursor, Page, PageRequest};
 use crate::record::{Txn, decode};
 use crate::request::{
     Context, DeadlineRules, Request, RequestCommand, RequestEvent, RequestState, Roles, Stage,
-    TransitionError,
 };
 use crate::store::{Scan, StoreExt, Version};
 use crate::user::User;
+use crate::workflow::TransitionError;
 
 /// How many reference numbers an engine reserves at a time.
 pub(super) const REFERENCE_BLOCK: u32 = 32;

@@ -12,8 +12,8 @@ use crate::error::EngineError;
 use crate::ids::CaseId;
 use crate::keys;
 use crate::record::Txn;
-use crate::request::TransitionError;
 use crate::store::Scan;
+use crate::workflow::TransitionError;
 
 /// The hash under which a personal-data value is indexed: SHA-256 of its folded text.
 fn subject_hash(value: &str) -> [u8; 32] {

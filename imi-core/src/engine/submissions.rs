@@ -31,12 +31,12 @@ use crate::keys;
 use crate::language::Language;
 use crate::page::{Page, PageRequest};
 use crate::record::{Txn, decode};
-use crate::request::TransitionError;
 use crate::store::Version;
 use crate::submission::{
     PublicEvent, Submission, SubmissionCommand, SubmissionEvent, SubmissionParty, SubmissionSecret,
     SubmissionStage, submission_event_without_personal_data,
 };
+use crate::workflow::TransitionError;
 
 /// A public submission as stored, and as the receiving authority sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

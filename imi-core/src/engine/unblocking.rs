@@ -9,7 +9,7 @@ use crate::error::EngineError;
 use crate::ids::CaseId;
 use crate::keys;
 use crate::record::{Txn, decode};
-use crate::request::TransitionError;
+use crate::workflow::TransitionError;
 
 /// The longest a justified access to blocked data may last, in days.
 pub const MAX_UNBLOCK_DAYS: u16 = 30;
