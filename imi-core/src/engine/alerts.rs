@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
-use super::cases::{case_doc, record_event, write_case_doc};
-use super::requests::{CaseRules, RetentionStep, retention_keys, rules_of};
+use super::cases::case_doc;
+use super::flow::{CaseFlow, Who};
+use super::requests::{CaseRules, RetentionStep, retention_keys};
 use crate::access::{Actor, Denial};
 use crate::alert::{
     Alert, AlertCommand, AlertContext, AlertEvent, AlertRoles, AlertStage, AlertVisibility,
@@ -19,7 +20,6 @@ use crate::alert::{
     visible_alert_event, without_personal_data,
 };
 use crate::authority::Authority;
-use crate::case::ActorRef;
 use crate::catalogue::{AreaId, ProcedureId, QuestionSet, QuestionSetVersion, Right, Workflow};
 use crate::country::Participant;
 use crate::error::EngineError;
@@ -274,12 +274,9 @@ impl Engine {
             ));
         }
         let pinned = self.pin_question_set(procedure)?;
-        for _ in 0..8 {
-            let now = self.now();
-            let mut txn = Txn::new(&*self.store);
-            let reference = self.next_reference(&mut txn, now).await?;
-            let case = AlertCase {
-                id: self.ids.case(now),
+        let case = self
+            .create_case(|id, reference, now| AlertCase {
+                id,
                 reference,
                 procedure: procedure.clone(),
                 area: area.clone(),
@@ -290,27 +287,11 @@ impl Engine {
                 updated_at: now,
                 events: 0,
                 alert: Alert::new(),
-            };
-            txn.expect_absent(keys::alert(case.id));
-            write_case_doc(
-                &mut txn,
-                rules_of(&self.catalogue(), procedure),
-                &case,
-                None,
-            )?;
-            match txn.commit().await {
-                Ok(_) => {
-                    return Ok(AlertView {
-                        case,
-                        visibility: AlertVisibility::Full,
-                    });
-                }
-                Err(EngineError::Conflict(_)) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(EngineError::Internal {
-            detail: "could not allocate a reference number".into(),
+            })
+            .await?;
+        Ok(AlertView {
+            case,
+            visibility: AlertVisibility::Full,
         })
     }
 
@@ -457,139 +438,10 @@ impl Engine {
         command: AlertCommand,
         if_match: Option<Version>,
     ) -> Result<(AlertView, Version), EngineError> {
-        let p = Self::principal(actor)?;
-        let mut txn = Txn::new(&*self.store);
-        let key = keys::alert(id);
-        let not_found = || EngineError::NotFound {
-            kind: "alert",
-            id: id.to_string(),
-        };
-        let (old, current) = txn.get::<AlertCase>(&key).await?.ok_or_else(not_found)?;
-        let roles = Self::alert_roles(actor, &old);
-        if alert_visibility(roles, &old.alert).is_none() {
-            return Err(not_found());
-        }
-        if let Some(expected) = if_match
-            && expected != current
-        {
-            return Err(EngineError::VersionMismatch { expected, current });
-        }
-        let set = self.pinned_set(&old.question_set)?;
-        let (_, procedure_validates) = self.alert_procedure(&old.procedure)?;
-        let validation_required = procedure_validates
-            && self
-                .alert_network(actor, old.sender_country, &old.procedure)
-                .await?
-                .validates_outgoing;
-        let now = self.now();
-        let ctx = AlertContext {
-            now,
-            questions: &set,
-            sender_country: old.sender_country,
-            validation_required,
-        };
-        let mut events = old.alert.decide(roles, &command, &ctx)?;
-        // Checks and consequences that need the directory, each in one batched read.
-        let mut standing = Vec::new();
-        for e in &events {
-            match e {
-                AlertEvent::Distributed { country, to, .. } => {
-                    let pairs: Vec<_> = to.iter().map(|a| (*country, *a)).collect();
-                    if self
-                        .eligible_handlers(&old.procedure, &pairs)
-                        .await?
-                        .contains(&false)
-                    {
-                        return Err(EngineError::Transition(
-                            crate::workflow::TransitionError::Invalid {
-                                command: "distribute",
-                                reason: "a handling authority must be an active authority of that country with access to the procedure",
-                            },
-                        ));
-                    }
-                }
-                AlertEvent::Broadcast { recipients, .. } => {
-                    standing = self
-                        .standing_distributions(&old.area, &old.procedure, recipients)
-                        .await?;
-                }
-                _ => {}
-            }
-        }
-        self.check_someone_receives(&old, &events, &standing)
+        Self::principal(actor)?;
+        let (new, version, _) = self
+            .act_on_case::<AlertCase>(Who::Actor(actor), id, command, if_match)
             .await?;
-        events.extend(standing);
-        let mut new = old.clone();
-        let mut distributed = BTreeSet::new();
-        let by = ActorRef::User {
-            user: p.user(),
-            authority: p.authority(),
-        };
-        for e in &events {
-            record_event(&mut txn, &mut new, e, by, now)?;
-            if let AlertEvent::Broadcast { recipients, .. } = e {
-                // Each recipient country's national coordinator holds its incoming alert
-                // coordinators; one read for all of them.
-                let slots: Vec<Vec<u8>> = recipients
-                    .iter()
-                    .map(|r| keys::national_coordinator(r.code()))
-                    .collect();
-                let coordinators = self.store.get_many(&slots).await?;
-                self.announce(
-                    &mut txn,
-                    crate::outbox::Topic::AlertReceived,
-                    crate::outbox::Subject::Alert {
-                        case: id,
-                        reference: old.reference,
-                    },
-                    Some(&old.procedure),
-                    coordinators
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|v| <[u8; 16]>::try_from(v.value.as_slice()).ok())
-                        .filter_map(|b| AuthorityId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
-                        .map(|authority| crate::outbox::Audience {
-                            authority,
-                            right: Right::IncomingAlertCoordinator,
-                        }),
-                )?;
-            }
-            if let AlertEvent::Distributed { to, .. } = e {
-                distributed.extend(to.iter().copied());
-            }
-        }
-        // Every handling authority it reached in this commit (a broadcast reaches the
-        // standing handlers of many countries at once): one announcement.
-        self.announce(
-            &mut txn,
-            crate::outbox::Topic::AlertDistributed,
-            crate::outbox::Subject::Alert {
-                case: id,
-                reference: old.reference,
-            },
-            Some(&old.procedure),
-            distributed.into_iter().map(|a| crate::outbox::Audience {
-                authority: a,
-                right: Right::IncomingAlertHandler,
-            }),
-        )?;
-        new.updated_at = now;
-        write_case_doc(
-            &mut txn,
-            rules_of(&self.catalogue(), &old.procedure),
-            &new,
-            Some(&old),
-        )?;
-        self.audit(
-            &mut txn,
-            actor,
-            crate::audit::AuditAction::ChangeCase {
-                case: id,
-                command: command.name().to_owned(),
-            },
-            crate::audit::Purpose::HandleCase,
-        )?;
-        let version = txn.commit().await?;
         let roles = Self::alert_roles(actor, &new);
         let visibility = alert_visibility(roles, &new.alert).unwrap_or(AlertVisibility::Summary);
         Ok((self.alert_view(actor, new, visibility)?, version))
@@ -787,5 +639,148 @@ impl Engine {
     }
 }
 
-case_doc!(AlertCase, alert, AlertEvent, doc: keys::alert, events: keys::alert_event,
+case_doc!(AlertCase, "alert", alert, AlertEvent, doc: keys::alert, events: keys::alert_event,
     without: alert_event_without_personal_data, index: alert_index_keys);
+
+impl CaseFlow for AlertCase {
+    type Machine = Alert;
+    /// Whether the procedure and the sender's country ask for outgoing validation.
+    type Prepared = bool;
+
+    fn machine(&self) -> &Alert {
+        &self.alert
+    }
+
+    async fn roles(
+        _: &Engine,
+        who: Who<'_>,
+        case: &Self,
+    ) -> Result<Option<AlertRoles>, EngineError> {
+        let Who::Actor(actor) = who else {
+            return Ok(None);
+        };
+        let roles = Engine::alert_roles(actor, case);
+        Ok(alert_visibility(roles, &case.alert).map(|_| roles))
+    }
+
+    async fn prepare(engine: &Engine, case: &Self) -> Result<bool, EngineError> {
+        let (_, procedure_validates) = engine.alert_procedure(&case.procedure)?;
+        Ok(procedure_validates
+            && engine
+                .alert_network(&Actor::System, case.sender_country, &case.procedure)
+                .await?
+                .validates_outgoing)
+    }
+
+    fn context<'a>(
+        case: &'a Self,
+        &validation_required: &'a bool,
+        questions: &'a QuestionSet,
+        now: DateTime<Utc>,
+    ) -> AlertContext<'a> {
+        AlertContext {
+            now,
+            questions,
+            sender_country: case.sender_country,
+            validation_required,
+        }
+    }
+
+    /// Distribution goes to eligible authorities only; a broadcast also reaches each
+    /// recipient country's standing handlers; somebody must be able to receive it.
+    async fn check(
+        engine: &Engine,
+        old: &Self,
+        events: &mut Vec<AlertEvent>,
+    ) -> Result<(), EngineError> {
+        let mut standing = Vec::new();
+        for e in events.iter() {
+            match e {
+                AlertEvent::Distributed { country, to, .. } => {
+                    let pairs: Vec<_> = to.iter().map(|a| (*country, *a)).collect();
+                    if engine
+                        .eligible_handlers(&old.procedure, &pairs)
+                        .await?
+                        .contains(&false)
+                    {
+                        return Err(EngineError::Transition(
+                            crate::workflow::TransitionError::Invalid {
+                                command: "distribute",
+                                reason: "a handling authority must be an active authority of that country with access to the procedure",
+                            },
+                        ));
+                    }
+                }
+                AlertEvent::Broadcast { recipients, .. } => {
+                    standing = engine
+                        .standing_distributions(&old.area, &old.procedure, recipients)
+                        .await?;
+                }
+                _ => {}
+            }
+        }
+        engine
+            .check_someone_receives(old, events, &standing)
+            .await?;
+        events.extend(standing);
+        Ok(())
+    }
+
+    /// A broadcast is announced to each recipient country's incoming coordinators, and
+    /// every handling authority reached in this commit gets one announcement.
+    async fn effects(
+        engine: &Engine,
+        txn: &mut Txn<'_>,
+        _: Who<'_>,
+        old: &Self,
+        _: &Self,
+        events: &[AlertEvent],
+        _: &QuestionSet,
+        _: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
+        let subject = crate::outbox::Subject::Alert {
+            case: old.id,
+            reference: old.reference,
+        };
+        let mut distributed = BTreeSet::new();
+        for e in events {
+            if let AlertEvent::Broadcast { recipients, .. } = e {
+                // Each recipient country's national coordinator holds its incoming alert
+                // coordinators; one read for all of them.
+                let slots: Vec<Vec<u8>> = recipients
+                    .iter()
+                    .map(|r| keys::national_coordinator(r.code()))
+                    .collect();
+                let coordinators = engine.store.get_many(&slots).await?;
+                engine.announce(
+                    txn,
+                    crate::outbox::Topic::AlertReceived,
+                    subject,
+                    Some(&old.procedure),
+                    coordinators
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| <[u8; 16]>::try_from(v.value.as_slice()).ok())
+                        .filter_map(|b| AuthorityId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+                        .map(|authority| crate::outbox::Audience {
+                            authority,
+                            right: Right::IncomingAlertCoordinator,
+                        }),
+                )?;
+            }
+            if let AlertEvent::Distributed { to, .. } = e {
+                distributed.extend(to.iter().copied());
+            }
+        }
+        engine.announce(
+            txn,
+            crate::outbox::Topic::AlertDistributed,
+            subject,
+            Some(&old.procedure),
+            distributed.into_iter().map(|a| crate::outbox::Audience {
+                authority: a,
+                right: Right::IncomingAlertHandler,
+            }),
+        )
+    }
+}

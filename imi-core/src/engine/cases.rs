@@ -1,8 +1,9 @@
-//! Plumbing shared by the one-to-many workflows (alerts, notifications, public
-//! submissions): box pages over an index, timelines, writing a case with its index
-//! entries, the pinned question set, and retention. Each workflow's case document
-//! implements [`CaseDoc`]; the policy stays with each workflow: a box lists what its
-//! index holds and shows only what the workflow's `load` lets the actor see.
+//! Plumbing shared by every workflow's case documents: box pages over an index,
+//! timelines, writing a case with its index entries, the pinned question set, and
+//! retention. Each case document implements [`CaseDoc`] (and [`Retained`] where the
+//! shared retention step blocks and deletes it); the policy stays with each workflow: a
+//! box lists what its index holds and shows only what the workflow's `load` lets the
+//! actor see.
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -21,21 +22,39 @@ use crate::page::{Cursor, Page, PageRequest};
 use crate::record::{Txn, decode};
 use crate::store::{Scan, StoreExt};
 
-/// What the shared plumbing needs of a one-to-many case document: where it and its
-/// timeline live, its index entries, its retention facts, and how it drops personal data.
+/// What the shared plumbing needs of a case document: where it and its timeline live,
+/// its index entries (boxes, deadlines, retention), and how an event is recorded.
 pub(super) trait CaseDoc:
     Clone + Serialize + DeserializeOwned + Send + Sync + 'static
 {
     /// The workflow's events.
     type Event: Clone + Serialize + DeserializeOwned + Send + Sync + 'static;
-    /// The event retention records when it blocks the personal data.
-    const BLOCKED: Self::Event;
-    /// The event retention records when it deletes the personal data.
-    const DELETED: Self::Event;
+    /// What the case is called in messages (`NotFound` names it).
+    const KIND: &'static str;
     /// The document's key.
     fn doc_key(id: CaseId) -> Vec<u8>;
     /// Its timeline's key (prefix), or one entry's.
     fn event_key(id: CaseId, seq: Option<u64>) -> Vec<u8>;
+    /// Its id.
+    fn id(&self) -> CaseId;
+    /// Its procedure.
+    fn procedure(&self) -> &ProcedureId;
+    /// The question-set version it pinned.
+    fn question_set(&self) -> &QuestionSetVersion;
+    /// Every index entry it should have now (boxes, deadlines and retention).
+    fn index_keys(&self, rules: CaseRules) -> BTreeSet<Vec<u8>>;
+    /// Folds `event` in at `at`, counts it and marks the change; returns the event's
+    /// position on the timeline.
+    fn record(&mut self, event: &Self::Event, at: DateTime<Utc>) -> u64;
+}
+
+/// What the shared retention step needs of a case document: when it ended, whether its
+/// personal data are blocked or deleted, and how to drop them.
+pub(super) trait Retained: CaseDoc {
+    /// The event retention records when it blocks the personal data.
+    const BLOCKED: Self::Event;
+    /// The event retention records when it deletes the personal data.
+    const DELETED: Self::Event;
     /// An event without personal data: answers to personal-data questions dropped, free
     /// texts replaced by `placeholder`.
     fn event_without_personal_data(
@@ -43,67 +62,76 @@ pub(super) trait CaseDoc:
         set: &QuestionSet,
         placeholder: &str,
     ) -> Self::Event;
-    /// Its id.
-    fn id(&self) -> CaseId;
-    /// Its procedure.
-    fn procedure(&self) -> &ProcedureId;
-    /// The question-set version it pinned.
-    fn question_set(&self) -> &QuestionSetVersion;
     /// When it ended: the start of its retention.
     fn ended_at(&self) -> Option<DateTime<Utc>>;
     /// Whether its personal data are blocked.
     fn is_blocked(&self) -> bool;
     /// Whether its personal data were deleted.
     fn is_erased(&self) -> bool;
-    /// Every index entry it should have now (boxes and retention).
-    fn index_keys(&self, rules: CaseRules) -> BTreeSet<Vec<u8>>;
     /// Drops its answers to personal-data questions.
     fn drop_personal_data(&mut self, set: &QuestionSet);
-    /// Folds `event` in at `at`, counts it and marks the change; returns the event's
-    /// position on the timeline.
-    fn record(&mut self, event: &Self::Event, at: DateTime<Utc>) -> u64;
 }
 
 /// Implements [`CaseDoc`] for a case document whose workflow data sit in `$field` (a
 /// machine with `state().ended_at()`, `is_blocked`, `is_erased`, `redacted` and `apply`)
 /// and whose `id`, `procedure`, `question_set`, `events` and `updated_at` are fields.
 macro_rules! case_doc {
-    ($case:ty, $field:ident, $event:ident, doc: $doc_key:path, events: $event_key:path,
-     without: $without:path, index: $index_keys:path) => {
+    ($case:ty, $kind:literal, $field:ident, $event:ident, doc: $doc_key:path,
+     events: $event_key:path, index: $index_keys:path) => {
         impl $crate::engine::cases::CaseDoc for $case {
             type Event = $event;
-            const BLOCKED: $event = $event::PersonalDataBlocked;
-            const DELETED: $event = $event::PersonalDataDeleted;
+            const KIND: &'static str = $kind;
 
-            fn doc_key(id: CaseId) -> Vec<u8> {
+            fn doc_key(id: $crate::ids::CaseId) -> Vec<u8> {
                 $doc_key(id)
             }
 
-            fn event_key(id: CaseId, seq: Option<u64>) -> Vec<u8> {
+            fn event_key(id: $crate::ids::CaseId, seq: Option<u64>) -> Vec<u8> {
                 $event_key(id, seq)
             }
 
+            fn id(&self) -> $crate::ids::CaseId {
+                self.id
+            }
+
+            fn procedure(&self) -> &$crate::catalogue::ProcedureId {
+                &self.procedure
+            }
+
+            fn question_set(&self) -> &$crate::catalogue::QuestionSetVersion {
+                &self.question_set
+            }
+
+            fn index_keys(&self, rules: $crate::engine::requests::CaseRules) -> std::collections::BTreeSet<Vec<u8>> {
+                $index_keys(self, rules)
+            }
+
+            fn record(&mut self, event: &$event, at: chrono::DateTime<chrono::Utc>) -> u64 {
+                self.$field.apply(event, at);
+                self.events += 1;
+                self.updated_at = at;
+                self.events
+            }
+        }
+    };
+    ($case:ty, $kind:literal, $field:ident, $event:ident, doc: $doc_key:path,
+     events: $event_key:path, without: $without:path, index: $index_keys:path) => {
+        $crate::engine::cases::case_doc!($case, $kind, $field, $event, doc: $doc_key,
+            events: $event_key, index: $index_keys);
+
+        impl $crate::engine::cases::Retained for $case {
+            const BLOCKED: $event = $event::PersonalDataBlocked;
+            const DELETED: $event = $event::PersonalDataDeleted;
+
             fn event_without_personal_data(
                 event: &$event,
-                set: &QuestionSet,
+                set: &$crate::catalogue::QuestionSet,
                 placeholder: &str,
             ) -> $event {
                 $without(event, set, placeholder)
             }
 
-            fn id(&self) -> CaseId {
-                self.id
-            }
-
-            fn procedure(&self) -> &ProcedureId {
-                &self.procedure
-            }
-
-            fn question_set(&self) -> &QuestionSetVersion {
-                &self.question_set
-            }
-
-            fn ended_at(&self) -> Option<DateTime<Utc>> {
+            fn ended_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
                 self.$field.state().ended_at()
             }
 
@@ -115,21 +143,10 @@ macro_rules! case_doc {
                 self.$field.is_erased()
             }
 
-            fn index_keys(&self, rules: CaseRules) -> BTreeSet<Vec<u8>> {
-                $index_keys(self, rules)
-            }
-
-            fn drop_personal_data(&mut self, set: &QuestionSet) {
+            fn drop_personal_data(&mut self, set: &$crate::catalogue::QuestionSet) {
                 self.$field = self
                     .$field
                     .redacted(|a| $crate::alert::without_personal_data(a, set));
-            }
-
-            fn record(&mut self, event: &$event, at: DateTime<Utc>) -> u64 {
-                self.$field.apply(event, at);
-                self.events += 1;
-                self.updated_at = at;
-                self.events
             }
         }
     };
@@ -296,7 +313,7 @@ impl Engine {
 
     /// A case's timeline as a normal reader sees it: once blocked, without personal
     /// data (the operator, `full`, sees it whole until deletion).
-    pub(super) async fn case_timeline<C: CaseDoc>(
+    pub(super) async fn case_timeline<C: Retained>(
         &self,
         case: &C,
         full: bool,
@@ -320,7 +337,7 @@ impl Engine {
     /// procedure's period after the case ended, deletion 3 years after (the case and
     /// every timeline entry lose their personal data), each once, with a system timeline
     /// entry. Returns whether it did; a step not yet due keeps its index entries.
-    pub(super) async fn case_retention<C: CaseDoc>(
+    pub(super) async fn case_retention<C: Retained>(
         &self,
         txn: &mut Txn<'_>,
         id: CaseId,

@@ -5,7 +5,8 @@
 use chrono::Datelike;
 
 use super::Engine;
-use super::requests::{rules_of, write_case};
+use super::cases::write_case_doc;
+use super::requests::rules_of;
 use super::subjects::write_subject_index;
 use crate::access::{Action, Actor, decide};
 use crate::case::{RequestCase, TimelineEntry};
@@ -110,7 +111,7 @@ impl Engine {
                     txn.put(keys::case_event(copy.id, Some(e.seq)), e)?;
                 }
                 write_subject_index(&mut txn, &set, &copy, None);
-                write_case(&mut txn, rules, &copy, None)?;
+                write_case_doc(&mut txn, rules, &copy, None)?;
                 ids.push(copy.id);
             }
             txn.commit().await?;

@@ -12,6 +12,7 @@ mod authorities;
 mod cases;
 mod directory;
 mod erasure;
+mod flow;
 mod holders;
 mod indicators;
 mod integrity;

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Engine;
 use super::archive::{ArchivedExchange, ExchangeKind, shareable};
-use super::cases::{case_doc, record_event, write_case_doc};
-use super::requests::{CaseRules, RetentionStep, retention_keys, rules_of};
+use super::cases::case_doc;
+use super::flow::{CaseFlow, Who};
+use super::requests::{CaseRules, RetentionStep, retention_keys};
 use crate::access::{Actor, Denial};
-use crate::case::ActorRef;
 use crate::catalogue::{AreaId, ProcedureId, QuestionSet, QuestionSetVersion, Right, Workflow};
 use crate::country::Participant;
 use crate::error::EngineError;
@@ -204,39 +204,20 @@ impl Engine {
             }));
         }
         let pinned = self.pin_question_set(procedure)?;
-        for _ in 0..8 {
-            let now = self.now();
-            let mut txn = Txn::new(&*self.store);
-            let reference = self.next_reference(&mut txn, now).await?;
-            let case = NotificationCase {
-                id: self.ids.case(now),
-                reference,
-                procedure: procedure.clone(),
-                area: area.clone(),
-                question_set: pinned.clone(),
-                sender: p.authority(),
-                sender_country: p.participant(),
-                created_at: now,
-                updated_at: now,
-                events: 0,
-                notification: Notification::new(),
-            };
-            txn.expect_absent(keys::notification(case.id));
-            write_case_doc(
-                &mut txn,
-                rules_of(&self.catalogue(), procedure),
-                &case,
-                None,
-            )?;
-            match txn.commit().await {
-                Ok(_) => return Ok(case),
-                Err(EngineError::Conflict(_)) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(EngineError::Internal {
-            detail: "could not allocate a reference number".into(),
+        self.create_case(|id, reference, now| NotificationCase {
+            id,
+            reference,
+            procedure: procedure.clone(),
+            area: area.clone(),
+            question_set: pinned.clone(),
+            sender: p.authority(),
+            sender_country: p.participant(),
+            created_at: now,
+            updated_at: now,
+            events: 0,
+            notification: Notification::new(),
         })
+        .await
     }
 
     /// Reads a notification: its sender and (once sent) its recipients' notification
@@ -287,81 +268,11 @@ impl Engine {
         command: NotificationCommand,
         if_match: Option<Version>,
     ) -> Result<(NotificationCase, Version), EngineError> {
-        let p = Self::principal(actor)?;
-        let mut txn = Txn::new(&*self.store);
-        let not_found = || EngineError::NotFound {
-            kind: "notification",
-            id: id.to_string(),
-        };
-        let (old, current) = txn
-            .get::<NotificationCase>(&keys::notification(id))
-            .await?
-            .ok_or_else(not_found)?;
-        let roles = Self::notification_roles(actor, &old);
-        if !notification_visible(roles, &old.notification) {
-            return Err(not_found());
-        }
-        if let Some(expected) = if_match
-            && expected != current
-        {
-            return Err(EngineError::VersionMismatch { expected, current });
-        }
-        let set = self.pinned_set(&old.question_set)?;
-        let (_, to_commission, to_member_states) = self.notification_procedure(&old.procedure)?;
-        let ctx = NotificationContext {
-            questions: &set,
-            sender_country: old.sender_country,
-            to_commission,
-            to_member_states,
-        };
-        let events = old.notification.decide(roles, &command, &ctx)?;
-        let now = self.now();
-        let mut new = old.clone();
-        let by = ActorRef::User {
-            user: p.user(),
-            authority: p.authority(),
-        };
-        for e in &events {
-            record_event(&mut txn, &mut new, e, by, now)?;
-        }
-        new.updated_at = now;
-        write_case_doc(
-            &mut txn,
-            rules_of(&self.catalogue(), &old.procedure),
-            &new,
-            Some(&old),
-        )?;
-        // Closing archives what others may learn from, in the same commit.
-        if let (NotificationState::Sent { at: sent_at }, NotificationState::Closed { at, .. }) =
-            (old.notification.state(), new.notification.state())
-        {
-            self.archive(
-                &mut txn,
-                &ArchivedExchange {
-                    case: id,
-                    reference: old.reference,
-                    kind: ExchangeKind::Notification,
-                    procedure: old.procedure.clone(),
-                    area: old.area.clone(),
-                    from: old.sender_country,
-                    to: new.notification.recipients().clone(),
-                    sent_at: *sent_at,
-                    closed_at: *at,
-                    answers: shareable(new.notification.answers(), &set),
-                },
-            )?;
-        }
-        self.audit(
-            &mut txn,
-            actor,
-            crate::audit::AuditAction::ChangeCase {
-                case: id,
-                command: command.name().to_owned(),
-            },
-            crate::audit::Purpose::HandleCase,
-        )?;
-        let version = txn.commit().await?;
-        Ok((new, version))
+        Self::principal(actor)?;
+        let (case, version, _) = self
+            .act_on_case::<NotificationCase>(Who::Actor(actor), id, command, if_match)
+            .await?;
+        Ok((case, version))
     }
 
     /// One page of the actor's sent or received notifications, in creation order.
@@ -389,5 +300,80 @@ impl Engine {
     }
 }
 
-case_doc!(NotificationCase, notification, NotificationEvent, doc: keys::notification, events: keys::notification_event,
+case_doc!(NotificationCase, "notification", notification, NotificationEvent, doc: keys::notification, events: keys::notification_event,
     without: notification_event_without_personal_data, index: index_keys);
+
+impl CaseFlow for NotificationCase {
+    type Machine = Notification;
+    /// Whether the procedure notifies the Commission, and member states.
+    type Prepared = (bool, bool);
+
+    fn machine(&self) -> &Notification {
+        &self.notification
+    }
+
+    async fn roles(
+        _: &Engine,
+        who: Who<'_>,
+        case: &Self,
+    ) -> Result<Option<NotificationRoles>, EngineError> {
+        let Who::Actor(actor) = who else {
+            return Ok(None);
+        };
+        let roles = Engine::notification_roles(actor, case);
+        Ok(notification_visible(roles, &case.notification).then_some(roles))
+    }
+
+    async fn prepare(engine: &Engine, case: &Self) -> Result<(bool, bool), EngineError> {
+        let (_, to_commission, to_member_states) =
+            engine.notification_procedure(&case.procedure)?;
+        Ok((to_commission, to_member_states))
+    }
+
+    fn context<'a>(
+        case: &'a Self,
+        &(to_commission, to_member_states): &'a (bool, bool),
+        questions: &'a QuestionSet,
+        _: DateTime<Utc>,
+    ) -> NotificationContext<'a> {
+        NotificationContext {
+            questions,
+            sender_country: case.sender_country,
+            to_commission,
+            to_member_states,
+        }
+    }
+
+    /// Closing archives what others may learn from, in the same commit.
+    async fn effects(
+        engine: &Engine,
+        txn: &mut Txn<'_>,
+        _: Who<'_>,
+        old: &Self,
+        new: &Self,
+        _: &[NotificationEvent],
+        set: &QuestionSet,
+        _: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
+        if let (NotificationState::Sent { at: sent_at }, NotificationState::Closed { at, .. }) =
+            (old.notification.state(), new.notification.state())
+        {
+            engine.archive(
+                txn,
+                &ArchivedExchange {
+                    case: old.id,
+                    reference: old.reference,
+                    kind: ExchangeKind::Notification,
+                    procedure: old.procedure.clone(),
+                    area: old.area.clone(),
+                    from: old.sender_country,
+                    to: new.notification.recipients().clone(),
+                    sent_at: *sent_at,
+                    closed_at: *at,
+                    answers: shareable(new.notification.answers(), set),
+                },
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -3,8 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use chrono::Datelike;
+use chrono::{DateTime, Datelike, Utc};
 
+use super::cases::{case_doc, write_case_doc};
+use super::flow::{CaseFlow, Who};
 use super::subjects::write_subject_index;
 use super::{Engine, corrupt_index};
 use crate::access::{Actor, Principal, Target};
@@ -296,24 +298,6 @@ pub(super) fn rules_of(
     }
 }
 
-pub(super) fn write_case(
-    txn: &mut Txn<'_>,
-    rules: CaseRules,
-    new: &RequestCase,
-    old: Option<&RequestCase>,
-) -> Result<(), EngineError> {
-    txn.put(keys::case(new.id), new)?;
-    let new_keys = case_index_keys(new, rules);
-    let old_keys = old.map(|o| case_index_keys(o, rules)).unwrap_or_default();
-    for k in old_keys.difference(&new_keys) {
-        txn.delete(k.clone());
-    }
-    for k in new_keys.difference(&old_keys) {
-        txn.put_index(k.clone());
-    }
-    Ok(())
-}
-
 /// What to list in an inbox.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InboxQuery {
@@ -570,7 +554,7 @@ impl Engine {
                 request: Request::new(),
             };
             txn.expect_absent(keys::case(case.id));
-            write_case(&mut txn, rules_of(&catalogue, procedure), &case, None)?;
+            write_case_doc(&mut txn, rules_of(&catalogue, procedure), &case, None)?;
             match txn.commit().await {
                 Ok(_) => {
                     let roles = self.roles(actor, &case).await?;
@@ -771,124 +755,10 @@ impl Engine {
         command: RequestCommand,
         if_match: Option<Version>,
     ) -> Result<(RequestView, Version), EngineError> {
-        let p = Self::principal(actor)?;
-        let mut txn = Txn::new(&*self.store);
-        let key = keys::case(id);
-        let not_found = || EngineError::NotFound {
-            kind: CaseId::KIND,
-            id: id.to_string(),
-        };
-        let (old, current) = txn.get::<RequestCase>(&key).await?.ok_or_else(not_found)?;
-        let roles = self.roles(actor, &old).await?;
-        if visibility(roles, &old.request).is_none() {
-            return Err(not_found());
-        }
-        if let Some(expected) = if_match
-            && expected != current
-        {
-            return Err(EngineError::VersionMismatch { expected, current });
-        }
-        let set = self.pinned_set(&old.question_set)?;
-        let now = self.now();
-        // A split child's id is the engine's to mint: one the caller chose could name a
-        // case of another workflow (all share the id space).
-        let command = match command {
-            RequestCommand::Split { to, questions, .. } => RequestCommand::Split {
-                to,
-                questions,
-                child: self.ids.case(now),
-            },
-            other => other,
-        };
-        let ctx = Context {
-            now,
-            questions: &set,
-            requester: old.requester,
-        };
-        let events = old.request.decide(roles, &command, &ctx)?;
-        // Checks that need the directory.
-        for e in &events {
-            match e {
-                RequestEvent::Sent { recipient, .. } => {
-                    self.check_recipient(&old.procedure, old.requester, *recipient, false)
-                        .await?;
-                }
-                RequestEvent::Forwarded { to, .. } | RequestEvent::SplitOff { to, .. } => {
-                    self.check_recipient(&old.procedure, old.requester, *to, true)
-                        .await?;
-                }
-                RequestEvent::Allocated { handler } => self.check_handler(&old, *handler).await?,
-                RequestEvent::DraftSaved { answers } => {
-                    self.check_attachment_refs(id, Side::Requester, answers)
-                        .await?;
-                }
-                RequestEvent::Answered { answers, .. } => {
-                    self.check_attachment_refs(id, Side::Responder, answers)
-                        .await?;
-                }
-                RequestEvent::Rectified { side, answers, .. } => {
-                    self.check_attachment_refs(id, *side, answers).await?;
-                }
-                _ => {}
-            }
-        }
-        let mut new = old.clone();
-        for e in &events {
-            new.request.apply(e, now);
-            new.events += 1;
-            let entry = TimelineEntry {
-                seq: new.events,
-                at: now,
-                actor: ActorRef::User {
-                    user: p.user(),
-                    authority: p.authority(),
-                },
-                event: e.clone(),
-            };
-            txn.create(keys::case_event(id, Some(new.events)), &entry)?;
-            if let RequestEvent::SplitOff {
-                child,
-                to,
-                questions,
-            } = e
-            {
-                self.create_child(&mut txn, &old, &set, *child, *to, questions, now, p)
-                    .await?;
-            }
-        }
-        for e in &events {
-            if let RequestEvent::UnlawfulDataErased {
-                side, questions, ..
-            } = e
-            {
-                self.erase_answers(&mut txn, &old, *side, questions).await?;
-            }
-        }
-        new.updated_at = now;
-        self.announce_request(&mut txn, &new, &events)?;
-        write_subject_index(&mut txn, &set, &new, Some(&old));
-        write_case(
-            &mut txn,
-            rules_of(&self.catalogue(), &old.procedure),
-            &new,
-            Some(&old),
-        )?;
-        let purpose = if matches!(
-            command,
-            RequestCommand::Rectify { .. } | RequestCommand::EraseUnlawful { .. }
-        ) {
-            crate::audit::Purpose::DataSubjectRequest
-        } else if roles.requester || roles.responder || roles.allocator {
-            crate::audit::Purpose::HandleCase
-        } else {
-            crate::audit::Purpose::Monitor
-        };
-        let change = crate::audit::AuditAction::ChangeCase {
-            case: id,
-            command: command.name().to_owned(),
-        };
-        self.audit(&mut txn, actor, change, purpose)?;
-        let version = txn.commit().await?;
+        Self::principal(actor)?;
+        let (new, version, _) = self
+            .act_on_case::<RequestCase>(Who::Actor(actor), id, command, if_match)
+            .await?;
         let roles = self.roles(actor, &new).await?;
         // An actor who gave the request away (forward) still learns where it went, but
         // no longer sees its content.
@@ -988,7 +858,7 @@ impl Engine {
         // The child is sent: its recipient hears of it like of any request.
         self.announce_request(txn, &case, std::slice::from_ref(&entry.event))?;
         write_subject_index(txn, set, &case, None);
-        write_case(
+        write_case_doc(
             txn,
             rules_of(&self.catalogue(), &parent.procedure),
             &case,
@@ -1050,5 +920,151 @@ impl RequestState {
                 Side::Responder
             )
         )
+    }
+}
+
+case_doc!(RequestCase, "case", request, RequestEvent, doc: keys::case, events: keys::case_event,
+    index: case_index_keys);
+
+impl CaseFlow for RequestCase {
+    type Machine = Request;
+    type Prepared = ();
+
+    fn machine(&self) -> &Request {
+        &self.request
+    }
+
+    async fn roles(
+        engine: &Engine,
+        who: Who<'_>,
+        case: &Self,
+    ) -> Result<Option<Roles>, EngineError> {
+        let Who::Actor(actor) = who else {
+            return Ok(None);
+        };
+        let roles = engine.roles(actor, case).await?;
+        Ok(visibility(roles, &case.request).map(|_| roles))
+    }
+
+    async fn prepare(_: &Engine, _: &Self) -> Result<(), EngineError> {
+        Ok(())
+    }
+
+    fn context<'a>(
+        case: &'a Self,
+        _: &'a (),
+        questions: &'a QuestionSet,
+        now: DateTime<Utc>,
+    ) -> Context<'a> {
+        Context {
+            now,
+            questions,
+            requester: case.requester,
+        }
+    }
+
+    /// A split child's id is the engine's to mint: one the caller chose could name a
+    /// case of another workflow (all share the id space).
+    fn complete(engine: &Engine, command: RequestCommand, now: DateTime<Utc>) -> RequestCommand {
+        match command {
+            RequestCommand::Split { to, questions, .. } => RequestCommand::Split {
+                to,
+                questions,
+                child: engine.ids.case(now),
+            },
+            other => other,
+        }
+    }
+
+    /// Recipients and handlers against the directory; files the answers refer to
+    /// against the case's own uploads.
+    async fn check(
+        engine: &Engine,
+        old: &Self,
+        events: &mut Vec<RequestEvent>,
+    ) -> Result<(), EngineError> {
+        let id = old.id;
+        for e in events.iter() {
+            match e {
+                RequestEvent::Sent { recipient, .. } => {
+                    engine
+                        .check_recipient(&old.procedure, old.requester, *recipient, false)
+                        .await?;
+                }
+                RequestEvent::Forwarded { to, .. } | RequestEvent::SplitOff { to, .. } => {
+                    engine
+                        .check_recipient(&old.procedure, old.requester, *to, true)
+                        .await?;
+                }
+                RequestEvent::Allocated { handler } => engine.check_handler(old, *handler).await?,
+                RequestEvent::DraftSaved { answers } => {
+                    engine
+                        .check_attachment_refs(id, Side::Requester, answers)
+                        .await?;
+                }
+                RequestEvent::Answered { answers, .. } => {
+                    engine
+                        .check_attachment_refs(id, Side::Responder, answers)
+                        .await?;
+                }
+                RequestEvent::Rectified { side, answers, .. } => {
+                    engine.check_attachment_refs(id, *side, answers).await?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Split children are created, unlawfully processed answers erased everywhere, the
+    /// other side told, and the data-subject index kept in step.
+    async fn effects(
+        engine: &Engine,
+        txn: &mut Txn<'_>,
+        who: Who<'_>,
+        old: &Self,
+        new: &Self,
+        events: &[RequestEvent],
+        set: &QuestionSet,
+        now: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
+        for e in events {
+            if let RequestEvent::SplitOff {
+                child,
+                to,
+                questions,
+            } = e
+                && let Who::Actor(actor) = who
+            {
+                let p = Engine::principal(actor)?;
+                engine
+                    .create_child(txn, old, set, *child, *to, questions, now, p)
+                    .await?;
+            }
+        }
+        for e in events {
+            if let RequestEvent::UnlawfulDataErased {
+                side, questions, ..
+            } = e
+            {
+                engine.erase_answers(txn, old, *side, questions).await?;
+            }
+        }
+        engine.announce_request(txn, new, events)?;
+        write_subject_index(txn, set, new, Some(old));
+        Ok(())
+    }
+
+    fn purpose(_: Who<'_>, roles: Roles, command: &RequestCommand) -> crate::audit::Purpose {
+        if matches!(
+            command,
+            RequestCommand::Rectify { .. } | RequestCommand::EraseUnlawful { .. }
+        ) {
+            crate::audit::Purpose::DataSubjectRequest
+        } else if roles.requester || roles.responder || roles.allocator {
+            crate::audit::Purpose::HandleCase
+        } else {
+            crate::audit::Purpose::Monitor
+        }
     }
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Engine;
 use super::cases::{case_doc, record_event, write_case_doc};
+use super::flow::{CaseFlow, Who};
 use super::requests::{CaseRules, RetentionStep, retention_keys, rules_of};
 use crate::access::{Actor, Denial};
 use crate::audit::{AuditAction, Purpose};
@@ -528,8 +529,8 @@ impl Engine {
         if_match: Option<Version>,
     ) -> Result<(SubmissionStatus, Version), EngineError> {
         let (case, _) = self.open_submission(secret).await?;
-        let (new, version) = self
-            .change_submission(case.id, SubmissionParty::Submitter, command, if_match, None)
+        let (new, version, _) = self
+            .act_on_case::<SubmissionCase>(Who::Submitter, case.id, command, if_match)
             .await?;
         let (status, _) = self.public_status(&new, None).await?;
         Ok((status, version))
@@ -753,83 +754,11 @@ impl Engine {
         command: SubmissionCommand,
         if_match: Option<Version>,
     ) -> Result<(SubmissionCase, Version), EngineError> {
-        let p = Self::principal(actor)?;
-        self.change_submission(
-            id,
-            SubmissionParty::Handler(p.user()),
-            command,
-            if_match,
-            Some(actor),
-        )
-        .await
-    }
-
-    /// One command on submission `id` by `party`; `actor` is the authority's user, or
-    /// `None` for the submitter (already proven by the secret).
-    async fn change_submission(
-        &self,
-        id: CaseId,
-        party: SubmissionParty,
-        command: SubmissionCommand,
-        if_match: Option<Version>,
-        actor: Option<&Actor>,
-    ) -> Result<(SubmissionCase, Version), EngineError> {
-        let mut txn = Txn::new(&*self.store);
-        let not_found = || EngineError::NotFound {
-            kind: "submission",
-            id: id.to_string(),
-        };
-        let (old, current) = txn
-            .get::<SubmissionCase>(&keys::submission(id))
-            .await?
-            .ok_or_else(not_found)?;
-        let actor_ref = match actor {
-            None => ActorRef::Submitter,
-            Some(actor) => match Self::submission_access(actor, &old) {
-                None => return Err(not_found()),
-                Some(false) => {
-                    return Err(EngineError::Denied(Denial {
-                        actor: actor.to_string(),
-                        action: "act on a submission",
-                        reason: "this needs the request-handler right for the procedure at the receiving authority",
-                    }));
-                }
-                Some(true) => Self::actor_ref(actor),
-            },
-        };
-        if let Some(expected) = if_match
-            && expected != current
-        {
-            return Err(EngineError::VersionMismatch { expected, current });
-        }
-        let set = self.pinned_set(&old.question_set)?;
-        let events = old.submission.decide(party, &command, &set)?;
-        let now = self.now();
-        let mut new = old.clone();
-        for e in &events {
-            record_event(&mut txn, &mut new, e, actor_ref, now)?;
-        }
-        new.updated_at = now;
-        write_case_doc(
-            &mut txn,
-            rules_of(&self.catalogue(), &old.procedure),
-            &new,
-            Some(&old),
-        )?;
-        self.audit_as(
-            &mut txn,
-            actor_ref,
-            AuditAction::ChangeCase {
-                case: id,
-                command: command.name().to_owned(),
-            },
-            match actor {
-                None => Purpose::OwnSubmission,
-                Some(_) => Purpose::HandleCase,
-            },
-        )?;
-        let version = txn.commit().await?;
-        Ok((new, version))
+        Self::principal(actor)?;
+        let (case, version, _) = self
+            .act_on_case::<SubmissionCase>(Who::Actor(actor), id, command, if_match)
+            .await?;
+        Ok((case, version))
     }
 
     /// One page of the submissions made to the actor's authority, in creation order
@@ -849,5 +778,49 @@ impl Engine {
     }
 }
 
-case_doc!(SubmissionCase, submission, SubmissionEvent, doc: keys::submission, events: keys::submission_event,
+case_doc!(SubmissionCase, "submission", submission, SubmissionEvent, doc: keys::submission, events: keys::submission_event,
     without: submission_event_without_personal_data, index: index_keys);
+
+impl CaseFlow for SubmissionCase {
+    type Machine = Submission;
+    type Prepared = ();
+
+    fn machine(&self) -> &Submission {
+        &self.submission
+    }
+
+    /// The submitter (proven by the secret before this is called), or a request handler
+    /// of the receiving authority; its viewers see the submission but may not act.
+    async fn roles(
+        _: &Engine,
+        who: Who<'_>,
+        case: &Self,
+    ) -> Result<Option<SubmissionParty>, EngineError> {
+        let actor = match who {
+            Who::Submitter => return Ok(Some(SubmissionParty::Submitter)),
+            Who::Actor(actor) => actor,
+        };
+        match (Engine::submission_access(actor, case), actor) {
+            (None, _) => Ok(None),
+            (Some(true), Actor::User(p)) => Ok(Some(SubmissionParty::Handler(p.user()))),
+            (Some(_), _) => Err(EngineError::Denied(Denial {
+                actor: actor.to_string(),
+                action: "act on a submission",
+                reason: "this needs the request-handler right for the procedure at the receiving authority",
+            })),
+        }
+    }
+
+    async fn prepare(_: &Engine, _: &Self) -> Result<(), EngineError> {
+        Ok(())
+    }
+
+    fn context<'a>(
+        _: &'a Self,
+        _: &'a (),
+        questions: &'a QuestionSet,
+        _: DateTime<Utc>,
+    ) -> &'a QuestionSet {
+        questions
+    }
+}

@@ -1,11 +1,11 @@
 //! The engine's clockwork: `tick` records deadlines reached and runs retention
 //! (blocking, then deletion of personal data on the legal schedule) for every workflow.
 
+use super::cases::write_case_doc;
 use std::collections::BTreeSet;
 
 use super::requests::{
     RETENTION_GROUP, RetentionStep, blocking_date, case_index_keys, deletion_date, rules_of,
-    write_case,
 };
 use super::{Engine, corrupt_index};
 use crate::access::Actor;
@@ -89,7 +89,7 @@ impl Engine {
                 report.deadlines += 1;
             }
             self.announce_request(&mut txn, &new, &passed)?;
-            write_case(&mut txn, rules, &new, Some(&old))?;
+            write_case_doc(&mut txn, rules, &new, Some(&old))?;
             // A stale index entry (the case moved on) is cleaned up by the same commit.
             txn.delete(entry.key.clone());
             if case_index_keys(&new, rules).contains(&entry.key) {
@@ -253,7 +253,7 @@ impl Engine {
                         event,
                     };
                     txn.create(keys::case_event(id, Some(new.events)), &timeline)?;
-                    write_case(&mut txn, rules, &new, Some(&old))?;
+                    write_case_doc(&mut txn, rules, &new, Some(&old))?;
                 }
             }
         }
