@@ -58,6 +58,10 @@
 //! | `CaseAttachment` | case id, attachment id | empty (a case's files, for deletion) |
 //! | `Unblock` | case id, user id | a time-limited, justified access to blocked data (JSON) |
 //! | `Due` | date (days since 1970, sign-flipped), case id | empty (next deadline of each open request) |
+//! | `Retention` | date, case id, kind 9 (block) or 10 (delete), workflow name | empty (retention of a workflow in the `Flow` spaces) |
+//! | `FlowCase` | workflow name, case id | the case document of a workflow added on the generic layout (JSON) |
+//! | `FlowEvent` | workflow name, case id, sequence (u64) | one timeline entry (JSON) |
+//! | `FlowIndex` | workflow name, index name, the index's parts, case id | empty (boxes, deadlines and statistics the workflow defines) |
 
 use crate::ids::{AttachmentId, AuthorityId, CaseId, RecordId, TokenId, UserId};
 
@@ -194,6 +198,12 @@ pub(crate) enum Space {
     AuditChain = 0x71,
     /// The audit chain's head.
     AuditHead = 0x72,
+    /// Case documents of workflows on the generic layout, by workflow and id.
+    FlowCase = 0xB0,
+    /// Their timelines.
+    FlowEvent = 0xB1,
+    /// Their indexes (boxes, deadlines, statistics), named by each workflow.
+    FlowIndex = 0xB2,
 }
 
 /// Builds a key part by part.
@@ -225,9 +235,62 @@ impl Key {
         self
     }
 
+    /// One byte.
+    pub(crate) fn byte(mut self, b: u8) -> Self {
+        self.0.push(b);
+        self
+    }
+
+    /// A date, in order (days since the common era, sign-flipped).
+    pub(crate) fn date(mut self, date: chrono::NaiveDate) -> Self {
+        use chrono::Datelike;
+        let days = (i64::from(date.num_days_from_ce()) as u64) ^ (1 << 63);
+        self.0.extend_from_slice(&days.to_be_bytes());
+        self
+    }
+
     pub(crate) fn into_bytes(self) -> Vec<u8> {
         self.0
     }
+}
+
+/// The document of case `id` of a workflow on the generic layout.
+pub(crate) fn flow_case(workflow: &str, id: CaseId) -> Vec<u8> {
+    Key::new(Space::FlowCase)
+        .str(workflow)
+        .id(id.as_bytes())
+        .into_bytes()
+}
+
+/// Its timeline (prefix), or one entry.
+pub(crate) fn flow_event(workflow: &str, id: CaseId, seq: Option<u64>) -> Vec<u8> {
+    let mut k = Key::new(Space::FlowEvent)
+        .str(workflow)
+        .id(id.as_bytes())
+        .into_bytes();
+    if let Some(seq) = seq {
+        k.extend_from_slice(&seq.to_be_bytes());
+    }
+    k
+}
+
+/// The start of an index of a workflow on the generic layout; the workflow appends the
+/// index's parts and, for an entry, the case id.
+pub(crate) fn flow_index(workflow: &str, index: &str) -> Key {
+    Key::new(Space::FlowIndex).str(workflow).str(index)
+}
+
+/// A retention entry of a workflow on the generic layout: the step code (9 block, 10
+/// delete) is followed by the workflow's name.
+pub(crate) fn flow_retention(
+    date: chrono::NaiveDate,
+    id: CaseId,
+    step: u8,
+    workflow: &str,
+) -> Vec<u8> {
+    let mut k = retention(date, Some((id.as_bytes(), step)));
+    k.extend_from_slice(&Key(Vec::new()).str(workflow).into_bytes());
+    k
 }
 
 /// The key of an authority's document.

@@ -733,7 +733,7 @@ impl CaseFlow for AlertCase {
         txn: &mut Txn<'_>,
         _: Who<'_>,
         old: &Self,
-        _: &Self,
+        _: &mut Self,
         events: &[AlertEvent],
         _: &QuestionSet,
         _: DateTime<Utc>,

@@ -350,7 +350,7 @@ impl CaseFlow for NotificationCase {
         txn: &mut Txn<'_>,
         _: Who<'_>,
         old: &Self,
-        new: &Self,
+        new: &mut Self,
         _: &[NotificationEvent],
         set: &QuestionSet,
         _: DateTime<Utc>,

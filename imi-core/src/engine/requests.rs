@@ -132,6 +132,11 @@ pub(super) enum RetentionStep {
     BlockSubmission = 7,
     /// Delete a public submission's personal data.
     DeleteSubmission = 8,
+    /// Block the personal data of a case of a workflow on the generic layout (its name
+    /// follows in the key).
+    BlockFlow = 9,
+    /// Delete them.
+    DeleteFlow = 10,
 }
 
 impl RetentionStep {
@@ -146,6 +151,8 @@ impl RetentionStep {
             6 => Self::DeleteRecord,
             7 => Self::BlockSubmission,
             8 => Self::DeleteSubmission,
+            9 => Self::BlockFlow,
+            10 => Self::DeleteFlow,
             _ => return None,
         })
     }
@@ -1023,7 +1030,7 @@ impl CaseFlow for RequestCase {
         txn: &mut Txn<'_>,
         who: Who<'_>,
         old: &Self,
-        new: &Self,
+        new: &mut Self,
         events: &[RequestEvent],
         set: &QuestionSet,
         now: DateTime<Utc>,

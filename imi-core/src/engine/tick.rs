@@ -164,13 +164,20 @@ impl Engine {
         // the next commit.
         let mut touched = BTreeSet::new();
         for entry in entries {
-            let (Some(kind), Some(id)) = (
-                entry.key.last().copied(),
+            // Space, date (8 bytes), case id (16), step; a workflow on the generic
+            // layout adds its name.
+            let (Some(kind), Some(id), Some(workflow)) = (
+                entry.key.get(25).copied(),
                 entry
                     .key
-                    .get(..entry.key.len().saturating_sub(1))
+                    .get(9..25)
                     .and_then(keys::trailing_id)
                     .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok()),
+                entry
+                    .key
+                    .get(26..)
+                    .map(|rest| rest.strip_suffix(&[0]).unwrap_or(rest))
+                    .and_then(|name| std::str::from_utf8(name).ok()),
             ) else {
                 return Err(corrupt_index(&entry.key));
             };
@@ -204,6 +211,16 @@ impl Engine {
                     let delete = step == Some(RetentionStep::DeleteSubmission);
                     if self
                         .case_retention::<super::SubmissionCase>(&mut txn, id, delete, now)
+                        .await?
+                    {
+                        blocked += 1;
+                    }
+                    continue;
+                }
+                Some(RetentionStep::BlockFlow | RetentionStep::DeleteFlow) => {
+                    let delete = step == Some(RetentionStep::DeleteFlow);
+                    if self
+                        .flow_retention(&mut txn, workflow, id, delete, now)
                         .await?
                     {
                         blocked += 1;

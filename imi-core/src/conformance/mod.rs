@@ -13,6 +13,7 @@
 //! calling crate needs `tokio` (macros, multi-thread runtime) as a dev-dependency.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::ops::Bound;
