@@ -221,6 +221,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(submissions::timeline))
         .routes(routes!(attachments::upload))
         .routes(routes!(attachments::download))
+        .merge(routes::workflows())
 }
 
 /// The OpenAPI 3.1 document of every route [`router`] serves (besides `/openapi.json`).
