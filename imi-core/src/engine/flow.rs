@@ -249,20 +249,3 @@ pub(super) fn flow_retention_keys(
     }
     out
 }
-
-impl Engine {
-    /// One retention step for case `id` of the workflow on the generic layout named
-    /// `workflow`: the one place that maps such a workflow's name to its document type.
-    /// A name no workflow has is a damaged index.
-    pub(super) async fn flow_retention(
-        &self,
-        txn: &mut Txn<'_>,
-        workflow: &str,
-        id: CaseId,
-        delete: bool,
-        now: DateTime<Utc>,
-    ) -> Result<bool, EngineError> {
-        let _ = (txn, id, delete, now);
-        Err(super::corrupt_index(workflow.as_bytes()))
-    }
-}
