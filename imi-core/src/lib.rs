@@ -55,6 +55,7 @@ mod record;
 pub mod register;
 pub mod repository;
 pub mod request;
+pub mod solvit;
 pub mod store;
 pub mod submission;
 pub mod translate;

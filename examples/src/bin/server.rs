@@ -358,6 +358,18 @@ async fn demo_world(engine: &Engine) -> Result<(), String> {
                 .map_err(fail)?;
         }
     }
+    // The national authorities host their country's SOLVIT centre.
+    for a in [&dk, &fr, &de] {
+        for p in catalogue
+            .procedures()
+            .filter(|p| p.area.as_str() == "solvit")
+        {
+            engine
+                .grant_procedure(&sys, a.id(), &p.id)
+                .await
+                .map_err(fail)?;
+        }
+    }
     progress("users and rights");
     for (_, authority, name, email, language, admin) in [
         (

@@ -245,6 +245,8 @@ struct ProcedureFile {
     outgoing_validation: Option<bool>,
     to_commission: Option<bool>,
     to_member_states: Option<bool>,
+    accept_within_days: Option<i64>,
+    solve_within_days: Option<i64>,
     retention_months: Option<i64>,
 }
 
@@ -464,6 +466,7 @@ const KINDS: &[(&str, WorkflowKind)] = &[
     ("alert", WorkflowKind::Alert),
     ("notification", WorkflowKind::Notification),
     ("repository", WorkflowKind::Repository),
+    ("solvit", WorkflowKind::Solvit),
 ];
 
 fn load_area(
@@ -514,7 +517,7 @@ fn load_procedure(
         "procedure kind",
         &p.kind,
         KINDS,
-        "request, alert, notification, repository",
+        "request, alert, notification, repository, solvit",
     )?;
     let blocking = match p.blocking_months {
         None => Some(BlockingPeriod::default()),
@@ -586,6 +589,16 @@ fn load_procedure(
             p.retention_months.is_some(),
             WorkflowKind::Repository,
         ),
+        (
+            "accept_within_days",
+            p.accept_within_days.is_some(),
+            WorkflowKind::Solvit,
+        ),
+        (
+            "solve_within_days",
+            p.solve_within_days.is_some(),
+            WorkflowKind::Solvit,
+        ),
     ];
     let mut fits = true;
     for (field, given, owner) in foreign {
@@ -639,6 +652,11 @@ fn load_procedure(
                     .and_then(|m| u16::try_from(m).ok())?,
                 ),
             },
+        },
+        // SOLVIT's own targets: a week to accept, ten weeks to solve.
+        WorkflowKind::Solvit => Workflow::Solvit {
+            accept_within_days: day(ctx, "accept_within_days", p.accept_within_days, 7)?,
+            solve_within_days: day(ctx, "solve_within_days", p.solve_within_days, 70)?,
         },
     };
     let rights = match &p.rights {

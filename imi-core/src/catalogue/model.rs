@@ -175,6 +175,7 @@ impl Right {
                     RequestHandler | Allocator | ReferralHandler,
                     WorkflowKind::Request
                 )
+                | (RequestHandler, WorkflowKind::Solvit)
                 | (
                     OutgoingAlertHandler
                         | IncomingAlertHandler
@@ -224,6 +225,8 @@ pub enum WorkflowKind {
     Notification,
     /// Shared records of an area.
     Repository,
+    /// SOLVIT cases between the SOLVIT centres.
+    Solvit,
 }
 
 impl WorkflowKind {
@@ -234,6 +237,7 @@ impl WorkflowKind {
             WorkflowKind::Alert => "alert",
             WorkflowKind::Notification => "notification",
             WorkflowKind::Repository => "repository",
+            WorkflowKind::Solvit => "solvit",
         }
     }
 }
@@ -318,6 +322,13 @@ pub enum Workflow {
         /// act requires, managed by its editors.
         retention_months: Option<u16>,
     },
+    /// SOLVIT cases.
+    Solvit {
+        /// Days the lead centre has to accept or reject a submitted case.
+        accept_within_days: u16,
+        /// Days the lead centre has to find a solution once it accepted.
+        solve_within_days: u16,
+    },
 }
 
 impl Workflow {
@@ -328,6 +339,7 @@ impl Workflow {
             Workflow::Alert { .. } => WorkflowKind::Alert,
             Workflow::Notification { .. } => WorkflowKind::Notification,
             Workflow::Repository { .. } => WorkflowKind::Repository,
+            Workflow::Solvit { .. } => WorkflowKind::Solvit,
         }
     }
 }

@@ -13,6 +13,8 @@
 //! calling crate needs `tokio` (macros, multi-thread runtime) as a dev-dependency.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod solvit;
+pub use solvit::{SolvitWorld, engine_solvit, solvit_world};
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -5968,7 +5970,7 @@ macro_rules! store_conformance_tests {
             engine_audit_chain, engine_retention_blocking, engine_retention_deletion,
             engine_former_users, engine_data_subjects, engine_replicated_load, engine_alerts,
             engine_notifications, engine_repositories, engine_public_submission,
-            engine_exchange_archive, engine_outbox);
+            engine_exchange_archive, engine_outbox, engine_solvit);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

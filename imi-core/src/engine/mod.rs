@@ -24,6 +24,7 @@ mod principals;
 mod registers;
 mod repositories;
 mod requests;
+pub(crate) mod solvit;
 mod subjects;
 mod submissions;
 mod syndication;
@@ -401,11 +402,15 @@ impl Engine {
         delete: bool,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, EngineError> {
-        let _ = (txn, id, delete, now);
-        Err(corrupt_index(workflow.as_bytes()))
+        match workflow {
+            "solvit-case" => {
+                self.case_retention::<solvit::SolvitCase>(txn, id, delete, now)
+                    .await
+            }
+            _ => Err(corrupt_index(workflow.as_bytes())),
+        }
     }
 }
-
 
 pub(crate) fn corrupt_index(key: &[u8]) -> EngineError {
     EngineError::Corrupt {

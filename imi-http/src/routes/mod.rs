@@ -14,6 +14,7 @@ pub(crate) mod outbox;
 pub(crate) mod privacy;
 pub(crate) mod repositories;
 pub(crate) mod requests;
+pub(crate) mod solvit;
 pub(crate) mod submissions;
 pub(crate) mod users;
 
@@ -28,7 +29,7 @@ use crate::extract::Reader;
 /// The routes of the workflows that bring their own router (shared case routes, own
 /// tag); each adds one line here.
 pub(crate) fn workflows() -> utoipa_axum::router::OpenApiRouter<AppState> {
-    utoipa_axum::router::OpenApiRouter::new()
+    utoipa_axum::router::OpenApiRouter::new().merge(solvit::routes())
 }
 
 /// A JSON response labelled with the reader's language.
