@@ -3,21 +3,25 @@
 //! restricted summary; the engine decides, these handlers only translate.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use imi_core::alert::{AlertCommand, AlertStage, AlertVisibility};
+use imi_core::alert::{AlertCommand, AlertEvent, AlertStage, AlertVisibility};
+use imi_core::case::TimelineEntry;
 use imi_core::catalogue::ProcedureId;
 use imi_core::store::Version;
-use imi_core::{AlertBox, AlertNetwork, AlertView, AuthorityId, CaseId, Participant};
+use imi_core::{
+    Actor, AlertBox, AlertNetwork, AlertView, AuthorityId, CaseId, Engine, EngineError, Participant,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::cases::{CaseApi, case_routes};
 use super::localised;
 use super::requests::{AnswerDto, answers_dto};
 use crate::AppState;
 use crate::dto::{Page, PageParams};
-use crate::extract::{Body, Caller, Params, Reader, etag, if_match, parse};
+use crate::extract::{Body, Caller, Params, Reader, parse};
 use crate::problem::Problem;
 
 /// An alert as the reader may see it.
@@ -91,11 +95,63 @@ pub(crate) fn alert_dto(state: &AppState, view: &AlertView, reader: &Reader) -> 
     }
 }
 
-fn respond(state: &AppState, reader: &Reader, view: &AlertView, version: Version) -> Response {
-    let mut r = localised(reader, alert_dto(state, view, reader));
-    r.headers_mut().insert(header::ETAG, etag(version));
-    r
+/// The alert case routes.
+pub(crate) struct Api;
+
+impl CaseApi for Api {
+    const ID: &'static str = "alert id";
+    const COMMAND: &'static str = "alert command";
+    type Case = AlertView;
+    type Command = AlertCommand;
+    type Event = AlertEvent;
+    type Dto = AlertDto;
+
+    async fn read(
+        engine: &Engine,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<(AlertView, Version), EngineError> {
+        engine.alert(actor, id).await
+    }
+
+    async fn act(
+        engine: &Engine,
+        actor: &Actor,
+        id: CaseId,
+        command: AlertCommand,
+        if_match: Option<Version>,
+    ) -> Result<(AlertView, Version), EngineError> {
+        engine.act_on_alert(actor, id, command, if_match).await
+    }
+
+    async fn timeline(
+        engine: &Engine,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<Vec<TimelineEntry<AlertEvent>>, EngineError> {
+        engine.alert_timeline(actor, id).await
+    }
+
+    fn dto(state: &AppState, view: &AlertView, reader: &Reader) -> AlertDto {
+        alert_dto(state, view, reader)
+    }
 }
+
+case_routes!(
+    Api,
+    tag = "alerts",
+    dto = AlertDto,
+    get = (
+        "/v1/alerts/{id}",
+        "get_alert",
+        "Reads an alert as the caller may see it: in full for the sender, its validating coordinator and handling authorities; the restricted summary for incoming coordinators; 404 for anyone else. The `ETag` is for `If-Match`."
+    ),
+    act = (
+        "/v1/alerts/{id}/commands",
+        "act_on_alert",
+        "Acts on an alert. The body is a command, e.g. `{\"command\": \"save-draft\", \"answers\": {...}}`, `{\"command\": \"submit\", \"recipients\": [\"FR\", \"DE\", \"EC\"]}`, `{\"command\": \"approve\"}`, `{\"command\": \"distribute\", \"to\": [\"<authority id>\"]}`, `{\"command\": \"acknowledge\"}`, `{\"command\": \"add-information\", \"text\": \"…\"}`, `{\"command\": \"close\", \"reason\": \"…\"}`. With `If-Match`, a stale version is refused with 412."
+    )
+);
 
 /// What to create.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -105,7 +161,7 @@ pub(crate) struct NewAlertDto {
 }
 
 /// Starts a draft alert of an alert procedure (outgoing alert handlers).
-#[utoipa::path(post, path = "/v1/alerts", tag = "alerts", request_body = NewAlertDto, responses((status = 201, body = AlertDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(post, path = "/v1/alerts", tag = "alerts", operation_id = "create_alert", request_body = NewAlertDto, responses((status = 201, body = AlertDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -121,47 +177,6 @@ pub(crate) async fn create(
         localised(&reader, alert_dto(&state, &view, &reader)),
     )
         .into_response())
-}
-
-/// Reads an alert as the caller may see it: in full for the sender, its validating
-/// coordinator and handling authorities; the restricted summary for incoming
-/// coordinators; 404 for anyone else. The `ETag` is for `If-Match`.
-#[utoipa::path(get, path = "/v1/alerts/{id}", tag = "alerts", params(("id" = String, Path)), responses((status = 200, body = AlertDto, headers(("ETag" = String))), (status = 404, body = Problem)))]
-pub(crate) async fn get(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    reader: Reader,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id: CaseId = parse("alert id", &id)?;
-    let (view, version) = state.engine.alert(&actor, id).await?;
-    Ok(respond(&state, &reader, &view, version))
-}
-
-/// Acts on an alert. The body is a command, e.g.
-/// `{"command": "save-draft", "answers": {...}}`, `{"command": "submit", "recipients":
-/// ["FR", "DE", "EC"]}`, `{"command": "approve"}`, `{"command": "distribute", "to":
-/// ["<authority id>"]}`, `{"command": "acknowledge"}`, `{"command": "add-information",
-/// "text": "…"}`, `{"command": "close", "reason": "…"}`. With `If-Match`, a stale version is
-/// refused with 412.
-#[utoipa::path(post, path = "/v1/alerts/{id}/commands", tag = "alerts", params(("id" = String, Path), ("If-Match" = Option<String>, Header)), request_body = Object, responses((status = 200, body = AlertDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
-pub(crate) async fn act(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    reader: Reader,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    Body(command): Body<serde_json::Value>,
-) -> Result<Response, Problem> {
-    let id: CaseId = parse("alert id", &id)?;
-    let expected = if_match(&headers)?;
-    let command: AlertCommand = serde_json::from_value(command)
-        .map_err(|e| Problem::bad_request("bad-body", format!("not an alert command: {e}")))?;
-    let (view, version) = state
-        .engine
-        .act_on_alert(&actor, id, command, expected)
-        .await?;
-    Ok(respond(&state, &reader, &view, version))
 }
 
 /// One step of an alert's timeline.
@@ -180,7 +195,7 @@ pub(crate) struct AlertTimelineDto {
 }
 
 /// An alert's timeline, as the caller may see it (summary readers see no free text).
-#[utoipa::path(get, path = "/v1/alerts/{id}/timeline", tag = "alerts", params(("id" = String, Path)), responses((status = 200, body = Vec<AlertTimelineDto>), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/alerts/{id}/timeline", tag = "alerts", operation_id = "alert_timeline", params(("id" = String, Path)), responses((status = 200, body = Vec<AlertTimelineDto>), (status = 404, body = Problem)))]
 pub(crate) async fn timeline(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -229,7 +244,7 @@ pub(crate) struct AlertBoxParams {
 }
 
 /// A box of alerts, each as the caller may see it.
-#[utoipa::path(get, path = "/v1/alerts", tag = "alerts", params(AlertBoxParams), responses((status = 200, body = Page<AlertDto>), (status = 400, body = Problem)))]
+#[utoipa::path(get, path = "/v1/alerts", tag = "alerts", operation_id = "list_alerts", params(AlertBoxParams), responses((status = 200, body = Page<AlertDto>), (status = 400, body = Problem)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -290,7 +305,7 @@ fn network_dto(n: &AlertNetwork) -> AlertNetworkDto {
 }
 
 /// A country's alert network for a procedure (empty when none was set).
-#[utoipa::path(get, path = "/v1/alert-networks/{country}/{procedure}", tag = "alerts", params(("country" = String, Path), ("procedure" = String, Path)), responses((status = 200, body = AlertNetworkDto), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/alert-networks/{country}/{procedure}", tag = "alerts", operation_id = "get_alert_network", params(("country" = String, Path), ("procedure" = String, Path)), responses((status = 200, body = AlertNetworkDto), (status = 404, body = Problem)))]
 pub(crate) async fn get_network(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -308,7 +323,7 @@ pub(crate) async fn get_network(
 /// Sets the caller's country's alert network for a procedure (its national coordinator's
 /// administrators or incoming alert coordinators). Handlers must be active authorities of
 /// the country with access to the procedure.
-#[utoipa::path(put, path = "/v1/alert-networks/{country}/{procedure}", tag = "alerts", params(("country" = String, Path), ("procedure" = String, Path)), request_body = AlertNetworkDto, responses((status = 200, body = AlertNetworkDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(put, path = "/v1/alert-networks/{country}/{procedure}", tag = "alerts", operation_id = "set_alert_network", params(("country" = String, Path), ("procedure" = String, Path)), request_body = AlertNetworkDto, responses((status = 200, body = AlertNetworkDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn set_network(
     State(state): State<AppState>,
     Caller(actor): Caller,

@@ -58,6 +58,9 @@ pub(crate) trait CaseApi: 'static {
 
     /// The wire form of a case.
     fn dto(state: &AppState, case: &Self::Case, reader: &Reader) -> Self::Dto;
+
+    /// Fills in what a caller may leave out of a command's body, before it is read.
+    fn complete_body(_body: &mut serde_json::Value) {}
 }
 
 /// One step of a case's timeline, for every workflow.
@@ -122,6 +125,8 @@ pub(crate) async fn act<A: CaseApi>(
 ) -> Result<Response, Problem> {
     let id: CaseId = parse(A::ID, &id)?;
     let expected = if_match(&headers)?;
+    let mut command = command;
+    A::complete_body(&mut command);
     let command: A::Command = serde_json::from_value(command)
         .map_err(|e| Problem::bad_request("bad-body", format!("not a {}: {e}", A::COMMAND)))?;
     let (case, version) = A::act(&state.engine, &actor, id, command, expected).await?;
@@ -144,12 +149,39 @@ pub(crate) async fn timeline<A: CaseApi>(
 /// The documented `get`, `act` and `timeline` handlers of one workflow, delegating to
 /// the generic ones above. Each takes its path, a unique operation id and its
 /// description: `case_routes!(Api, tag = "…", dto = Dto, get = (path, id, text),
-/// act = (path, id, text), timeline = (path, id, text))`.
+/// act = (path, id, text), timeline = (path, id, text))`; without `timeline`, the
+/// workflow serves its own.
 macro_rules! case_routes {
     ($api:ty, tag = $tag:literal, dto = $dto:ty,
      get = ($one:literal, $get_id:literal, $get_doc:literal),
      act = ($commands:literal, $act_id:literal, $act_doc:literal),
      timeline = ($timeline:literal, $timeline_id:literal, $timeline_doc:literal)) => {
+        $crate::routes::cases::case_routes!(
+            $api,
+            tag = $tag,
+            dto = $dto,
+            get = ($one, $get_id, $get_doc),
+            act = ($commands, $act_id, $act_doc)
+        );
+
+        #[utoipa::path(get, path = $timeline, tag = $tag, operation_id = $timeline_id,
+                    description = $timeline_doc, params(("id" = String, Path)),
+                    responses((status = 200, body = Vec<$crate::routes::cases::TimelineDto>),
+                        (status = 400, body = Problem), (status = 401, body = Problem),
+                        (status = 404, body = Problem)))]
+        pub(crate) async fn timeline(
+            axum::extract::State(state): axum::extract::State<$crate::AppState>,
+            $crate::extract::Caller(actor): $crate::extract::Caller,
+            reader: $crate::extract::Reader,
+            axum::extract::Path(id): axum::extract::Path<String>,
+        ) -> Result<axum::response::Response, $crate::problem::Problem> {
+            $crate::routes::cases::timeline::<$api>(state, actor, reader, id).await
+        }
+    };
+    // Without the timeline, for a workflow whose timeline says more than the shared one.
+    ($api:ty, tag = $tag:literal, dto = $dto:ty,
+     get = ($one:literal, $get_id:literal, $get_doc:literal),
+     act = ($commands:literal, $act_id:literal, $act_doc:literal)) => {
         #[utoipa::path(get, path = $one, tag = $tag, operation_id = $get_id,
                     description = $get_doc, params(("id" = String, Path)),
                     responses((status = 200, body = $dto, headers(("ETag" = String))),
@@ -182,20 +214,6 @@ macro_rules! case_routes {
             $crate::extract::Body(command): $crate::extract::Body<serde_json::Value>,
         ) -> Result<axum::response::Response, $crate::problem::Problem> {
             $crate::routes::cases::act::<$api>(state, actor, reader, id, headers, command).await
-        }
-
-        #[utoipa::path(get, path = $timeline, tag = $tag, operation_id = $timeline_id,
-                    description = $timeline_doc, params(("id" = String, Path)),
-                    responses((status = 200, body = Vec<$crate::routes::cases::TimelineDto>),
-                        (status = 400, body = Problem), (status = 401, body = Problem),
-                        (status = 404, body = Problem)))]
-        pub(crate) async fn timeline(
-            axum::extract::State(state): axum::extract::State<$crate::AppState>,
-            $crate::extract::Caller(actor): $crate::extract::Caller,
-            reader: $crate::extract::Reader,
-            axum::extract::Path(id): axum::extract::Path<String>,
-        ) -> Result<axum::response::Response, $crate::problem::Problem> {
-            $crate::routes::cases::timeline::<$api>(state, actor, reader, id).await
         }
     };
 }

@@ -2,20 +2,22 @@
 //! inbox. Answers are shown with their question labels in the reader's language.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use imi_core::case::{RequestView, TimelineEntry};
 use imi_core::catalogue::{AnswerValue, Answers, QuestionSet, Side};
 use imi_core::request::{RequestCommand, Stage};
-use imi_core::{CaseId, InboxQuery};
+use imi_core::store::Version;
+use imi_core::{Actor, CaseId, Engine, EngineError, InboxQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::cases::{CaseApi, case_routes};
 use super::localised;
 use crate::AppState;
 use crate::dto::{Page, PageParams, Text};
-use crate::extract::{Body, Caller, Params, Reader, etag, if_match, parse};
+use crate::extract::{Body, Caller, Params, Reader, parse};
 use crate::problem::Problem;
 
 /// One answer, with its question's label for the reader.
@@ -130,7 +132,7 @@ pub(crate) struct NewRequestDto {
 }
 
 /// Creates a draft request of a procedure for the caller's authority.
-#[utoipa::path(post, path = "/v1/requests", tag = "requests", request_body = NewRequestDto, responses((status = 201, body = RequestDto), (status = 403, body = Problem)))]
+#[utoipa::path(post, path = "/v1/requests", tag = "requests", operation_id = "create_request", request_body = NewRequestDto, responses((status = 201, body = RequestDto), (status = 403, body = Problem)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -148,54 +150,74 @@ pub(crate) async fn create(
         .into_response())
 }
 
-/// Reads a request as the caller may see it (need to know); the `ETag` is for `If-Match`.
-#[utoipa::path(get, path = "/v1/requests/{id}", tag = "requests", params(("id" = String, Path)), responses((status = 200, body = RequestDto, headers(("ETag" = String))), (status = 404, body = Problem)))]
-pub(crate) async fn get(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    reader: Reader,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id: CaseId = parse("case id", &id)?;
-    let (view, version) = state.engine.request(&actor, id).await?;
-    let mut r = localised(&reader, request_dto(&state, &view, &reader));
-    r.headers_mut().insert(header::ETAG, etag(version));
-    Ok(r)
+/// The request case routes.
+pub(crate) struct Api;
+
+impl CaseApi for Api {
+    const ID: &'static str = "case id";
+    const COMMAND: &'static str = "request command";
+    type Case = RequestView;
+    type Command = RequestCommand;
+    type Event = imi_core::request::RequestEvent;
+    type Dto = RequestDto;
+
+    async fn read(
+        engine: &Engine,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<(RequestView, Version), EngineError> {
+        engine.request(actor, id).await
+    }
+
+    async fn act(
+        engine: &Engine,
+        actor: &Actor,
+        id: CaseId,
+        command: RequestCommand,
+        if_match: Option<Version>,
+    ) -> Result<(RequestView, Version), EngineError> {
+        engine.act_on_request(actor, id, command, if_match).await
+    }
+
+    async fn timeline(
+        engine: &Engine,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<Vec<TimelineEntry>, EngineError> {
+        engine.request_timeline(actor, id).await
+    }
+
+    fn dto(state: &AppState, view: &RequestView, reader: &Reader) -> RequestDto {
+        request_dto(state, view, reader)
+    }
+
+    /// A split child's id is minted by the engine; callers may leave it out.
+    fn complete_body(body: &mut serde_json::Value) {
+        if body["command"] == "split"
+            && let Some(fields) = body.as_object_mut()
+        {
+            fields
+                .entry("child")
+                .or_insert_with(|| serde_json::Value::String(uuid::Uuid::now_v7().to_string()));
+        }
+    }
 }
 
-/// Acts on a request. The body is a command, e.g. `{"command": "accept", "days": 10}`,
-/// `{"command": "send", "recipient": "<id>", "needed_by": "2026-12-31"}`,
-/// `{"command": "save-draft", "answers": {"<question>": {"type": "text", "value": "…"}}}`.
-/// With `If-Match`, a stale version is refused with 412; a concurrent change gives 409.
-#[utoipa::path(post, path = "/v1/requests/{id}/commands", tag = "requests", params(("id" = String, Path), ("If-Match" = Option<String>, Header)), request_body = Object, responses((status = 200, body = RequestDto), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
-pub(crate) async fn act(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    reader: Reader,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    Body(command): Body<serde_json::Value>,
-) -> Result<Response, Problem> {
-    let id: CaseId = parse("case id", &id)?;
-    let expected = if_match(&headers)?;
-    let mut command = command;
-    // A split child's id is minted by the engine; callers may leave it out.
-    if command["command"] == "split"
-        && let Some(body) = command.as_object_mut()
-    {
-        body.entry("child")
-            .or_insert_with(|| serde_json::Value::String(uuid::Uuid::now_v7().to_string()));
-    }
-    let command: RequestCommand = serde_json::from_value(command)
-        .map_err(|e| Problem::bad_request("bad-body", format!("not a request command: {e}")))?;
-    let (view, version) = state
-        .engine
-        .act_on_request(&actor, id, command, expected)
-        .await?;
-    let mut r = localised(&reader, request_dto(&state, &view, &reader));
-    r.headers_mut().insert(header::ETAG, etag(version));
-    Ok(r)
-}
+case_routes!(
+    Api,
+    tag = "requests",
+    dto = RequestDto,
+    get = (
+        "/v1/requests/{id}",
+        "get_request",
+        "Reads a request as the caller may see it (need to know): parties and their coordinators; anyone else gets 404. The `ETag` is for `If-Match`."
+    ),
+    act = (
+        "/v1/requests/{id}/commands",
+        "act_on_request",
+        "Acts on a request. The body is a command, e.g. `{\"command\": \"accept\", \"days\": 10}`, `{\"command\": \"send\", \"recipient\": \"<id>\", \"needed_by\": \"2026-12-31\"}`, `{\"command\": \"save-draft\", \"answers\": {\"<question>\": {\"type\": \"text\", \"value\": \"…\"}}}` (replaces the saved answers). With `If-Match`, a stale version is refused with 412; a concurrent change gives 409."
+    )
+);
 
 /// One step of a request's timeline.
 #[derive(Debug, Serialize, ToSchema)]
@@ -213,7 +235,7 @@ pub(crate) struct TimelineDto {
 }
 
 /// The timeline of a request, as the caller may see it, labelled in its language.
-#[utoipa::path(get, path = "/v1/requests/{id}/timeline", tag = "requests", params(("id" = String, Path)), responses((status = 200, body = Vec<TimelineDto>), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/requests/{id}/timeline", tag = "requests", operation_id = "request_timeline", params(("id" = String, Path)), responses((status = 200, body = Vec<TimelineDto>), (status = 404, body = Problem)))]
 pub(crate) async fn timeline(
     State(state): State<AppState>,
     Caller(actor): Caller,

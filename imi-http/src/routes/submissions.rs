@@ -10,17 +10,21 @@
 //! caller's authority, each submission (with `ETag`), commands (with `If-Match`) and the
 //! timeline.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use imi_core::case::TimelineEntry;
 use imi_core::catalogue::Answers;
 use imi_core::store::Version;
-use imi_core::submission::{SubmissionCommand, SubmissionSecret, SubmissionStage};
-use imi_core::{CaseId, Language, NewSubmission, SubmissionCase, SubmissionStatus};
+use imi_core::submission::{SubmissionCommand, SubmissionEvent, SubmissionSecret, SubmissionStage};
+use imi_core::{
+    Actor, CaseId, Engine, EngineError, Language, NewSubmission, SubmissionCase, SubmissionStatus,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::cases::{CaseApi, case_routes};
 use super::localised;
 use super::requests::{AnswerDto, answers_dto};
 use crate::AppState;
@@ -245,106 +249,87 @@ pub(crate) struct SubmissionDto {
     updated_at: DateTime<Utc>,
 }
 
-fn dto(state: &AppState, c: &SubmissionCase, reader: &Reader) -> SubmissionDto {
-    let catalogue = state.engine.catalogue();
-    let set = catalogue.question_set(&c.question_set.id, c.question_set.version);
-    let s = &c.submission;
-    SubmissionDto {
-        id: c.id.to_string(),
-        reference: c.reference.to_string(),
-        procedure: c.procedure.to_string(),
-        question_set: c.question_set.id.to_string(),
-        question_set_version: c.question_set.version,
-        authority: c.authority.to_string(),
-        stage: s.state().stage().name(),
-        state: serde_json::to_value(s.state()).unwrap_or_default(),
-        submitter_language: s.language().code().to_owned(),
-        questions_asked: s.questions_asked(),
-        answers: answers_dto(s.answers(), set, reader),
-        reply: answers_dto(s.reply(), set, reader),
-        blocked: s.is_blocked(),
-        created_at: c.created_at,
-        updated_at: c.updated_at,
+/// The case routes of submissions, for the authority they were made to.
+pub(crate) struct Api;
+
+impl CaseApi for Api {
+    const ID: &'static str = "submission id";
+    const COMMAND: &'static str = "submission command";
+    type Case = SubmissionCase;
+    type Command = SubmissionCommand;
+    type Event = SubmissionEvent;
+    type Dto = SubmissionDto;
+
+    async fn read(
+        engine: &Engine,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<(SubmissionCase, Version), EngineError> {
+        engine.submission(actor, id).await
+    }
+
+    async fn act(
+        engine: &Engine,
+        actor: &Actor,
+        id: CaseId,
+        command: SubmissionCommand,
+        if_match: Option<Version>,
+    ) -> Result<(SubmissionCase, Version), EngineError> {
+        engine.act_on_submission(actor, id, command, if_match).await
+    }
+
+    async fn timeline(
+        engine: &Engine,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<Vec<TimelineEntry<SubmissionEvent>>, EngineError> {
+        engine.submission_timeline(actor, id).await
+    }
+
+    fn dto(state: &AppState, c: &SubmissionCase, reader: &Reader) -> SubmissionDto {
+        let catalogue = state.engine.catalogue();
+        let set = catalogue.question_set(&c.question_set.id, c.question_set.version);
+        let s = &c.submission;
+        SubmissionDto {
+            id: c.id.to_string(),
+            reference: c.reference.to_string(),
+            procedure: c.procedure.to_string(),
+            question_set: c.question_set.id.to_string(),
+            question_set_version: c.question_set.version,
+            authority: c.authority.to_string(),
+            stage: s.state().stage().name(),
+            state: serde_json::to_value(s.state()).unwrap_or_default(),
+            submitter_language: s.language().code().to_owned(),
+            questions_asked: s.questions_asked(),
+            answers: answers_dto(s.answers(), set, reader),
+            reply: answers_dto(s.reply(), set, reader),
+            blocked: s.is_blocked(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
     }
 }
 
-fn respond(state: &AppState, reader: &Reader, c: &SubmissionCase, version: Version) -> Response {
-    let mut r = localised(reader, dto(state, c, reader));
-    r.headers_mut().insert(header::ETAG, etag(version));
-    r
-}
-
-/// Reads a submission made to the caller's authority (its request handlers and viewers
-/// for the procedure); the `ETag` is for `If-Match`.
-#[utoipa::path(get, path = "/v1/submissions/{id}", tag = "public", params(("id" = String, Path)), responses((status = 200, body = SubmissionDto, headers(("ETag" = String))), (status = 404, body = Problem)))]
-pub(crate) async fn get(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    reader: Reader,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id: CaseId = parse("submission id", &id)?;
-    let (case, version) = state.engine.submission(&actor, id).await?;
-    Ok(respond(&state, &reader, &case, version))
-}
-
-/// The authority acts: `{"command": "take"}`, `{"command": "ask-submitter", "text":
-/// "…"}`, `{"command": "answer", "answers": {...}}`, `{"command": "close", "reason":
-/// "…"}`. With `If-Match`, a stale version gives 412.
-#[utoipa::path(post, path = "/v1/submissions/{id}/commands", tag = "public", params(("id" = String, Path), ("If-Match" = Option<String>, Header)), request_body = Object, responses((status = 200, body = SubmissionDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
-pub(crate) async fn act(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    reader: Reader,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    Body(command): Body<serde_json::Value>,
-) -> Result<Response, Problem> {
-    let id: CaseId = parse("submission id", &id)?;
-    let expected = if_match(&headers)?;
-    let command: SubmissionCommand = serde_json::from_value(command)
-        .map_err(|e| Problem::bad_request("bad-body", format!("not a submission command: {e}")))?;
-    let (case, version) = state
-        .engine
-        .act_on_submission(&actor, id, command, expected)
-        .await?;
-    Ok(respond(&state, &reader, &case, version))
-}
-
-/// One step of a submission's timeline.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct SubmissionTimelineDto {
-    seq: u64,
-    at: DateTime<Utc>,
-    /// Who: `{ "kind": "user", ... }`, `{ "kind": "submitter" }` or `{ "kind": "system" }`.
-    #[schema(value_type = Object)]
-    actor: serde_json::Value,
-    /// What happened: `{ "event": "submitted" | "taken" | "question-asked" | ..., ... }`.
-    #[schema(value_type = Object)]
-    event: serde_json::Value,
-}
-
-/// A submission's timeline.
-#[utoipa::path(get, path = "/v1/submissions/{id}/timeline", tag = "public", params(("id" = String, Path)), responses((status = 200, body = Vec<SubmissionTimelineDto>), (status = 404, body = Problem)))]
-pub(crate) async fn timeline(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    reader: Reader,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id: CaseId = parse("submission id", &id)?;
-    let entries = state.engine.submission_timeline(&actor, id).await?;
-    let out: Vec<SubmissionTimelineDto> = entries
-        .iter()
-        .map(|e| SubmissionTimelineDto {
-            seq: e.seq,
-            at: e.at,
-            actor: serde_json::to_value(e.actor).unwrap_or_default(),
-            event: serde_json::to_value(&e.event).unwrap_or_default(),
-        })
-        .collect();
-    Ok(localised(&reader, out))
-}
+case_routes!(
+    Api,
+    tag = "public",
+    dto = SubmissionDto,
+    get = (
+        "/v1/submissions/{id}",
+        "get_submission",
+        "Reads a submission made to the caller's authority (its request handlers and viewers for the procedure); anyone else gets 404. The `ETag` is for `If-Match`."
+    ),
+    act = (
+        "/v1/submissions/{id}/commands",
+        "act_on_submission",
+        "The authority acts: `{\"command\": \"take\"}`, `{\"command\": \"ask-submitter\", \"text\": \"…\"}`, `{\"command\": \"answer\", \"answers\": {...}}`, `{\"command\": \"close\", \"reason\": \"…\"}` (request handlers; viewers get 403). With `If-Match`, a stale version gives 412."
+    ),
+    timeline = (
+        "/v1/submissions/{id}/timeline",
+        "submission_timeline",
+        "A submission's timeline, oldest first, for the authority it was made to."
+    )
+);
 
 /// Which submissions to list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -385,6 +370,6 @@ pub(crate) async fn list(
     let found = state.engine.submissions(&actor, stage, page).await?;
     Ok(localised(
         &reader,
-        Page::of(found, |c| dto(&state, c, &reader)),
+        Page::of(found, |c| Api::dto(&state, c, &reader)),
     ))
 }
