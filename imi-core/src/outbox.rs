@@ -48,11 +48,17 @@ pub enum Topic {
     RegistrationAwaitingValidation,
     /// A citizen or business submitted a case to the authority (public interface).
     SubmissionReceived,
+    /// A case of another workflow arrived for the authority (a SOLVIT case submitted to
+    /// it, a survey sent to it, …).
+    CaseReceived,
+    /// A case of another workflow waits for the authority (a proposed solution, a survey
+    /// not yet answered near its deadline, …).
+    CaseWaiting,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 10] = [
+    pub const ALL: [Topic; 12] = [
         Topic::RequestReceived,
         Topic::RequestAccepted,
         Topic::RequestAnswered,
@@ -63,6 +69,8 @@ impl Topic {
         Topic::AlertDistributed,
         Topic::RegistrationAwaitingValidation,
         Topic::SubmissionReceived,
+        Topic::CaseReceived,
+        Topic::CaseWaiting,
     ];
 
     /// The kebab-case name.
@@ -78,6 +86,8 @@ impl Topic {
             Topic::AlertDistributed => "alert-distributed",
             Topic::RegistrationAwaitingValidation => "registration-awaiting-validation",
             Topic::SubmissionReceived => "submission-received",
+            Topic::CaseReceived => "case-received",
+            Topic::CaseWaiting => "case-waiting",
         }
     }
 
@@ -99,6 +109,8 @@ impl Topic {
             (L::English, T::RegistrationAwaitingValidation) => {
                 "IMI: an authority registered and awaits validation"
             }
+            (L::English, T::CaseReceived) => "IMI: {ref} arrived for your authority",
+            (L::English, T::CaseWaiting) => "IMI: {ref} waits for your authority",
             (L::Danish, T::SubmissionReceived) => "IMI: ny henvendelse {ref} fra offentligheden",
             (L::Danish, T::RequestReceived) => "IMI: ny anmodning {ref}",
             (L::Danish, T::RequestAccepted) => "IMI: anmodning {ref} er accepteret",
@@ -111,6 +123,8 @@ impl Topic {
             (L::Danish, T::RegistrationAwaitingValidation) => {
                 "IMI: en myndighed er registreret og afventer godkendelse"
             }
+            (L::Danish, T::CaseReceived) => "IMI: {ref} er modtaget til din myndighed",
+            (L::Danish, T::CaseWaiting) => "IMI: {ref} venter på din myndighed",
             (L::German, T::SubmissionReceived) => "IMI: neue Eingabe {ref} aus der Öffentlichkeit",
             (L::German, T::RequestReceived) => "IMI: neues Ersuchen {ref}",
             (L::German, T::RequestAccepted) => "IMI: Ersuchen {ref} wurde angenommen",
@@ -123,6 +137,8 @@ impl Topic {
             (L::German, T::RegistrationAwaitingValidation) => {
                 "IMI: eine Behörde hat sich registriert und wartet auf Bestätigung"
             }
+            (L::German, T::CaseReceived) => "IMI: {ref} ist für Ihre Behörde eingegangen",
+            (L::German, T::CaseWaiting) => "IMI: {ref} wartet auf Ihre Behörde",
             (L::French, T::SubmissionReceived) => "IMI : nouvelle demande {ref} du public",
             (L::French, T::RequestReceived) => "IMI : nouvelle demande {ref}",
             (L::French, T::RequestAccepted) => "IMI : la demande {ref} a été acceptée",
@@ -137,6 +153,8 @@ impl Topic {
             (L::French, T::RegistrationAwaitingValidation) => {
                 "IMI : une autorité s'est enregistrée et attend sa validation"
             }
+            (L::French, T::CaseReceived) => "IMI : {ref} est arrivé pour votre autorité",
+            (L::French, T::CaseWaiting) => "IMI : {ref} attend votre autorité",
             (_, topic) => return (topic.template(L::English).0, L::English),
         };
         (text, language)
@@ -179,6 +197,15 @@ pub enum Subject {
         /// The authority.
         authority: AuthorityId,
     },
+    /// A case of another workflow.
+    Case {
+        /// Its workflow.
+        workflow: crate::catalogue::WorkflowKind,
+        /// The case.
+        case: CaseId,
+        /// Its reference.
+        reference: CaseReference,
+    },
 }
 
 impl Subject {
@@ -190,6 +217,7 @@ impl Subject {
             Subject::Alert { case, .. } => format!("/v1/alerts/{case}"),
             Subject::Submission { case, .. } => format!("/v1/submissions/{case}"),
             Subject::Authority { authority } => format!("/v1/authorities/{authority}"),
+            Subject::Case { workflow, case, .. } => format!("/v1/{}/{case}", workflow.path()),
         }
     }
 
@@ -199,7 +227,8 @@ impl Subject {
         match self {
             Subject::Request { reference, .. }
             | Subject::Alert { reference, .. }
-            | Subject::Submission { reference, .. } => reference.to_string(),
+            | Subject::Submission { reference, .. }
+            | Subject::Case { reference, .. } => reference.to_string(),
             Subject::Authority { .. } => String::new(),
         }
     }

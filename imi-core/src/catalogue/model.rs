@@ -240,6 +240,17 @@ impl WorkflowKind {
             WorkflowKind::Solvit => "solvit",
         }
     }
+
+    /// Where its cases live in the HTTP API (`/v1/<path>/<id>`), for links.
+    pub fn path(self) -> &'static str {
+        match self {
+            WorkflowKind::Request => "requests",
+            WorkflowKind::Alert => "alerts",
+            WorkflowKind::Notification => "notifications",
+            WorkflowKind::Repository => "records",
+            WorkflowKind::Solvit => "solvit-cases",
+        }
+    }
 }
 
 /// The legal bounds for blocking personal data after formal closure (Regulation (EU)

@@ -323,6 +323,28 @@ pub async fn engine_solvit(store: Arc<dyn Store>) {
     ));
 
     // Retention: blocked 6 months after closure, deleted 3 years after.
+    // Told through the outbox: the lead centre of the submissions, the home centre of
+    // the proposed solution and the rejection; with a link to the case.
+    use crate::outbox::Topic;
+    let lead_feed = engine.feed(&lead, None, 100).await.unwrap();
+    let topics: Vec<Topic> = lead_feed.items.iter().map(|e| e.topic).collect();
+    assert_eq!(topics, [Topic::CaseReceived, Topic::CaseReceived]);
+    assert_eq!(
+        lead_feed.items[0].subject.link(),
+        format!("/v1/solvit-cases/{id}")
+    );
+    let home_feed = engine.feed(&home, None, 100).await.unwrap();
+    let topics: Vec<Topic> = home_feed.items.iter().map(|e| e.topic).collect();
+    assert_eq!(topics, [Topic::CaseWaiting, Topic::CaseWaiting]);
+    assert!(
+        engine
+            .feed(&outsider, None, 100)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
     let closed_at = closed.updated_at;
     engine
         .tick(closed_at + chrono::Duration::days(186), 100)

@@ -249,3 +249,48 @@ pub(super) fn flow_retention_keys(
     }
     out
 }
+
+impl Engine {
+    /// Deadlines of the workflows on the generic layout that have them
+    /// ([`super::FLOWS_WITH_DEADLINES`]): each one's `due` index up to `now`'s date, at
+    /// most `batch` entries each, handed to the workflow (`flow_due`), one commit per
+    /// case. A case another command changed meanwhile waits for the next tick. Returns
+    /// how many were handled, and whether some were left for the next tick.
+    pub(super) async fn flow_deadlines(
+        &self,
+        now: DateTime<Utc>,
+        batch: usize,
+    ) -> Result<(usize, usize), EngineError> {
+        let tomorrow = now.date_naive() + chrono::Duration::days(1);
+        let (mut done, mut deferred) = (0, 0);
+        for workflow in super::FLOWS_WITH_DEADLINES {
+            let scan = crate::store::Scan {
+                start: std::ops::Bound::Included(
+                    crate::keys::flow_index(workflow, "due").into_bytes(),
+                ),
+                end: std::ops::Bound::Excluded(
+                    crate::keys::flow_index(workflow, "due")
+                        .date(tomorrow)
+                        .into_bytes(),
+                ),
+                direction: crate::store::Direction::Forward,
+                limit: batch.clamp(1, crate::store::MAX_SCAN_LIMIT),
+            };
+            let found = self.store.scan(&scan).await?;
+            for entry in &found.entries {
+                let id = crate::keys::trailing_id(&entry.key)
+                    .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
+                    .ok_or_else(|| super::corrupt_index(&entry.key))?;
+                match self.flow_due(workflow, id, now).await {
+                    Ok(()) => done += 1,
+                    Err(EngineError::Conflict(_)) => deferred += 1,
+                    Err(e) => return Err(e),
+                }
+            }
+            if found.continuation.is_some() {
+                deferred += 1;
+            }
+        }
+        Ok((done, deferred))
+    }
+}

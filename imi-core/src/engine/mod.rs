@@ -389,7 +389,23 @@ impl Engine {
     }
 }
 
+/// The workflows on the generic layout whose `due` index `tick` walks (`flow_due`).
+pub(super) const FLOWS_WITH_DEADLINES: &[&str] = &[];
+
 impl Engine {
+    /// A deadline of case `id` of the workflow on the generic layout named `workflow`
+    /// came (its `due` index entry is up to today): the workflow does what its deadline
+    /// means, in one commit that also moves or removes the entry.
+    pub(super) async fn flow_due(
+        &self,
+        workflow: &str,
+        id: crate::ids::CaseId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), EngineError> {
+        let _ = (id, now);
+        Err(corrupt_index(workflow.as_bytes()))
+    }
+
     /// One retention step for case `id` of the workflow on the generic layout named
     /// `workflow`: the table of such workflows, beside their modules above, and the one
     /// place that maps a name to its document type. A name no workflow has is a damaged

@@ -500,21 +500,40 @@ impl CaseFlow for SolvitCase {
         Ok(())
     }
 
-    /// The lead centre's country, from the directory, once submitted.
+    /// The lead centre's country, from the directory, once submitted; the lead centre is
+    /// told of a case submitted to it, the home centre of a proposed solution or a
+    /// rejection (so that it can tell the complainant).
     async fn effects(
         engine: &Engine,
-        _: &mut crate::record::Txn<'_>,
+        txn: &mut crate::record::Txn<'_>,
         _: Who<'_>,
-        _: &Self,
+        old: &Self,
         new: &mut Self,
         events: &[SolvitEvent],
         _: &QuestionSet,
         _: DateTime<Utc>,
     ) -> Result<(), EngineError> {
+        let subject = crate::outbox::Subject::Case {
+            workflow: crate::catalogue::WorkflowKind::Solvit,
+            case: old.id,
+            reference: old.reference,
+        };
+        let tell = |authority| crate::outbox::Audience {
+            authority,
+            right: Right::RequestHandler,
+        };
         for e in events {
-            if let SolvitEvent::Submitted { lead, .. } = e {
-                new.lead_country = Some(engine.authority_doc(*lead).await?.participant());
-            }
+            let (topic, to) = match e {
+                SolvitEvent::Submitted { lead, .. } => {
+                    new.lead_country = Some(engine.authority_doc(*lead).await?.participant());
+                    (crate::outbox::Topic::CaseReceived, *lead)
+                }
+                SolvitEvent::SolutionProposed { .. } | SolvitEvent::Rejected { .. } => {
+                    (crate::outbox::Topic::CaseWaiting, old.home)
+                }
+                _ => continue,
+            };
+            engine.announce(txn, topic, subject, Some(&old.procedure), [tell(to)])?;
         }
         Ok(())
     }

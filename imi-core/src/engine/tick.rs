@@ -104,6 +104,9 @@ impl Engine {
         if found.continuation.is_some() {
             report.deferred += 1;
         }
+        let (done, deferred) = self.flow_deadlines(now, batch).await?;
+        report.deadlines += done;
+        report.deferred += deferred;
         report.blocked = self.apply_retention(now, batch).await?;
         report.former_users_erased = self.erase_former_users(now, batch).await?;
         report.audit_sealed = self.seal_audit(&Actor::System, batch).await?;
