@@ -37,12 +37,20 @@ fn the_demo_catalogue_loads_with_every_area_and_every_kind() {
             "posting-of-workers",
             "professional-qualifications",
             "services",
-            "solvit"
+            "solvit",
+            "surveys"
         ]
     );
-    assert_eq!(c.procedures().count(), 9);
+    assert_eq!(c.procedures().count(), 10);
     let kinds: Vec<_> = c.procedures().map(|p| p.workflow.kind().name()).collect();
-    for kind in ["request", "alert", "notification", "repository", "solvit"] {
+    for kind in [
+        "request",
+        "alert",
+        "notification",
+        "repository",
+        "solvit",
+        "survey",
+    ] {
         assert!(kinds.contains(&kind), "{kind} missing");
     }
     let public: Vec<_> = c
@@ -153,7 +161,7 @@ fn each_side_answers_its_own_questions() {
 #[test]
 fn the_coverage_report_of_the_demo_catalogue() {
     let report = demo().coverage();
-    assert_eq!(report.total, 95);
+    assert_eq!(report.total, 106);
     for complete in [
         Language::English,
         Language::Danish,
@@ -161,7 +169,7 @@ fn the_coverage_report_of_the_demo_catalogue() {
         Language::French,
     ] {
         let c = report.language(complete).unwrap();
-        assert_eq!((c.translated, c.missing.len()), (95, 0), "{complete}");
+        assert_eq!((c.translated, c.missing.len()), (106, 0), "{complete}");
     }
     let untranslated: Vec<_> = report
         .languages
@@ -173,7 +181,7 @@ fn the_coverage_report_of_the_demo_catalogue() {
         22,
         "the other 22 languages are reported missing, not faked"
     );
-    assert!(untranslated.iter().all(|c| c.missing.len() == 95));
+    assert!(untranslated.iter().all(|c| c.missing.len() == 106));
     let sv = report.language(Language::Swedish).unwrap();
     assert!(
         sv.missing
@@ -181,7 +189,7 @@ fn the_coverage_report_of_the_demo_catalogue() {
     );
     let text = report.to_string();
     assert!(
-        text.contains("da    Danish                95        0    100.0%"),
+        text.contains("da    Danish               106        0    100.0%"),
         "{text}"
     );
 }
@@ -213,7 +221,7 @@ fn xliff_export_and_import_round_trip() {
     let c = demo();
     let export = c.export_xliff(Language::English, Language::Swedish, ExportScope::Missing);
     assert!(export.contains(r#"srcLang="en" trgLang="sv""#));
-    assert_eq!(export.matches("<unit ").count(), 95);
+    assert_eq!(export.matches("<unit ").count(), 106);
     assert!(
         c.export_xliff(Language::English, Language::Danish, ExportScope::Missing)
             .matches("<unit ")

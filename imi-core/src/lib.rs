@@ -58,6 +58,7 @@ pub mod request;
 pub mod solvit;
 pub mod store;
 pub mod submission;
+pub mod survey;
 pub mod translate;
 pub mod user;
 pub mod webhook;

@@ -247,6 +247,7 @@ struct ProcedureFile {
     to_member_states: Option<bool>,
     accept_within_days: Option<i64>,
     solve_within_days: Option<i64>,
+    remind_days_before: Option<i64>,
     retention_months: Option<i64>,
 }
 
@@ -467,6 +468,7 @@ const KINDS: &[(&str, WorkflowKind)] = &[
     ("notification", WorkflowKind::Notification),
     ("repository", WorkflowKind::Repository),
     ("solvit", WorkflowKind::Solvit),
+    ("survey", WorkflowKind::Survey),
 ];
 
 fn load_area(
@@ -517,7 +519,7 @@ fn load_procedure(
         "procedure kind",
         &p.kind,
         KINDS,
-        "request, alert, notification, repository, solvit",
+        "request, alert, notification, repository, solvit, survey",
     )?;
     let blocking = match p.blocking_months {
         None => Some(BlockingPeriod::default()),
@@ -599,6 +601,11 @@ fn load_procedure(
             p.solve_within_days.is_some(),
             WorkflowKind::Solvit,
         ),
+        (
+            "remind_days_before",
+            p.remind_days_before.is_some(),
+            WorkflowKind::Survey,
+        ),
     ];
     let mut fits = true;
     for (field, given, owner) in foreign {
@@ -657,6 +664,9 @@ fn load_procedure(
         WorkflowKind::Solvit => Workflow::Solvit {
             accept_within_days: day(ctx, "accept_within_days", p.accept_within_days, 7)?,
             solve_within_days: day(ctx, "solve_within_days", p.solve_within_days, 70)?,
+        },
+        WorkflowKind::Survey => Workflow::Survey {
+            remind_days_before: day(ctx, "remind_days_before", p.remind_days_before, 3)?,
         },
     };
     let rights = match &p.rights {

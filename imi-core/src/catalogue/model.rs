@@ -227,6 +227,8 @@ pub enum WorkflowKind {
     Repository,
     /// SOLVIT cases between the SOLVIT centres.
     Solvit,
+    /// Surveys of competent authorities.
+    Survey,
 }
 
 impl WorkflowKind {
@@ -238,6 +240,7 @@ impl WorkflowKind {
             WorkflowKind::Notification => "notification",
             WorkflowKind::Repository => "repository",
             WorkflowKind::Solvit => "solvit",
+            WorkflowKind::Survey => "survey",
         }
     }
 
@@ -249,6 +252,7 @@ impl WorkflowKind {
             WorkflowKind::Notification => "notifications",
             WorkflowKind::Repository => "records",
             WorkflowKind::Solvit => "solvit-cases",
+            WorkflowKind::Survey => "surveys",
         }
     }
 }
@@ -340,6 +344,11 @@ pub enum Workflow {
         /// Days the lead centre has to find a solution once it accepted.
         solve_within_days: u16,
     },
+    /// Surveys of competent authorities.
+    Survey {
+        /// Days before the deadline the authorities that have not answered are reminded.
+        remind_days_before: u16,
+    },
 }
 
 impl Workflow {
@@ -351,6 +360,7 @@ impl Workflow {
             Workflow::Notification { .. } => WorkflowKind::Notification,
             Workflow::Repository { .. } => WorkflowKind::Repository,
             Workflow::Solvit { .. } => WorkflowKind::Solvit,
+            Workflow::Survey { .. } => WorkflowKind::Survey,
         }
     }
 }

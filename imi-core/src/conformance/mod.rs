@@ -14,7 +14,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod solvit;
+mod survey;
 pub use solvit::{SolvitWorld, engine_solvit, solvit_world};
+pub use survey::{SurveyWorld, engine_surveys, survey_world};
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -5970,7 +5972,7 @@ macro_rules! store_conformance_tests {
             engine_audit_chain, engine_retention_blocking, engine_retention_deletion,
             engine_former_users, engine_data_subjects, engine_replicated_load, engine_alerts,
             engine_notifications, engine_repositories, engine_public_submission,
-            engine_exchange_archive, engine_outbox, engine_solvit);
+            engine_exchange_archive, engine_outbox, engine_solvit, engine_surveys);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

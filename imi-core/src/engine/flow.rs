@@ -281,7 +281,7 @@ impl Engine {
                 let id = crate::keys::trailing_id(&entry.key)
                     .and_then(|b| CaseId::from_uuid(uuid::Uuid::from_bytes(b)).ok())
                     .ok_or_else(|| super::corrupt_index(&entry.key))?;
-                match self.flow_due(workflow, id, now).await {
+                match self.flow_due(workflow, id, &entry.key, now).await {
                     Ok(()) => done += 1,
                     Err(EngineError::Conflict(_)) => deferred += 1,
                     Err(e) => return Err(e),

@@ -27,6 +27,7 @@ mod requests;
 pub(crate) mod solvit;
 mod subjects;
 mod submissions;
+pub(crate) mod survey;
 mod syndication;
 mod tick;
 mod tokens;
@@ -390,7 +391,7 @@ impl Engine {
 }
 
 /// The workflows on the generic layout whose `due` index `tick` walks (`flow_due`).
-pub(super) const FLOWS_WITH_DEADLINES: &[&str] = &[];
+pub(super) const FLOWS_WITH_DEADLINES: &[&str] = &[survey::KIND];
 
 impl Engine {
     /// A deadline of case `id` of the workflow on the generic layout named `workflow`
@@ -400,10 +401,13 @@ impl Engine {
         &self,
         workflow: &str,
         id: crate::ids::CaseId,
+        entry: &[u8],
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), EngineError> {
-        let _ = (id, now);
-        Err(corrupt_index(workflow.as_bytes()))
+        match workflow {
+            survey::KIND => self.survey_due(id, entry, now).await,
+            _ => Err(corrupt_index(workflow.as_bytes())),
+        }
     }
 
     /// One retention step for case `id` of the workflow on the generic layout named
@@ -422,6 +426,10 @@ impl Engine {
             "solvit-case" => {
                 self.case_retention::<solvit::SolvitCase>(txn, id, delete, now)
                     .await
+            }
+            survey::KIND => {
+                let _ = delete;
+                self.survey_retention(txn, id, now).await
             }
             _ => Err(corrupt_index(workflow.as_bytes())),
         }

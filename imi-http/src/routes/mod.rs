@@ -16,6 +16,7 @@ pub(crate) mod repositories;
 pub(crate) mod requests;
 pub(crate) mod solvit;
 pub(crate) mod submissions;
+pub(crate) mod survey;
 pub(crate) mod users;
 
 use axum::Json;
@@ -29,7 +30,9 @@ use crate::extract::Reader;
 /// The routes of the workflows that bring their own router (shared case routes, own
 /// tag); each adds one line here.
 pub(crate) fn workflows() -> utoipa_axum::router::OpenApiRouter<AppState> {
-    utoipa_axum::router::OpenApiRouter::new().merge(solvit::routes())
+    utoipa_axum::router::OpenApiRouter::new()
+        .merge(solvit::routes())
+        .merge(survey::routes())
 }
 
 /// A JSON response labelled with the reader's language.

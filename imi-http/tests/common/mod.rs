@@ -226,3 +226,29 @@ impl Api {
         }
     }
 }
+
+impl Api {
+    /// A signed-in GET whose body is not JSON: status, content type and text.
+    pub(crate) async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+    ) -> (StatusCode, String, String) {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = self.app.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, kind, String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
