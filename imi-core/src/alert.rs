@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 use crate::catalogue::{AnswerErrors, AnswerProblem, Answers, QuestionSet, Side, ValidationLevel};
 use crate::country::Participant;
 use crate::ids::AuthorityId;
-use crate::request::MAX_TEXT_LEN;
 
 /// Where an alert stands, without its data (for indexes and messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -390,22 +389,6 @@ impl Default for Alert {
     }
 }
 
-fn check_text(command: &'static str, text: &str) -> Result<(), AlertError> {
-    if text.trim().is_empty() {
-        return Err(AlertError::Invalid {
-            command,
-            reason: "the text is empty",
-        });
-    }
-    if text.chars().count() > MAX_TEXT_LEN {
-        return Err(AlertError::Invalid {
-            command,
-            reason: "the text is too long",
-        });
-    }
-    Ok(())
-}
-
 impl Alert {
     /// A new draft.
     pub fn new() -> Self {
@@ -492,16 +475,7 @@ impl Alert {
         use AlertState as S;
         let name = command.name();
         let illegal = || Err(AlertError::illegal(self.state.stage(), command));
-        let party = |ok: bool, needed: &'static str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(AlertError::WrongParty {
-                    command: name,
-                    needed,
-                })
-            }
-        };
+        let party = |ok, needed| AlertError::party(ok, name, needed);
         let invalid = |reason| {
             Err(AlertError::Invalid {
                 command: name,
@@ -555,14 +529,14 @@ impl Alert {
             }
             (S::PendingValidation { .. }, C::Return { comment }) => {
                 party(roles.outgoing_coordinator, "outgoing alert coordinator")?;
-                check_text(name, comment)?;
+                AlertError::text(name, comment)?;
                 Ok(vec![AlertEvent::Returned {
                     comment: comment.clone(),
                 }])
             }
             (S::PendingValidation { .. }, C::Reject { reason }) => {
                 party(roles.outgoing_coordinator, "outgoing alert coordinator")?;
-                check_text(name, reason)?;
+                AlertError::text(name, reason)?;
                 Ok(vec![AlertEvent::Rejected {
                     reason: reason.clone(),
                 }])
@@ -600,7 +574,7 @@ impl Alert {
                 Ok(vec![AlertEvent::Acknowledged { authority }])
             }
             (S::Broadcast { .. }, C::AddInformation { text }) => {
-                check_text(name, text)?;
+                AlertError::text(name, text)?;
                 let by = match (roles.sender, roles.handler) {
                     (true, _) => AlertParty::Sender,
                     (false, Some(authority)) => AlertParty::Handler { authority },
@@ -615,7 +589,7 @@ impl Alert {
             }
             (S::Broadcast { .. }, C::Rectify { answers, reason }) => {
                 party(roles.sender, "sender")?;
-                check_text(name, reason)?;
+                AlertError::text(name, reason)?;
                 if answers.is_empty() {
                     return invalid("give at least one corrected answer");
                 }
@@ -646,7 +620,7 @@ impl Alert {
                 }])
             }
             (S::Broadcast { .. }, C::ProposeClosure { reason }) => {
-                check_text(name, reason)?;
+                AlertError::text(name, reason)?;
                 let Some(authority) = roles.handler else {
                     return party(false, "handling authority").map(|()| Vec::new());
                 };
@@ -657,14 +631,14 @@ impl Alert {
             }
             (S::Broadcast { .. }, C::Close { reason }) => {
                 party(roles.sender, "sender")?;
-                check_text(name, reason)?;
+                AlertError::text(name, reason)?;
                 Ok(vec![AlertEvent::Closed {
                     reason: reason.clone(),
                 }])
             }
             (S::PendingValidation { .. } | S::Broadcast { .. }, C::Withdraw { reason }) => {
                 party(roles.sender, "sender")?;
-                check_text(name, reason)?;
+                AlertError::text(name, reason)?;
                 Ok(vec![AlertEvent::Withdrawn {
                     reason: reason.clone(),
                 }])
@@ -890,27 +864,10 @@ impl crate::workflow::Command for AlertCommand {
     }
 }
 
-impl crate::workflow::Workflow for Alert {
-    type Stage = AlertStage;
-    type Command = AlertCommand;
-    type Event = AlertEvent;
-    type Roles = AlertRoles;
-    type Context<'a> = AlertContext<'a>;
-
-    fn stage(&self) -> AlertStage {
-        self.state().stage()
-    }
-
-    fn decide(
-        &self,
-        roles: AlertRoles,
-        command: &AlertCommand,
-        ctx: &Self::Context<'_>,
-    ) -> Result<Vec<Self::Event>, AlertError> {
-        Alert::decide(self, roles, command, ctx)
-    }
-
-    fn apply(&mut self, event: &Self::Event, at: DateTime<Utc>) {
-        Alert::apply(self, event, at);
-    }
-}
+crate::workflow::delegate_workflow!(Alert {
+    stage: AlertStage,
+    command: AlertCommand,
+    event: AlertEvent,
+    roles: AlertRoles,
+    context<'a>: AlertContext<'a>,
+});

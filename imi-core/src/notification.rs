@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{Answers, QuestionSet, Side, ValidationLevel};
 use crate::country::{Country, Participant};
-use crate::request::MAX_TEXT_LEN;
 
 /// Where a notification stands, without its data (for indexes and messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -304,29 +303,12 @@ impl Notification {
         use NotificationCommand as C;
         use NotificationState as S;
         let name = command.name();
-        let party = |ok: bool, needed: &'static str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(NotificationError::WrongParty {
-                    command: name,
-                    needed,
-                })
-            }
-        };
+        let party = |ok, needed| NotificationError::party(ok, name, needed);
         let invalid = |reason| NotificationError::Invalid {
             command: name,
             reason,
         };
-        let text = |t: &str| {
-            if t.trim().is_empty() {
-                Err(invalid("the text is empty"))
-            } else if t.chars().count() > MAX_TEXT_LEN {
-                Err(invalid("the text is too long"))
-            } else {
-                Ok(())
-            }
-        };
+        let text = |t: &str| NotificationError::text(name, t);
         match (&self.state, command) {
             (S::Draft, C::SaveDraft { answers }) => {
                 party(roles.sender, "sender")?;
@@ -477,30 +459,13 @@ impl crate::workflow::Command for NotificationCommand {
     }
 }
 
-impl crate::workflow::Workflow for Notification {
-    type Stage = NotificationStage;
-    type Command = NotificationCommand;
-    type Event = NotificationEvent;
-    type Roles = NotificationRoles;
-    type Context<'a> = NotificationContext<'a>;
-
-    fn stage(&self) -> NotificationStage {
-        self.state().stage()
-    }
-
-    fn decide(
-        &self,
-        roles: NotificationRoles,
-        command: &NotificationCommand,
-        ctx: &Self::Context<'_>,
-    ) -> Result<Vec<Self::Event>, NotificationError> {
-        Notification::decide(self, roles, command, ctx)
-    }
-
-    fn apply(&mut self, event: &Self::Event, at: DateTime<Utc>) {
-        Notification::apply(self, event, at);
-    }
-}
+crate::workflow::delegate_workflow!(Notification {
+    stage: NotificationStage,
+    command: NotificationCommand,
+    event: NotificationEvent,
+    roles: NotificationRoles,
+    context<'a>: NotificationContext<'a>,
+});
 
 #[cfg(test)]
 mod tests {

@@ -25,8 +25,6 @@ use crate::ids::{AuthorityId, CaseId, UserId};
 
 /// The most days a responder may commit to when accepting.
 pub const MAX_ANSWER_DAYS: u16 = 365;
-/// The longest free text (comments, clarifications, reasons), in characters.
-pub const MAX_TEXT_LEN: usize = 10_000;
 
 /// The parties the acting user is for one request. The engine computes them from the
 /// user's authority, rights and coordinator role; one user can be several.
@@ -683,22 +681,6 @@ fn own_side(roles: Roles, command: &'static str) -> Result<Side, RequestError> {
     }
 }
 
-fn check_text(command: &'static str, text: &str) -> Result<(), RequestError> {
-    if text.trim().is_empty() {
-        return Err(RequestError::Invalid {
-            command,
-            reason: "the text is empty",
-        });
-    }
-    if text.chars().count() > MAX_TEXT_LEN {
-        return Err(RequestError::Invalid {
-            command,
-            reason: "the text is too long",
-        });
-    }
-    Ok(())
-}
-
 impl Request {
     /// A new draft.
     pub fn new() -> Self {
@@ -861,16 +843,7 @@ impl Request {
         use RequestState as S;
         let name = command.name();
         let illegal = || Err(RequestError::illegal(self.state.stage(), command));
-        let party = |ok: bool, needed: &'static str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(RequestError::WrongParty {
-                    command: name,
-                    needed,
-                })
-            }
-        };
+        let party = |ok, needed| RequestError::party(ok, name, needed);
         let invalid = |reason| {
             Err(RequestError::Invalid {
                 command: name,
@@ -918,7 +891,7 @@ impl Request {
             }
             (S::AwaitingAcceptance { .. } | S::Accepted { .. }, C::Withdraw { reason }) => {
                 party(roles.requester, "requester")?;
-                check_text(name, reason)?;
+                RequestError::text(name, reason)?;
                 Ok(vec![RequestEvent::Withdrawn {
                     reason: reason.clone(),
                 }])
@@ -1068,14 +1041,14 @@ impl Request {
             }
             (S::Answered { .. }, C::AskClarification { text }) => {
                 party(roles.requester, "requester")?;
-                check_text(name, text)?;
+                RequestError::text(name, text)?;
                 Ok(vec![RequestEvent::ClarificationAsked {
                     text: text.clone(),
                 }])
             }
             (S::ClarificationRequested { .. }, C::ReplyClarification { text }) => {
                 party(roles.responder, "responder")?;
-                check_text(name, text)?;
+                RequestError::text(name, text)?;
                 Ok(vec![RequestEvent::ClarificationReplied {
                     text: text.clone(),
                 }])
@@ -1087,7 +1060,7 @@ impl Request {
                 | S::ClarificationRequested { .. },
                 C::Comment { text },
             ) => {
-                check_text(name, text)?;
+                RequestError::text(name, text)?;
                 party(roles.requester || roles.responder, "requester or responder")?;
                 let side = if roles.requester {
                     Side::Requester
@@ -1106,7 +1079,7 @@ impl Request {
                 | S::ClarificationRequested { .. },
                 C::Refer { comment },
             ) => {
-                check_text(name, comment)?;
+                RequestError::text(name, comment)?;
                 party(roles.requester || roles.responder, "requester or responder")?;
                 let side = if roles.requester {
                     Side::Requester
@@ -1131,7 +1104,7 @@ impl Request {
                 )?;
                 match what {
                     Intervention::Comment { text } => {
-                        check_text(name, text)?;
+                        RequestError::text(name, text)?;
                         Ok(vec![RequestEvent::CoordinatorCommented {
                             text: text.clone(),
                         }])
@@ -1153,7 +1126,7 @@ impl Request {
                         _ => illegal(),
                     },
                     Intervention::Close { reason } => {
-                        check_text(name, reason)?;
+                        RequestError::text(name, reason)?;
                         Ok(vec![RequestEvent::ClosedByCoordinator {
                             reason: reason.clone(),
                         }])
@@ -1180,7 +1153,7 @@ impl Request {
                 C::Rectify { answers, reason },
             ) => {
                 let side = own_side(roles, name)?;
-                check_text(name, reason)?;
+                RequestError::text(name, reason)?;
                 if self.blocked {
                     return invalid("the personal data are blocked");
                 }
@@ -1230,7 +1203,7 @@ impl Request {
                 C::EraseUnlawful { questions, reason },
             ) => {
                 let side = own_side(roles, name)?;
-                check_text(name, reason)?;
+                RequestError::text(name, reason)?;
                 if self.erased {
                     return invalid("the personal data were already deleted");
                 }
@@ -1411,27 +1384,10 @@ impl Request {
     }
 }
 
-impl crate::workflow::Workflow for Request {
-    type Stage = Stage;
-    type Command = RequestCommand;
-    type Event = RequestEvent;
-    type Roles = Roles;
-    type Context<'a> = Context<'a>;
-
-    fn stage(&self) -> Stage {
-        self.state.stage()
-    }
-
-    fn decide(
-        &self,
-        roles: Roles,
-        command: &RequestCommand,
-        ctx: &Context<'_>,
-    ) -> Result<Vec<RequestEvent>, RequestError> {
-        Request::decide(self, roles, command, ctx)
-    }
-
-    fn apply(&mut self, event: &RequestEvent, at: DateTime<Utc>) {
-        Request::apply(self, event, at);
-    }
-}
+crate::workflow::delegate_workflow!(Request {
+    stage: Stage,
+    command: RequestCommand,
+    event: RequestEvent,
+    roles: Roles,
+    context<'a>: Context<'a>,
+});

@@ -18,8 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{Answers, QuestionSet, Side, ValidationLevel};
 use crate::ids::AuthorityId;
-use crate::request::MAX_TEXT_LEN;
-use crate::workflow::{Command, StepError, Workflow};
+use crate::workflow::{Command, StepError};
 
 pub use crate::engine::solvit::{SolvitBox, SolvitCase, SolvitFigures, SolvitTimelineEntry};
 
@@ -579,17 +578,6 @@ impl Default for Solvit {
     }
 }
 
-fn check_text(command: &'static str, text: &str) -> Result<(), SolvitError> {
-    let reason = if text.trim().is_empty() {
-        "the text is empty"
-    } else if text.chars().count() > MAX_TEXT_LEN {
-        "the text is too long"
-    } else {
-        return Ok(());
-    };
-    Err(SolvitError::Invalid { command, reason })
-}
-
 /// Why the SOLVIT machine refused a command; nothing was changed.
 pub type SolvitError = StepError<SolvitStage>;
 
@@ -661,16 +649,7 @@ impl Solvit {
         use SolvitCommand as C;
         use SolvitState as S;
         let name = command.name();
-        let party = |ok: bool, needed: &'static str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(SolvitError::WrongParty {
-                    command: name,
-                    needed,
-                })
-            }
-        };
+        let party = |ok, needed| SolvitError::party(ok, name, needed);
         let today = ctx.now.date_naive();
         match (&self.state, command) {
             (
@@ -725,7 +704,7 @@ impl Solvit {
             }
             (S::Submitted { .. }, C::Reject { reason }) => {
                 party(roles.lead, "lead centre")?;
-                check_text(name, reason)?;
+                SolvitError::text(name, reason)?;
                 Ok(vec![SolvitEvent::Rejected {
                     reason: reason.clone(),
                 }])
@@ -735,7 +714,7 @@ impl Solvit {
                 C::Comment { text },
             ) => {
                 party(roles.home || roles.lead, "home or lead centre")?;
-                check_text(name, text)?;
+                SolvitError::text(name, text)?;
                 Ok(vec![SolvitEvent::Commented {
                     by: if roles.home {
                         Centre::Home
@@ -747,12 +726,12 @@ impl Solvit {
             }
             (S::InHandling { .. }, C::ProposeSolution { text }) => {
                 party(roles.lead, "lead centre")?;
-                check_text(name, text)?;
+                SolvitError::text(name, text)?;
                 Ok(vec![SolvitEvent::SolutionProposed { text: text.clone() }])
             }
             (S::SolutionProposed { .. }, C::Contest { reason }) => {
                 party(roles.home, "home centre")?;
-                check_text(name, reason)?;
+                SolvitError::text(name, reason)?;
                 Ok(vec![SolvitEvent::Contested {
                     reason: reason.clone(),
                 }])
@@ -762,7 +741,7 @@ impl Solvit {
                 C::Close { outcome, reason },
             ) => {
                 party(roles.home, "home centre")?;
-                check_text(name, reason)?;
+                SolvitError::text(name, reason)?;
                 if *outcome == Outcome::Resolved
                     && self.state.stage() != SolvitStage::SolutionProposed
                 {
@@ -779,7 +758,7 @@ impl Solvit {
             }
             (S::Draft | S::Submitted { .. }, C::Withdraw { reason }) => {
                 party(roles.home, "home centre")?;
-                check_text(name, reason)?;
+                SolvitError::text(name, reason)?;
                 Ok(vec![SolvitEvent::Withdrawn {
                     reason: reason.clone(),
                 }])
@@ -938,36 +917,20 @@ pub fn solvit_visible(roles: SolvitRoles, case: &Solvit) -> bool {
     roles.home || (roles.lead && case.state.stage() != SolvitStage::Draft)
 }
 
-impl Workflow for Solvit {
-    type Stage = SolvitStage;
-    type Command = SolvitCommand;
-    type Event = SolvitEvent;
-    type Roles = SolvitRoles;
-    type Context<'a> = SolvitContext<'a>;
-
-    fn stage(&self) -> SolvitStage {
-        self.state.stage()
-    }
-
-    fn decide(
-        &self,
-        roles: SolvitRoles,
-        command: &SolvitCommand,
-        ctx: &SolvitContext<'_>,
-    ) -> Result<Vec<SolvitEvent>, SolvitError> {
-        Solvit::decide(self, roles, command, ctx)
-    }
-
-    fn apply(&mut self, event: &SolvitEvent, at: DateTime<Utc>) {
-        Solvit::apply(self, event, at);
-    }
-}
+crate::workflow::delegate_workflow!(Solvit {
+    stage: SolvitStage,
+    command: SolvitCommand,
+    event: SolvitEvent,
+    roles: SolvitRoles,
+    context<'a>: SolvitContext<'a>,
+});
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::workflow::Workflow;
     use crate::catalogue::{AnswerValue, Catalogue, CatalogueSource};
 
     const AREA: &str = "id = \"solvit\"\n[name]\nen = \"SOLVIT\"\n[[procedure]]\nid = \"solvit-case\"\nkind = \"solvit\"\nquestion_set = \"solvit\"\n[procedure.name]\nen = \"SOLVIT case\"\n";

@@ -22,7 +22,6 @@ use sha2::{Digest, Sha256};
 use crate::catalogue::{Answers, QuestionSet, Side, ValidationLevel};
 use crate::ids::UserId;
 use crate::language::Language;
-use crate::request::MAX_TEXT_LEN;
 
 /// Where a submission stands, without its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -379,17 +378,6 @@ pub struct Submission {
     erased: bool,
 }
 
-fn check_text(command: &'static str, t: &str) -> Result<(), SubmissionError> {
-    let reason = if t.trim().is_empty() {
-        "the text is empty"
-    } else if t.chars().count() > MAX_TEXT_LEN {
-        "the text is too long"
-    } else {
-        return Ok(());
-    };
-    Err(SubmissionError::Invalid { command, reason })
-}
-
 impl Submission {
     /// Checks a new submission's answers (requester side, at the "send" level) and
     /// returns the event that opens it.
@@ -524,7 +512,7 @@ impl Submission {
             }
             (S::InHandling { .. }, C::AskSubmitter { text }) => {
                 authority()?;
-                check_text(name, text)?;
+                SubmissionError::text(name, text)?;
                 Ok(vec![E::QuestionAsked { text: text.clone() }])
             }
             (S::InHandling { .. }, C::Answer { answers }) => {
@@ -544,14 +532,14 @@ impl Submission {
                 C::Close { reason },
             ) => {
                 authority()?;
-                check_text(name, reason)?;
+                SubmissionError::text(name, reason)?;
                 Ok(vec![E::Closed {
                     reason: reason.clone(),
                 }])
             }
             (S::AwaitingSubmitter { .. }, C::Reply { text }) => {
                 submitter()?;
-                check_text(name, text)?;
+                SubmissionError::text(name, text)?;
                 Ok(vec![E::Replied { text: text.clone() }])
             }
             (S::Received | S::InHandling { .. } | S::AwaitingSubmitter { .. }, C::Withdraw) => {
@@ -715,30 +703,13 @@ impl crate::workflow::Command for SubmissionCommand {
     }
 }
 
-impl crate::workflow::Workflow for Submission {
-    type Stage = SubmissionStage;
-    type Command = SubmissionCommand;
-    type Event = SubmissionEvent;
-    type Roles = SubmissionParty;
-    type Context<'a> = &'a QuestionSet;
-
-    fn stage(&self) -> SubmissionStage {
-        self.state().stage()
-    }
-
-    fn decide(
-        &self,
-        roles: SubmissionParty,
-        command: &SubmissionCommand,
-        ctx: &Self::Context<'_>,
-    ) -> Result<Vec<Self::Event>, SubmissionError> {
-        Submission::decide(self, roles, command, ctx)
-    }
-
-    fn apply(&mut self, event: &Self::Event, at: DateTime<Utc>) {
-        Submission::apply(self, event, at);
-    }
-}
+crate::workflow::delegate_workflow!(Submission {
+    stage: SubmissionStage,
+    command: SubmissionCommand,
+    event: SubmissionEvent,
+    roles: SubmissionParty,
+    context<'a>: &'a QuestionSet,
+});
 
 #[cfg(test)]
 mod tests {

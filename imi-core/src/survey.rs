@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalogue::{AreaId, ProcedureId};
 use crate::country::Participant;
 use crate::ids::AuthorityId;
-use crate::workflow::{Command, StepError, Workflow};
+use crate::workflow::{Command, StepError};
 
 pub use crate::engine::survey::{
     CountryTurnout, ResultRow, SurveyBox, SurveyCase, SurveyResponse, SurveyResults,
@@ -458,30 +458,13 @@ impl Survey {
     }
 }
 
-impl Workflow for Survey {
-    type Stage = SurveyStage;
-    type Command = SurveyCommand;
-    type Event = SurveyEvent;
-    type Roles = SurveyRoles;
-    type Context<'a> = SurveyContext;
-
-    fn stage(&self) -> SurveyStage {
-        self.state.stage()
-    }
-
-    fn decide(
-        &self,
-        roles: SurveyRoles,
-        command: &SurveyCommand,
-        ctx: &SurveyContext,
-    ) -> Result<Vec<SurveyEvent>, SurveyError> {
-        Survey::decide(self, roles, command, ctx)
-    }
-
-    fn apply(&mut self, event: &SurveyEvent, at: DateTime<Utc>) {
-        Survey::apply(self, event, at);
-    }
-}
+crate::workflow::delegate_workflow!(Survey {
+    stage: SurveyStage,
+    command: SurveyCommand,
+    event: SurveyEvent,
+    roles: SurveyRoles,
+    context<'a>: SurveyContext,
+});
 
 #[cfg(test)]
 mod tests {

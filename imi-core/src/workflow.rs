@@ -20,6 +20,10 @@ use serde::de::DeserializeOwned;
 
 use crate::catalogue::AnswerErrors;
 
+/// The longest free text a command carries (comments, clarifications, reasons), in
+/// characters.
+pub const MAX_TEXT_LEN: usize = 10_000;
+
 /// A workflow's stages: where a case stands, without its data.
 pub trait Stage: Copy + Eq + fmt::Debug + fmt::Display + Send + Sync + 'static {
     /// The workflow's kind, for messages: `"request"`, `"alert"`, …
@@ -68,6 +72,44 @@ pub trait Workflow: Clone + fmt::Debug + Send + Sync + 'static {
     /// Folds `event`, recorded at `at`, in. Cannot fail: `decide` checked it.
     fn apply(&mut self, event: &Self::Event, at: DateTime<Utc>);
 }
+
+/// Implements [`Workflow`] for a machine whose inherent `state().stage()`, `decide` and
+/// `apply` do the work.
+macro_rules! delegate_workflow {
+    ($machine:ty {
+        stage: $stage:ty,
+        command: $command:ty,
+        event: $event:ty,
+        roles: $roles:ty,
+        context<$l:lifetime>: $ctx:ty $(,)?
+    }) => {
+        impl $crate::workflow::Workflow for $machine {
+            type Stage = $stage;
+            type Command = $command;
+            type Event = $event;
+            type Roles = $roles;
+            type Context<$l> = $ctx;
+
+            fn stage(&self) -> $stage {
+                self.state().stage()
+            }
+
+            fn decide(
+                &self,
+                roles: $roles,
+                command: &$command,
+                ctx: &Self::Context<'_>,
+            ) -> Result<Vec<$event>, $crate::workflow::StepError<$stage>> {
+                <$machine>::decide(self, roles, command, ctx)
+            }
+
+            fn apply(&mut self, event: &$event, at: chrono::DateTime<chrono::Utc>) {
+                <$machine>::apply(self, event, at);
+            }
+        }
+    };
+}
+pub(crate) use delegate_workflow;
 
 /// Why a workflow refused a command; nothing was changed. Each workflow has its own
 /// (`RequestError`, `AlertError`, …), typed by its stages.
@@ -118,6 +160,28 @@ impl<S: Stage> StepError<S> {
             command: command.name(),
             expected: command.possible_in(),
         }
+    }
+
+    /// Nothing when `ok`, else `WrongParty`: only the `needed` party may `command`.
+    pub fn party(ok: bool, command: &'static str, needed: &'static str) -> Result<(), Self> {
+        if ok {
+            Ok(())
+        } else {
+            Err(StepError::WrongParty { command, needed })
+        }
+    }
+
+    /// Checks a free text `command` carries: not blank, at most [`MAX_TEXT_LEN`]
+    /// characters.
+    pub fn text(command: &'static str, text: &str) -> Result<(), Self> {
+        let reason = if text.trim().is_empty() {
+            "the text is empty"
+        } else if text.chars().count() > MAX_TEXT_LEN {
+            "the text is too long"
+        } else {
+            return Ok(());
+        };
+        Err(StepError::Invalid { command, reason })
     }
 }
 

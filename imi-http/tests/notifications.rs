@@ -23,153 +23,159 @@ async fn a_notification_with_comments_over_http() {
     let ec = token(&engine, &w.recipients[2].1).await;
     let it = token(&engine, &w.outsider).await;
     let api = Api::over(Arc::clone(&engine));
-    let call =
-        |m: Method, path: String, tok: &str, body: Option<serde_json::Value>, im: Option<&str>| {
-            let api = &api;
-            let tok = tok.to_owned();
-            let im = im.map(str::to_owned);
-            async move { api.call(m, &path, &tok, "en", body, im.as_deref()).await }
-        };
 
-    let (s, _, v) = call(
-        Method::POST,
-        "/v1/notifications".into(),
-        &dk,
-        Some(json!({"procedure": "diplomas"})),
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            "/v1/notifications".into(),
+            &dk,
+            Some(json!({"procedure": "diplomas"})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = v["id"].as_str().unwrap().to_owned();
     let commands = format!("/v1/notifications/{id}/commands");
-    let (s, _, v) = call(
-        Method::POST,
-        commands.clone(),
-        &dk,
-        Some(json!({"command": "save-draft", "answers": {
-            "title": {"type": "text", "value": "Sygeplejerske (professionsbachelor)"}
-        }})),
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &dk,
+            Some(json!({"command": "save-draft", "answers": {
+                "title": {"type": "text", "value": "Sygeplejerske (professionsbachelor)"}
+            }})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, _, _) = call(
-        Method::GET,
-        format!("/v1/notifications/{id}"),
-        &fr,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, _) = api
+        .en(
+            Method::GET,
+            format!("/v1/notifications/{id}"),
+            &fr,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "recipients do not see drafts");
-    let (_, etag, _) = call(
-        Method::GET,
-        format!("/v1/notifications/{id}"),
-        &dk,
-        None,
-        None,
-    )
-    .await;
-    let (s, _, v) = call(
-        Method::POST,
-        commands.clone(),
-        &dk,
-        Some(json!({"command": "send", "countries": ["FR", "DE"]})),
-        etag.as_deref(),
-    )
-    .await;
+    let (_, etag, _) = api
+        .en(
+            Method::GET,
+            format!("/v1/notifications/{id}"),
+            &dk,
+            None,
+            None,
+        )
+        .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &dk,
+            Some(json!({"command": "send", "countries": ["FR", "DE"]})),
+            etag.as_deref(),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["stage"], "sent");
     assert_eq!(v["recipients"], json!(["DE", "FR", "EC"]));
-    let (s, _, _) = call(
-        Method::POST,
-        commands.clone(),
-        &dk,
-        Some(json!({"command": "save-draft", "answers": {}})),
-        etag.as_deref(),
-    )
-    .await;
+    let (s, _, _) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &dk,
+            Some(json!({"command": "save-draft", "answers": {}})),
+            etag.as_deref(),
+        )
+        .await;
     assert_eq!(s, StatusCode::PRECONDITION_FAILED);
 
     // Recipients read, list and comment; Italy gets 404 everywhere.
-    let (s, _, v) = call(
-        Method::GET,
-        "/v1/notifications?box=received".into(),
-        &ec,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::GET,
+            "/v1/notifications?box=received".into(),
+            &ec,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["items"][0]["id"], id.as_str());
     assert_eq!(
         v["items"][0]["answers"][0]["label"]["text"], "Diploma title",
         "{v}"
     );
-    let (s, _, v) = call(
-        Method::POST,
-        commands.clone(),
-        &fr,
-        Some(json!({"command": "comment", "text": "Added to our list"})),
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &fr,
+            Some(json!({"command": "comment", "text": "Added to our list"})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["comments"], 1);
     for path in [
         format!("/v1/notifications/{id}"),
         format!("/v1/notifications/{id}/timeline"),
     ] {
-        let (s, _, _) = call(Method::GET, path, &it, None, None).await;
+        let (s, _, _) = api.en(Method::GET, path, &it, None, None).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
-    let (_, _, v) = call(
-        Method::GET,
-        "/v1/notifications?box=received".into(),
-        &it,
-        None,
-        None,
-    )
-    .await;
+    let (_, _, v) = api
+        .en(
+            Method::GET,
+            "/v1/notifications?box=received".into(),
+            &it,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(v["items"], json!([]));
 
     // Only the sender closes; afterwards comments are refused.
-    let (s, _, _) = call(
-        Method::POST,
-        commands.clone(),
-        &fr,
-        Some(json!({"command": "close", "reason": "x"})),
-        None,
-    )
-    .await;
+    let (s, _, _) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &fr,
+            Some(json!({"command": "close", "reason": "x"})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _, v) = call(
-        Method::POST,
-        commands.clone(),
-        &dk,
-        Some(json!({"command": "close", "reason": "Listed in Annex V"})),
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &dk,
+            Some(json!({"command": "close", "reason": "Listed in Annex V"})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["stage"], "closed");
-    let (s, _, _) = call(
-        Method::POST,
-        commands,
-        &ec,
-        Some(json!({"command": "comment", "text": "late"})),
-        None,
-    )
-    .await;
+    let (s, _, _) = api
+        .en(
+            Method::POST,
+            commands,
+            &ec,
+            Some(json!({"command": "comment", "text": "late"})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    let (s, _, v) = call(
-        Method::GET,
-        format!("/v1/notifications/{id}/timeline"),
-        &fr,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::GET,
+            format!("/v1/notifications/{id}/timeline"),
+            &fr,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     let events: Vec<&str> = v
         .as_array()
@@ -178,47 +184,51 @@ async fn a_notification_with_comments_over_http() {
         .map(|e| e["event"]["event"].as_str().unwrap())
         .collect();
     assert_eq!(events, ["draft-saved", "sent", "commented", "closed"]);
-    let (s, _, _) = call(
-        Method::GET,
-        "/v1/notifications?box=all".into(),
-        &dk,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, _) = api
+        .en(
+            Method::GET,
+            "/v1/notifications?box=all".into(),
+            &dk,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 
     // Closed, it is in the archive of exchanges that every signed-in user searches.
-    let (s, _, v) = call(
-        Method::GET,
-        "/v1/exchanges?text=sygeplejerske&country=DE".into(),
-        &it,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::GET,
+            "/v1/exchanges?text=sygeplejerske&country=DE".into(),
+            &it,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
     assert_eq!(v["items"][0]["kind"], "notification");
     assert_eq!(v["items"][0]["from"], "DK");
     assert_eq!(v["items"][0]["answers"][0]["question"], "title");
-    let (s, _, v) = call(
-        Method::GET,
-        "/v1/exchanges?country=IT".into(),
-        &it,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::GET,
+            "/v1/exchanges?country=IT".into(),
+            &it,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert!(v["items"].as_array().unwrap().is_empty());
-    let (s, _, _) = call(
-        Method::GET,
-        "/v1/exchanges?country=XX".into(),
-        &it,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, _) = api
+        .en(
+            Method::GET,
+            "/v1/exchanges?country=XX".into(),
+            &it,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }

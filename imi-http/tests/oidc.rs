@@ -84,33 +84,55 @@ struct Provider {
 }
 
 impl Provider {
+    /// Starts a provider and waits for its `READY` line. A provider that does not get
+    /// there within 30 seconds (seen once: a Node.js process that hung while starting on
+    /// a loaded machine) is killed and started again, up to three times, so that the
+    /// test fails with a message instead of waiting forever.
+    #[allow(clippy::print_stderr)] // says why a start is retried
     fn start(dir: &Path) -> Self {
-        let keys = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let mut child = Command::new("node")
-            .arg(dir.join("provider.mjs"))
-            .args(["--port", &port.to_string(), "--keys"])
-            .arg(keys.path())
-            .args(["--exit-on-stdin-close"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let issuer = line
-            .trim()
-            .strip_prefix("READY ")
-            .unwrap_or_else(|| panic!("the provider did not start: {line:?}"))
-            .to_owned();
-        Self {
-            child,
-            issuer,
-            _keys: keys,
+        for attempt in 1..=3 {
+            let keys = tempfile::tempdir().unwrap();
+            let port = free_port();
+            let mut child = Command::new("node")
+                .arg(dir.join("provider.mjs"))
+                .args(["--port", &port.to_string(), "--keys"])
+                .arg(keys.path())
+                .args(["--exit-on-stdin-close"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let stdout = child.stdout.take().unwrap();
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                let _ = BufReader::new(stdout).read_line(&mut line);
+                let _ = tx.send(line);
+            });
+            match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) => {
+                    let issuer = line
+                        .trim()
+                        .strip_prefix("READY ")
+                        .unwrap_or_else(|| panic!("the provider did not start: {line:?}"))
+                        .to_owned();
+                    return Self {
+                        child,
+                        issuer,
+                        _keys: keys,
+                    };
+                }
+                Err(_) => {
+                    eprintln!(
+                        "the OpenID provider did not start within 30 s (attempt {attempt} of 3)"
+                    );
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+            }
         }
+        panic!("the OpenID provider did not start in three attempts");
     }
 }
 

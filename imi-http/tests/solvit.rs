@@ -24,171 +24,179 @@ async fn a_solvit_case_over_http() {
     let fr = token(&engine, &w.lead).await;
     let de = token(&engine, &w.outsider).await;
     let api = Api::over(Arc::clone(&engine));
-    let call =
-        |m: Method, path: String, tok: &str, body: Option<serde_json::Value>, im: Option<&str>| {
-            let api = &api;
-            let tok = tok.to_owned();
-            let im = im.map(str::to_owned);
-            async move { api.call(m, &path, &tok, "en", body, im.as_deref()).await }
-        };
 
-    let (s, _, v) = call(
-        Method::POST,
-        "/v1/solvit-cases".into(),
-        &dk,
-        Some(json!({"procedure": "solvit-case"})),
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            "/v1/solvit-cases".into(),
+            &dk,
+            Some(json!({"procedure": "solvit-case"})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["stage"], "draft");
     let id = v["id"].as_str().unwrap().to_owned();
     let commands = format!("/v1/solvit-cases/{id}/commands");
-    let (s, _, v) = call(
-        Method::POST,
-        commands.clone(),
-        &dk,
-        Some(
-            json!({"command": "save-draft", "problem_area": "social-security", "answers": {
-                "problem": {"type": "text", "value": "Pension periods not counted"},
-                "complainant": {"type": "text", "value": "Jens Hansen"}
-            }}),
-        ),
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &dk,
+            Some(
+                json!({"command": "save-draft", "problem_area": "social-security", "answers": {
+                    "problem": {"type": "text", "value": "Pension periods not counted"},
+                    "complainant": {"type": "text", "value": "Jens Hansen"}
+                }}),
+            ),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     // The draft is invisible to the lead centre: 404, as for a case that does not exist.
-    let (s, _, _) = call(
-        Method::GET,
-        format!("/v1/solvit-cases/{id}"),
-        &fr,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, _) = api
+        .en(
+            Method::GET,
+            format!("/v1/solvit-cases/{id}"),
+            &fr,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // A command the stage does not allow: 409, naming what was expected.
-    let (s, _, v) = call(
-        Method::POST,
-        commands.clone(),
-        &dk,
-        Some(json!({"command": "close", "outcome": "resolved", "reason": "x"})),
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &dk,
+            Some(json!({"command": "close", "outcome": "resolved", "reason": "x"})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     // An unknown command: 400, nothing changes.
-    let (s, _, v) = call(
-        Method::POST,
-        commands.clone(),
-        &dk,
-        Some(json!({"command": "solve-everything"})),
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &dk,
+            Some(json!({"command": "solve-everything"})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    let (s, headers, v) = call(
-        Method::POST,
-        commands.clone(),
-        &dk,
-        Some(json!({"command": "submit", "lead": lead_centre})),
-        None,
-    )
-    .await;
+    let (s, headers, v) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &dk,
+            Some(json!({"command": "submit", "lead": lead_centre})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["stage"], "submitted");
     assert_eq!(v["lead_country"], "FR");
     assert!(v["due"].is_string());
     let etag = headers.unwrap();
     // The lead centre accepts (its own right), with If-Match.
-    let (s, _, v) = call(
-        Method::POST,
-        commands.clone(),
-        &dk,
-        Some(json!({"command": "accept"})),
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &dk,
+            Some(json!({"command": "accept"})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
-    let (s, _, v) = call(
-        Method::POST,
-        commands.clone(),
-        &fr,
-        Some(json!({"command": "accept"})),
-        Some(&etag),
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &fr,
+            Some(json!({"command": "accept"})),
+            Some(&etag),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, _, v) = call(
-        Method::POST,
-        commands.clone(),
-        &fr,
-        Some(json!({"command": "accept"})),
-        Some(&etag),
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &fr,
+            Some(json!({"command": "accept"})),
+            Some(&etag),
+        )
+        .await;
     assert_eq!(s, StatusCode::PRECONDITION_FAILED, "{v}");
-    let (s, _, _) = call(
-        Method::POST,
-        commands.clone(),
-        &fr,
-        Some(json!({"command": "propose-solution", "text": "The fund counts the periods"})),
-        None,
-    )
-    .await;
+    let (s, _, _) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &fr,
+            Some(json!({"command": "propose-solution", "text": "The fund counts the periods"})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _, v) = call(
-        Method::POST,
-        commands.clone(),
-        &dk,
-        Some(json!({"command": "close", "outcome": "resolved", "reason": "Paid"})),
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            commands.clone(),
+            &dk,
+            Some(json!({"command": "close", "outcome": "resolved", "reason": "Paid"})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["stage"], "closed");
     assert_eq!(v["on_time"], true);
 
     // Boxes and timelines: the lead centre lists it and sees one draft, the home centre two
     // of its own entries more; the German centre nothing.
-    let (s, _, v) = call(
-        Method::GET,
-        "/v1/solvit-cases?box=lead".into(),
-        &fr,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::GET,
+            "/v1/solvit-cases?box=lead".into(),
+            &fr,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
-    let (s, _, v) = call(
-        Method::GET,
-        "/v1/solvit-cases?box=lead".into(),
-        &de,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::GET,
+            "/v1/solvit-cases?box=lead".into(),
+            &de,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert!(v["items"].as_array().unwrap().is_empty());
-    let (s, _, v) = call(
-        Method::GET,
-        "/v1/solvit-cases?box=elsewhere".into(),
-        &dk,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::GET,
+            "/v1/solvit-cases?box=elsewhere".into(),
+            &dk,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    let (s, _, v) = call(
-        Method::GET,
-        format!("/v1/solvit-cases/{id}/timeline"),
-        &fr,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::GET,
+            format!("/v1/solvit-cases/{id}/timeline"),
+            &fr,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let events: Vec<&str> = v
         .as_array()
@@ -210,10 +218,12 @@ async fn a_solvit_case_over_http() {
         format!("/v1/solvit-cases/{id}"),
         format!("/v1/solvit-cases/{id}/timeline"),
     ] {
-        let (s, _, _) = call(Method::GET, path, &de, None, None).await;
+        let (s, _, _) = api.en(Method::GET, path, &de, None, None).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
-    let (s, _, v) = call(Method::GET, "/v1/solvit-figures".into(), &de, None, None).await;
+    let (s, _, v) = api
+        .en(Method::GET, "/v1/solvit-figures".into(), &de, None, None)
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v[0]["resolved"], 1);
     assert_eq!(v[0]["problem_area"], "social-security");

@@ -23,138 +23,144 @@ async fn a_survey_over_http() {
     let dk = token(&engine, &w.authorities[0].0).await;
     let de = token(&engine, &w.authorities[3].0).await;
     let api = Api::over(Arc::clone(&engine));
-    let call =
-        |m: Method, path: String, tok: &str, body: Option<serde_json::Value>, im: Option<&str>| {
-            let api = &api;
-            let tok = tok.to_owned();
-            let im = im.map(str::to_owned);
-            async move { api.call(m, &path, &tok, "en", body, im.as_deref()).await }
-        };
-    let (s, _, v) = call(
-        Method::POST,
-        "/v1/surveys".into(),
-        &dk,
-        Some(json!({"procedure": "practice-survey"})),
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            "/v1/surveys".into(),
+            &dk,
+            Some(json!({"procedure": "practice-survey"})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
-    let (s, _, v) = call(
-        Method::POST,
-        "/v1/surveys".into(),
-        &ec,
-        Some(json!({"procedure": "practice-survey"})),
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            "/v1/surveys".into(),
+            &ec,
+            Some(json!({"procedure": "practice-survey"})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = v["id"].as_str().unwrap().to_owned();
-    let (s, _, v) = call(
-        Method::POST,
-        format!("/v1/surveys/{id}/commands"),
-        &ec,
-        Some(json!({"command": "send", "deadline": "2026-12-20",
+    let (s, _, v) = api
+        .en(
+            Method::POST,
+            format!("/v1/surveys/{id}/commands"),
+            &ec,
+            Some(json!({"command": "send", "deadline": "2026-12-20",
             "targeting": {"countries": ["DK", "FR"], "procedures": ["pq-check"]}})),
-        None,
-    )
-    .await;
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["stage"], "open");
     assert_eq!(v["recipients"].as_array().unwrap().len(), 3);
     // A recipient sees the survey, not who else received it.
-    let (s, _, v) = call(Method::GET, format!("/v1/surveys/{id}"), &dk, None, None).await;
+    let (s, _, v) = api
+        .en(Method::GET, format!("/v1/surveys/{id}"), &dk, None, None)
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(v["recipients"].as_array().unwrap().is_empty());
-    let (s, _, v) = call(
-        Method::GET,
-        "/v1/surveys?box=received".into(),
-        &dk,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::GET,
+            "/v1/surveys?box=received".into(),
+            &dk,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
     for path in [
         format!("/v1/surveys/{id}"),
         format!("/v1/surveys/{id}/response"),
     ] {
-        let (s, _, _) = call(Method::GET, path, &de, None, None).await;
+        let (s, _, _) = api.en(Method::GET, path, &de, None, None).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
     // No answer yet; a missing required answer is 422; then an answer and an edit.
-    let (s, _, _) = call(
-        Method::GET,
-        format!("/v1/surveys/{id}/response"),
-        &dk,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, _) = api
+        .en(
+            Method::GET,
+            format!("/v1/surveys/{id}/response"),
+            &dk,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let response = format!("/v1/surveys/{id}/response");
-    let (s, _, v) = call(
-        Method::PUT,
-        response.clone(),
-        &dk,
-        Some(json!({"answers": {}})),
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::PUT,
+            response.clone(),
+            &dk,
+            Some(json!({"answers": {}})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let (s, etag, v) = call(
-        Method::PUT,
-        response.clone(),
-        &dk,
-        Some(json!({"answers": {
-            "works": {"type": "yes-no", "value": false},
-            "contact": {"type": "text", "value": "Karen Holm"}
-        }})),
-        None,
-    )
-    .await;
+    let (s, etag, v) = api
+        .en(
+            Method::PUT,
+            response.clone(),
+            &dk,
+            Some(json!({"answers": {
+                "works": {"type": "yes-no", "value": false},
+                "contact": {"type": "text", "value": "Karen Holm"}
+            }})),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["revision"], 1);
     assert_eq!(v["answers"][0]["label"]["text"], "Contact person");
     let edit = json!({"answers": {"works": {"type": "yes-no", "value": true}}});
-    let (s, _, v) = call(
-        Method::PUT,
-        response.clone(),
-        &dk,
-        Some(edit.clone()),
-        etag.as_deref(),
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::PUT,
+            response.clone(),
+            &dk,
+            Some(edit.clone()),
+            etag.as_deref(),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["revision"], 2);
-    let (s, _, _) = call(
-        Method::PUT,
-        response.clone(),
-        &dk,
-        Some(edit),
-        etag.as_deref(),
-    )
-    .await;
+    let (s, _, _) = api
+        .en(
+            Method::PUT,
+            response.clone(),
+            &dk,
+            Some(edit),
+            etag.as_deref(),
+        )
+        .await;
     assert_eq!(s, StatusCode::PRECONDITION_FAILED);
 
     // Results for the author only, as JSON and CSV.
-    let (s, _, v) = call(
-        Method::GET,
-        format!("/v1/surveys/{id}/results"),
-        &dk,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::GET,
+            format!("/v1/surveys/{id}/results"),
+            &dk,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
-    let (s, _, v) = call(
-        Method::GET,
-        format!("/v1/surveys/{id}/results"),
-        &ec,
-        None,
-        None,
-    )
-    .await;
+    let (s, _, v) = api
+        .en(
+            Method::GET,
+            format!("/v1/surveys/{id}/results"),
+            &ec,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["rows"][0]["question"], "works");
     assert_eq!(v["rows"][0]["value"], "yes");

@@ -48,7 +48,7 @@ impl Engine {
             })
         };
         if justification.trim().is_empty()
-            || justification.chars().count() > crate::request::MAX_TEXT_LEN
+            || justification.chars().count() > crate::workflow::MAX_TEXT_LEN
         {
             return Err(invalid(
                 "a justification of 1 to 10 000 characters is needed",

@@ -251,29 +251,16 @@ pub(crate) async fn list(
     reader: Reader,
     Params(p): Params<AlertBoxParams>,
 ) -> Result<Response, Problem> {
-    let which = match p.which.as_str() {
-        "sent" => AlertBox::Sent,
-        "validation" => AlertBox::Validation,
-        "incoming" => AlertBox::Incoming,
-        "handling" => AlertBox::Handling,
-        other => {
-            return Err(Problem::bad_request(
-                "bad-query",
-                format!("`{other}` is not a box: use sent, validation, incoming or handling"),
-            ));
-        }
-    };
-    let stage = match p.stage.as_deref() {
-        None => None,
-        Some(name) => Some(
-            AlertStage::ALL
-                .into_iter()
-                .find(|s| s.name() == name)
-                .ok_or_else(|| {
-                    Problem::bad_request("bad-query", format!("`{name}` is not an alert stage"))
-                })?,
-        ),
-    };
+    let which = super::pick_box(
+        &p.which,
+        &[
+            ("sent", AlertBox::Sent),
+            ("validation", AlertBox::Validation),
+            ("incoming", AlertBox::Incoming),
+            ("handling", AlertBox::Handling),
+        ],
+    )?;
+    let stage = super::pick_stage(p.stage.as_deref(), &AlertStage::ALL)?;
     let page = PageParams {
         limit: p.limit,
         cursor: p.cursor,

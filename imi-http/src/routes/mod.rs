@@ -35,6 +35,43 @@ pub(crate) fn workflows() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .merge(survey::routes())
 }
 
+/// The box named `given` among `boxes`, or a 400 that names the choices.
+pub(crate) fn pick_box<T: Copy>(given: &str, boxes: &[(&str, T)]) -> Result<T, crate::Problem> {
+    boxes
+        .iter()
+        .find(|(name, _)| *name == given)
+        .map(|(_, b)| *b)
+        .ok_or_else(|| {
+            let names: Vec<&str> = boxes.iter().map(|(n, _)| *n).collect();
+            crate::Problem::bad_request(
+                "bad-query",
+                format!("`{given}` is not a box: use {}", names.join(", ")),
+            )
+        })
+}
+
+/// The stage named `given` (if any) among a workflow's `stages`, or a 400.
+pub(crate) fn pick_stage<S: imi_core::workflow::Stage>(
+    given: Option<&str>,
+    stages: &[S],
+) -> Result<Option<S>, crate::Problem> {
+    let Some(name) = given else {
+        return Ok(None);
+    };
+    stages
+        .iter()
+        .copied()
+        .find(|s| s.name() == name)
+        .map(Some)
+        .ok_or_else(|| {
+            let names: Vec<&str> = stages.iter().map(|s| s.name()).collect();
+            crate::Problem::bad_request(
+                "bad-query",
+                format!("`{name}` is not a stage: use {}", names.join(", ")),
+            )
+        })
+}
+
 /// A JSON response labelled with the reader's language.
 pub(crate) fn localised<T: Serialize>(reader: &Reader, body: T) -> Response {
     let mut response = Json(body).into_response();

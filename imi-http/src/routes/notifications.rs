@@ -176,30 +176,14 @@ pub(crate) async fn list(
     reader: Reader,
     Params(p): Params<NotificationBoxParams>,
 ) -> Result<Response, Problem> {
-    let which = match p.which.as_str() {
-        "sent" => NotificationBox::Sent,
-        "received" => NotificationBox::Received,
-        other => {
-            return Err(Problem::bad_request(
-                "bad-query",
-                format!("`{other}` is not a box: use sent or received"),
-            ));
-        }
-    };
-    let stage = match p.stage.as_deref() {
-        None => None,
-        Some(name) => Some(
-            NotificationStage::ALL
-                .into_iter()
-                .find(|s| s.name() == name)
-                .ok_or_else(|| {
-                    Problem::bad_request(
-                        "bad-query",
-                        format!("`{name}` is not a notification stage"),
-                    )
-                })?,
-        ),
-    };
+    let which = super::pick_box(
+        &p.which,
+        &[
+            ("sent", NotificationBox::Sent),
+            ("received", NotificationBox::Received),
+        ],
+    )?;
+    let stage = super::pick_stage(p.stage.as_deref(), &NotificationStage::ALL)?;
     let page = PageParams {
         limit: p.limit,
         cursor: p.cursor,

@@ -210,27 +210,11 @@ pub(crate) async fn list(
     reader: Reader,
     Params(p): Params<SolvitBoxParams>,
 ) -> Result<Response, Problem> {
-    let which = match p.which.as_str() {
-        "home" => SolvitBox::Home,
-        "lead" => SolvitBox::Lead,
-        other => {
-            return Err(Problem::bad_request(
-                "bad-query",
-                format!("`{other}` is not a box: use home or lead"),
-            ));
-        }
-    };
-    let stage = match p.stage.as_deref() {
-        None => None,
-        Some(name) => Some(
-            SolvitStage::ALL
-                .into_iter()
-                .find(|s| s.name() == name)
-                .ok_or_else(|| {
-                    Problem::bad_request("bad-query", format!("`{name}` is not a SOLVIT stage"))
-                })?,
-        ),
-    };
+    let which = super::pick_box(
+        &p.which,
+        &[("home", SolvitBox::Home), ("lead", SolvitBox::Lead)],
+    )?;
+    let stage = super::pick_stage(p.stage.as_deref(), &SolvitStage::ALL)?;
     let page = PageParams {
         limit: p.limit,
         cursor: p.cursor,

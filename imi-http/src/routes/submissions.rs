@@ -351,17 +351,7 @@ pub(crate) async fn list(
     reader: Reader,
     Params(p): Params<SubmissionBoxParams>,
 ) -> Result<Response, Problem> {
-    let stage = match p.stage.as_deref() {
-        None => None,
-        Some(name) => Some(
-            SubmissionStage::ALL
-                .into_iter()
-                .find(|s| s.name() == name)
-                .ok_or_else(|| {
-                    Problem::bad_request("bad-query", format!("`{name}` is not a submission stage"))
-                })?,
-        ),
-    };
+    let stage = super::pick_stage(p.stage.as_deref(), &SubmissionStage::ALL)?;
     let page = PageParams {
         limit: p.limit,
         cursor: p.cursor,

@@ -195,16 +195,13 @@ pub(crate) async fn list(
     reader: Reader,
     Params(p): Params<SurveyBoxParams>,
 ) -> Result<Response, Problem> {
-    let which = match p.which.as_str() {
-        "authored" => SurveyBox::Authored,
-        "received" => SurveyBox::Received,
-        other => {
-            return Err(Problem::bad_request(
-                "bad-query",
-                format!("`{other}` is not a box: use authored or received"),
-            ));
-        }
-    };
+    let which = super::pick_box(
+        &p.which,
+        &[
+            ("authored", SurveyBox::Authored),
+            ("received", SurveyBox::Received),
+        ],
+    )?;
     let page = PageParams {
         limit: p.limit,
         cursor: p.cursor,

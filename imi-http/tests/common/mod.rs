@@ -228,6 +228,23 @@ impl Api {
 }
 
 impl Api {
+    /// [`Api::call`] in English, with owned arguments, for tests that call it often.
+    pub(crate) fn en(
+        &self,
+        method: Method,
+        path: String,
+        token: &str,
+        body: Option<Value>,
+        if_match: Option<&str>,
+    ) -> impl Future<Output = (StatusCode, Option<String>, Value)> + '_ {
+        let token = token.to_owned();
+        let if_match = if_match.map(str::to_owned);
+        async move {
+            self.call(method, &path, &token, "en", body, if_match.as_deref())
+                .await
+        }
+    }
+
     /// A signed-in GET whose body is not JSON: status, content type and text.
     pub(crate) async fn raw(
         &self,
