@@ -235,6 +235,31 @@ impl Key {
         self
     }
 
+    /// The trailing id of one entry, when given (without it, the key is a prefix).
+    pub(crate) fn then_id(mut self, id: Option<&[u8; 16]>) -> Self {
+        if let Some(id) = id {
+            self.0.extend_from_slice(id);
+        }
+        self
+    }
+
+    /// A timeline entry's sequence number, when given (without it, the key is a prefix).
+    pub(crate) fn then_seq(mut self, seq: Option<u64>) -> Self {
+        if let Some(seq) = seq {
+            self.0.extend_from_slice(&seq.to_be_bytes());
+        }
+        self
+    }
+
+    /// A stage code and then an entry's id, each when given (a box, one stage of it, or
+    /// one entry).
+    pub(crate) fn then_stage(self, stage: Option<u8>, id: Option<&[u8; 16]>) -> Self {
+        match stage {
+            Some(stage) => self.byte(stage).then_id(id),
+            None => self,
+        }
+    }
+
     /// One byte.
     pub(crate) fn byte(mut self, b: u8) -> Self {
         self.0.push(b);
@@ -264,14 +289,11 @@ pub(crate) fn flow_case(workflow: &str, id: CaseId) -> Vec<u8> {
 
 /// Its timeline (prefix), or one entry.
 pub(crate) fn flow_event(workflow: &str, id: CaseId, seq: Option<u64>) -> Vec<u8> {
-    let mut k = Key::new(Space::FlowEvent)
+    Key::new(Space::FlowEvent)
         .str(workflow)
         .id(id.as_bytes())
-        .into_bytes();
-    if let Some(seq) = seq {
-        k.extend_from_slice(&seq.to_be_bytes());
-    }
-    k
+        .then_seq(seq)
+        .into_bytes()
 }
 
 /// The start of an index of a workflow on the generic layout; the workflow appends the
@@ -475,11 +497,10 @@ pub(crate) fn case(id: CaseId) -> Vec<u8> {
 
 /// A case's timeline (prefix), or one entry.
 pub(crate) fn case_event(id: CaseId, seq: Option<u64>) -> Vec<u8> {
-    let mut k = Key::new(Space::CaseEvent).id(id.as_bytes()).into_bytes();
-    if let Some(seq) = seq {
-        k.extend_from_slice(&seq.to_be_bytes());
-    }
-    k
+    Key::new(Space::CaseEvent)
+        .id(id.as_bytes())
+        .then_seq(seq)
+        .into_bytes()
 }
 
 /// The reference counter of a year.
@@ -699,11 +720,10 @@ pub(crate) fn alert(id: CaseId) -> Vec<u8> {
 
 /// An alert's timeline (prefix), or one entry.
 pub(crate) fn alert_event(id: CaseId, seq: Option<u64>) -> Vec<u8> {
-    let mut k = Key::new(Space::AlertEvent).id(id.as_bytes()).into_bytes();
-    if let Some(seq) = seq {
-        k.extend_from_slice(&seq.to_be_bytes());
-    }
-    k
+    Key::new(Space::AlertEvent)
+        .id(id.as_bytes())
+        .then_seq(seq)
+        .into_bytes()
 }
 
 /// The sent box of an authority (prefix, optionally of one stage), or one entry.
@@ -712,49 +732,34 @@ pub(crate) fn alert_by_sender(
     stage: Option<u8>,
     id: Option<CaseId>,
 ) -> Vec<u8> {
-    let mut k = Key::new(Space::AlertBySender)
+    Key::new(Space::AlertBySender)
         .id(authority.as_bytes())
-        .into_bytes();
-    if let Some(stage) = stage {
-        k.push(stage);
-        if let Some(id) = id {
-            k.extend_from_slice(id.as_bytes());
-        }
-    }
-    k
+        .then_stage(stage, id.as_ref().map(|i| i.as_bytes()))
+        .into_bytes()
 }
 
 /// The validation queue of a country (prefix), or one entry.
 pub(crate) fn alert_validation(participant: &str, id: Option<CaseId>) -> Vec<u8> {
-    let mut k = Key::new(Space::AlertValidation)
+    Key::new(Space::AlertValidation)
         .str(participant)
-        .into_bytes();
-    if let Some(id) = id {
-        k.extend_from_slice(id.as_bytes());
-    }
-    k
+        .then_id(id.as_ref().map(|i| i.as_bytes()))
+        .into_bytes()
 }
 
 /// The incoming box of a recipient country (prefix), or one entry.
 pub(crate) fn alert_by_country(participant: &str, id: Option<CaseId>) -> Vec<u8> {
-    let mut k = Key::new(Space::AlertByCountry)
+    Key::new(Space::AlertByCountry)
         .str(participant)
-        .into_bytes();
-    if let Some(id) = id {
-        k.extend_from_slice(id.as_bytes());
-    }
-    k
+        .then_id(id.as_ref().map(|i| i.as_bytes()))
+        .into_bytes()
 }
 
 /// The handling box of an authority (prefix), or one entry.
 pub(crate) fn alert_by_handler(authority: AuthorityId, id: Option<CaseId>) -> Vec<u8> {
-    let mut k = Key::new(Space::AlertByHandler)
+    Key::new(Space::AlertByHandler)
         .id(authority.as_bytes())
-        .into_bytes();
-    if let Some(id) = id {
-        k.extend_from_slice(id.as_bytes());
-    }
-    k
+        .then_id(id.as_ref().map(|i| i.as_bytes()))
+        .into_bytes()
 }
 
 /// A country's alert network for a procedure.
@@ -772,13 +777,10 @@ pub(crate) fn notification(id: CaseId) -> Vec<u8> {
 
 /// A notification's timeline (prefix), or one entry.
 pub(crate) fn notification_event(id: CaseId, seq: Option<u64>) -> Vec<u8> {
-    let mut k = Key::new(Space::NotificationEvent)
+    Key::new(Space::NotificationEvent)
         .id(id.as_bytes())
-        .into_bytes();
-    if let Some(seq) = seq {
-        k.extend_from_slice(&seq.to_be_bytes());
-    }
-    k
+        .then_seq(seq)
+        .into_bytes()
 }
 
 /// The notifications an authority sends (prefix, optionally of one stage), or one entry.
@@ -787,27 +789,18 @@ pub(crate) fn notification_by_sender(
     stage: Option<u8>,
     id: Option<CaseId>,
 ) -> Vec<u8> {
-    let mut k = Key::new(Space::NotificationBySender)
+    Key::new(Space::NotificationBySender)
         .id(authority.as_bytes())
-        .into_bytes();
-    if let Some(stage) = stage {
-        k.push(stage);
-        if let Some(id) = id {
-            k.extend_from_slice(id.as_bytes());
-        }
-    }
-    k
+        .then_stage(stage, id.as_ref().map(|i| i.as_bytes()))
+        .into_bytes()
 }
 
 /// The notifications a country (or the Commission) received (prefix), or one entry.
 pub(crate) fn notification_by_recipient(participant: &str, id: Option<CaseId>) -> Vec<u8> {
-    let mut k = Key::new(Space::NotificationByRecipient)
+    Key::new(Space::NotificationByRecipient)
         .str(participant)
-        .into_bytes();
-    if let Some(id) = id {
-        k.extend_from_slice(id.as_bytes());
-    }
-    k
+        .then_id(id.as_ref().map(|i| i.as_bytes()))
+        .into_bytes()
 }
 
 /// A public submission's document.
@@ -817,13 +810,10 @@ pub(crate) fn submission(id: CaseId) -> Vec<u8> {
 
 /// A submission's timeline (prefix), or one entry.
 pub(crate) fn submission_event(id: CaseId, seq: Option<u64>) -> Vec<u8> {
-    let mut k = Key::new(Space::SubmissionEvent)
+    Key::new(Space::SubmissionEvent)
         .id(id.as_bytes())
-        .into_bytes();
-    if let Some(seq) = seq {
-        k.extend_from_slice(&seq.to_be_bytes());
-    }
-    k
+        .then_seq(seq)
+        .into_bytes()
 }
 
 /// The submissions an authority received (prefix, optionally of one stage), or one entry.
@@ -832,16 +822,10 @@ pub(crate) fn submission_by_authority(
     stage: Option<u8>,
     id: Option<CaseId>,
 ) -> Vec<u8> {
-    let mut k = Key::new(Space::SubmissionByAuthority)
+    Key::new(Space::SubmissionByAuthority)
         .id(authority.as_bytes())
-        .into_bytes();
-    if let Some(stage) = stage {
-        k.push(stage);
-        if let Some(id) = id {
-            k.extend_from_slice(id.as_bytes());
-        }
-    }
-    k
+        .then_stage(stage, id.as_ref().map(|i| i.as_bytes()))
+        .into_bytes()
 }
 
 /// The submission whose secret hashes to `hash`.
@@ -853,11 +837,9 @@ pub(crate) fn submission_secret(hash: &[u8; 32]) -> Vec<u8> {
 
 /// An archived exchange (or, without an id, the prefix of all).
 pub(crate) fn archive(id: Option<CaseId>) -> Vec<u8> {
-    let mut k = Key::new(Space::Archive).into_bytes();
-    if let Some(id) = id {
-        k.extend_from_slice(id.as_bytes());
-    }
-    k
+    Key::new(Space::Archive)
+        .then_id(id.as_ref().map(|i| i.as_bytes()))
+        .into_bytes()
 }
 
 /// The archive's entries holding a term (prefix), or one entry.
@@ -962,13 +944,10 @@ pub(crate) fn record_revision(id: RecordId, revision: Option<u32>) -> Vec<u8> {
 
 /// The records of a repository procedure (prefix), or one entry.
 pub(crate) fn record_by_procedure(procedure: &str, id: Option<RecordId>) -> Vec<u8> {
-    let mut k = Key::new(Space::RecordByProcedure)
+    Key::new(Space::RecordByProcedure)
         .str(procedure)
-        .into_bytes();
-    if let Some(id) = id {
-        k.extend_from_slice(id.as_bytes());
-    }
-    k
+        .then_id(id.as_ref().map(|i| i.as_bytes()))
+        .into_bytes()
 }
 
 /// The records of a procedure holding a term (prefix), or one entry.

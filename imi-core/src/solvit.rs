@@ -930,8 +930,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::workflow::Workflow;
     use crate::catalogue::{AnswerValue, Catalogue, CatalogueSource};
+    use crate::workflow::Workflow;
 
     const AREA: &str = "id = \"solvit\"\n[name]\nen = \"SOLVIT\"\n[[procedure]]\nid = \"solvit-case\"\nkind = \"solvit\"\nquestion_set = \"solvit\"\n[procedure.name]\nen = \"SOLVIT case\"\n";
     const QS: &str = "id = \"solvit\"\nversion = 1\n[title]\nen = \"SOLVIT\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"problem\"\ntype = \"free-text\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Problem\"\n";
