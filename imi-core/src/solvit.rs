@@ -83,7 +83,7 @@ impl SolvitStage {
 }
 
 impl crate::workflow::Stage for SolvitStage {
-    const WORKFLOW: &'static str = "solvit-case";
+    const WORKFLOW: &'static str = "SOLVIT case";
     fn name(self) -> &'static str {
         SolvitStage::name(self)
     }

@@ -412,6 +412,15 @@ async fn demo_world(engine: &Engine) -> Result<(), String> {
             Language::French,
             false,
         ),
+        // The Danish Patient Safety Authority's administrator answers surveys for it.
+        (
+            "DK_ADMIN",
+            &stps,
+            "Hanne Lund",
+            "hanne@stps.dk",
+            Language::Danish,
+            true,
+        ),
     ] {
         let email = email
             .parse()
@@ -452,6 +461,7 @@ async fn demo_users(engine: &Engine) -> Result<Vec<DemoUser>, String> {
         ("DE_COORDINATOR", "jonas@bmwk.bund.de"),
         ("DK_HANDLER", "lars@stps.dk"),
         ("FR_HANDLER", "julie@ordre-infirmiers.fr"),
+        ("DK_ADMIN", "hanne@stps.dk"),
     ];
     let mut found = Vec::new();
     // Page through each country's authorities (a big store holds thousands), until every

@@ -152,6 +152,7 @@ fn denied(actor: &Actor, action: &'static str, reason: &'static str) -> EngineEr
     })
 }
 
+/// **Alerts**: drafting, validation, broadcast, distribution and each country's alert network.
 impl Engine {
     fn alert_procedure(&self, procedure: &ProcedureId) -> Result<(AreaId, bool), EngineError> {
         let catalogue = self.catalogue();

@@ -91,6 +91,7 @@ pub(super) fn shareable(answers: &Answers, set: &QuestionSet) -> Answers {
     out
 }
 
+/// **The archive of exchanges**, without personal or confidential data.
 impl Engine {
     /// Writes `entry` and its search terms within `txn`.
     pub(super) fn archive(

@@ -53,6 +53,7 @@ impl AttachmentReader {
     }
 }
 
+/// **Files**: uploads and downloads of a case's attachments, on need to know.
 impl Engine {
     /// The side `actor` may attach files for in `case` now: the requester while drafting
     /// or while the request is open; the responder once it accepted and until closure.

@@ -12,6 +12,7 @@ use crate::keys;
 use crate::record::{Txn, decode};
 use crate::store::{Scan, StoreExt};
 
+/// **The audit log**: sealing and verifying the hash chain.
 impl Engine {
     /// The actor as recorded in the audit log.
     pub(crate) fn actor_ref(actor: &Actor) -> ActorRef {

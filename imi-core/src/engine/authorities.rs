@@ -136,6 +136,7 @@ fn write_authority(
     Ok(())
 }
 
+/// **Authorities and national structures**: registration (direct, by invitation, self-registration and validation), coordinators, procedure access, deregistration.
 impl Engine {
     /// Authorities of `participant` whose name folds to the same text as one of `new`'s
     /// names (registered or waiting for validation): likely duplicates.

@@ -193,6 +193,7 @@ impl DirectoryQuery {
     }
 }
 
+/// **The directory**: finding the right authority (search in any language, recipients of a procedure).
 impl Engine {
     /// The ids in a term index whose term starts with `word`, in id order; `None` when
     /// there are more than `cap`.

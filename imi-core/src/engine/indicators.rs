@@ -35,6 +35,7 @@ struct Tally {
     on_time: usize,
 }
 
+/// **Indicators**: the Scoreboard figures, without personal data.
 impl Engine {
     /// The Scoreboard indicators per responding country and area, for requests sent in
     /// `[from, to)`: acceptance within 7 days, average days to answer, answers by the

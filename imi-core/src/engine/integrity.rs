@@ -62,6 +62,7 @@ async fn all_keys(
     Ok(())
 }
 
+/// **Integrity**: checking every request's index entries against its document.
 impl Engine {
     /// Checks that the stored request documents, their timelines and their index entries
     /// agree: each document's expected inbox, deadline and retention entries exist, no

@@ -20,6 +20,7 @@ use crate::store::Scan;
 /// Copies written per commit.
 const COPIES_PER_COMMIT: usize = 500;
 
+/// **Load-tool helpers** (feature `load`).
 impl Engine {
     /// Writes `count` copies of the request `template` (operator only): each with a fresh
     /// id and reference, the template's state, answers and timeline, and every index

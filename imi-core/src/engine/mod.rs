@@ -103,6 +103,7 @@ impl fmt::Debug for Engine {
     }
 }
 
+/// **Construction and the catalogue**: building an engine (store, clock, ids, secrets, translator), publishing and reading the catalogue, pinning question sets.
 impl Engine {
     /// An engine over `store`, reading time from `clock` (pass `Arc::new(chrono::Utc::now)`
     /// for the system clock, or a [`ManualClock`](crate::clock::ManualClock) in tests).

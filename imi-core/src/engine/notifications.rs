@@ -103,6 +103,7 @@ fn index_keys(case: &NotificationCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
     out
 }
 
+/// **Notifications** to the Commission and member states.
 impl Engine {
     /// The procedure's area and recipients rule (to the Commission, to member states).
     fn notification_procedure(

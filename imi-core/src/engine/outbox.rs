@@ -64,6 +64,7 @@ struct Recipient {
     language: Language,
 }
 
+/// **Telling people and systems**: announcements, their dispatch to e-mail and webhooks, settings, the event feed.
 impl Engine {
     /// Writes an announcement of `topic` about `subject` for `audience` into `txn`, to
     /// be committed with the event it announces. Nothing when the audience is empty.

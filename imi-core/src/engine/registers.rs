@@ -71,6 +71,7 @@ fn write_register(
     Ok(())
 }
 
+/// **National registers**: the directory of registers and its search.
 impl Engine {
     /// Adds a register to the directory (a coordinator of its country and area).
     pub async fn create_register(

@@ -113,6 +113,7 @@ pub struct RecordQuery {
     pub include_retired: bool,
 }
 
+/// **Repositories**: an area's shared, versioned records.
 impl Engine {
     fn repository_procedure(&self, procedure: &ProcedureId) -> Result<AreaId, EngineError> {
         let catalogue = self.catalogue();

@@ -316,6 +316,7 @@ pub struct InboxQuery {
     pub allocated_to_me: bool,
 }
 
+/// **One-to-one requests**: create, read, act, inboxes.
 impl Engine {
     /// The open requests where the actor's authority is `side`, soonest deadline first
     /// (the committed answer date once accepted, else the date the answer is needed by),

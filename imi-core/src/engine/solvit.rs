@@ -183,6 +183,7 @@ fn without(event: &SolvitEvent, set: &QuestionSet, placeholder: &str) -> SolvitE
 case_doc!(SolvitCase, "solvit-case", solvit, SolvitEvent, doc: doc_key, events: event_key,
     without: without, index: index_keys);
 
+/// **SOLVIT cases** between the SOLVIT centres, and their figures.
 impl Engine {
     /// The SOLVIT procedure's area and deadlines (days to accept, days to solve).
     fn solvit_procedure(&self, procedure: &ProcedureId) -> Result<(AreaId, u16, u16), EngineError> {

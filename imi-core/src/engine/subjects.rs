@@ -62,6 +62,7 @@ pub(super) fn write_subject_index(
     }
 }
 
+/// **Data subjects**: finding a person's cases and exporting them (GDPR Art. 15).
 impl Engine {
     /// Every case of the actor's authority (as requester or responder) whose personal
     /// data contain all of `identifiers` (e.g. a name and a date of birth as

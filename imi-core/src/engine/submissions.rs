@@ -277,6 +277,7 @@ fn labelled(answers: &Answers, set: &QuestionSet, language: Language) -> Vec<Lab
         .collect()
 }
 
+/// **The public interface**: submissions without an account, and the authority's side of them.
 impl Engine {
     /// The area of `procedure` if it is a request procedure that takes public
     /// submissions.

@@ -221,6 +221,7 @@ fn index_keys(case: &SurveyCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
 case_doc!(SurveyCase, "survey", survey, SurveyEvent, doc: doc_key, events: event_key,
     index: index_keys);
 
+/// **Surveys of competent authorities**: sending, answering, results.
 impl Engine {
     /// The survey procedure's area and reminder setting.
     fn survey_procedure(&self, procedure: &ProcedureId) -> Result<(AreaId, u16), EngineError> {

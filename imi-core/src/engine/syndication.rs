@@ -94,6 +94,7 @@ pub struct DirectoryChange {
     pub entry: Option<PublicAuthority>,
 }
 
+/// **Syndication**: the public directory and its change feed.
 impl Engine {
     /// One page of the public directory (active authorities, by id). Allowed to anyone,
     /// including [`Actor::Public`].

@@ -35,6 +35,7 @@ pub struct TickReport {
     pub audit_sealed: usize,
 }
 
+/// **The clockwork**: deadlines, reminders and retention, run by `tick`.
 impl Engine {
     /// Records every deadline that has passed by `now` (reminders when a request is not
     /// accepted in time or not answered by the committed date, escalation to the

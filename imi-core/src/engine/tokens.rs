@@ -35,6 +35,7 @@ fn no_such_user(id: UserId) -> EngineError {
     }
 }
 
+/// **Credentials**: API tokens (issue, list, revoke) and service accounts.
 impl Engine {
     /// Issues an API token for a user with the default label and lifetime (90 days); see
     /// [`Engine::issue_token_with`].

@@ -11,6 +11,7 @@ use crate::record::{Txn, decode};
 use crate::request::RequestEvent;
 use crate::user::User;
 
+/// **Machine translation** of free texts on a timeline, stored once and labelled.
 impl Engine {
     /// Machine-translates the free text of one timeline entry that `actor` may see into
     /// `to`: comments, clarifications, reasons and free-text answers. Translations are

@@ -27,6 +27,7 @@ pub struct Unblock {
     pub until: chrono::DateTime<chrono::Utc>,
 }
 
+/// **Justified access to blocked data**, time-limited and audited.
 impl Engine {
     /// Makes a blocked case's personal data readable again for the acting user, for at
     /// most [`MAX_UNBLOCK_DAYS`] days, on one of the two legal grounds and with a

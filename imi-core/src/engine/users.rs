@@ -14,6 +14,7 @@ use crate::record::{Txn, decode};
 use crate::store::Scan;
 use crate::user::{Grant, GrantScope, NewUser, User, UserKind};
 
+/// **Users and rights**: users of an authority, their grants, disabling, signing in with a token.
 impl Engine {
     /// Asks the policy whether `actor` may manage the users of `authority`.
     fn may_manage_users(actor: &Actor, authority: &Authority) -> Result<(), EngineError> {
