@@ -241,6 +241,9 @@ pub enum SolvitState {
     },
     /// Withdrawn.
     Withdrawn {
+        /// The lead centre, when it had been submitted (it keeps seeing the case).
+        #[serde(default)]
+        lead: Option<AuthorityId>,
         /// When: the start of its retention.
         at: DateTime<Utc>,
     },
@@ -263,7 +266,8 @@ impl SolvitState {
     /// The lead centre, once submitted.
     pub fn lead(&self) -> Option<AuthorityId> {
         match self {
-            SolvitState::Draft | SolvitState::Withdrawn { .. } => None,
+            SolvitState::Draft => None,
+            SolvitState::Withdrawn { lead, .. } => *lead,
             SolvitState::Submitted { lead, .. }
             | SolvitState::InHandling { lead, .. }
             | SolvitState::SolutionProposed { lead, .. }
@@ -277,7 +281,7 @@ impl SolvitState {
         match self {
             SolvitState::Closed { at, .. }
             | SolvitState::Rejected { at, .. }
-            | SolvitState::Withdrawn { at } => Some(*at),
+            | SolvitState::Withdrawn { at, .. } => Some(*at),
             SolvitState::Draft
             | SolvitState::Submitted { .. }
             | SolvitState::InHandling { .. }
@@ -472,6 +476,12 @@ pub enum SolvitEvent {
         /// Why.
         reason: String,
     },
+    /// A deadline passed (recorded by the engine's `tick`): the lead centre had not
+    /// accepted or rejected the case, or found no solution, by `due`.
+    DeadlinePassed {
+        /// The deadline.
+        due: NaiveDate,
+    },
     /// The complainant's feedback.
     FeedbackRecorded {
         /// Satisfied or not.
@@ -500,6 +510,7 @@ impl SolvitEvent {
             | E::Contested { .. }
             | E::Closed { .. }
             | E::Withdrawn { .. }
+            | E::DeadlinePassed { .. }
             | E::FeedbackRecorded { .. }
             | E::PersonalDataBlocked
             | E::PersonalDataDeleted => false,
@@ -536,6 +547,7 @@ impl SolvitEvent {
             E::Withdrawn { .. } => E::Withdrawn { reason: hidden() },
             other @ (E::Submitted { .. }
             | E::Accepted { .. }
+            | E::DeadlinePassed { .. }
             | E::FeedbackRecorded { .. }
             | E::PersonalDataBlocked
             | E::PersonalDataDeleted) => other.clone(),
@@ -567,6 +579,8 @@ pub struct Solvit {
     feedback: Option<(bool, u8)>,
     on_time: Option<bool>,
     #[serde(default)]
+    deadline_passed: Option<NaiveDate>,
+    #[serde(default)]
     blocked: bool,
     #[serde(default)]
     erased: bool,
@@ -591,6 +605,7 @@ impl Solvit {
             problem_area: None,
             feedback: None,
             on_time: None,
+            deadline_passed: None,
             blocked: false,
             erased: false,
         }
@@ -619,6 +634,14 @@ impl Solvit {
     /// Whether a closed case was solved by the deadline.
     pub fn on_time(&self) -> Option<bool> {
         self.on_time
+    }
+
+    /// The running deadline that has not yet been recorded as passed: the day after it
+    /// is when `tick` records it.
+    pub fn pending_deadline(&self) -> Option<NaiveDate> {
+        self.state
+            .due()
+            .filter(|due| self.deadline_passed != Some(*due))
     }
 
     /// Whether its personal data are blocked.
@@ -889,7 +912,13 @@ impl Solvit {
                     at,
                 };
             }
-            (E::Withdrawn { .. }, _) => self.state = S::Withdrawn { at },
+            (E::Withdrawn { .. }, state) => {
+                self.state = S::Withdrawn {
+                    lead: state.lead(),
+                    at,
+                }
+            }
+            (E::DeadlinePassed { due }, _) => self.deadline_passed = Some(*due),
             (E::FeedbackRecorded { satisfied, rating }, _) => {
                 self.feedback = Some((*satisfied, *rating));
             }

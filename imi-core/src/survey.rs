@@ -242,6 +242,9 @@ pub struct SurveyContext {
     pub remind_days_before: u16,
 }
 
+/// The latest deadline a survey may have, in days from when it is set.
+pub const MAX_SURVEY_DAYS: i64 = 731;
+
 /// Why the survey machine refused a command; nothing was changed.
 pub type SurveyError = StepError<SurveyStage>;
 
@@ -337,6 +340,9 @@ impl Survey {
                 if *deadline <= today {
                     return invalid("the deadline must be after today");
                 }
+                if *deadline > today + chrono::Duration::days(MAX_SURVEY_DAYS) {
+                    return invalid("the deadline must be within two years");
+                }
                 if let Some(own) = ctx.national
                     && (targeting.countries.len() != 1 || !targeting.countries.contains(&own))
                 {
@@ -359,6 +365,9 @@ impl Survey {
             ) => {
                 if deadline <= now_due {
                     return invalid("the new deadline must be later than the current one");
+                }
+                if *deadline > today + chrono::Duration::days(MAX_SURVEY_DAYS) {
+                    return invalid("the deadline must be within two years");
                 }
                 Ok(vec![SurveyEvent::DeadlineExtended {
                     deadline: *deadline,

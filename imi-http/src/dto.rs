@@ -521,6 +521,7 @@ impl<T> Page<T> {
 
 /// Paging parameters.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// Page size, 1 to 500 (default 50).

@@ -258,3 +258,26 @@ async fn a_solvit_case_over_http() {
             .any(|t| t["name"] == "solvit")
     );
 }
+
+/// No operation declares a query parameter as a path parameter: every parameter named
+/// `in: path` appears in its path (issue 21's integrator found 69 that did not).
+#[test]
+fn path_parameters_are_in_their_paths() {
+    let doc = serde_json::to_value(imi_http::openapi()).unwrap();
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path" {
+                    let name = p["name"].as_str().unwrap();
+                    assert!(
+                        path.contains(&format!("{{{name}}}")),
+                        "{method} {path}: `{name}` is declared in the path"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 20);
+}

@@ -276,10 +276,33 @@ pub async fn engine_solvit(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-    engine
+    let (submitted, _) = engine
         .act_on_solvit_case(&home, other, C::Submit { lead: lead_centre }, None)
         .await
         .unwrap();
+    // The week to accept passes: tick records it once and tells the lead centre.
+    let late = |days: u64| {
+        (submitted.due().unwrap() + chrono::Days::new(days))
+            .and_hms_opt(8, 0, 0)
+            .unwrap()
+            .and_utc()
+    };
+    engine.tick(late(0), 100).await.unwrap();
+    let passed = |t: &[crate::solvit::SolvitTimelineEntry]| {
+        t.iter()
+            .filter(|e| matches!(e.event, SolvitEvent::DeadlinePassed { .. }))
+            .count()
+    };
+    assert_eq!(
+        passed(&engine.solvit_timeline(&lead, other).await.unwrap()),
+        0
+    );
+    engine.tick(late(1), 100).await.unwrap();
+    engine.tick(late(2), 100).await.unwrap();
+    assert_eq!(
+        passed(&engine.solvit_timeline(&lead, other).await.unwrap()),
+        1
+    );
     engine
         .act_on_solvit_case(
             &lead,
@@ -291,6 +314,35 @@ pub async fn engine_solvit(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
+
+    // A third, withdrawn after submission: the lead centre still sees it, and it counts.
+    let third = engine
+        .create_solvit_case(&home, &procedure, None)
+        .await
+        .unwrap()
+        .id;
+    let mut answers = Answers::new();
+    answers.set(
+        "problem".parse().unwrap(),
+        AnswerValue::Text("Car registration refused".into()),
+    );
+    for command in [
+        C::SaveDraft {
+            answers,
+            problem_area: Some(ProblemArea::Goods),
+        },
+        C::Submit { lead: lead_centre },
+        C::Withdraw {
+            reason: "The complainant solved it".into(),
+        },
+    ] {
+        engine
+            .act_on_solvit_case(&home, third, command, None)
+            .await
+            .unwrap();
+    }
+    let (withdrawn, _) = engine.solvit_case(&lead, third).await.unwrap();
+    assert_eq!(withdrawn.solvit.state().stage(), SolvitStage::Withdrawn);
 
     // Figures from the index alone: nothing personal, one row per area.
     let figures = engine.solvit_figures(&outsider).await.unwrap();
@@ -316,7 +368,15 @@ pub async fn engine_solvit(store: Arc<dyn Store>) {
         .iter()
         .find(|f| f.problem_area == Some(ProblemArea::Goods))
         .unwrap();
-    assert_eq!((goods.submitted, goods.rejected, goods.accepted), (1, 1, 0));
+    assert_eq!(
+        (
+            goods.submitted,
+            goods.rejected,
+            goods.withdrawn,
+            goods.accepted
+        ),
+        (2, 1, 1, 0)
+    );
     assert!(matches!(
         engine.solvit_figures(&Actor::Public).await,
         Err(EngineError::Denied(_))
@@ -328,7 +388,16 @@ pub async fn engine_solvit(store: Arc<dyn Store>) {
     use crate::outbox::Topic;
     let lead_feed = engine.feed(&lead, None, 100).await.unwrap();
     let topics: Vec<Topic> = lead_feed.items.iter().map(|e| e.topic).collect();
-    assert_eq!(topics, [Topic::CaseReceived, Topic::CaseReceived]);
+    assert_eq!(
+        topics,
+        [
+            Topic::CaseReceived,
+            Topic::CaseReceived,
+            Topic::CaseWaiting,
+            Topic::CaseReceived
+        ],
+        "submissions, and the passed deadline of the second case"
+    );
     assert_eq!(
         lead_feed.items[0].subject.link(),
         format!("/v1/solvit-cases/{id}")

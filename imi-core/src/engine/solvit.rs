@@ -27,7 +27,7 @@ use crate::store::{Scan, StoreExt, Version};
 use crate::workflow::TransitionError;
 
 /// The workflow's name in keys and messages.
-const KIND: &str = "solvit-case";
+pub(super) const KIND: &str = "solvit-case";
 
 /// A SOLVIT case as stored, and as its centres see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,10 +157,15 @@ fn index_keys(case: &SolvitCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
                 .into_bytes(),
         );
     }
-    if let Some(due) = state.due() {
+    // The day after a running deadline, `tick` records that it passed.
+    if let Some(day) = case
+        .solvit
+        .pending_deadline()
+        .and_then(|due| due.checked_add_days(chrono::Days::new(1)))
+    {
         out.insert(
             keys::flow_index(KIND, "due")
-                .date(due)
+                .date(day)
                 .id(case.id.as_bytes())
                 .into_bytes(),
         );
@@ -353,7 +358,64 @@ impl Engine {
         let (case, version, _) = self
             .act_on_case::<SolvitCase>(Who::Actor(actor), id, command, if_match)
             .await?;
-        Ok((case, version))
+        // As written, shown as the actor may see it (without personal data once blocked).
+        Ok((self.solvit_from(actor, case)?.0, version))
+    }
+
+    /// A SOLVIT deadline passed (`tick`, through its `due` index `entry`): the lead
+    /// centre had not accepted or rejected the case, or found no solution, in time. The
+    /// timeline records it and the lead centre is told; one commit, which also removes a
+    /// stale entry.
+    pub(super) async fn solvit_due(
+        &self,
+        id: CaseId,
+        entry: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
+        let mut txn = crate::record::Txn::new(&*self.store);
+        let Some((old, _)) = txn.get::<SolvitCase>(&doc_key(id)).await? else {
+            txn.delete(entry.to_vec());
+            return txn.commit().await.map(|_| ());
+        };
+        let rules = super::requests::rules_of(&self.catalogue(), &old.procedure);
+        let (Some(due), Some(lead)) = (old.solvit.pending_deadline(), old.solvit.state().lead())
+        else {
+            txn.delete(entry.to_vec());
+            return txn.commit().await.map(|_| ());
+        };
+        if now.date_naive() <= due {
+            if !crate::engine::cases::CaseDoc::index_keys(&old, rules).contains(entry) {
+                txn.delete(entry.to_vec());
+                txn.commit().await?;
+            }
+            return Ok(());
+        }
+        let mut new = old.clone();
+        let event = SolvitEvent::DeadlinePassed { due };
+        super::cases::record_event(
+            &mut txn,
+            &mut new,
+            &event,
+            crate::case::ActorRef::System,
+            now,
+        )?;
+        self.announce(
+            &mut txn,
+            crate::outbox::Topic::CaseWaiting,
+            crate::outbox::Subject::Case {
+                workflow: crate::catalogue::WorkflowKind::Solvit,
+                case: id,
+                reference: old.reference,
+            },
+            Some(&old.procedure),
+            [crate::outbox::Audience {
+                authority: lead,
+                right: Right::RequestHandler,
+            }],
+        )?;
+        super::cases::write_case_doc(&mut txn, rules, &new, Some(&old))?;
+        txn.commit().await?;
+        Ok(())
     }
 
     /// One page of the actor's centre's SOLVIT cases, as home or as lead centre, in

@@ -406,6 +406,18 @@ impl Engine {
             .map_err(|e| EngineError::Transition(TransitionError::Answers(e)))?;
         let key = response_key(id, Some(p.authority()));
         let mut txn = Txn::new(&*self.store);
+        // The survey is read again in the answer's transaction, so that closing it (by
+        // its author or by `tick`) meanwhile makes this commit conflict: no answer lands
+        // after a survey closed, where retention would no longer reach it.
+        let still_open = txn
+            .get::<SurveyCase>(&doc_key(id))
+            .await?
+            .is_some_and(|(c, _)| c.survey.takes_answers(now.date_naive()));
+        if !still_open {
+            return Err(refuse(
+                "the survey takes no answers now (closed, or past its deadline)",
+            ));
+        }
         let old = txn.get::<SurveyResponse>(&key).await?;
         if let Some(expected) = if_match
             && Some(expected) != old.as_ref().map(|(_, v)| *v)

@@ -228,6 +228,7 @@ pub(crate) async fn timeline(
 
 /// Which alerts to list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AlertBoxParams {
     /// `sent` (the caller's authority's, drafts included), `validation` (waiting for the

@@ -37,6 +37,7 @@ impl ByteSource for BodySource {
 
 /// The file's name.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UploadParams {
     /// The file name.

@@ -28,6 +28,7 @@ fn created(r: Response) -> Response {
 
 /// Filter of the authority listing.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListParams {
     /// Country code or `EC`.

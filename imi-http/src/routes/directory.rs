@@ -19,6 +19,7 @@ use crate::problem::Problem;
 
 /// Directory search parameters; every one given must match.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchParams {
     /// Free text in any language (word prefixes, case and accents ignored).
@@ -72,6 +73,7 @@ pub(crate) async fn search(
 
 /// Recipient choice parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RecipientParams {
     /// The procedure.
@@ -177,6 +179,7 @@ impl RegisterInput {
 
 /// Register search parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterSearchParams {
     /// Free text in any language.
@@ -298,6 +301,7 @@ pub(crate) async fn public_authorities(
 
 /// Change feed parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChangesParams {
     /// RFC 3339 time: changes at or after it.

@@ -57,6 +57,7 @@ fn dto(state: &AppState, e: &ArchivedExchange, reader: &Reader) -> ExchangeDto {
 
 /// What to look for.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExchangeParams {
     /// Words every entry must hold (case and accents ignored).

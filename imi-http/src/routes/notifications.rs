@@ -154,6 +154,7 @@ pub(crate) async fn create(
 
 /// Which notifications to list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NotificationBoxParams {
     /// `sent` (the caller's authority's, drafts included) or `received` (sent to the

@@ -268,6 +268,7 @@ pub(crate) async fn delete_webhook(
 
 /// Where to continue a feed.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FeedParams {
     /// The `cursor` of the previous answer; absent: from the start.

@@ -108,6 +108,7 @@ pub(crate) async fn create(
 
 /// Search parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchParams {
     /// Words every record must hold (case and accents ignored); all records when empty.

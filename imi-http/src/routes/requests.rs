@@ -269,6 +269,7 @@ pub(crate) async fn timeline(
 
 /// Inbox filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InboxParams {
     /// `requester` or `responder`.
@@ -347,6 +348,7 @@ pub(crate) async fn inbox(
 
 /// The period of the indicators.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct IndicatorParams {
     /// First day (inclusive) of the sending dates.
@@ -442,6 +444,7 @@ pub(crate) async fn translate(
 
 /// Deadline inbox filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DeadlineParams {
     /// `requester` or `responder` (default `responder`).

@@ -126,6 +126,7 @@ pub(crate) async fn submit(
 
 /// Which language to follow in.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LanguageParams {
     /// A language code; default: the one chosen when submitting.
@@ -333,6 +334,7 @@ case_routes!(
 
 /// Which submissions to list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SubmissionBoxParams {
     /// A stage name.

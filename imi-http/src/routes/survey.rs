@@ -45,7 +45,7 @@ pub(crate) struct SurveyDto {
     /// Which authorities it asks: `{ "countries": [...], "areas": [...], "procedures": [...] }`.
     #[schema(value_type = Object)]
     targeting: serde_json::Value,
-    /// The authorities it was sent to (for its author; others see their own only).
+    /// The authorities it was sent to (for its author; empty for everyone else).
     recipients: Vec<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
