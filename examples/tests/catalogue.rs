@@ -41,7 +41,7 @@ fn the_demo_catalogue_loads_with_every_area_and_every_kind() {
             "surveys"
         ]
     );
-    assert_eq!(c.procedures().count(), 10);
+    assert_eq!(c.procedures().count(), 11);
     let kinds: Vec<_> = c.procedures().map(|p| p.workflow.kind().name()).collect();
     for kind in [
         "request",
@@ -66,7 +66,7 @@ fn the_demo_catalogue_loads_with_every_area_and_every_kind() {
         })
         .map(|p| p.id.to_string())
         .collect();
-    assert_eq!(public, ["pq-recognition-application"]);
+    assert_eq!(public, ["pq-recognition-application", "solvit-complaint"]);
     let alert = c
         .latest_question_set(&"pq-restriction-alert".parse().unwrap())
         .unwrap();
@@ -161,7 +161,7 @@ fn each_side_answers_its_own_questions() {
 #[test]
 fn the_coverage_report_of_the_demo_catalogue() {
     let report = demo().coverage();
-    assert_eq!(report.total, 106);
+    assert_eq!(report.total, 107);
     for complete in [
         Language::English,
         Language::Danish,
@@ -169,7 +169,7 @@ fn the_coverage_report_of_the_demo_catalogue() {
         Language::French,
     ] {
         let c = report.language(complete).unwrap();
-        assert_eq!((c.translated, c.missing.len()), (106, 0), "{complete}");
+        assert_eq!((c.translated, c.missing.len()), (107, 0), "{complete}");
     }
     let untranslated: Vec<_> = report
         .languages
@@ -181,7 +181,7 @@ fn the_coverage_report_of_the_demo_catalogue() {
         22,
         "the other 22 languages are reported missing, not faked"
     );
-    assert!(untranslated.iter().all(|c| c.missing.len() == 106));
+    assert!(untranslated.iter().all(|c| c.missing.len() == 107));
     let sv = report.language(Language::Swedish).unwrap();
     assert!(
         sv.missing
@@ -189,7 +189,7 @@ fn the_coverage_report_of_the_demo_catalogue() {
     );
     let text = report.to_string();
     assert!(
-        text.contains("da    Danish               106        0    100.0%"),
+        text.contains("da    Danish               107        0    100.0%"),
         "{text}"
     );
 }
@@ -221,7 +221,7 @@ fn xliff_export_and_import_round_trip() {
     let c = demo();
     let export = c.export_xliff(Language::English, Language::Swedish, ExportScope::Missing);
     assert!(export.contains(r#"srcLang="en" trgLang="sv""#));
-    assert_eq!(export.matches("<unit ").count(), 106);
+    assert_eq!(export.matches("<unit ").count(), 107);
     assert!(
         c.export_xliff(Language::English, Language::Danish, ExportScope::Missing)
             .matches("<unit ")

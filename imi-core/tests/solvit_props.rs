@@ -194,7 +194,7 @@ proptest! {
         rt.block_on(async {
             let w = solvit_world(Arc::new(MemoryStore::new())).await;
             let procedure = "solvit-case".parse().unwrap();
-            let id = w.engine.create_solvit_case(&w.home, &procedure, None).await.unwrap().id;
+            let id = w.engine.create_solvit_case(&w.home, &procedure, None, None).await.unwrap().id;
             check(&w, id).await?;
             for (by, op) in &steps {
                 apply(&w, id, *by, op).await;

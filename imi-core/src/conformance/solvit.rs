@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::store::Store;
 
-const SOLVIT_AREA: &str = "id = \"solvit\"\n[name]\nen = \"SOLVIT\"\n[[procedure]]\nid = \"solvit-case\"\nkind = \"solvit\"\nquestion_set = \"solvit\"\naccept_within_days = 7\nsolve_within_days = 70\n[procedure.name]\nen = \"SOLVIT case\"\n";
+const SOLVIT_AREA: &str = "id = \"solvit\"\n[name]\nen = \"SOLVIT\"\n[[procedure]]\nid = \"solvit-case\"\nkind = \"solvit\"\nquestion_set = \"solvit\"\naccept_within_days = 7\nsolve_within_days = 70\n[procedure.name]\nen = \"SOLVIT case\"\n[[procedure]]\nid = \"solvit-complaint\"\nkind = \"request\"\nquestion_set = \"solvit\"\npublic_submission = true\n[procedure.name]\nen = \"Complaint to SOLVIT\"\n";
 const SOLVIT_QS: &str = "id = \"solvit\"\nversion = 1\n[title]\nen = \"SOLVIT case\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"problem\"\ntype = \"free-text\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"The problem\"\n[[group.question]]\nid = \"complainant\"\ntype = \"free-text\"\npersonal_data = true\n[group.question.label]\nen = \"Complainant\"\n";
 
 /// A world for SOLVIT, built by [`solvit_world`].
@@ -12,8 +12,11 @@ pub struct SolvitWorld {
     /// The engine, with the `solvit-case` procedure (7 days to accept, 70 to solve; a
     /// `problem` and a personal-data `complainant` question) published.
     pub engine: crate::Engine,
-    /// A handler of the Danish SOLVIT centre (the home centre).
+    /// A handler of the Danish SOLVIT centre (the home centre), which also takes public
+    /// complaints (`solvit-complaint`).
     pub home: crate::Actor,
+    /// The Danish centre.
+    pub home_centre: crate::AuthorityId,
     /// A handler of the French SOLVIT centre (the lead centre).
     pub lead: crate::Actor,
     /// The French centre.
@@ -49,13 +52,27 @@ pub async fn solvit_world(store: Arc<dyn Store>) -> SolvitWorld {
         )
     };
     let h = Right::RequestHandler;
-    let (home, _) = centre(Country::Denmark, "SOLVIT Danmark", h).await;
+    let (home, home_centre) = centre(Country::Denmark, "SOLVIT Danmark", h).await;
+    engine
+        .grant_procedure(
+            &Actor::System,
+            home_centre,
+            &"solvit-complaint".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    // The centre's handler, as it is now (with the second procedure).
+    let home = match &home {
+        Actor::User(p) => engine.actor_for(p.user()).await.unwrap(),
+        other => other.clone(),
+    };
     let (lead, lead_centre) = centre(Country::France, "SOLVIT France", h).await;
     let (outsider, outsider_centre) = centre(Country::Germany, "SOLVIT Deutschland", h).await;
     let (viewer, _) = centre(Country::Denmark, "SOLVIT Danmark (viewer)", Right::Viewer).await;
     SolvitWorld {
         engine,
         home,
+        home_centre,
         lead,
         lead_centre,
         outsider,
@@ -77,6 +94,7 @@ pub async fn engine_solvit(store: Arc<dyn Store>) {
     let SolvitWorld {
         engine,
         home,
+        home_centre,
         lead,
         lead_centre,
         outsider,
@@ -85,11 +103,13 @@ pub async fn engine_solvit(store: Arc<dyn Store>) {
     } = solvit_world(store).await;
     let procedure = "solvit-case".parse().unwrap();
     assert!(matches!(
-        engine.create_solvit_case(&viewer, &procedure, None).await,
+        engine
+            .create_solvit_case(&viewer, &procedure, None, None)
+            .await,
         Err(EngineError::Denied(_))
     ));
     let id = engine
-        .create_solvit_case(&home, &procedure, None)
+        .create_solvit_case(&home, &procedure, None, None)
         .await
         .unwrap()
         .id;
@@ -255,7 +275,7 @@ pub async fn engine_solvit(store: Arc<dyn Store>) {
 
     // A second case, rejected by the lead centre.
     let other = engine
-        .create_solvit_case(&home, &procedure, None)
+        .create_solvit_case(&home, &procedure, None, None)
         .await
         .unwrap()
         .id;
@@ -317,7 +337,7 @@ pub async fn engine_solvit(store: Arc<dyn Store>) {
 
     // A third, withdrawn after submission: the lead centre still sees it, and it counts.
     let third = engine
-        .create_solvit_case(&home, &procedure, None)
+        .create_solvit_case(&home, &procedure, None, None)
         .await
         .unwrap()
         .id;
@@ -343,6 +363,53 @@ pub async fn engine_solvit(store: Arc<dyn Store>) {
     }
     let (withdrawn, _) = engine.solvit_case(&lead, third).await.unwrap();
     assert_eq!(withdrawn.solvit.state().stage(), SolvitStage::Withdrawn);
+
+    // A complaint through the public interface becomes a case's first draft.
+    let mut complaint = Answers::new();
+    complaint.set(
+        "problem".parse().unwrap(),
+        AnswerValue::Text("My residence card was refused".into()),
+    );
+    complaint.set(
+        "complainant".parse().unwrap(),
+        AnswerValue::Text("Ana Sousa".into()),
+    );
+    engine
+        .submit(crate::NewSubmission {
+            procedure: "solvit-complaint".parse().unwrap(),
+            authority: home_centre,
+            language: crate::Language::Portuguese,
+            answers: complaint.clone(),
+        })
+        .await
+        .unwrap();
+    let received = engine
+        .submissions(&home, None, PageRequest::first(10).unwrap())
+        .await
+        .unwrap();
+    let submission = received.items[0].id;
+    // Another centre cannot link it: it does not see the submission.
+    assert!(matches!(
+        engine
+            .create_solvit_case(&lead, &procedure, Some(submission), None)
+            .await,
+        Err(EngineError::NotFound { .. })
+    ));
+    let from_public = engine
+        .create_solvit_case(
+            &home,
+            &procedure,
+            Some(submission),
+            Some(ProblemArea::Residence),
+        )
+        .await
+        .unwrap();
+    assert_eq!(from_public.submission, Some(submission));
+    assert_eq!(from_public.solvit.answers(), &complaint);
+    assert_eq!(
+        from_public.solvit.problem_area(),
+        Some(ProblemArea::Residence)
+    );
 
     // Figures from the index alone: nothing personal, one row per area.
     let figures = engine.solvit_figures(&outsider).await.unwrap();
@@ -404,7 +471,14 @@ pub async fn engine_solvit(store: Arc<dyn Store>) {
     );
     let home_feed = engine.feed(&home, None, 100).await.unwrap();
     let topics: Vec<Topic> = home_feed.items.iter().map(|e| e.topic).collect();
-    assert_eq!(topics, [Topic::CaseWaiting, Topic::CaseWaiting]);
+    assert_eq!(
+        topics,
+        [
+            Topic::CaseWaiting,
+            Topic::CaseWaiting,
+            Topic::SubmissionReceived
+        ]
+    );
     assert!(
         engine
             .feed(&outsider, None, 100)

@@ -266,13 +266,17 @@ impl Engine {
     }
 
     /// Opens a SOLVIT case at the actor's centre (a request handler of an authority with
-    /// access to the SOLVIT procedure: the home centre). `submission` links the public
-    /// submission the complaint came in by; it must have been made to this centre.
+    /// access to the SOLVIT procedure: the home centre), with its problem area when known.
+    /// A complaint that came in through the public interface is `submission`: it must
+    /// have been made to this centre and be readable by the actor; its answers to the
+    /// questions the SOLVIT case also asks become the case's first draft (answers that
+    /// do not fit are left for the centre to enter).
     pub async fn create_solvit_case(
         &self,
         actor: &Actor,
         procedure: &ProcedureId,
         submission: Option<CaseId>,
+        problem_area: Option<ProblemArea>,
     ) -> Result<SolvitCase, EngineError> {
         let p = Self::principal(actor)?;
         let (area, _, _) = self.solvit_procedure(procedure)?;
@@ -283,28 +287,50 @@ impl Engine {
                 reason: "this needs the request-handler right for the SOLVIT procedure, at a SOLVIT centre",
             }));
         }
-        if let Some(s) = submission {
-            // Only a submission this user may read links: one they cannot see is
-            // `NotFound`, like any other.
-            self.submission(actor, s).await?;
-        }
+        // Only a submission this user may read links (one it cannot see is `NotFound`,
+        // like any other); reading it is audited.
+        let complaint = match submission {
+            Some(s) => Some(self.submission(actor, s).await?.0),
+            None => None,
+        };
         let pinned = self.pin_question_set(procedure)?;
-        self.create_case(|id, reference, now| SolvitCase {
-            id,
-            reference,
-            procedure: procedure.clone(),
-            area: area.clone(),
-            question_set: pinned.clone(),
-            home: p.authority(),
-            home_country: p.participant(),
-            lead_country: None,
-            submission,
-            created_at: now,
-            updated_at: now,
-            events: 0,
-            solvit: Solvit::new(),
-        })
-        .await
+        let case = self
+            .create_case(|id, reference, now| SolvitCase {
+                id,
+                reference,
+                procedure: procedure.clone(),
+                area: area.clone(),
+                question_set: pinned.clone(),
+                home: p.authority(),
+                home_country: p.participant(),
+                lead_country: None,
+                submission,
+                created_at: now,
+                updated_at: now,
+                events: 0,
+                solvit: Solvit::new(),
+            })
+            .await?;
+        let set = self.pinned_set(&pinned)?;
+        let mut answers = crate::catalogue::Answers::new();
+        for (q, v) in complaint.iter().flat_map(|c| c.submission.answers().iter()) {
+            if set.question(q).is_some() {
+                answers.set(q.clone(), v.clone());
+            }
+        }
+        if answers.is_empty() && problem_area.is_none() {
+            return Ok(case);
+        }
+        let draft = SolvitCommand::SaveDraft {
+            answers,
+            problem_area,
+        };
+        match self.act_on_solvit_case(actor, case.id, draft, None).await {
+            Ok((case, _)) => Ok(case),
+            // The complaint's answers do not fit this question set: an empty draft.
+            Err(EngineError::Transition(_)) => Ok(case),
+            Err(e) => Err(e),
+        }
     }
 
     /// Reads a SOLVIT case: its home centre, and its lead centre once submitted; anyone

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use imi_core::case::TimelineEntry;
 use imi_core::solvit::{
-    SolvitBox, SolvitCase, SolvitCommand, SolvitEvent, SolvitFigures, SolvitStage,
+    ProblemArea, SolvitBox, SolvitCase, SolvitCommand, SolvitEvent, SolvitFigures, SolvitStage,
 };
 use imi_core::store::Version;
 use imi_core::{Actor, CaseId, Engine, EngineError};
@@ -157,8 +157,14 @@ case_routes!(
 pub(crate) struct NewSolvitCaseDto {
     /// A SOLVIT procedure.
     procedure: String,
-    /// The public submission the complaint came in by (made to the caller's centre).
+    /// The public submission the complaint came in by (made to the caller's centre):
+    /// its answers to the case's questions become the first draft.
     submission: Option<String>,
+    /// The problem area, when known: `social-security`, `professional-qualifications`,
+    /// `residence`, `taxation`, `vehicles`, `goods`, `services`, `employment`,
+    /// `education` or `other`.
+    #[schema(value_type = Option<String>)]
+    problem_area: Option<ProblemArea>,
 }
 
 /// Opens a SOLVIT case at the caller's centre, the home centre (request handlers of a
@@ -176,7 +182,12 @@ pub(crate) async fn create(
     };
     let case = state
         .engine
-        .create_solvit_case(&actor, &parse("procedure id", &req.procedure)?, submission)
+        .create_solvit_case(
+            &actor,
+            &parse("procedure id", &req.procedure)?,
+            submission,
+            req.problem_area,
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
