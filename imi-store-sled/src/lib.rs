@@ -28,11 +28,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
-use async_trait::async_trait;
 use imi_core::store::{
-    Direction, Entry, KeyDisplay, Mutation, Scan, ScanPage, Store, StoreError, Version, Versioned,
-    WriteBatch, check_key,
+    Direction, Entry, KeyDisplay, Mutation, Scan, ScanPage, StoreError, Version, Versioned,
+    WriteBatch,
 };
+use imi_store_blocking::blocking;
 
 /// The layout version this build writes and the newest it reads. Older directories are
 /// upgraded on open, one [`MIGRATIONS`] step at a time, each as one atomic batch.
@@ -152,6 +152,8 @@ struct Inner {
 #[derive(Clone)]
 pub struct SledStore {
     inner: Arc<Inner>,
+    /// The same `inner`, as the async store every operation goes through.
+    offloaded: imi_store_blocking::Offloaded<Inner>,
 }
 
 impl fmt::Debug for SledStore {
@@ -169,22 +171,6 @@ fn backend(context: &'static str) -> impl FnOnce(sled::Error) -> StoreError {
             detail: format!("{context}: {e}"),
         },
         other => StoreError::backend(context, other),
-    }
-}
-
-/// Runs blocking work on Tokio's blocking pool when inside a Tokio runtime, inline
-/// otherwise.
-async fn blocking<T, F>(f: F) -> Result<T, StoreError>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
-{
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) => handle
-            .spawn_blocking(f)
-            .await
-            .map_err(|e| StoreError::backend("the blocking task failed", e))?,
-        Err(_) => f(),
     }
 }
 
@@ -328,6 +314,13 @@ fn open_db(path: &Path, config: &SledConfig) -> Result<Inner, StoreError> {
 }
 
 impl SledStore {
+    fn over(inner: Arc<Inner>) -> Self {
+        Self {
+            offloaded: imi_store_blocking::Offloaded::from_arc(Arc::clone(&inner)),
+            inner,
+        }
+    }
+
     /// Opens (creating if needed) the store in the directory at `path`.
     ///
     /// Refuses files, directories of other sled applications and newer layouts with a
@@ -345,9 +338,7 @@ impl SledStore {
                             path.display()
                         ),
                     })??;
-            Ok(SledStore {
-                inner: Arc::new(opened),
-            })
+            Ok(SledStore::over(Arc::new(opened)))
         })
         .await
     }
@@ -671,37 +662,18 @@ impl CommitCounters {
     }
 }
 
-#[async_trait]
-impl Store for SledStore {
-    async fn get(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        check_key(key)?;
-        let inner = Arc::clone(&self.inner);
-        let key = key.to_vec();
-        blocking(move || inner.get(&key)).await
+imi_store_blocking::offloaded_store!(SledStore, offloaded);
+
+impl imi_store_blocking::BlockingStore for Inner {
+    fn get(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        Inner::get(self, key)
     }
 
-    async fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Versioned>>, StoreError> {
-        for key in keys {
-            check_key(key)?;
-        }
-        let inner = Arc::clone(&self.inner);
-        let keys = keys.to_vec();
-        blocking(move || keys.iter().map(|k| inner.get(k)).collect()).await
+    fn scan(&self, scan: &Scan) -> Result<ScanPage, StoreError> {
+        Inner::scan(self, scan)
     }
 
-    async fn scan(&self, scan: &Scan) -> Result<ScanPage, StoreError> {
-        scan.validate()?;
-        if scan.is_empty_range() {
-            return Ok(ScanPage::default());
-        }
-        let inner = Arc::clone(&self.inner);
-        let scan = scan.clone();
-        blocking(move || inner.scan(&scan)).await
-    }
-
-    async fn commit(&self, batch: WriteBatch) -> Result<Version, StoreError> {
-        batch.validate()?;
-        let inner = Arc::clone(&self.inner);
-        blocking(move || inner.commit(batch)).await
+    fn commit(&self, batch: WriteBatch) -> Result<Version, StoreError> {
+        Inner::commit(self, batch)
     }
 }

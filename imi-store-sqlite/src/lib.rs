@@ -34,11 +34,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
-use async_trait::async_trait;
 use imi_core::store::{
-    Direction, Entry, KeyDisplay, Mutation, Scan, ScanPage, Store, StoreError, Version, Versioned,
-    WriteBatch, check_key,
+    Direction, Entry, KeyDisplay, Mutation, Scan, ScanPage, StoreError, Version, Versioned,
+    WriteBatch,
 };
+use imi_store_blocking::blocking;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 /// `PRAGMA application_id` of imi stores: "IMI1" in ASCII.
@@ -218,6 +218,8 @@ impl CommitCounters {
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
+    /// The same `inner`, as the async store every operation goes through.
+    offloaded: imi_store_blocking::Offloaded<Inner>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -244,22 +246,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic on another thread while holding the lock leaves no half-done state: an
     // unfinished SQLite transaction is rolled back when its guard is dropped.
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Runs blocking work on Tokio's blocking pool when inside a Tokio runtime, inline
-/// otherwise.
-async fn blocking<T, F>(f: F) -> Result<T, StoreError>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
-{
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) => handle
-            .spawn_blocking(f)
-            .await
-            .map_err(|e| StoreError::backend("the blocking task failed", e))?,
-        Err(_) => f(),
-    }
 }
 
 fn version_from_sql(raw: i64) -> Result<Version, StoreError> {
@@ -368,6 +354,13 @@ fn open_writer(path: &Path, config: &SqliteConfig) -> Result<Writer, StoreError>
 }
 
 impl SqliteStore {
+    fn over(inner: Arc<Inner>) -> Self {
+        Self {
+            offloaded: imi_store_blocking::Offloaded::from_arc(Arc::clone(&inner)),
+            inner,
+        }
+    }
+
     /// Opens (creating if needed) the store in the database file at `path`.
     ///
     /// Refuses files of other applications and files written by a newer schema with a
@@ -376,17 +369,15 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         blocking(move || {
             let writer = open_writer(&path, &config)?;
-            Ok(SqliteStore {
-                inner: Arc::new(Inner {
-                    path,
-                    config,
-                    writer: Mutex::new(writer),
-                    queue: Mutex::new(VecDeque::new()),
-                    stats: CommitCounters::default(),
-                    readers: Mutex::new(ReaderPool::default()),
-                    reader_returned: Condvar::new(),
-                }),
-            })
+            Ok(SqliteStore::over(Arc::new(Inner {
+                path,
+                config,
+                writer: Mutex::new(writer),
+                queue: Mutex::new(VecDeque::new()),
+                stats: CommitCounters::default(),
+                readers: Mutex::new(ReaderPool::default()),
+                reader_returned: Condvar::new(),
+            })))
         })
         .await
     }
@@ -769,37 +760,22 @@ fn read_one(conn: &Connection, key: &[u8]) -> Result<Option<Versioned>, StoreErr
     .transpose()
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn get(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        check_key(key)?;
-        let inner = Arc::clone(&self.inner);
-        let key = key.to_vec();
-        blocking(move || inner.get(&key)).await
+imi_store_blocking::offloaded_store!(SqliteStore, offloaded);
+
+impl imi_store_blocking::BlockingStore for Inner {
+    fn get(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        Inner::get(self, key)
     }
 
-    async fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Versioned>>, StoreError> {
-        for key in keys {
-            check_key(key)?;
-        }
-        let inner = Arc::clone(&self.inner);
-        let keys = keys.to_vec();
-        blocking(move || inner.get_many(&keys)).await
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Versioned>>, StoreError> {
+        Inner::get_many(self, keys)
     }
 
-    async fn scan(&self, scan: &Scan) -> Result<ScanPage, StoreError> {
-        scan.validate()?;
-        if scan.is_empty_range() {
-            return Ok(ScanPage::default());
-        }
-        let inner = Arc::clone(&self.inner);
-        let scan = scan.clone();
-        blocking(move || inner.scan(&scan)).await
+    fn scan(&self, scan: &Scan) -> Result<ScanPage, StoreError> {
+        Inner::scan(self, scan)
     }
 
-    async fn commit(&self, batch: WriteBatch) -> Result<Version, StoreError> {
-        batch.validate()?;
-        let inner = Arc::clone(&self.inner);
-        blocking(move || inner.commit(batch)).await
+    fn commit(&self, batch: WriteBatch) -> Result<Version, StoreError> {
+        Inner::commit(self, batch)
     }
 }
