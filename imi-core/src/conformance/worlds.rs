@@ -4,9 +4,157 @@
 #[allow(unused_imports)]
 use super::*;
 
+/// The one builder of test worlds: an engine on a store with a manual clock standing at
+/// 2026-11-22 09:00 UTC, a catalogue published from text, and authorities each with one
+/// user holding one right. The scenarios below, the property tests and the HTTP tests
+/// build their worlds with it.
+pub struct WorldBuilder {
+    /// The engine.
+    pub engine: crate::Engine,
+    /// Its clock.
+    pub clock: Arc<crate::ManualClock>,
+}
+
+/// One authority of a world and its one user, for [`WorldBuilder::member`].
+#[derive(Debug, Clone)]
+pub struct Member<'a> {
+    /// Its country, or the Commission.
+    pub participant: crate::Participant,
+    /// Its name (in English).
+    pub name: &'a str,
+    /// The area it is competent in.
+    pub area: &'a str,
+    /// The procedure it has access to.
+    pub procedure: &'a str,
+    /// The right its user holds (for everything).
+    pub right: crate::catalogue::Right,
+    /// Its user's name.
+    pub user: &'a str,
+    /// Its user's language.
+    pub language: crate::Language,
+}
+
+impl<'a> Member<'a> {
+    /// An authority of `participant` named `name`, competent in `area` with access to
+    /// `procedure`, whose user `User` (English) holds `right`.
+    pub fn new(
+        participant: crate::Participant,
+        name: &'a str,
+        area: &'a str,
+        procedure: &'a str,
+        right: crate::catalogue::Right,
+    ) -> Self {
+        Self {
+            participant,
+            name,
+            area,
+            procedure,
+            right,
+            user: "User",
+            language: crate::Language::English,
+        }
+    }
+
+    /// The same, with this user name and language.
+    pub fn user(self, user: &'a str, language: crate::Language) -> Self {
+        Self {
+            user,
+            language,
+            ..self
+        }
+    }
+}
+
+impl WorldBuilder {
+    /// An engine on `store` and a manual clock.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        let clock = Arc::new(crate::ManualClock::new(
+            "2026-11-22T09:00:00Z".parse().expect("a valid time"),
+        ));
+        Self {
+            engine: crate::Engine::new(store, clock.clone()),
+            clock,
+        }
+    }
+
+    /// The same engine with a key for sealing webhook secrets.
+    pub fn with_secret_key(self, key: [u8; 32]) -> Self {
+        Self {
+            engine: self
+                .engine
+                .with_secret_key(crate::webhook::SecretKey::from_bytes(key)),
+            ..self
+        }
+    }
+
+    /// Publishes the catalogue of these `(path, text)` files.
+    pub fn catalogue(self, files: &[(&str, &str)]) -> Self {
+        use crate::catalogue::{Catalogue, CatalogueSource};
+        let sources: Vec<CatalogueSource> = files
+            .iter()
+            .map(|(path, text)| CatalogueSource::new(*path, *text))
+            .collect();
+        self.engine
+            .publish_catalogue(&crate::Actor::System, Catalogue::load(&sources).unwrap())
+            .unwrap();
+        self
+    }
+
+    /// Registers `m` and its user; returns the user as an actor and the authority.
+    pub async fn member(&self, m: Member<'_>) -> (crate::Actor, crate::AuthorityId) {
+        add_member(&self.engine, m).await
+    }
+}
+
+/// [`WorldBuilder::member`] on an engine a world already made.
+pub async fn add_member(
+    engine: &crate::Engine,
+    m: Member<'_>,
+) -> (crate::Actor, crate::AuthorityId) {
+    {
+        use crate::{
+            Actor, Competence, Grant, GrantScope, Language, LocalisedText, NewAuthority, NewUser,
+        };
+        let mut n = NewAuthority::new(
+            m.participant,
+            LocalisedText::new(Language::English, m.name).unwrap(),
+        );
+        n.competences = vec![Competence {
+            area: m.area.parse().unwrap(),
+            keywords: vec![],
+        }];
+        n.confirmed_not_duplicate = true;
+        let a = engine.register_authority(&Actor::System, n).await.unwrap();
+        engine
+            .grant_procedure(&Actor::System, a.id(), &m.procedure.parse().unwrap())
+            .await
+            .unwrap();
+        let u = engine
+            .create_user(
+                &Actor::System,
+                a.id(),
+                NewUser {
+                    name: m.user.into(),
+                    email: "u@x.eu".parse().unwrap(),
+                    language: m.language,
+                },
+            )
+            .await
+            .unwrap();
+        engine
+            .set_grants(
+                &Actor::System,
+                u.id(),
+                vec![Grant::new(m.right, GrantScope::Everything)],
+            )
+            .await
+            .unwrap();
+        (engine.actor_for(u.id()).await.unwrap(), a.id())
+    }
+}
+
 pub(crate) fn engine_on(store: Arc<dyn Store>) -> crate::Engine {
-    let start = "2026-11-22T09:00:00Z".parse().expect("a valid time");
-    crate::Engine::new(store, Arc::new(crate::ManualClock::new(start)))
+    WorldBuilder::new(store).engine
 }
 
 pub(crate) const REQUEST_QS: &str = "id = \"nurse-check\"\nversion = 1\n[title]\nen = \"Nurse\"\nda = \"Sygeplejerske\"\nfr = \"Infirmier\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"holder\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Name\"\nda = \"Navn\"\nfr = \"Nom\"\n[[group.question]]\nid = \"profession\"\ntype = \"single-choice\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Profession\"\n[[group.question.option]]\nid = \"nurse\"\n[group.question.option.label]\nen = \"Nurse\"\nda = \"Sygeplejerske\"\nfr = \"Infirmier\"\n[[group.question.option]]\nid = \"doctor\"\n[group.question.option.label]\nen = \"Doctor\"\n[[group.question]]\nid = \"authentic\"\ntype = \"yes-no\"\nrequired = \"to-send\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Authentic?\"\nda = \"Ægte?\"\nfr = \"Authentique ?\"\n[[group.question]]\nid = \"registered\"\ntype = \"yes-no\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Registered?\"\n";
@@ -195,44 +343,11 @@ pub(crate) async fn member(
     procedure: &str,
     right: crate::catalogue::Right,
 ) -> (crate::Actor, crate::AuthorityId) {
-    use crate::{
-        Actor, Competence, Grant, GrantScope, Language, LocalisedText, NewAuthority, NewUser,
-    };
-    let mut n = NewAuthority::new(
-        participant,
-        LocalisedText::new(Language::English, name).unwrap(),
-    );
-    n.competences = vec![Competence {
-        area: area.parse().unwrap(),
-        keywords: vec![],
-    }];
-    n.confirmed_not_duplicate = true;
-    let a = engine.register_authority(&Actor::System, n).await.unwrap();
-    engine
-        .grant_procedure(&Actor::System, a.id(), &procedure.parse().unwrap())
-        .await
-        .unwrap();
-    let u = engine
-        .create_user(
-            &Actor::System,
-            a.id(),
-            NewUser {
-                name: "User".into(),
-                email: "u@x.eu".parse().unwrap(),
-                language: Language::English,
-            },
-        )
-        .await
-        .unwrap();
-    engine
-        .set_grants(
-            &Actor::System,
-            u.id(),
-            vec![Grant::new(right, GrantScope::Everything)],
-        )
-        .await
-        .unwrap();
-    (engine.actor_for(u.id()).await.unwrap(), a.id())
+    add_member(
+        engine,
+        Member::new(participant, &name, area, procedure, right),
+    )
+    .await
 }
 
 /// One recipient country of an [`AlertWorld`].

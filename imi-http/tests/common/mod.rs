@@ -1,5 +1,6 @@
 //! Test fixtures shared by the HTTP tests: a Danish and a French authority, one
-//! request handler each, over an in-memory engine.
+//! request handler each, over an in-memory engine, built with the one world builder
+//! (`imi_core::conformance::WorldBuilder`).
 
 #![allow(dead_code)] // each test file uses its own part of the fixtures
 
@@ -8,11 +9,9 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use imi_core::catalogue::{Catalogue, CatalogueSource, Right};
-use imi_core::{
-    Actor, Competence, Country, Engine, Grant, GrantScope, Language, LocalisedText, ManualClock,
-    MemoryStore, NewAuthority, NewUser,
-};
+use imi_core::catalogue::Right;
+use imi_core::conformance::{Member, WorldBuilder};
+use imi_core::{Actor, Country, Engine, Language, ManualClock, MemoryStore};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -79,18 +78,12 @@ pub(crate) struct Api {
 }
 
 pub(crate) async fn setup() -> Api {
-    let clock = Arc::new(ManualClock::new("2026-11-22T09:00:00Z".parse().unwrap()));
-    let engine = Arc::new(
-        Engine::new(Arc::new(MemoryStore::new()), clock.clone())
-            .with_secret_key(imi_core::webhook::SecretKey::from_bytes([7; 32])),
-    );
-    let sources = [
-        CatalogueSource::new("areas/pq.toml", AREA),
-        CatalogueSource::new("question-sets/diploma.toml", SET),
-    ];
-    engine
-        .publish_catalogue(&Actor::System, Catalogue::load(&sources).unwrap())
-        .unwrap();
+    let w = WorldBuilder::new(Arc::new(MemoryStore::new()))
+        .with_secret_key([7; 32])
+        .catalogue(&[
+            ("areas/pq.toml", AREA),
+            ("question-sets/diploma.toml", SET),
+        ]);
     let mut tokens = Vec::new();
     let mut ids = Vec::new();
     for (country, name, user, language) in [
@@ -107,49 +100,17 @@ pub(crate) async fn setup() -> Api {
             Language::French,
         ),
     ] {
-        let mut n = NewAuthority::new(
-            country,
-            LocalisedText::new(Language::English, name).unwrap(),
-        );
-        n.competences = vec![Competence {
-            area: "pq".parse().unwrap(),
-            keywords: vec![],
-        }];
-        let a = engine.register_authority(&Actor::System, n).await.unwrap();
-        engine
-            .grant_procedure(&Actor::System, a.id(), &"diploma".parse().unwrap())
-            .await
-            .unwrap();
-        let u = engine
-            .create_user(
-                &Actor::System,
-                a.id(),
-                NewUser {
-                    name: user.into(),
-                    email: "u@x.eu".parse().unwrap(),
-                    language,
-                },
+        let (actor, authority) = w
+            .member(
+                Member::new(country.into(), name, "pq", "diploma", Right::RequestHandler)
+                    .user(user, language),
             )
-            .await
-            .unwrap();
-        engine
-            .set_grants(
-                &Actor::System,
-                u.id(),
-                vec![Grant::new(Right::RequestHandler, GrantScope::Everything)],
-            )
-            .await
-            .unwrap();
-        tokens.push(
-            engine
-                .issue_token(&Actor::System, u.id())
-                .await
-                .unwrap()
-                .expose()
-                .to_owned(),
-        );
-        ids.push(a.id().to_string());
+            .await;
+        tokens.push(token(&w.engine, &actor).await);
+        ids.push(authority.to_string());
     }
+    let WorldBuilder { engine, clock } = w;
+    let engine = Arc::new(engine);
     Api {
         app: imi_http::router(Arc::clone(&engine), imi_http::HttpConfig::default()),
         engine,
