@@ -80,10 +80,7 @@ pub(crate) struct Api {
 pub(crate) async fn setup() -> Api {
     let w = WorldBuilder::new(Arc::new(MemoryStore::new()))
         .with_secret_key([7; 32])
-        .catalogue(&[
-            ("areas/pq.toml", AREA),
-            ("question-sets/diploma.toml", SET),
-        ]);
+        .catalogue(&[("areas/pq.toml", AREA), ("question-sets/diploma.toml", SET)]);
     let mut tokens = Vec::new();
     let mut ids = Vec::new();
     for (country, name, user, language) in [
