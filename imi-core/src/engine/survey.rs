@@ -253,13 +253,35 @@ impl Engine {
         actor: &Actor,
         id: CaseId,
     ) -> Result<(SurveyCase, Version), EngineError> {
-        let not_found = || EngineError::NotFound {
-            kind: KIND,
-            id: id.to_string(),
-        };
         let key = doc_key(id);
-        let v = self.store.get(&key).await?.ok_or_else(not_found)?;
-        let case: SurveyCase = decode(&key, &v.value)?;
+        let v = self
+            .store
+            .get(&key)
+            .await?
+            .ok_or_else(|| survey_not_found(id))?;
+        Ok((
+            Self::survey_seen(actor, decode(&key, &v.value)?)?,
+            v.version,
+        ))
+    }
+
+    /// A survey for its author's administrators (and the operator) only; anyone else,
+    /// recipients too, gets `NotFound`.
+    async fn load_survey_as_author(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<SurveyCase, EngineError> {
+        let (case, _) = self.load_survey(actor, id).await?;
+        if matches!(actor, Actor::System) || Self::survey_administrator(actor, case.author) {
+            Ok(case)
+        } else {
+            Err(survey_not_found(id))
+        }
+    }
+
+    /// `case` if `actor` may see it, else `NotFound`.
+    fn survey_seen(actor: &Actor, case: SurveyCase) -> Result<SurveyCase, EngineError> {
         let visible = match actor {
             Actor::System => true,
             Actor::User(p) => {
@@ -269,9 +291,9 @@ impl Engine {
             Actor::Public => false,
         };
         if visible {
-            Ok((case, v.version))
+            Ok(case)
         } else {
-            Err(not_found())
+            Err(survey_not_found(case.id))
         }
     }
 
@@ -327,13 +349,7 @@ impl Engine {
         actor: &Actor,
         id: CaseId,
     ) -> Result<Vec<SurveyTimelineEntry>, EngineError> {
-        let (case, _) = self.load_survey(actor, id).await?;
-        if !matches!(actor, Actor::System) && !Self::survey_administrator(actor, case.author) {
-            return Err(EngineError::NotFound {
-                kind: KIND,
-                id: id.to_string(),
-            });
-        }
+        self.load_survey_as_author(actor, id).await?;
         self.read_timeline(&event_key(id, None)).await
     }
 
@@ -361,9 +377,12 @@ impl Engine {
         page: PageRequest,
     ) -> Result<Page<SurveyCase>, EngineError> {
         let p = Self::principal(actor)?;
-        self.box_page(box_prefix(which, p.authority()), page, |id| async move {
-            Ok(self.load_survey(actor, id).await?.0)
-        })
+        self.box_page_docs(
+            box_prefix(which, p.authority()),
+            page,
+            doc_key,
+            |_, key, v| Self::survey_seen(actor, decode(key, &v.value)?),
+        )
         .await
     }
 
@@ -378,13 +397,21 @@ impl Engine {
         if_match: Option<Version>,
     ) -> Result<(SurveyResponse, Version), EngineError> {
         let p = Self::principal(actor)?;
-        let (case, _) = self.load_survey(actor, id).await?;
         let refuse = |reason| {
             EngineError::Transition(TransitionError::Invalid {
                 command: "answer",
                 reason,
             })
         };
+        // The survey is read in the answer's transaction, so that closing it (by its
+        // author or by `tick`) meanwhile makes this commit conflict: no answer lands
+        // after a survey closed, where retention would no longer reach it.
+        let mut txn = Txn::new(&*self.store);
+        let (case, _) = txn
+            .get::<SurveyCase>(&doc_key(id))
+            .await?
+            .ok_or_else(|| survey_not_found(id))?;
+        let case = Self::survey_seen(actor, case)?;
         if !case.survey.recipients().contains(&p.authority()) {
             return Err(refuse("the survey was not sent to this authority"));
         }
@@ -405,19 +432,6 @@ impl Engine {
         set.validate(&answers, ValidationLevel::Send)
             .map_err(|e| EngineError::Transition(TransitionError::Answers(e)))?;
         let key = response_key(id, Some(p.authority()));
-        let mut txn = Txn::new(&*self.store);
-        // The survey is read again in the answer's transaction, so that closing it (by
-        // its author or by `tick`) meanwhile makes this commit conflict: no answer lands
-        // after a survey closed, where retention would no longer reach it.
-        let still_open = txn
-            .get::<SurveyCase>(&doc_key(id))
-            .await?
-            .is_some_and(|(c, _)| c.survey.takes_answers(now.date_naive()));
-        if !still_open {
-            return Err(refuse(
-                "the survey takes no answers now (closed, or past its deadline)",
-            ));
-        }
         let old = txn.get::<SurveyResponse>(&key).await?;
         if let Some(expected) = if_match
             && Some(expected) != old.as_ref().map(|(_, v)| *v)
@@ -484,13 +498,7 @@ impl Engine {
         actor: &Actor,
         id: CaseId,
     ) -> Result<SurveyResults, EngineError> {
-        let (case, _) = self.load_survey(actor, id).await?;
-        if !matches!(actor, Actor::System) && !Self::survey_administrator(actor, case.author) {
-            return Err(EngineError::NotFound {
-                kind: KIND,
-                id: id.to_string(),
-            });
-        }
+        let case = self.load_survey_as_author(actor, id).await?;
         let set = self.pinned_set(&case.question_set)?;
         let responses = self.survey_responses(id).await?;
         let mut turnout: BTreeMap<String, CountryTurnout> = BTreeMap::new();
@@ -742,6 +750,13 @@ impl Engine {
         )?;
         write_case_doc(txn, rules, &new, Some(&old))?;
         Ok(true)
+    }
+}
+
+fn survey_not_found(id: CaseId) -> EngineError {
+    EngineError::NotFound {
+        kind: KIND,
+        id: id.to_string(),
     }
 }
 
