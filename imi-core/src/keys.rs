@@ -20,6 +20,7 @@
 //! | `TokenByUser` | user id, token id | SHA-256 of the token (a user's tokens, for listing and revoking) |
 //! | `RightHolder` | participant code, right, user id | authority id (who may hold a right in a country; checked against the user on read) |
 //! | `Meta` | `right-holders` | empty (the `RightHolder` index covers every user) |
+//! | `Meta` | `dated-inbox` | empty (every request's inbox entries carry its deadline; layout 1's entries are gone) |
 //! | `DirectoryTerm` | folded term, authority id | empty (search index, active authorities) |
 //! | `DirectoryProcedure` | procedure id, participant code, authority id | empty (recipient choice) |
 //! | `DirectoryChange` | time (ms), authority id | empty (syndication change feed) |
@@ -28,11 +29,11 @@
 //! | `Case` | case id | the case document (JSON) |
 //! | `CaseEvent` | case id, sequence (u64) | one timeline entry (JSON) |
 //! | `CaseCounter` | year (u16) | the last reference number of the year (u32) |
-//! | `Inbox` | authority id, party (0 requester, 1 responder), stage, case id | empty (inbox index) |
+//! | `Inbox` | authority id, party (0 requester, 1 responder), stage, deadline date (the committed answer date, else the date needed by; `FF`×8 when none or not open), case id | empty (the inbox and the by-deadline inbox, one entry per party) |
 //! | `CaseTranslation` | case id, sequence (u64), language | machine translations of that entry's free text (JSON) |
 //! | `Attachment` | attachment id | the attachment's description (JSON) |
 //! | `AttachmentChunk` | attachment id, chunk index (u32) | up to 256 KiB of content |
-//! | `InboxDue` | authority id, party, date (committed answer date, else the date needed by), case id | empty (inbox by deadline) |
+//! | `InboxDue` | (retired: layout 1's by-deadline inbox; the inbox entries carry the date now, and opening an older store removes these) | |
 //! | `QuestionSetVersion` | question set id, version (u32) | a published version (JSON) |
 //! | `AuditPending` | time (ms), unique id | an audit record not yet sealed (JSON) |
 //! | `AuditChain` | sequence (u64) | a sealed, hash-chained audit entry (JSON) |
@@ -120,7 +121,7 @@ pub(crate) enum Space {
     Attachment = 0x56,
     /// Attachment content, in chunks.
     AttachmentChunk = 0x57,
-    /// Inbox index by deadline.
+    /// Retired: the by-deadline inbox of layout 1 (the `Inbox` entries carry the date).
     InboxDue = 0x58,
     /// Published question-set versions.
     QuestionSetVersion = 0x60,
@@ -490,6 +491,11 @@ pub(crate) fn directory_procedure(
     k.into_bytes()
 }
 
+/// The prefix of every request's case document.
+pub(crate) fn case_prefix() -> Vec<u8> {
+    Key::new(Space::Case).into_bytes()
+}
+
 /// A case document.
 pub(crate) fn case(id: CaseId) -> Vec<u8> {
     Key::new(Space::Case).id(id.as_bytes()).into_bytes()
@@ -510,43 +516,59 @@ pub(crate) fn case_counter(year: u16) -> Vec<u8> {
     k
 }
 
-/// An inbox entry, or (with fewer parts) the prefix of an inbox listing.
-pub(crate) fn inbox(
+/// The prefix of an inbox listing: an authority's entries, optionally one party's, and
+/// optionally (with a party) one stage's.
+pub(crate) fn inbox_prefix(
     authority: AuthorityId,
     party: Option<u8>,
     stage: Option<u8>,
-    case: Option<CaseId>,
 ) -> Vec<u8> {
     let mut k = Key::new(Space::Inbox).id(authority.as_bytes()).into_bytes();
     for b in [party, stage].into_iter().flatten() {
         k.push(b);
     }
-    if let Some(c) = case {
-        k.extend_from_slice(c.as_bytes());
-    }
     k
 }
 
-/// An entry of the by-deadline inbox, or a prefix of it (without date or case).
-pub(crate) fn inbox_due(
+/// The date part of an inbox entry for a request that has no deadline: after every date.
+pub(crate) const INBOX_UNDATED: [u8; 8] = [0xFF; 8];
+
+/// The date part of an inbox entry: days since the common era, sign-flipped, or
+/// [`INBOX_UNDATED`].
+pub(crate) fn inbox_date(date: Option<chrono::NaiveDate>) -> [u8; 8] {
+    use chrono::Datelike;
+    date.map_or(INBOX_UNDATED, |d| {
+        ((i64::from(d.num_days_from_ce()) as u64) ^ (1 << 63)).to_be_bytes()
+    })
+}
+
+/// An inbox entry: the authority, its party (0 requester, 1 responder), the stage, the
+/// request's deadline (so that the same entry serves the by-deadline inbox) and the case.
+pub(crate) fn inbox(
     authority: AuthorityId,
     party: u8,
+    stage: u8,
     date: Option<chrono::NaiveDate>,
-    case: Option<CaseId>,
+    case: CaseId,
 ) -> Vec<u8> {
-    use chrono::Datelike;
-    let mut k = Key::new(Space::InboxDue)
-        .id(authority.as_bytes())
-        .into_bytes();
-    k.push(party);
-    if let Some(date) = date {
-        let days = (i64::from(date.num_days_from_ce()) as u64) ^ (1 << 63);
-        k.extend_from_slice(&days.to_be_bytes());
-    }
-    if let Some(c) = case {
-        k.extend_from_slice(c.as_bytes());
-    }
+    let mut k = inbox_prefix(authority, Some(party), Some(stage));
+    k.extend_from_slice(&inbox_date(date));
+    k.extend_from_slice(case.as_bytes());
     k
+}
+
+/// How long an inbox entry of layout 1 was (space, authority, party, stage, case): the
+/// migration to the dated entries removes keys of this length.
+pub(crate) const INBOX_V1_LEN: usize = 1 + 16 + 1 + 1 + 16;
+
+/// The retired by-deadline inbox space (layout 1), whose entries the migration removes.
+pub(crate) fn inbox_due_v1_prefix() -> Vec<u8> {
+    Key::new(Space::InboxDue).into_bytes()
+}
+
+/// The prefix of every inbox entry (for the migration).
+pub(crate) fn inbox_all_prefix() -> Vec<u8> {
+    Key::new(Space::Inbox).into_bytes()
 }
 
 /// A deadline entry, or (without case) the first key after every deadline up to `date`.

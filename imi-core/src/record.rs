@@ -85,6 +85,11 @@ impl<'s> Txn<'s> {
         Ok(())
     }
 
+    /// Requires `key` to be unchanged at commit since it was read at `version` (by a scan).
+    pub(crate) fn expect_version(&mut self, key: Vec<u8>, version: Version) {
+        self.reads.entry(key).or_insert(Some(version));
+    }
+
     /// Requires `key` to be present at commit.
     pub(crate) fn expect_present(&mut self, key: Vec<u8>) {
         self.batch.check(key, Precondition::Present);

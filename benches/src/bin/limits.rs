@@ -202,6 +202,35 @@ fn shape(batches: &[Recorded]) -> (f64, f64) {
     (keys as f64 / n, bytes as f64 / n)
 }
 
+/// Per key space (the first byte of a key): puts and deletions per recorded commit, and
+/// key-plus-value bytes per commit, most keys first; printed to standard error so that a
+/// layout change can be judged by where its keys go.
+fn shape_by_space(batches: &[Recorded]) -> Vec<(u8, f64, f64, f64)> {
+    let mut by: std::collections::BTreeMap<u8, (usize, usize, usize)> = Default::default();
+    for (k, v) in batches.iter().flatten() {
+        let e = by.entry(k.first().copied().unwrap_or(0)).or_default();
+        match v {
+            Some(v) => {
+                e.0 += 1;
+                e.2 += k.len() + v.len();
+            }
+            None => {
+                e.1 += 1;
+                e.2 += k.len();
+            }
+        }
+    }
+    #[allow(clippy::cast_precision_loss)] // averages for a report
+    let n = batches.len().max(1) as f64;
+    #[allow(clippy::cast_precision_loss)] // averages for a report
+    let mut rows: Vec<_> = by
+        .into_iter()
+        .map(|(s, (p, d, b))| (s, p as f64 / n, d as f64 / n, b as f64 / n))
+        .collect();
+    rows.sort_by(|a, b| (b.1 + b.2).total_cmp(&(a.1 + a.2)));
+    rows
+}
+
 /// The recorded commits replayed straight into rusqlite (same settings and table, one
 /// transaction each, from one thread): commits per second.
 fn replay_sqlite(dir: &std::path::Path, batches: &[Recorded]) -> Result<f64, Failure> {
@@ -465,6 +494,10 @@ async fn run(args: Args) -> Result<(), Failure> {
                     _ => replay_sled(&dir, &recorded)?,
                 };
                 let (keys, bytes) = shape(&recorded);
+                eprintln!("{backend}: keys per commit by space (puts + deletions, bytes):");
+                for (space, puts, dels, b) in shape_by_space(&recorded) {
+                    eprintln!("  0x{space:02X}: {puts:.2} + {dels:.2} ({b:.0} B)");
+                }
                 #[allow(clippy::cast_precision_loss)] // an average for a report
                 let reads_per = reads as f64 / recorded.len() as f64;
                 replay = Some((recorded.len(), keys, bytes, reads_per, rate, m.per_second));

@@ -86,7 +86,7 @@ macro_rules! store_conformance_tests {
             concurrent_writers_same_key, concurrent_writers_different_keys,
             racing_creators_one_wins, concurrent_commits_keep_their_own_outcome, engine_registers_and_reads_an_authority,
             engine_lists_authorities_by_country, engine_directory_search,
-            engine_request_workflow, engine_request_deadlines, engine_request_attachments,
+            engine_request_workflow, engine_request_deadlines, engine_inbox_upgrade, engine_request_attachments,
             engine_request_branches, engine_request_concurrency, engine_question_sets_persist,
             engine_audit_chain, engine_retention_blocking, engine_retention_deletion,
             engine_former_users, engine_data_subjects, engine_replicated_load, engine_alerts,

@@ -1352,3 +1352,206 @@ pub async fn engine_replicated_load(store: Arc<dyn Store>) {
             .is_empty()
     );
 }
+
+/// Every id a listing gives, following its cursors one entry at a time.
+async fn walk<F, Fut>(list: F) -> Vec<crate::CaseId>
+where
+    F: Fn(crate::PageRequest) -> Fut,
+    Fut: std::future::Future<
+            Output = Result<crate::Page<crate::case::RequestView>, crate::EngineError>,
+        >,
+{
+    let mut ids = Vec::new();
+    let mut page = crate::PageRequest::first(1).unwrap();
+    loop {
+        let got = list(page.clone()).await.unwrap();
+        ids.extend(got.items.iter().map(|v| v.case.id));
+        match got.next {
+            Some(cursor) => page = crate::PageRequest::first(1).unwrap().after(cursor),
+            None => return ids,
+        }
+    }
+}
+
+/// The listings the upgrade must keep: DK's whole inbox, DK as requester, FR's accepted
+/// ones, FR's by deadline, DK's by deadline up to 2026-12-20, and DK's waiting for it.
+async fn inbox_listings(
+    e: &crate::Engine,
+    dk: &crate::Actor,
+    fr: &crate::Actor,
+) -> [Vec<crate::CaseId>; 6] {
+    use crate::InboxQuery;
+    use crate::catalogue::Side;
+    let requester = InboxQuery {
+        side: Some(Side::Requester),
+        ..Default::default()
+    };
+    let accepted = InboxQuery {
+        side: Some(Side::Responder),
+        stage: Some(crate::request::Stage::Accepted),
+        ..Default::default()
+    };
+    let all = &InboxQuery::default();
+    let (requester, accepted) = (&requester, &accepted);
+    let until = Some("2026-12-20".parse().unwrap());
+    [
+        walk(|p| async move { e.inbox(dk, all, p).await }).await,
+        walk(|p| async move { e.inbox(dk, requester, p).await }).await,
+        walk(|p| async move { e.inbox(fr, accepted, p).await }).await,
+        walk(|p| async move {
+            e.inbox_by_deadline(fr, Side::Responder, None, false, p)
+                .await
+        })
+        .await,
+        walk(|p| async move {
+            e.inbox_by_deadline(dk, Side::Requester, until, false, p)
+                .await
+        })
+        .await,
+        walk(|p| async move {
+            e.inbox_by_deadline(dk, Side::Requester, None, true, p)
+                .await
+        })
+        .await,
+    ]
+}
+
+/// The inbox and the by-deadline inbox share one entry per request and party (layout 2):
+/// listings by stage and by deadline, paged one entry at a time across stages, come from
+/// it. A store written with layout 1's separate entries is upgraded the first time an
+/// inbox is read, gives the same listings, and keeps nothing of layout 1.
+pub async fn engine_inbox_upgrade(store: Arc<dyn Store>) {
+    use crate::Engine;
+    use crate::catalogue::{AnswerValue, Answers};
+    use crate::request::RequestCommand as C;
+    use crate::store::StoreExt;
+    let w = request_world_with(Arc::clone(&store), REQUEST_AREA, REQUEST_QS, true).await;
+    let (dk, fr) = (&w.actors[0], &w.actors[1]);
+    let mut made = vec![w.case];
+    for needed_by in ["2026-12-31", "2026-12-05", "2027-01-15", "2026-12-20", ""] {
+        let id = w
+            .engine
+            .create_request(dk, &"nurse-check".parse().unwrap())
+            .await
+            .unwrap()
+            .case
+            .id;
+        let mut answers = Answers::new();
+        answers.set("holder".parse().unwrap(), AnswerValue::Text("Marie".into()));
+        answers.set(
+            "profession".parse().unwrap(),
+            AnswerValue::Choice("nurse".parse().unwrap()),
+        );
+        w.engine
+            .act_on_request(dk, id, C::SaveDraft { answers }, None)
+            .await
+            .unwrap();
+        if !needed_by.is_empty() {
+            let send = C::Send {
+                recipient: w.ids[1],
+                needed_by: needed_by.parse().unwrap(),
+            };
+            w.engine.act_on_request(dk, id, send, None).await.unwrap();
+        }
+        made.push(id);
+    }
+    // One accepted (committed date 2026-11-24), one answered: three open stages.
+    w.engine
+        .act_on_request(fr, made[4], C::Accept { days: 2 }, None)
+        .await
+        .unwrap();
+    w.engine
+        .act_on_request(fr, made[2], C::Accept { days: 2 }, None)
+        .await
+        .unwrap();
+    let mut reply = Answers::new();
+    reply.set("authentic".parse().unwrap(), AnswerValue::YesNo(true));
+    w.engine
+        .act_on_request(fr, made[2], C::Answer { answers: reply }, None)
+        .await
+        .unwrap();
+    let before = inbox_listings(&w.engine, dk, fr).await;
+    // The world's first request asks for an answer by 2027-01-31.
+    assert_eq!(
+        before[3],
+        vec![made[4], made[2], made[1], made[3], made[0]],
+        "the responder's open requests, soonest first, across three stages"
+    );
+    assert_eq!(before[4], vec![made[4], made[2]], "up to a date");
+    assert_eq!(
+        before[5],
+        vec![made[2]],
+        "only the answered one waits for DK"
+    );
+    assert_eq!(before[0].len(), 6, "DK's inbox lists all six");
+    assert_eq!(before[2], vec![made[4]], "one accepted");
+
+    // The same store as layout 1 wrote it.
+    let inbox = store
+        .pages(Scan::prefix(&crate::keys::inbox_all_prefix(), 500))
+        .all()
+        .await
+        .unwrap();
+    let mut batch = WriteBatch::new();
+    for e in &inbox {
+        assert_eq!(
+            e.key.len(),
+            crate::keys::INBOX_V1_LEN + 8,
+            "one layout at a time"
+        );
+        batch.delete(e.key.clone());
+        let (head, rest) = e.key.split_at(19);
+        let (date, case) = rest.split_at(8);
+        batch.put([head, case].concat(), Vec::new());
+        let stage = head[18];
+        if (1..=4).contains(&stage) && date != crate::keys::INBOX_UNDATED {
+            let due = [
+                &crate::keys::inbox_due_v1_prefix()[..],
+                &head[1..18],
+                date,
+                case,
+            ]
+            .concat();
+            batch.put(due, Vec::new());
+        }
+    }
+    batch.delete(crate::keys::meta("dated-inbox"));
+    store.commit(batch).await.unwrap();
+
+    // A new engine on it upgrades it on the first read of an inbox.
+    let again = Engine::new(Arc::clone(&store), w.clock.clone());
+    again
+        .publish_catalogue(&crate::Actor::System, (*w.engine.catalogue()).clone())
+        .unwrap();
+    assert_eq!(
+        inbox_listings(&again, dk, fr).await,
+        before,
+        "the same listings after the upgrade"
+    );
+    let left = |prefix: Vec<u8>| {
+        let store = Arc::clone(&store);
+        async move { store.pages(Scan::prefix(&prefix, 500)).all().await.unwrap() }
+    };
+    assert!(
+        left(crate::keys::inbox_due_v1_prefix()).await.is_empty(),
+        "no by-deadline entries left"
+    );
+    let entries = left(crate::keys::inbox_all_prefix()).await;
+    assert_eq!(
+        entries.len(),
+        inbox.len(),
+        "one entry per request and party"
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.key.len() == crate::keys::INBOX_V1_LEN + 8)
+    );
+    assert!(
+        store
+            .get(&crate::keys::meta("dated-inbox"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

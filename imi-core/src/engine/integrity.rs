@@ -1,6 +1,6 @@
 //! Consistency checks of the request documents and their indexes, for operators and the
-//! crash harness: after any crash, every request's index entries (inboxes by stage and
-//! by deadline, the deadline queue, the retention queue) must be exactly those its
+//! crash harness: after any crash, every request's index entries (its inbox entries,
+//! which serve the listings by stage and by deadline, the deadline queue, the retention queue) must be exactly those its
 //! document implies, and its timeline must hold exactly the entries the document counts.
 //! A command is one commit, so a half-applied command would show up here.
 
@@ -75,6 +75,8 @@ impl Engine {
         actor: &Actor,
     ) -> Result<IntegrityReport, EngineError> {
         decide(actor, &Action::CheckIntegrity).into_result()?;
+        // A store of an earlier layout is checked as this version keeps it.
+        self.ensure_dated_inbox().await?;
         let catalogue = self.catalogue();
         let mut report = IntegrityReport::default();
         let mut cases = Vec::new();
@@ -116,6 +118,7 @@ impl Engine {
             ));
         }
         let mut found = BTreeSet::new();
+        // Layout 1's by-deadline entries count as orphans if any were left.
         for space in [Space::Inbox, Space::InboxDue, Space::Due] {
             all_keys(&*self.store, &[space as u8], |key, _| {
                 found.insert(key.to_vec());

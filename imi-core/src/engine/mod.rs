@@ -16,6 +16,7 @@ mod flow;
 mod holders;
 mod indicators;
 mod integrity;
+mod layout;
 #[cfg(feature = "load")]
 mod load;
 mod notifications;
@@ -89,6 +90,8 @@ pub struct Engine {
     principals: Arc<principals::Principals>,
     /// Whether the store's right-holder index is known to cover every user.
     right_holders_ready: std::sync::atomic::AtomicBool,
+    /// Whether the store's inbox entries are known to carry their deadlines (layout 2).
+    dated_inbox_ready: std::sync::atomic::AtomicBool,
     /// The key that seals webhook secrets at rest (none: webhooks cannot be registered).
     secret_key: Option<crate::webhook::SecretKey>,
     /// Which endpoints webhooks may call.
@@ -127,6 +130,7 @@ impl Engine {
             audit_counter: std::sync::atomic::AtomicU64::new(0),
             references: requests::ReferenceBlocks::default(),
             right_holders_ready: std::sync::atomic::AtomicBool::new(false),
+            dated_inbox_ready: std::sync::atomic::AtomicBool::new(false),
             secret_key: None,
             webhook_policy: crate::webhook::UrlPolicy::default(),
         }

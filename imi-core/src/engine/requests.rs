@@ -24,7 +24,7 @@ use crate::record::{Txn, decode};
 use crate::request::{
     Context, DeadlineRules, Request, RequestCommand, RequestEvent, RequestState, Roles, Stage,
 };
-use crate::store::{Scan, StoreExt, Version};
+use crate::store::{Merged, Scan, Store, StoreExt, Version};
 use crate::user::User;
 use crate::workflow::TransitionError;
 
@@ -234,20 +234,31 @@ pub(super) fn erased_entry(entry: &TimelineEntry, set: &QuestionSet) -> Timeline
     }
 }
 
+/// The date a request's inbox entries carry: while it is open, the committed answer date
+/// once accepted, else the date the answer is needed by; none otherwise.
+fn inbox_deadline(request: &crate::request::Request) -> Option<chrono::NaiveDate> {
+    let state = request.state();
+    if !state.is_open() {
+        return None;
+    }
+    match state {
+        RequestState::Accepted { answer_by, .. } => Some(*answer_by),
+        _ => request.needed_by(),
+    }
+}
+
 /// Every inbox, deadline and retention entry a case should have in its current state.
+/// One inbox entry per party serves both the inbox by stage and the by-deadline inbox,
+/// so a transition rewrites two index entries, not four.
 pub(super) fn case_index_keys(case: &RequestCase, rules: CaseRules) -> BTreeSet<Vec<u8>> {
     let stage = stage_code(case.request.state().stage());
+    let date = inbox_deadline(&case.request);
     let mut out = BTreeSet::new();
-    out.insert(keys::inbox(
-        case.requester,
-        Some(0),
-        Some(stage),
-        Some(case.id),
-    ));
+    out.insert(keys::inbox(case.requester, 0, stage, date, case.id));
     if let Some(recipient) = case.request.state().recipient()
         && case.request.state().stage() != Stage::Draft
     {
-        out.insert(keys::inbox(recipient, Some(1), Some(stage), Some(case.id)));
+        out.insert(keys::inbox(recipient, 1, stage, date, case.id));
     }
     if let Some((_, date)) = rules.deadlines.and_then(|r| case.request.next_deadline(r)) {
         out.insert(keys::due(date, Some(case.id)));
@@ -260,22 +271,6 @@ pub(super) fn case_index_keys(case: &RequestCase, rules: CaseRules) -> BTreeSet<
         rules,
         (RetentionStep::BlockRequest, RetentionStep::DeleteRequest),
     ));
-    let state = case.request.state();
-    if state.is_open() {
-        let date = match state {
-            RequestState::Accepted { answer_by, .. } => Some(*answer_by),
-            _ => case.request.needed_by(),
-        };
-        if let (Some(date), Some(recipient)) = (date, state.recipient()) {
-            out.insert(keys::inbox_due(
-                case.requester,
-                0,
-                Some(date),
-                Some(case.id),
-            ));
-            out.insert(keys::inbox_due(recipient, 1, Some(date), Some(case.id)));
-        }
-    }
     out
 }
 
@@ -331,24 +326,46 @@ impl Engine {
         page: PageRequest,
     ) -> Result<Page<RequestView>, EngineError> {
         let p = Self::principal(actor)?;
+        self.ensure_dated_inbox().await?;
         let party = match side {
             Side::Requester => 0,
             Side::Responder => 1,
         };
-        let prefix = keys::inbox_due(p.authority(), party, None, None);
-        let mut scan = Scan::prefix(&prefix, page.limit());
-        if let Some(until) = until {
-            scan.end = std::ops::Bound::Excluded(keys::inbox_due(
-                p.authority(),
-                party,
-                Some(until + chrono::Duration::days(1)),
-                None,
-            ));
-        }
-        if let Some(cursor) = page.cursor() {
-            scan = scan.resume(cursor.key_within(&prefix)?);
-        }
-        self.views_from_index(actor, scan, page.limit(), |_, view| {
+        // One stream per open stage, each in date order; merged by date, then case.
+        let common = keys::inbox_prefix(p.authority(), Some(party), None);
+        let resume = match page.cursor() {
+            Some(cursor) => Some(cursor.key_within(&common)?),
+            None => None,
+        };
+        let until = keys::inbox_date(until.map(|d| d + chrono::Duration::days(1)));
+        let scans = [
+            Stage::AwaitingAcceptance,
+            Stage::Accepted,
+            Stage::Answered,
+            Stage::ClarificationRequested,
+        ]
+        .into_iter()
+        .map(|stage| {
+            let prefix = keys::inbox_prefix(p.authority(), Some(party), Some(stage_code(stage)));
+            let mut scan = Scan::prefix(&prefix, page.limit());
+            // Undated entries (and, with `until`, later ones) are not listed.
+            scan.end = std::ops::Bound::Excluded([prefix.as_slice(), &until].concat());
+            if let Some(at) = resume.as_ref().and_then(|r| r.get(common.len()..)) {
+                scan = scan.resume([prefix.as_slice(), at].concat());
+            }
+            (prefix.len(), scan)
+        })
+        .collect();
+        let entries = self.store.merged(scans);
+        // The cursor leaves the stage out: it is a position in the merged order.
+        let cursor_of = |key: &[u8]| {
+            [
+                common.as_slice(),
+                key.get(common.len() + 1..).unwrap_or_default(),
+            ]
+            .concat()
+        };
+        self.views_from_index(actor, entries, cursor_of, page.limit(), |_, view| {
             !waiting_for_me || view.case.request.state().waiting_for(side)
         })
         .await
@@ -356,19 +373,29 @@ impl Engine {
 
     /// One page of the cases an index lists (keys ending in case ids) that `actor` may
     /// see and `keep` accepts. The page never holds more than `limit` items, and its
-    /// cursor continues right after the last entry read.
+    /// cursor (`cursor_of` the last entry read) continues right after that entry.
     async fn views_from_index(
         &self,
         actor: &Actor,
-        scan: Scan,
+        mut entries: Merged<'_, dyn Store>,
+        cursor_of: impl Fn(&[u8]) -> Vec<u8>,
         limit: usize,
         keep: impl Fn(&[u8], &RequestView) -> bool,
     ) -> Result<Page<RequestView>, EngineError> {
         let mut items = Vec::new();
-        let mut pages = self.store.pages(scan);
-        while let Some(entries) = pages.next().await? {
-            // The page's cases in one batched read.
-            let case_keys = entries
+        loop {
+            // Up to a page of entries, then their cases in one batched read.
+            let mut batch = Vec::with_capacity(limit);
+            while batch.len() < limit {
+                match entries.next().await? {
+                    Some(e) => batch.push(e),
+                    None => break,
+                }
+            }
+            if batch.is_empty() {
+                break;
+            }
+            let case_keys = batch
                 .iter()
                 .map(|e| {
                     keys::trailing_id(&e.key)
@@ -378,7 +405,7 @@ impl Engine {
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let docs = self.store.get_many(&case_keys).await?;
-            for ((e, key), doc) in entries.into_iter().zip(&case_keys).zip(docs) {
+            for ((e, key), doc) in batch.into_iter().zip(&case_keys).zip(docs) {
                 let Some(doc) = doc else { continue };
                 let Ok(case) = decode::<RequestCase>(key, &doc.value) else {
                     continue;
@@ -392,7 +419,7 @@ impl Engine {
                             .await?;
                         return Ok(Page {
                             items,
-                            next: Some(Cursor::from_key(e.key)),
+                            next: Some(Cursor::from_key(cursor_of(&e.key))),
                         });
                     }
                 }
@@ -874,8 +901,9 @@ impl Engine {
         )
     }
 
-    /// The requests of the actor's authority, newest first within each stage, filtered
-    /// by party and stage, served from the inbox index; each as the actor may see it.
+    /// The requests of the actor's authority, by party and stage, and within a stage
+    /// soonest deadline first (undated last, then oldest first), filtered by party and
+    /// stage, served from the inbox index; each as the actor may see it.
     pub async fn inbox(
         &self,
         actor: &Actor,
@@ -888,9 +916,10 @@ impl Engine {
             Side::Responder => 1,
         });
         let stage = query.stage.map(stage_code);
+        self.ensure_dated_inbox().await?;
         let prefix = match (party, stage) {
-            (Some(party), stage) => keys::inbox(p.authority(), Some(party), stage, None),
-            (None, _) => keys::inbox(p.authority(), None, None, None),
+            (Some(party), stage) => keys::inbox_prefix(p.authority(), Some(party), stage),
+            (None, _) => keys::inbox_prefix(p.authority(), None, None),
         };
         let mut scan = Scan::prefix(&prefix, page.limit());
         if let Some(cursor) = page.cursor() {
@@ -899,7 +928,8 @@ impl Engine {
         let stage_at = prefix.len() + 1;
         // With no party filter, a stage filter applies to both parties' entries.
         let me = p.user();
-        self.views_from_index(actor, scan, page.limit(), |key, view| {
+        let entries = self.store.merged(vec![(prefix.len(), scan)]);
+        self.views_from_index(actor, entries, <[u8]>::to_vec, page.limit(), |key, view| {
             (party.is_some() || stage.is_none() || key.get(stage_at).copied() == stage)
                 && (!query.allocated_to_me || view.case.request.handler() == Some(me))
         })

@@ -580,6 +580,51 @@ impl<S: Store + ?Sized> Pages<'_, S> {
     }
 }
 
+/// Several forward scans read as one sequence, ordered by what follows a fixed number of
+/// leading bytes in each scan's keys: an index laid out as `prefix, part, rest` read across
+/// several `part`s in the order of `rest` (one authority's open requests of every stage,
+/// soonest deadline first). Each scan reads a page when its next entry is needed.
+pub struct Merged<'s, S: ?Sized> {
+    streams: Vec<Stream<'s, S>>,
+}
+
+struct Stream<'s, S: ?Sized> {
+    /// Leading bytes that order nothing (the scan's own prefix).
+    skip: usize,
+    pages: Pages<'s, S>,
+    buffered: std::collections::VecDeque<Entry>,
+    done: bool,
+}
+
+impl<S: Store + ?Sized> Merged<'_, S> {
+    /// The next entry in merged order, or `None` once every scan is done. Entries whose
+    /// ordering parts are equal come in the order of the scans given.
+    pub async fn next(&mut self) -> Result<Option<Entry>, StoreError> {
+        for s in &mut self.streams {
+            while s.buffered.is_empty() && !s.done {
+                match s.pages.next().await? {
+                    Some(entries) => s.buffered.extend(entries),
+                    None => s.done = true,
+                }
+            }
+        }
+        let first = self
+            .streams
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                s.buffered
+                    .front()
+                    .map(|e| (i, e.key.get(s.skip..).unwrap_or_default()))
+            })
+            .min_by(|a, b| a.1.cmp(b.1))
+            .map(|(i, _)| i);
+        Ok(first
+            .and_then(|i| self.streams.get_mut(i))
+            .and_then(|s| s.buffered.pop_front()))
+    }
+}
+
 /// What every [`Store`] can do on top of the contract.
 pub trait StoreExt: Store {
     /// `scan` as pages that continue by themselves ([`Pages`]); each page holds up to
@@ -590,6 +635,22 @@ pub trait StoreExt: Store {
             next: Some(scan),
         }
     }
+
+    /// Forward scans read as one sequence ([`Merged`]): each `(skip, scan)` is ordered by
+    /// its keys without their first `skip` bytes.
+    fn merged(&self, scans: Vec<(usize, Scan)>) -> Merged<'_, Self> {
+        Merged {
+            streams: scans
+                .into_iter()
+                .map(|(skip, scan)| Stream {
+                    skip,
+                    pages: self.pages(scan),
+                    buffered: std::collections::VecDeque::new(),
+                    done: false,
+                })
+                .collect(),
+        }
+    }
 }
 
 impl<S: Store + ?Sized> StoreExt for S {}
@@ -597,6 +658,29 @@ impl<S: Store + ?Sized> StoreExt for S {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_scans_interleave_by_what_follows_their_prefixes() {
+        futures::executor::block_on(async {
+            let store = MemoryStore::new();
+            let mut batch = WriteBatch::new();
+            // Two streams `a` and `b`, ordered by the byte after the stream's letter.
+            for (stream, rest) in [(b'a', 1u8), (b'a', 4), (b'a', 5), (b'b', 2), (b'b', 3)] {
+                batch.put(vec![stream, rest], vec![rest]);
+            }
+            batch.put(vec![b'c', 0], vec![0]);
+            store.commit(batch).await.unwrap();
+            let mut merged =
+                store.merged(vec![(1, Scan::prefix(b"a", 2)), (1, Scan::prefix(b"b", 1))]);
+            let mut seen = Vec::new();
+            while let Some(e) = merged.next().await.unwrap() {
+                seen.push(e.value[0]);
+            }
+            assert_eq!(seen, vec![1, 2, 3, 4, 5]);
+            let mut none = store.merged(vec![(1, Scan::prefix(b"d", 3))]);
+            assert!(none.next().await.unwrap().is_none());
+        });
+    }
 
     #[test]
     fn pages_visit_every_key_once_in_both_directions() {
