@@ -12,7 +12,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use imi_core::alert::AlertCommand as C;
 use imi_core::catalogue::{AnswerValue, Answers};
 use imi_core::conformance::alert_world_with;
-use imi_core::{Actor, AlertNetwork, Country, Participant};
+use imi_core::{AlertNetwork, Country, Participant, access::Actor};
 
 const HANDLERS: usize = 10;
 

@@ -17,8 +17,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use imi_core::access::{Action, Target, decide};
 use imi_core::catalogue::Right;
 use imi_core::{
-    Actor, CoordinatorRole, Country, DirectoryQuery, Engine, Grant, GrantScope, Language,
-    LanguagePreferences, ManualClock, MemoryStore, NewUser, PageRequest, Store,
+    Country, DirectoryQuery, Engine, Language, LanguagePreferences, ManualClock, PageRequest,
+    access::Actor, authority::CoordinatorRole, store::MemoryStore, store::Store, user::Grant,
+    user::GrantScope, user::NewUser,
 };
 use imi_store_sqlite::{SqliteConfig, SqliteStore, Synchronous};
 

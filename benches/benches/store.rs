@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use imi_core::store::{Scan, WriteBatch};
-use imi_core::{Actor, Country, Engine, Language, LocalisedText, ManualClock, NewAuthority};
+use imi_core::{
+    Country, Engine, Language, LocalisedText, ManualClock, access::Actor, authority::NewAuthority,
+};
 
 fn store_ops(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");

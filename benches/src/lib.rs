@@ -38,7 +38,7 @@ impl SplitMix {
     }
 }
 
-use imi_core::MemoryStore;
+use imi_core::store::MemoryStore;
 use imi_core::store::{Store, StoreError};
 use imi_store_sled::{SledConfig, SledStore};
 use imi_store_sqlite::{SqliteConfig, SqliteStore};
@@ -91,7 +91,10 @@ pub async fn directory_world(
     engine: &imi_core::Engine,
     n: usize,
 ) -> Result<Vec<imi_core::AuthorityId>, imi_core::EngineError> {
-    use imi_core::{Actor, Competence, Country, Language, LocalisedText, NewAuthority};
+    use imi_core::{
+        Country, Language, LocalisedText, access::Actor, authority::Competence,
+        authority::NewAuthority,
+    };
     let request: imi_core::catalogue::ProcedureId =
         "health-request"
             .parse()

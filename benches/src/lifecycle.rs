@@ -8,8 +8,9 @@ use imi_core::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Righ
 use imi_core::request::RequestCommand as C;
 use imi_core::store::Store;
 use imi_core::{
-    Actor, AuthorityId, CaseId, Clock, Competence, Country, Engine, EngineError, Grant, GrantScope,
-    Language, LocalisedText, NewAuthority, NewUser,
+    AuthorityId, CaseId, Clock, Country, Engine, EngineError, Language, LocalisedText,
+    access::Actor, authority::Competence, authority::NewAuthority, user::Grant, user::GrantScope,
+    user::NewUser,
 };
 
 const AREA: &str = "id = \"pq\"\n[name]\nen = \"PQ\"\n[[procedure]]\nid = \"check\"\nkind = \"request\"\nquestion_set = \"q\"\n[procedure.name]\nen = \"Check\"\n";

@@ -9,7 +9,7 @@ use imi_core::catalogue::{
     AnswerProblem, AnswerValue, Answers, Catalogue, CatalogueIssue, CatalogueSource, ExportScope,
     ProcedureId, QuestionId, ValidationLevel,
 };
-use imi_core::{Actor, EngineError, Language, ManualClock, MemoryStore};
+use imi_core::{EngineError, Language, ManualClock, access::Actor, store::MemoryStore};
 use imi_examples::{demo_catalogue_dir, read_catalogue_dir};
 use proptest::prelude::*;
 

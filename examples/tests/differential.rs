@@ -12,10 +12,11 @@ use std::sync::Arc;
 use imi_core::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right, Side};
 use imi_core::request::{Intervention, Rating, RequestCommand as C, Stage};
 use imi_core::{
-    Actor, AuthorityId, AuthorityUpdate, CaseId, Competence, CoordinatorRole, Country,
-    DirectoryQuery, Engine, Grant, GrantScope, IdGenerator, InboxQuery, Language,
-    LanguagePreferences, LocalisedText, ManualClock, MemoryStore, NewAuthority, NewUser,
-    PageRequest, Store,
+    AuthorityId, CaseId, Country, DirectoryQuery, Engine, IdGenerator, InboxQuery, Language,
+    LanguagePreferences, LocalisedText, ManualClock, PageRequest, access::Actor,
+    authority::AuthorityUpdate, authority::Competence, authority::CoordinatorRole,
+    authority::NewAuthority, store::MemoryStore, store::Store, user::Grant, user::GrantScope,
+    user::NewUser,
 };
 use imi_store_sled::{Durability, SledConfig, SledStore};
 use imi_store_sqlite::{SqliteConfig, SqliteStore, Synchronous};

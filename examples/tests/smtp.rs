@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use imi_core::catalogue::Right;
 use imi_core::{
-    Actor, CoordinatorRole, Country, Engine, Grant, GrantScope, Invitation, Language,
-    LocalisedText, ManualClock, MemoryStore, NewAuthority, NewUser,
+    Country, Engine, Invitation, Language, LocalisedText, ManualClock, access::Actor,
+    authority::CoordinatorRole, authority::NewAuthority, store::MemoryStore, user::Grant,
+    user::GrantScope, user::NewUser,
 };
 use imi_examples::smtp::SmtpNotifier;
 

@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, StatusCode};
 use imi_core::outbox::Topic;
 use imi_core::webhook::{UrlPolicy, WebhookError, verify};
 use imi_core::{
-    Actor, CoordinatorRole, Country, Engine, EngineError, Invitation, Language, LocalisedText,
-    ManualClock, MemoryStore, NewAuthority,
+    Country, Engine, EngineError, Invitation, Language, LocalisedText, ManualClock, access::Actor,
+    authority::CoordinatorRole, authority::NewAuthority, store::MemoryStore,
 };
 use imi_examples::webhook::WebhookNotifier;
 
@@ -51,7 +51,7 @@ async fn registration_announced_to(
     Engine,
     Arc<ManualClock>,
     imi_core::webhook::Webhook,
-    imi_core::Authority,
+    imi_core::authority::Authority,
 ) {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let engine = Engine::new(Arc::new(MemoryStore::new()), clock.clone())
@@ -334,7 +334,7 @@ async fn https_endpoints_are_reached_over_tls_and_their_certificate_is_checked()
 /// resolving to them are refused too.
 #[tokio::test]
 async fn secrets_are_sealed_and_endpoints_public() {
-    use imi_core::Store;
+    use imi_core::store::Store;
     let store = Arc::new(MemoryStore::new());
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let strict = Engine::new(store.clone(), clock.clone()).with_secret_key(KEY.parse().unwrap());

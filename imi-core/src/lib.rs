@@ -5,7 +5,7 @@
 //! System does).
 //!
 //! **This crate does no I/O and reads no clock.** Time comes in through a [`Clock`],
-//! storage through the [`Store`] contract, and everything here can be tested with plain
+//! storage through the [`Store`](store::Store) contract, and everything here can be tested with plain
 //! values. Adapter crates (`imi-store-sqlite`, `imi-store-sled`) implement the store;
 //! `imi-http` puts an HTTP API in front of the [`Engine`].
 //!
@@ -15,10 +15,17 @@
 //! feature is added. The price is that queries are index scans the core must plan by hand;
 //! there is no SQL. See `ARCHITECTURE.md`.
 //!
+//! **Every public item has one path.** At the root: the [`Engine`] and the views and
+//! queries only it defines, and the vocabulary every call uses (ids, [`Country`],
+//! [`Language`], [`LocalisedText`], pages, the [`Clock`], [`EngineError`]). Everything
+//! else lives in the module named for its concern: [`access::Actor`],
+//! [`authority::NewAuthority`], [`user::NewUser`], [`store::Store`], [`catalogue`],
+//! [`request`], [`alert`], and so on.
+//!
 //! ```
 //! use std::sync::Arc;
-//! use imi_core::{Actor, Country, Engine, Language, LocalisedText, ManualClock, MemoryStore,
-//!                NewAuthority};
+//! use imi_core::{access::Actor, Country, Engine, Language, LocalisedText, ManualClock, store::MemoryStore,
+//!                authority::NewAuthority};
 //! # futures::executor::block_on(async {
 //! let clock = Arc::new(ManualClock::new("2026-11-22T09:00:00Z".parse().unwrap()));
 //! let engine = Engine::new(Arc::new(MemoryStore::new()), clock);
@@ -37,20 +44,20 @@ pub mod audit;
 pub mod authority;
 pub mod case;
 pub mod catalogue;
-pub mod clock;
+mod clock;
 #[cfg(feature = "conformance")]
 pub mod conformance;
-pub mod country;
+mod country;
 mod engine;
-pub mod error;
+mod error;
 pub mod fold;
-pub mod ids;
+mod ids;
 mod keys;
-pub mod language;
-pub mod localised;
+mod language;
+mod localised;
 pub mod notification;
 pub mod outbox;
-pub mod page;
+mod page;
 mod record;
 pub mod register;
 pub mod repository;
@@ -64,13 +71,8 @@ pub mod user;
 pub mod webhook;
 pub mod workflow;
 
-pub use access::{Actor, Decision, Principal};
-pub use authority::{
-    Authority, AuthorityStatus, AuthorityUpdate, Competence, ContactDetails, CoordinatorRole,
-    EmailAddress, NewAuthority, Region,
-};
 pub use clock::{Clock, ManualClock};
-pub use country::{Country, Participant};
+pub use country::{Country, CountryError, Participant};
 pub use engine::{
     AlertBox, AlertCase, AlertNetwork, AlertTimelineEntry, AlertView, ArchivedExchange,
     AttachmentReader, DEFAULT_PRINCIPAL_TTL, DirectoryChange, DirectoryHit, DirectoryQuery,
@@ -81,15 +83,13 @@ pub use engine::{
     RegisterHit, RegisterQuery, SubmissionCase, SubmissionExport, SubmissionMessage,
     SubmissionReceipt, SubmissionStatus, SubmissionTimelineEntry, TickReport, Unblock, Verdict,
 };
-pub use error::EngineError;
+pub use error::{EngineError, StateError};
 pub use ids::{
-    AttachmentId, AuthorityId, CaseId, CaseReference, IdGenerator, RecordId, RegisterId, TokenId,
-    UserId, WebhookId,
+    AttachmentId, AuthorityId, CaseId, CaseReference, IdError, IdGenerator, RecordId, RegisterId,
+    SecretError, TokenId, UserId, WebhookId,
 };
-pub use language::{Language, LanguagePreferences};
-pub use localised::{LocalisedText, Resolved};
-pub use page::{Cursor, Page, PageRequest};
-pub use store::{MemoryStore, Store, StoreError};
-pub use user::{
-    Grant, GrantScope, NewUser, SecretToken, TokenError, TokenInfo, TokenRequest, User, UserKind,
+pub use language::{
+    Language, LanguageError, LanguagePreferences, LanguageRange, Preference, parse_tag,
 };
+pub use localised::{LocalisedText, LocalisedTextError, Resolved};
+pub use page::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageError, PageRequest};

@@ -18,8 +18,8 @@ use imi_core::alert::{AlertCommand as C, AlertStage, AlertVisibility};
 use imi_core::catalogue::{AnswerValue, Answers};
 use imi_core::conformance::{AlertWorld, alert_world_with};
 use imi_core::{
-    Actor, AlertBox, AlertNetwork, CaseId, Country, EngineError, MemoryStore, PageRequest,
-    Participant,
+    AlertBox, AlertNetwork, CaseId, Country, EngineError, PageRequest, Participant, access::Actor,
+    store::MemoryStore,
 };
 use proptest::prelude::*;
 

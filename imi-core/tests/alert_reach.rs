@@ -12,8 +12,9 @@ use imi_core::alert::{AlertCommand as C, AlertStage};
 use imi_core::catalogue::{AnswerValue, Answers, Right};
 use imi_core::conformance::alert_world_with;
 use imi_core::{
-    Actor, AlertNetwork, CaseId, Competence, Country, EngineError, Grant, GrantScope, Language,
-    LocalisedText, MemoryStore, NewAuthority, NewUser, Participant,
+    AlertNetwork, CaseId, Country, EngineError, Language, LocalisedText, Participant,
+    access::Actor, authority::Competence, authority::NewAuthority, store::MemoryStore, user::Grant,
+    user::GrantScope, user::NewUser,
 };
 
 fn user(a: &Actor) -> imi_core::UserId {
@@ -238,7 +239,7 @@ async fn alerts_go_only_where_someone_can_receive_them() {
 /// the index built the first time it is needed, so nothing is refused wrongly.
 #[tokio::test]
 async fn stores_from_before_the_index_get_it_built() {
-    use imi_core::Store;
+    use imi_core::store::Store;
     use imi_core::store::{Scan, WriteBatch};
     let store = Arc::new(MemoryStore::new());
     let w = alert_world_with(store.clone(), &[Country::France], 1).await;

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use imi_core::catalogue::{AreaId, Catalogue, CatalogueSource, ProcedureId, Right};
 use imi_core::store::Scan;
 use imi_core::{
-    Actor, Authority, AuthorityStatus, AuthorityUpdate, Competence, CoordinatorRole, Country,
-    Engine, EngineError, Grant, GrantScope, Invitation, Language, LocalisedText, ManualClock,
-    MemoryStore, NewAuthority, NewUser, Region, Store, Verdict,
+    Country, Engine, EngineError, Invitation, Language, LocalisedText, ManualClock, Verdict,
+    access::Actor, authority::Authority, authority::AuthorityStatus, authority::AuthorityUpdate,
+    authority::Competence, authority::CoordinatorRole, authority::NewAuthority, authority::Region,
+    store::MemoryStore, store::Store, user::Grant, user::GrantScope, user::NewUser,
 };
 
 const CATALOGUE: &[(&str, &str)] = &[
@@ -310,7 +311,7 @@ async fn invitation_self_registration_and_validation() {
             .await,
         Err(EngineError::InvitationInvalid)
     ));
-    let forged: imi_core::SecretToken = format!("imi_{}", "0".repeat(64)).parse().unwrap();
+    let forged: imi_core::user::SecretToken = format!("imi_{}", "0".repeat(64)).parse().unwrap();
     assert!(matches!(
         w.engine
             .self_register(&forged, new_authority(Country::Germany, "Z", None, &[]))

@@ -8,8 +8,9 @@
 use std::sync::Arc;
 
 use imi_core::{
-    Actor, AuthorityId, Competence, Country, DirectoryQuery, Engine, Language, LanguagePreferences,
-    LocalisedText, ManualClock, MemoryStore, NewAuthority, PageRequest, Participant,
+    AuthorityId, Country, DirectoryQuery, Engine, Language, LanguagePreferences, LocalisedText,
+    ManualClock, PageRequest, Participant, access::Actor, authority::Competence,
+    authority::NewAuthority, store::MemoryStore,
 };
 
 const AREA: &str = "id = \"health\"\n[name]\nen = \"Health\"\n[[procedure]]\nid = \"health-request\"\nkind = \"request\"\nquestion_set = \"qs\"\n[procedure.name]\nen = \"Health request\"\n";

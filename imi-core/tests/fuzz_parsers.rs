@@ -20,6 +20,7 @@ use std::str::FromStr;
 
 use base64::Engine as _;
 use chrono::{DateTime, TimeZone, Utc};
+use imi_core::PageError;
 use imi_core::alert::AlertCommand;
 use imi_core::attachment::{ALLOWED_MEDIA_TYPES, NewAttachment, media_essence};
 use imi_core::authority::AuthorityInputError;
@@ -27,22 +28,22 @@ use imi_core::catalogue::{
     AnswerType, AnswerValue, Answers, Catalogue, CatalogueSource, ExportScope, QuestionSet, Side,
     ValidationLevel,
 };
-use imi_core::ids::{IdError, IdGenerator};
-use imi_core::language::{LanguageRange, parse_tag};
 use imi_core::notification::NotificationCommand;
 use imi_core::outbox::{NotificationPreferences, NotificationSettings};
-use imi_core::page::PageError;
 use imi_core::repository::RecordCommand;
 use imi_core::request::{Intervention, Rating, RequestCommand};
 use imi_core::submission::{SubmissionCommand, SubmissionSecret};
 use imi_core::user::TokenRequest;
 use imi_core::webhook::{self, SealedSecret, SecretKey, WebhookError, WebhookSecret};
 use imi_core::{
-    AttachmentId, AuthorityId, AuthorityUpdate, CaseId, CaseReference, ContactDetails, Country,
-    Cursor, EmailAddress, Language, LanguagePreferences, LocalisedText, NewAuthority,
-    NewSubmission, NewUser, PageRequest, Participant, RecordId, Region, RegisterId, SecretToken,
-    TokenId, UserId, WebhookId,
+    AttachmentId, AuthorityId, CaseId, CaseReference, Country, Cursor, Language,
+    LanguagePreferences, LocalisedText, NewSubmission, PageRequest, Participant, RecordId,
+    RegisterId, TokenId, UserId, WebhookId, authority::AuthorityUpdate, authority::ContactDetails,
+    authority::EmailAddress, authority::NewAuthority, authority::Region, user::NewUser,
+    user::SecretToken,
 };
+use imi_core::{IdError, IdGenerator};
+use imi_core::{LanguageRange, parse_tag};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use imi_core::MemoryStore;
 use imi_core::conformance::TestStore;
+use imi_core::store::MemoryStore;
 
 imi_core::store_conformance_tests!(TestStore::new(Arc::new(MemoryStore::new())));

@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use imi_core::catalogue::{Catalogue, CatalogueSource, Right};
 use imi_core::{
-    Actor, AuthorityId, AuthorityUpdate, Competence, CoordinatorRole, Country, Engine, EngineError,
-    Grant, GrantScope, Language, LocalisedText, ManualClock, MemoryStore, NewAuthority, NewUser,
+    AuthorityId, Country, Engine, EngineError, Language, LocalisedText, ManualClock, access::Actor,
+    authority::AuthorityUpdate, authority::Competence, authority::CoordinatorRole,
+    authority::NewAuthority, store::MemoryStore, user::Grant, user::GrantScope, user::NewUser,
 };
 use proptest::prelude::*;
 

@@ -16,10 +16,11 @@ use std::time::Duration;
 
 use imi_core::catalogue::{Catalogue, CatalogueSource, ProcedureId, Right};
 use imi_core::{
-    Actor, AuthorityId, AuthorityUpdate, Competence, CoordinatorRole, Country,
-    DEFAULT_PRINCIPAL_TTL, DirectoryQuery, Engine, EngineError, Grant, GrantScope, Language,
-    LanguagePreferences, LocalisedText, ManualClock, MemoryStore, NewAuthority, NewUser,
-    PageRequest, SecretToken, UserId,
+    AuthorityId, Country, DEFAULT_PRINCIPAL_TTL, DirectoryQuery, Engine, EngineError, Language,
+    LanguagePreferences, LocalisedText, ManualClock, PageRequest, UserId, access::Actor,
+    authority::AuthorityUpdate, authority::Competence, authority::CoordinatorRole,
+    authority::NewAuthority, store::MemoryStore, user::Grant, user::GrantScope, user::NewUser,
+    user::SecretToken,
 };
 use proptest::prelude::*;
 
@@ -42,7 +43,7 @@ struct World {
 
 fn engine(store: &Arc<MemoryStore>, clock: &Arc<ManualClock>, ttl: Duration) -> Engine {
     let e = Engine::new(
-        Arc::clone(store) as Arc<dyn imi_core::Store>,
+        Arc::clone(store) as Arc<dyn imi_core::store::Store>,
         Arc::clone(clock) as Arc<dyn imi_core::Clock>,
     )
     .with_principal_ttl(ttl);

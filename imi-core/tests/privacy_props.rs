@@ -20,9 +20,9 @@ use std::sync::Arc;
 use imi_core::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right};
 use imi_core::request::{RequestCommand as C, RequestState};
 use imi_core::{
-    Actor, AuthorityId, CaseId, Clock, Competence, CoordinatorRole, Country, Engine, Grant,
-    GrantScope, InboxQuery, Language, LocalisedText, ManualClock, MemoryStore, NewAuthority,
-    NewUser, PageRequest,
+    AuthorityId, CaseId, Clock, Country, Engine, InboxQuery, Language, LocalisedText, ManualClock,
+    PageRequest, access::Actor, authority::Competence, authority::CoordinatorRole,
+    authority::NewAuthority, store::MemoryStore, user::Grant, user::GrantScope, user::NewUser,
 };
 use proptest::prelude::*;
 

@@ -17,7 +17,8 @@ use imi_core::conformance::submission_world;
 use imi_core::store::{Scan, Store};
 use imi_core::submission::{SubmissionCommand, SubmissionSecret};
 use imi_core::{
-    Actor, CaseReference, EngineError, Language, MemoryStore, NewSubmission, PageRequest,
+    CaseReference, EngineError, Language, NewSubmission, PageRequest, access::Actor,
+    store::MemoryStore,
 };
 use proptest::prelude::*;
 

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use imi_core::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right};
 use imi_core::request::{RequestCommand as C, Stage};
 use imi_core::{
-    Actor, Competence, Country, Engine, EngineError, Grant, GrantScope, Language, LocalisedText,
-    ManualClock, MemoryStore, NewAuthority, NewUser,
+    Country, Engine, EngineError, Language, LocalisedText, ManualClock, access::Actor,
+    authority::Competence, authority::NewAuthority, store::MemoryStore, user::Grant,
+    user::GrantScope, user::NewUser,
 };
 
 const HORIZONTAL: &str = r#"
@@ -292,7 +293,7 @@ async fn a_coordinating_recipient_does_not_read_the_drafting_history() {
         .appoint_coordinator(
             &Actor::System,
             ids[1],
-            Some(imi_core::CoordinatorRole::National),
+            Some(imi_core::authority::CoordinatorRole::National),
         )
         .await
         .unwrap();

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use imi_core::catalogue::{AnswerValue, Answers};
 use imi_core::conformance::{SolvitWorld, solvit_world};
 use imi_core::solvit::{Outcome, ProblemArea, SolvitBox, SolvitCommand as C, SolvitStage};
-use imi_core::{Actor, CaseId, EngineError, MemoryStore, PageRequest};
+use imi_core::{CaseId, EngineError, PageRequest, access::Actor, store::MemoryStore};
 use proptest::prelude::*;
 
 const NAME: &str = "Jens Hansen";

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use imi_core::catalogue::{AnswerValue, Answers};
 use imi_core::conformance::{SurveyWorld, survey_world};
 use imi_core::survey::{SurveyBox, SurveyCommand as C, Targeting};
-use imi_core::{Actor, CaseId, Country, EngineError, MemoryStore, PageRequest, Participant};
+use imi_core::{
+    CaseId, Country, EngineError, PageRequest, Participant, access::Actor, store::MemoryStore,
+};
 use proptest::prelude::*;
 
 const NAME: &str = "Karen Holm";

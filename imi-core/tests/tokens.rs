@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use imi_core::{
-    Actor, Country, Engine, EngineError, Language, LocalisedText, ManualClock, MemoryStore,
-    NewAuthority, NewUser, TokenRequest,
+    Country, Engine, EngineError, Language, LocalisedText, ManualClock, access::Actor,
+    authority::NewAuthority, store::MemoryStore, user::NewUser, user::TokenRequest,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

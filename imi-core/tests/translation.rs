@@ -11,8 +11,9 @@ use imi_core::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Righ
 use imi_core::request::RequestCommand as C;
 use imi_core::translate::{Translator, TranslatorError};
 use imi_core::{
-    Actor, Competence, Country, Engine, EngineError, Grant, GrantScope, Language, LocalisedText,
-    ManualClock, MemoryStore, NewAuthority, NewUser,
+    Country, Engine, EngineError, Language, LocalisedText, ManualClock, access::Actor,
+    authority::Competence, authority::NewAuthority, store::MemoryStore, user::Grant,
+    user::GrantScope, user::NewUser,
 };
 
 /// A test double: marks the text with the language pair. Not a real translator.

@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use imi_core::catalogue::Right;
 use imi_core::{
-    Authority, AuthorityUpdate, Competence, ContactDetails, CoordinatorRole, Grant, GrantScope,
-    Language, LanguagePreferences, LocalisedText, NewAuthority, NewUser, User,
+    Language, LanguagePreferences, LocalisedText, authority::Authority, authority::AuthorityUpdate,
+    authority::Competence, authority::ContactDetails, authority::CoordinatorRole,
+    authority::NewAuthority, user::Grant, user::GrantScope, user::NewUser, user::User,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -64,12 +65,12 @@ impl Translations {
         let source: Language = self
             .source
             .parse()
-            .map_err(|e: imi_core::language::LanguageError| bad(e.to_string()))?;
+            .map_err(|e: imi_core::LanguageError| bad(e.to_string()))?;
         let mut pairs = Vec::new();
         for (tag, text) in self.texts {
             let l: Language = tag
                 .parse()
-                .map_err(|e: imi_core::language::LanguageError| bad(e.to_string()))?;
+                .map_err(|e: imi_core::LanguageError| bad(e.to_string()))?;
             pairs.push((l, text));
         }
         let Some(pos) = pairs.iter().position(|(l, _)| *l == source) else {
@@ -410,8 +411,8 @@ impl UserDto {
             active: u.is_active(),
             created_at: u.created_at(),
             kind: match u.kind() {
-                imi_core::UserKind::Person => "person",
-                imi_core::UserKind::Service => "service",
+                imi_core::user::UserKind::Person => "person",
+                imi_core::user::UserKind::Service => "service",
             },
         }
     }
@@ -533,11 +534,10 @@ pub struct PageParams {
 impl PageParams {
     /// Converts to a core page request.
     pub fn into_core(self) -> Result<imi_core::PageRequest, Problem> {
-        let mut p =
-            imi_core::PageRequest::first(self.limit.unwrap_or(imi_core::page::DEFAULT_PAGE_SIZE))
-                .map_err(|e| Problem::bad_request("bad-page", e.to_string()))?;
+        let mut p = imi_core::PageRequest::first(self.limit.unwrap_or(imi_core::DEFAULT_PAGE_SIZE))
+            .map_err(|e| Problem::bad_request("bad-page", e.to_string()))?;
         if let Some(c) = self.cursor {
-            p = p.after(c.parse().map_err(|e: imi_core::page::PageError| {
+            p = p.after(c.parse().map_err(|e: imi_core::PageError| {
                 Problem::bad_request("bad-page", e.to_string())
             })?);
         }

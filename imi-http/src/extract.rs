@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use imi_core::{Actor, Engine, EngineError, Language, LanguagePreferences, SecretToken};
+use imi_core::{
+    Engine, EngineError, Language, LanguagePreferences, access::Actor, user::SecretToken,
+};
 use serde::de::DeserializeOwned;
 
 use crate::AppState;

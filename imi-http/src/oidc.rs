@@ -30,7 +30,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use http_body_util::{BodyExt, Empty, Limited};
 use imi_core::user::TOKEN_PREFIX;
-use imi_core::{Actor, Engine, EngineError, UserId};
+use imi_core::{Engine, EngineError, UserId, access::Actor};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;

@@ -239,7 +239,7 @@ impl From<EngineError> for Problem {
                 "nobody-to-receive",
                 "Nobody to receive it",
             ),
-            EngineError::Token(imi_core::TokenError::TooMany { .. }) => {
+            EngineError::Token(imi_core::user::TokenError::TooMany { .. }) => {
                 p(S::CONFLICT, "too-many-tokens", "Too many tokens")
             }
             EngineError::Token(_) => p(S::UNPROCESSABLE_ENTITY, "invalid-input", "Invalid input"),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
 use imi_core::conformance::alert_world_with;
-use imi_core::{Country, MemoryStore};
+use imi_core::{Country, store::MemoryStore};
 use serde_json::{Value, json};
 
 use common::{Api, token};

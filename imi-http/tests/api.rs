@@ -12,8 +12,9 @@ use http_body_util::BodyExt;
 use imi_core::catalogue::{Catalogue, CatalogueSource, Right};
 use imi_core::store::{Scan, Store};
 use imi_core::{
-    Actor, CoordinatorRole, Country, Engine, Grant, GrantScope, Language, LocalisedText,
-    ManualClock, MemoryStore, NewAuthority, NewUser,
+    Country, Engine, Language, LocalisedText, ManualClock, access::Actor,
+    authority::CoordinatorRole, authority::NewAuthority, store::MemoryStore, user::Grant,
+    user::GrantScope, user::NewUser,
 };
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -60,7 +61,7 @@ async fn api() -> Api {
         ])
         .unwrap(),
     );
-    dk.competences = vec![imi_core::Competence {
+    dk.competences = vec![imi_core::authority::Competence {
         area: "health".parse().unwrap(),
         keywords: vec![],
     }];

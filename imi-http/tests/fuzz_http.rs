@@ -36,8 +36,8 @@ use imi_core::conformance::alert_world_with;
 use imi_core::repository::Audience;
 use imi_core::webhook::SecretKey;
 use imi_core::{
-    Actor, AuthorityId, CoordinatorRole, Country, Engine, Grant, GrantScope, Language, MemoryStore,
-    NewSubmission, NewUser,
+    AuthorityId, Country, Engine, Language, NewSubmission, access::Actor,
+    authority::CoordinatorRole, store::MemoryStore, user::Grant, user::GrantScope, user::NewUser,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -116,20 +116,11 @@ async fn tokens(engine: &Engine, actors: &[&Actor]) -> Vec<String> {
 /// administrator who is also the national coordinator.
 async fn request_world() -> World {
     let api = common::setup().await;
-    let (_, _, me) = api
-        .call(Method::GET, "/v1/me", &api.dk, "en", None, None)
-        .await;
+    let (_, _, me) = api.get("/v1/me", &api.dk).await;
     let dk_user = me["id"].as_str().unwrap().to_owned();
     let dk_authority = me["authority"].as_str().unwrap().to_owned();
     let (_, _, draft) = api
-        .call(
-            Method::POST,
-            "/v1/requests",
-            &api.dk,
-            "en",
-            Some(json!({ "procedure": "diploma" })),
-            None,
-        )
+        .post("/v1/requests", &api.dk, json!({ "procedure": "diploma" }))
         .await;
     let request = draft["id"].as_str().unwrap().to_owned();
     let authority: AuthorityId = dk_authority.parse().unwrap();

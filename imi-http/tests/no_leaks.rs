@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::Arc;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use common::setup;
 use serde_json::json;
 
@@ -41,14 +41,7 @@ async fn no_personal_data_in_statistics_syndication_search_or_logs() {
     let api = setup().await;
     let secret = "Zorglub Personne";
     let (_, _, draft) = api
-        .call(
-            Method::POST,
-            "/v1/requests",
-            &api.dk,
-            "en",
-            Some(json!({ "procedure": "diploma" })),
-            None,
-        )
+        .post("/v1/requests", &api.dk, json!({ "procedure": "diploma" }))
         .await;
     let id = draft["id"].as_str().unwrap().to_owned();
     let commands = format!("/v1/requests/{id}/commands");
@@ -77,9 +70,7 @@ async fn no_personal_data_in_statistics_syndication_search_or_logs() {
     ];
     let mut bodies = String::new();
     for (token, body) in steps {
-        let (_, _, answer) = api
-            .call(Method::POST, &commands, token, "en", Some(body), None)
-            .await;
+        let (_, _, answer) = api.post(&commands, token, body).await;
         bodies.push_str(&answer.to_string());
     }
     assert!(
@@ -87,27 +78,21 @@ async fn no_personal_data_in_statistics_syndication_search_or_logs() {
         "the parties do see it: the check below can fail"
     );
     let (status, _, problem) = api
-        .call(
-            Method::POST,
+        .post(
             &commands,
             &api.fr,
-            "en",
-            Some(json!({ "command": "rectify", "reason": "x",
-            "answers": { "holder": { "type": "text", "value": secret } } })),
-            None,
+            json!({ "command": "rectify", "reason": "x",
+            "answers": { "holder": { "type": "text", "value": secret } } }),
         )
         .await;
     assert!(
         status.is_client_error() && !problem.to_string().contains(secret),
         "{problem}"
     );
-    api.call(
-        Method::POST,
+    api.post(
         "/v1/data-subjects/search",
         &api.dk,
-        "en",
-        Some(json!({ "identifiers": [secret] })),
-        None,
+        json!({ "identifiers": [secret] }),
     )
     .await;
 
@@ -118,9 +103,7 @@ async fn no_personal_data_in_statistics_syndication_search_or_logs() {
         "/v1/public/authorities".to_owned(),
         "/v1/public/changes?since=2020-01-01T00:00:00Z".to_owned(),
     ] {
-        let (status, _, body) = api
-            .call(Method::GET, &path, &api.dk, "en", None, None)
-            .await;
+        let (status, _, body) = api.get(&path, &api.dk).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
         public.push_str(&body.to_string());
     }

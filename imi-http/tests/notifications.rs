@@ -8,8 +8,8 @@ mod common;
 use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
-use imi_core::MemoryStore;
 use imi_core::conformance::notification_world;
+use imi_core::store::MemoryStore;
 use serde_json::json;
 
 use common::{Api, token};
@@ -25,48 +25,24 @@ async fn a_notification_with_comments_over_http() {
     let api = Api::over(Arc::clone(&engine));
 
     let (s, _, v) = api
-        .en(
-            Method::POST,
-            "/v1/notifications".into(),
-            &dk,
-            Some(json!({"procedure": "diplomas"})),
-            None,
-        )
+        .post("/v1/notifications", &dk, json!({"procedure": "diplomas"}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = v["id"].as_str().unwrap().to_owned();
     let commands = format!("/v1/notifications/{id}/commands");
     let (s, _, v) = api
-        .en(
-            Method::POST,
+        .post(
             commands.clone(),
             &dk,
-            Some(json!({"command": "save-draft", "answers": {
+            json!({"command": "save-draft", "answers": {
                 "title": {"type": "text", "value": "Sygeplejerske (professionsbachelor)"}
-            }})),
-            None,
+            }}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, _, _) = api
-        .en(
-            Method::GET,
-            format!("/v1/notifications/{id}"),
-            &fr,
-            None,
-            None,
-        )
-        .await;
+    let (s, _, _) = api.get(format!("/v1/notifications/{id}"), &fr).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "recipients do not see drafts");
-    let (_, etag, _) = api
-        .en(
-            Method::GET,
-            format!("/v1/notifications/{id}"),
-            &dk,
-            None,
-            None,
-        )
-        .await;
+    let (_, etag, _) = api.get(format!("/v1/notifications/{id}"), &dk).await;
     let (s, _, v) = api
         .en(
             Method::POST,
@@ -91,15 +67,7 @@ async fn a_notification_with_comments_over_http() {
     assert_eq!(s, StatusCode::PRECONDITION_FAILED);
 
     // Recipients read, list and comment; Italy gets 404 everywhere.
-    let (s, _, v) = api
-        .en(
-            Method::GET,
-            "/v1/notifications?box=received".into(),
-            &ec,
-            None,
-            None,
-        )
-        .await;
+    let (s, _, v) = api.get("/v1/notifications?box=received", &ec).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["items"][0]["id"], id.as_str());
     assert_eq!(
@@ -107,12 +75,10 @@ async fn a_notification_with_comments_over_http() {
         "{v}"
     );
     let (s, _, v) = api
-        .en(
-            Method::POST,
+        .post(
             commands.clone(),
             &fr,
-            Some(json!({"command": "comment", "text": "Added to our list"})),
-            None,
+            json!({"command": "comment", "text": "Added to our list"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -121,60 +87,36 @@ async fn a_notification_with_comments_over_http() {
         format!("/v1/notifications/{id}"),
         format!("/v1/notifications/{id}/timeline"),
     ] {
-        let (s, _, _) = api.en(Method::GET, path, &it, None, None).await;
+        let (s, _, _) = api.get(path, &it).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
-    let (_, _, v) = api
-        .en(
-            Method::GET,
-            "/v1/notifications?box=received".into(),
-            &it,
-            None,
-            None,
-        )
-        .await;
+    let (_, _, v) = api.get("/v1/notifications?box=received", &it).await;
     assert_eq!(v["items"], json!([]));
 
     // Only the sender closes; afterwards comments are refused.
     let (s, _, _) = api
-        .en(
-            Method::POST,
+        .post(
             commands.clone(),
             &fr,
-            Some(json!({"command": "close", "reason": "x"})),
-            None,
+            json!({"command": "close", "reason": "x"}),
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _, v) = api
-        .en(
-            Method::POST,
+        .post(
             commands.clone(),
             &dk,
-            Some(json!({"command": "close", "reason": "Listed in Annex V"})),
-            None,
+            json!({"command": "close", "reason": "Listed in Annex V"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["stage"], "closed");
     let (s, _, _) = api
-        .en(
-            Method::POST,
-            commands,
-            &ec,
-            Some(json!({"command": "comment", "text": "late"})),
-            None,
-        )
+        .post(commands, &ec, json!({"command": "comment", "text": "late"}))
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
     let (s, _, v) = api
-        .en(
-            Method::GET,
-            format!("/v1/notifications/{id}/timeline"),
-            &fr,
-            None,
-            None,
-        )
+        .get(format!("/v1/notifications/{id}/timeline"), &fr)
         .await;
     assert_eq!(s, StatusCode::OK);
     let events: Vec<&str> = v
@@ -184,51 +126,21 @@ async fn a_notification_with_comments_over_http() {
         .map(|e| e["event"]["event"].as_str().unwrap())
         .collect();
     assert_eq!(events, ["draft-saved", "sent", "commented", "closed"]);
-    let (s, _, _) = api
-        .en(
-            Method::GET,
-            "/v1/notifications?box=all".into(),
-            &dk,
-            None,
-            None,
-        )
-        .await;
+    let (s, _, _) = api.get("/v1/notifications?box=all", &dk).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 
     // Closed, it is in the archive of exchanges that every signed-in user searches.
     let (s, _, v) = api
-        .en(
-            Method::GET,
-            "/v1/exchanges?text=sygeplejerske&country=DE".into(),
-            &it,
-            None,
-            None,
-        )
+        .get("/v1/exchanges?text=sygeplejerske&country=DE", &it)
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
     assert_eq!(v["items"][0]["kind"], "notification");
     assert_eq!(v["items"][0]["from"], "DK");
     assert_eq!(v["items"][0]["answers"][0]["question"], "title");
-    let (s, _, v) = api
-        .en(
-            Method::GET,
-            "/v1/exchanges?country=IT".into(),
-            &it,
-            None,
-            None,
-        )
-        .await;
+    let (s, _, v) = api.get("/v1/exchanges?country=IT", &it).await;
     assert_eq!(s, StatusCode::OK);
     assert!(v["items"].as_array().unwrap().is_empty());
-    let (s, _, _) = api
-        .en(
-            Method::GET,
-            "/v1/exchanges?country=XX".into(),
-            &it,
-            None,
-            None,
-        )
-        .await;
+    let (s, _, _) = api.get("/v1/exchanges?country=XX", &it).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }

@@ -21,7 +21,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use imi_core::{
-    Actor, Country, Engine, Language, LocalisedText, MemoryStore, NewAuthority, NewUser,
+    Country, Engine, Language, LocalisedText, access::Actor, authority::NewAuthority,
+    store::MemoryStore, user::NewUser,
 };
 use imi_http::oidc::{OidcAuthenticator, OidcConfig};
 use serde_json::Value;

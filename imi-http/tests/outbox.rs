@@ -5,9 +5,9 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use imi_core::Actor;
+use imi_core::access::Actor;
 use imi_core::catalogue::Right;
-use imi_core::{Grant, GrantScope, NewUser};
+use imi_core::{user::Grant, user::GrantScope, user::NewUser};
 use serde_json::json;
 
 use common::{setup, token};
@@ -16,38 +16,23 @@ use common::{setup, token};
 async fn settings_preferences_and_dead_letters_over_http() {
     let api = setup().await;
     // Preferences: the user's own.
-    let (s, _, v) = api
-        .call(
-            Method::GET,
-            "/v1/me/notification-preferences",
-            &api.dk,
-            "en",
-            None,
-            None,
-        )
-        .await;
+    let (s, _, v) = api.get("/v1/me/notification-preferences", &api.dk).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["muted"], json!([]));
     let (s, _, v) = api
-        .call(
-            Method::PUT,
+        .put(
             "/v1/me/notification-preferences",
             &api.dk,
-            "en",
-            Some(json!({"muted": ["reminder", "request-answered"]})),
-            None,
+            json!({"muted": ["reminder", "request-answered"]}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["muted"], json!(["request-answered", "reminder"]));
     let (s, _, _) = api
-        .call(
-            Method::PUT,
+        .put(
             "/v1/me/notification-preferences",
             &api.dk,
-            "en",
-            Some(json!({"muted": ["gossip"]})),
-            None,
+            json!({"muted": ["gossip"]}),
         )
         .await;
     assert!(s.is_client_error());
@@ -55,9 +40,7 @@ async fn settings_preferences_and_dead_letters_over_http() {
     // Settings: the authority's administrators only.
     let path = format!("/v1/authorities/{}/notification-settings", api.fr_authority);
     let body = json!({"functional_mailbox": "imi@example.fr", "notify_users": false});
-    let (s, _, _) = api
-        .call(Method::PUT, &path, &api.fr, "en", Some(body.clone()), None)
-        .await;
+    let (s, _, _) = api.put(&path, &api.fr, body.clone()).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let admin = api
         .engine
@@ -85,21 +68,16 @@ async fn settings_preferences_and_dead_letters_over_http() {
         &api.engine.actor_for(admin.id()).await.unwrap(),
     )
     .await;
-    let (s, _, v) = api
-        .call(Method::PUT, &path, &admin, "en", Some(body), None)
-        .await;
+    let (s, _, v) = api.put(&path, &admin, body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (_, _, v) = api.call(Method::GET, &path, &admin, "en", None, None).await;
+    let (_, _, v) = api.get(&path, &admin).await;
     assert_eq!(v["functional_mailbox"], "imi@example.fr");
     assert_eq!(v["notify_users"], false);
     let (s, _, _) = api
-        .call(
-            Method::PUT,
+        .put(
             &path,
             &admin,
-            "en",
-            Some(json!({"functional_mailbox": "not an address", "notify_users": true})),
-            None,
+            json!({"functional_mailbox": "not an address", "notify_users": true}),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
@@ -107,71 +85,38 @@ async fn settings_preferences_and_dead_letters_over_http() {
     // Webhooks: registered by administrators, the secret shown once.
     let hooks = format!("/v1/authorities/{}/webhooks", api.fr_authority);
     let (s, _, v) = api
-        .call(
-            Method::POST,
+        .post(
             &hooks,
             &admin,
-            "en",
-            Some(
-                json!({"url": "https://backoffice.example.fr/imi", "topics": ["request-received"]}),
-            ),
-            None,
+            json!({"url": "https://backoffice.example.fr/imi", "topics": ["request-received"]}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert!(v["secret"].as_str().unwrap().starts_with("whsec_"));
     let hook = v["id"].as_str().unwrap().to_owned();
-    let (s, _, v) = api
-        .call(Method::GET, &hooks, &admin, "en", None, None)
-        .await;
+    let (s, _, v) = api.get(&hooks, &admin).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v.as_array().unwrap().len(), 1);
     assert!(v[0].get("secret").is_none());
     let (s, _, _) = api
-        .call(
-            Method::POST,
+        .post(
             &hooks,
             &admin,
-            "en",
-            Some(json!({"url": "http://backoffice.example.fr/imi"})),
-            None,
+            json!({"url": "http://backoffice.example.fr/imi"}),
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, _, _) = api
-        .call(
-            Method::POST,
-            &hooks,
-            &api.fr,
-            "en",
-            Some(json!({"url": "https://x.fr/"})),
-            None,
-        )
+        .post(&hooks, &api.fr, json!({"url": "https://x.fr/"}))
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _, _) = api
-        .call(
-            Method::DELETE,
-            &format!("/v1/webhooks/{hook}"),
-            &admin,
-            "en",
-            None,
-            None,
-        )
-        .await;
+    let (s, _, _) = api.delete(&format!("/v1/webhooks/{hook}"), &admin).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
 
     // The feed: a request sent from Denmark to France shows in the French feed, and a
     // poller resumes from the cursor.
     let (s, _, v) = api
-        .call(
-            Method::POST,
-            "/v1/requests",
-            &api.dk,
-            "en",
-            Some(json!({"procedure": "diploma"})),
-            None,
-        )
+        .post("/v1/requests", &api.dk, json!({"procedure": "diploma"}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let case = v["id"].as_str().unwrap().to_owned();
@@ -182,53 +127,27 @@ async fn settings_preferences_and_dead_letters_over_http() {
             "profession": {"type": "choice", "value": "nurse"}}}),
         json!({"command": "send", "recipient": api.fr_authority, "needed_by": "2027-01-31"}),
     ] {
-        let (s, _, v) = api
-            .call(Method::POST, &commands, &api.dk, "en", Some(command), None)
-            .await;
+        let (s, _, v) = api.post(&commands, &api.dk, command).await;
         assert_eq!(s, StatusCode::OK, "{v}");
     }
-    let (s, _, v) = api
-        .call(Method::GET, "/v1/feed", &api.fr, "en", None, None)
-        .await;
+    let (s, _, v) = api.get("/v1/feed", &api.fr).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
     assert_eq!(v["items"][0]["topic"], "request-received");
     assert_eq!(v["items"][0]["link"], format!("/v1/requests/{case}"));
     assert!(!v.to_string().contains("Marie"));
     let cursor = v["cursor"].as_str().unwrap().to_owned();
-    let (_, _, v) = api
-        .call(
-            Method::GET,
-            &format!("/v1/feed?cursor={cursor}"),
-            &api.fr,
-            "en",
-            None,
-            None,
-        )
-        .await;
+    let (_, _, v) = api.get(&format!("/v1/feed?cursor={cursor}"), &api.fr).await;
     assert_eq!(v["items"], json!([]));
     assert_eq!(v["cursor"], cursor);
-    let (s, _, _) = api
-        .call(
-            Method::GET,
-            &format!("/v1/feed?cursor={cursor}"),
-            &api.dk,
-            "en",
-            None,
-            None,
-        )
-        .await;
+    let (s, _, _) = api.get(&format!("/v1/feed?cursor={cursor}"), &api.dk).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "another authority's cursor");
 
     // Dead letters: administrators see theirs (none yet); others may not look.
-    let (s, _, v) = api
-        .call(Method::GET, "/v1/dead-letters", &admin, "en", None, None)
-        .await;
+    let (s, _, v) = api.get("/v1/dead-letters", &admin).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["items"], json!([]));
-    let (s, _, _) = api
-        .call(Method::GET, "/v1/dead-letters", &api.fr, "en", None, None)
-        .await;
+    let (s, _, _) = api.get("/v1/dead-letters", &api.fr).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _, _) = api
         .call(

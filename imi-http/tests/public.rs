@@ -14,8 +14,8 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use imi_core::MemoryStore;
 use imi_core::conformance::submission_world;
+use imi_core::store::MemoryStore;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -138,37 +138,19 @@ async fn a_public_submission_followed_to_its_answer_over_http() {
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // The authority's side.
-    let (s, _, inbox) = api
-        .call(Method::GET, "/v1/submissions", &handler, "en", None, None)
-        .await;
+    let (s, _, inbox) = api.get("/v1/submissions", &handler).await;
     assert_eq!(s, StatusCode::OK, "{inbox}");
     assert_eq!(inbox["items"].as_array().unwrap().len(), 1);
     let id = inbox["items"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(inbox["items"][0]["submitter_language"], "da");
-    let (s, _, _) = api
-        .call(
-            Method::GET,
-            &format!("/v1/submissions/{id}"),
-            &other,
-            "en",
-            None,
-            None,
-        )
-        .await;
+    let (s, _, _) = api.get(&format!("/v1/submissions/{id}"), &other).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     for command in [
         json!({"command": "take"}),
         json!({"command": "ask-submitter", "text": "In which year did you qualify?"}),
     ] {
         let (s, _, v) = api
-            .call(
-                Method::POST,
-                &format!("/v1/submissions/{id}/commands"),
-                &handler,
-                "en",
-                Some(command),
-                None,
-            )
+            .post(&format!("/v1/submissions/{id}/commands"), &handler, command)
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
     }
@@ -237,14 +219,7 @@ async fn a_public_submission_followed_to_its_answer_over_http() {
     assert_eq!(r.status(), StatusCode::OK);
 
     let (s, _, v) = api
-        .call(
-            Method::POST,
-            &format!("/v1/submissions/{id}/commands"),
-            &handler,
-            "en",
-            Some(json!({"command": "answer", "answers": {"decision": {"type": "text", "value": "Recognised"}}})),
-            None,
-        )
+        .post(&format!("/v1/submissions/{id}/commands"), &handler, json!({"command": "answer", "answers": {"decision": {"type": "text", "value": "Recognised"}}}))
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["stage"], "answered");
@@ -286,14 +261,7 @@ async fn a_public_submission_followed_to_its_answer_over_http() {
     assert_eq!(export["timeline"][1]["by"], "authority");
     assert_eq!(export["timeline"][1]["event"], json!({"event": "taken"}));
     let (_, _, timeline) = api
-        .call(
-            Method::GET,
-            &format!("/v1/submissions/{id}/timeline"),
-            &handler,
-            "en",
-            None,
-            None,
-        )
+        .get(&format!("/v1/submissions/{id}/timeline"), &handler)
         .await;
     assert_eq!(timeline[5]["event"]["event"], "data-access-given");
     assert_eq!(timeline[5]["actor"]["kind"], "submitter");

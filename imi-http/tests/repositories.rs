@@ -9,8 +9,8 @@ mod common;
 use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
-use imi_core::MemoryStore;
 use imi_core::conformance::repository_world;
+use imi_core::store::MemoryStore;
 use serde_json::{Value, json};
 
 use common::{Api, token};

@@ -8,7 +8,10 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use imi_core::catalogue::Right;
-use imi_core::{Actor, Country, Grant, GrantScope, Language, LocalisedText, NewAuthority, NewUser};
+use imi_core::{
+    Country, Language, LocalisedText, access::Actor, authority::NewAuthority, user::Grant,
+    user::GrantScope, user::NewUser,
+};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -355,52 +358,28 @@ async fn attachments_stream_in_and_out_on_a_need_to_know_basis() {
 async fn data_subject_requests_and_audit_verification_over_http() {
     let api = setup().await;
     let (_, _, draft) = api
-        .call(
-            Method::POST,
-            "/v1/requests",
-            &api.dk,
-            "en",
-            Some(json!({ "procedure": "diploma" })),
-            None,
-        )
+        .post("/v1/requests", &api.dk, json!({ "procedure": "diploma" }))
         .await;
     let id = draft["id"].as_str().unwrap().to_owned();
     let commands = format!("/v1/requests/{id}/commands");
     let save = json!({ "command": "save-draft", "answers": {
         "holder": { "type": "text", "value": "Marie Dubois" },
         "profession": { "type": "choice", "value": "nurse" } } });
-    api.call(Method::POST, &commands, &api.dk, "en", Some(save), None)
-        .await;
+    api.post(&commands, &api.dk, save).await;
     let send =
         json!({ "command": "send", "recipient": api.fr_authority, "needed_by": "2026-12-15" });
-    let (status, _, _) = api
-        .call(Method::POST, &commands, &api.dk, "en", Some(send), None)
-        .await;
+    let (status, _, _) = api.post(&commands, &api.dk, send).await;
     assert_eq!(status, StatusCode::OK);
 
     let who = json!({ "identifiers": ["MARIE dubois"] });
     let (status, _, found) = api
-        .call(
-            Method::POST,
-            "/v1/data-subjects/search",
-            &api.dk,
-            "en",
-            Some(who.clone()),
-            None,
-        )
+        .post("/v1/data-subjects/search", &api.dk, who.clone())
         .await;
     assert_eq!(status, StatusCode::OK, "{found}");
     assert_eq!(found.as_array().unwrap().len(), 1);
     assert_eq!(found[0]["id"], id.as_str());
     let (status, _, none) = api
-        .call(
-            Method::POST,
-            "/v1/data-subjects/search",
-            &api.fr,
-            "en",
-            Some(who.clone()),
-            None,
-        )
+        .post("/v1/data-subjects/search", &api.fr, who.clone())
         .await;
     assert_eq!(
         (status, none.as_array().map(Vec::len)),
@@ -408,26 +387,14 @@ async fn data_subject_requests_and_audit_verification_over_http() {
         "not accepted yet"
     );
     let (status, _, problem) = api
-        .call(
-            Method::POST,
+        .post(
             "/v1/data-subjects/search",
             &api.dk,
-            "en",
-            Some(json!({ "identifiers": [] })),
-            None,
+            json!({ "identifiers": [] }),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
-    let (status, _, export) = api
-        .call(
-            Method::POST,
-            "/v1/data-subjects/export",
-            &api.dk,
-            "en",
-            Some(who),
-            None,
-        )
-        .await;
+    let (status, _, export) = api.post("/v1/data-subjects/export", &api.dk, who).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(export["format"], "imi-data-subject-export/1");
     assert_eq!(
@@ -437,9 +404,7 @@ async fn data_subject_requests_and_audit_verification_over_http() {
 
     let rectify = json!({ "command": "rectify", "reason": "the data subject asked",
         "answers": { "holder": { "type": "text", "value": "Marie Dubost" } } });
-    let (status, _, fixed) = api
-        .call(Method::POST, &commands, &api.dk, "en", Some(rectify), None)
-        .await;
+    let (status, _, fixed) = api.post(&commands, &api.dk, rectify).await;
     assert_eq!(status, StatusCode::OK, "{fixed}");
     assert_eq!(
         answer(&fixed["request_answers"], "holder").unwrap()["value"]["value"],
@@ -447,27 +412,16 @@ async fn data_subject_requests_and_audit_verification_over_http() {
     );
     let erase =
         json!({ "command": "erase-unlawful", "reason": "no legal basis", "questions": ["holder"] });
-    let (status, _, erased) = api
-        .call(Method::POST, &commands, &api.dk, "en", Some(erase), None)
-        .await;
+    let (status, _, erased) = api.post(&commands, &api.dk, erase).await;
     assert_eq!(status, StatusCode::OK, "{erased}");
     assert!(answer(&erased["request_answers"], "holder").is_none());
     let (_, _, timeline) = api
-        .call(
-            Method::GET,
-            &format!("/v1/requests/{id}/timeline"),
-            &api.dk,
-            "en",
-            None,
-            None,
-        )
+        .get(&format!("/v1/requests/{id}/timeline"), &api.dk)
         .await;
     assert!(!timeline.to_string().contains("Marie"), "{timeline}");
 
     // Verification: not for a handler; for an administrator of the national coordinator.
-    let (status, _, _) = api
-        .call(Method::GET, "/v1/audit/verify", &api.dk, "en", None, None)
-        .await;
+    let (status, _, _) = api.get("/v1/audit/verify", &api.dk).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let engine = &api.engine;
     let mut n = NewAuthority::new(
@@ -480,7 +434,7 @@ async fn data_subject_requests_and_audit_verification_over_http() {
         .appoint_coordinator(
             &Actor::System,
             nimic.id(),
-            Some(imi_core::CoordinatorRole::National),
+            Some(imi_core::authority::CoordinatorRole::National),
         )
         .await
         .unwrap();
@@ -512,9 +466,7 @@ async fn data_subject_requests_and_audit_verification_over_http() {
         .to_owned();
     let sealed = engine.seal_audit(&Actor::System, 10_000).await.unwrap();
     assert!(sealed >= 6, "sealed {sealed}");
-    let (status, _, report) = api
-        .call(Method::GET, "/v1/audit/verify", &token, "en", None, None)
-        .await;
+    let (status, _, report) = api.get("/v1/audit/verify", &token).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["ok"], true);
     assert_eq!(report["entries"].as_u64(), Some(sealed as u64));

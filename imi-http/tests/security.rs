@@ -9,8 +9,8 @@ use axum::http::{Method, StatusCode};
 use common::setup;
 use imi_core::catalogue::Right;
 use imi_core::{
-    Actor, Clock, CoordinatorRole, Country, Grant, GrantScope, Language, LocalisedText,
-    NewAuthority, NewUser,
+    Clock, Country, Language, LocalisedText, access::Actor, authority::CoordinatorRole,
+    authority::NewAuthority, user::Grant, user::GrantScope, user::NewUser,
 };
 use serde_json::{Value, json};
 
@@ -49,9 +49,7 @@ fn publish_version_2(api: &common::Api, questions: &str) {
 
 /// The id of the user a token acts as.
 async fn me(api: &common::Api, token: &str) -> String {
-    let (_, _, me) = api
-        .call(Method::GET, "/v1/me", token, "en", None, None)
-        .await;
+    let (_, _, me) = api.get("/v1/me", token).await;
     me["id"].as_str().unwrap().to_owned()
 }
 
@@ -104,14 +102,7 @@ async fn french_coordinator(api: &common::Api) -> String {
 /// (another person's), corrected before sending; France accepts. Returns the request id.
 async fn corrected_request(api: &common::Api, mistake: &str, name: &str) -> String {
     let (_, _, draft) = api
-        .call(
-            Method::POST,
-            "/v1/requests",
-            &api.dk,
-            "en",
-            Some(json!({ "procedure": "diploma" })),
-            None,
-        )
+        .post("/v1/requests", &api.dk, json!({ "procedure": "diploma" }))
         .await;
     let id = draft["id"].as_str().unwrap().to_owned();
     let commands = format!("/v1/requests/{id}/commands");
@@ -135,9 +126,7 @@ async fn corrected_request(api: &common::Api, mistake: &str, name: &str) -> Stri
         (&api.fr, json!({ "command": "accept", "days": 3 })),
     ];
     for (token, body) in steps {
-        let (status, _, answer) = api
-            .call(Method::POST, &commands, token, "en", Some(body), None)
-            .await;
+        let (status, _, answer) = api.post(&commands, token, body).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
     }
     id
@@ -195,9 +184,7 @@ async fn the_other_side_never_reads_the_drafting_history() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The requesting side keeps its whole history.
-    let (_, _, ours) = api
-        .call(Method::GET, &path, &api.dk, "en", None, None)
-        .await;
+    let (_, _, ours) = api.get(&path, &api.dk).await;
     assert!(ours.to_string().contains(mistake));
     assert_eq!(
         events(&ours),
@@ -534,76 +521,41 @@ async fn long_words_never_break_search_or_registration() {
         format!("/v1/directory?q=infirmiers%20{word}"),
         format!("/v1/registers?q={word}"),
     ] {
-        let (status, _, body) = api
-            .call(Method::GET, &path, &api.dk, "en", None, None)
-            .await;
+        let (status, _, body) = api.get(&path, &api.dk).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
     }
     let named = |name: &str| json!({ "participant": "FR", "name": { "source": "fr", "texts": { "fr": name } } });
     // Too long a name: refused with a problem naming the field.
     let (status, _, p) = api
-        .call(
-            Method::POST,
-            "/v1/authorities",
-            &coordinator,
-            "en",
-            Some(named(&word)),
-            None,
-        )
+        .post("/v1/authorities", &coordinator, named(&word))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert!(p["detail"].as_str().unwrap().contains("name"), "{p}");
     // The longest allowed name, one word of 300 non-ASCII letters, registers and is found.
     let long = "é".repeat(300);
     let (status, _, created) = api
-        .call(
-            Method::POST,
-            "/v1/authorities",
-            &coordinator,
-            "en",
-            Some(named(&long)),
-            None,
-        )
+        .post("/v1/authorities", &coordinator, named(&long))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let (status, _, found) = api
-        .call(
-            Method::GET,
-            &format!("/v1/directory?q={}", "e".repeat(400)),
-            &api.dk,
-            "en",
-            None,
-            None,
-        )
+        .get(&format!("/v1/directory?q={}", "e".repeat(400)), &api.dk)
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(found["items"][0]["id"], created["id"], "{found}");
     // A register whose name is one enormous word.
     let tx = |t: &str| json!({ "source": "fr", "texts": { "fr": t } });
     let register = json!({ "participant": "FR", "name": tx(&word), "content": tx("c"), "access_conditions": tx("Public") });
-    let (status, _, p) = api
-        .call(
-            Method::POST,
-            "/v1/registers",
-            &coordinator,
-            "en",
-            Some(register),
-            None,
-        )
-        .await;
+    let (status, _, p) = api.post("/v1/registers", &coordinator, register).await;
     assert!(
         status.is_success() || status.is_client_error(),
         "{status}: {p}"
     );
     // Self-registration with too long a name: refused, not a server error.
     let (status, _, p) = api
-        .call(
-            Method::POST,
+        .post(
             "/v1/self-registrations",
             &api.dk,
-            "en",
-            Some(json!({ "invitation": "imi_".to_owned() + &"0".repeat(64), "authority": named(&word) })),
-            None,
+            json!({ "invitation": "imi_".to_owned() + &"0".repeat(64), "authority": named(&word) }),
         )
         .await;
     assert!(status.is_client_error(), "{status}: {p}");
@@ -627,25 +579,15 @@ async fn websites_are_web_links_only() {
         "vbscript:msgbox",
     ] {
         let (status, _, p) = api
-            .call(
-                Method::POST,
-                "/v1/authorities",
-                &coordinator,
-                "en",
-                Some(with_site(bad)),
-                None,
-            )
+            .post("/v1/authorities", &coordinator, with_site(bad))
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {p}");
     }
     let (status, _, created) = api
-        .call(
-            Method::POST,
+        .post(
             "/v1/authorities",
             &coordinator,
-            "en",
-            Some(with_site("https://www.ordre-infirmiers.fr/")),
-            None,
+            with_site("https://www.ordre-infirmiers.fr/"),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -662,9 +604,7 @@ async fn websites_are_web_links_only() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
-    let (_, _, public) = api
-        .call(Method::GET, "/v1/public/authorities", "", "en", None, None)
-        .await;
+    let (_, _, public) = api.get("/v1/public/authorities", "").await;
     assert!(!public.to_string().contains("javascript:"), "{public}");
 }
 
@@ -678,16 +618,7 @@ async fn hidden_objects_and_missing_ones_answer_alike() {
     let nobody = "0192f5a0-0000-7000-8000-000000000000";
     // The Danish handler may not read the French handler's record.
     for id in [julie.as_str(), nobody] {
-        let (status, _, p) = api
-            .call(
-                Method::GET,
-                &format!("/v1/users/{id}"),
-                &api.dk,
-                "en",
-                None,
-                None,
-            )
-            .await;
+        let (status, _, p) = api.get(&format!("/v1/users/{id}"), &api.dk).await;
         assert_eq!(
             (status, p["code"].as_str()),
             (StatusCode::NOT_FOUND, Some("not-found"))
@@ -699,13 +630,10 @@ async fn hidden_objects_and_missing_ones_answer_alike() {
         json!({ "reason": "proof-of-exchange", "justification": "court case", "days": 7 });
     for case in [id.as_str(), nobody] {
         let (status, _, p) = api
-            .call(
-                Method::POST,
+            .post(
                 &format!("/v1/requests/{case}/unblock"),
                 &coordinator,
-                "en",
-                Some(unblock.clone()),
-                None,
+                unblock.clone(),
             )
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{p}");
@@ -722,7 +650,7 @@ async fn the_server_mints_split_children_ids() {
         Country::France,
         LocalisedText::new(Language::French, "Agence régionale de santé").unwrap(),
     );
-    n.competences = vec![imi_core::Competence {
+    n.competences = vec![imi_core::authority::Competence {
         area: "pq".parse().unwrap(),
         keywords: vec![],
     }];
@@ -771,16 +699,7 @@ async fn the_server_mints_split_children_ids() {
         .unwrap();
     assert_ne!(child.as_str(), Some(existing.as_str()));
     // The other request is untouched, and the child is a request of its own.
-    let (_, _, untouched) = api
-        .call(
-            Method::GET,
-            &format!("/v1/requests/{existing}"),
-            &api.dk,
-            "en",
-            None,
-            None,
-        )
-        .await;
+    let (_, _, untouched) = api.get(&format!("/v1/requests/{existing}"), &api.dk).await;
     assert_eq!(untouched["id"].as_str(), Some(existing.as_str()));
     assert_eq!(untouched["stage"], "accepted", "{untouched}");
     // Leaving the id out works as well.
@@ -862,14 +781,7 @@ async fn errors_headers_media_types_and_preconditions() {
 
     // An attachment uploaded as `text/plain; charset=utf-7` is served as `text/plain`.
     let (_, _, draft) = api
-        .call(
-            Method::POST,
-            "/v1/requests",
-            &api.dk,
-            "en",
-            Some(json!({ "procedure": "diploma" })),
-            None,
-        )
+        .post("/v1/requests", &api.dk, json!({ "procedure": "diploma" }))
         .await;
     let id = draft["id"].as_str().unwrap();
     let (status, _, body) = raw(
@@ -910,40 +822,13 @@ async fn errors_headers_media_types_and_preconditions() {
         ("\"abc\"", StatusCode::PRECONDITION_FAILED),
         ("\"v1\", \"v2\"", StatusCode::PRECONDITION_FAILED),
     ] {
-        let (status, _, p) = api
-            .call(
-                Method::POST,
-                &commands,
-                &api.dk,
-                "en",
-                Some(save.clone()),
-                Some(tag),
-            )
-            .await;
+        let (status, _, p) = api.post_if(&commands, &api.dk, save.clone(), tag).await;
         assert_eq!(status, expected, "{tag}: {p}");
     }
     // A list holding the current version matches.
-    let (_, etag, _) = api
-        .call(
-            Method::GET,
-            &format!("/v1/requests/{id}"),
-            &api.dk,
-            "en",
-            None,
-            None,
-        )
-        .await;
+    let (_, etag, _) = api.get(&format!("/v1/requests/{id}"), &api.dk).await;
     let list = format!("\"v1\", {}", etag.unwrap());
-    let (status, _, p) = api
-        .call(
-            Method::POST,
-            &commands,
-            &api.dk,
-            "en",
-            Some(save),
-            Some(&list),
-        )
-        .await;
+    let (status, _, p) = api.post_if(&commands, &api.dk, save, &list).await;
     assert_eq!(status, StatusCode::OK, "{p}");
 }
 
@@ -952,29 +837,29 @@ async fn errors_headers_media_types_and_preconditions() {
 struct DeadStore;
 
 #[async_trait::async_trait]
-impl imi_core::Store for DeadStore {
+impl imi_core::store::Store for DeadStore {
     async fn get(
         &self,
         _: &[u8],
-    ) -> Result<Option<imi_core::store::Versioned>, imi_core::StoreError> {
+    ) -> Result<Option<imi_core::store::Versioned>, imi_core::store::StoreError> {
         Err(dead())
     }
     async fn scan(
         &self,
         _: &imi_core::store::Scan,
-    ) -> Result<imi_core::store::ScanPage, imi_core::StoreError> {
+    ) -> Result<imi_core::store::ScanPage, imi_core::store::StoreError> {
         Err(dead())
     }
     async fn commit(
         &self,
         _: imi_core::store::WriteBatch,
-    ) -> Result<imi_core::store::Version, imi_core::StoreError> {
+    ) -> Result<imi_core::store::Version, imi_core::store::StoreError> {
         Err(dead())
     }
 }
 
-fn dead() -> imi_core::StoreError {
-    imi_core::StoreError::Backend {
+fn dead() -> imi_core::store::StoreError {
+    imi_core::store::StoreError::Backend {
         message: "disk unplugged".into(),
         source: None,
     }
@@ -1009,14 +894,7 @@ async fn the_other_side_opens_only_the_files_that_were_sent() {
         "[[group.question]]\nid = \"copy\"\ntype = \"attachment\"\nmax_files = 2\npersonal_data = true\n[group.question.label]\nen = \"Copy of the diploma\"\n",
     );
     let (_, _, draft) = api
-        .call(
-            Method::POST,
-            "/v1/requests",
-            &api.dk,
-            "en",
-            Some(json!({ "procedure": "diploma" })),
-            None,
-        )
+        .post("/v1/requests", &api.dk, json!({ "procedure": "diploma" }))
         .await;
     let id = draft["id"].as_str().unwrap().to_owned();
     let upload = |name: &'static str| {
@@ -1051,9 +929,7 @@ async fn the_other_side_opens_only_the_files_that_were_sent() {
             "copy": { "type": "attachments", "value": [right] } } }),
         json!({ "command": "send", "recipient": api.fr_authority, "needed_by": "2026-12-15" }),
     ] {
-        let (status, _, v) = api
-            .call(Method::POST, &commands, &api.dk, "en", Some(body), None)
-            .await;
+        let (status, _, v) = api.post(&commands, &api.dk, body).await;
         assert_eq!(status, StatusCode::OK, "{v}");
     }
     let (status, _, v) = api

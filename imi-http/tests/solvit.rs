@@ -8,9 +8,9 @@ mod common;
 
 use std::sync::Arc;
 
-use axum::http::{Method, StatusCode};
-use imi_core::MemoryStore;
+use axum::http::StatusCode;
 use imi_core::conformance::solvit_world;
+use imi_core::store::MemoryStore;
 use serde_json::json;
 
 use common::{Api, token};
@@ -26,73 +26,49 @@ async fn a_solvit_case_over_http() {
     let api = Api::over(Arc::clone(&engine));
 
     let (s, _, v) = api
-        .en(
-            Method::POST,
-            "/v1/solvit-cases".into(),
-            &dk,
-            Some(json!({"procedure": "solvit-case"})),
-            None,
-        )
+        .post("/v1/solvit-cases", &dk, json!({"procedure": "solvit-case"}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["stage"], "draft");
     let id = v["id"].as_str().unwrap().to_owned();
     let commands = format!("/v1/solvit-cases/{id}/commands");
     let (s, _, v) = api
-        .en(
-            Method::POST,
+        .post(
             commands.clone(),
             &dk,
-            Some(
-                json!({"command": "save-draft", "problem_area": "social-security", "answers": {
-                    "problem": {"type": "text", "value": "Pension periods not counted"},
-                    "complainant": {"type": "text", "value": "Jens Hansen"}
-                }}),
-            ),
-            None,
+            json!({"command": "save-draft", "problem_area": "social-security", "answers": {
+                "problem": {"type": "text", "value": "Pension periods not counted"},
+                "complainant": {"type": "text", "value": "Jens Hansen"}
+            }}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     // The draft is invisible to the lead centre: 404, as for a case that does not exist.
-    let (s, _, _) = api
-        .en(
-            Method::GET,
-            format!("/v1/solvit-cases/{id}"),
-            &fr,
-            None,
-            None,
-        )
-        .await;
+    let (s, _, _) = api.get(format!("/v1/solvit-cases/{id}"), &fr).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // A command the stage does not allow: 409, naming what was expected.
     let (s, _, v) = api
-        .en(
-            Method::POST,
+        .post(
             commands.clone(),
             &dk,
-            Some(json!({"command": "close", "outcome": "resolved", "reason": "x"})),
-            None,
+            json!({"command": "close", "outcome": "resolved", "reason": "x"}),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     // An unknown command: 400, nothing changes.
     let (s, _, v) = api
-        .en(
-            Method::POST,
+        .post(
             commands.clone(),
             &dk,
-            Some(json!({"command": "solve-everything"})),
-            None,
+            json!({"command": "solve-everything"}),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     let (s, headers, v) = api
-        .en(
-            Method::POST,
+        .post(
             commands.clone(),
             &dk,
-            Some(json!({"command": "submit", "lead": lead_centre})),
-            None,
+            json!({"command": "submit", "lead": lead_centre}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -102,52 +78,30 @@ async fn a_solvit_case_over_http() {
     let etag = headers.unwrap();
     // The lead centre accepts (its own right), with If-Match.
     let (s, _, v) = api
-        .en(
-            Method::POST,
-            commands.clone(),
-            &dk,
-            Some(json!({"command": "accept"})),
-            None,
-        )
+        .post(commands.clone(), &dk, json!({"command": "accept"}))
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     let (s, _, v) = api
-        .en(
-            Method::POST,
-            commands.clone(),
-            &fr,
-            Some(json!({"command": "accept"})),
-            Some(&etag),
-        )
+        .post_if(commands.clone(), &fr, json!({"command": "accept"}), &etag)
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, _, v) = api
-        .en(
-            Method::POST,
-            commands.clone(),
-            &fr,
-            Some(json!({"command": "accept"})),
-            Some(&etag),
-        )
+        .post_if(commands.clone(), &fr, json!({"command": "accept"}), &etag)
         .await;
     assert_eq!(s, StatusCode::PRECONDITION_FAILED, "{v}");
     let (s, _, _) = api
-        .en(
-            Method::POST,
+        .post(
             commands.clone(),
             &fr,
-            Some(json!({"command": "propose-solution", "text": "The fund counts the periods"})),
-            None,
+            json!({"command": "propose-solution", "text": "The fund counts the periods"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK);
     let (s, _, v) = api
-        .en(
-            Method::POST,
+        .post(
             commands.clone(),
             &dk,
-            Some(json!({"command": "close", "outcome": "resolved", "reason": "Paid"})),
-            None,
+            json!({"command": "close", "outcome": "resolved", "reason": "Paid"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -156,46 +110,16 @@ async fn a_solvit_case_over_http() {
 
     // Boxes and timelines: the lead centre lists it and sees one draft, the home centre two
     // of its own entries more; the German centre nothing.
-    let (s, _, v) = api
-        .en(
-            Method::GET,
-            "/v1/solvit-cases?box=lead".into(),
-            &fr,
-            None,
-            None,
-        )
-        .await;
+    let (s, _, v) = api.get("/v1/solvit-cases?box=lead", &fr).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
-    let (s, _, v) = api
-        .en(
-            Method::GET,
-            "/v1/solvit-cases?box=lead".into(),
-            &de,
-            None,
-            None,
-        )
-        .await;
+    let (s, _, v) = api.get("/v1/solvit-cases?box=lead", &de).await;
     assert_eq!(s, StatusCode::OK);
     assert!(v["items"].as_array().unwrap().is_empty());
-    let (s, _, v) = api
-        .en(
-            Method::GET,
-            "/v1/solvit-cases?box=elsewhere".into(),
-            &dk,
-            None,
-            None,
-        )
-        .await;
+    let (s, _, v) = api.get("/v1/solvit-cases?box=elsewhere", &dk).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     let (s, _, v) = api
-        .en(
-            Method::GET,
-            format!("/v1/solvit-cases/{id}/timeline"),
-            &fr,
-            None,
-            None,
-        )
+        .get(format!("/v1/solvit-cases/{id}/timeline"), &fr)
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let events: Vec<&str> = v
@@ -218,12 +142,10 @@ async fn a_solvit_case_over_http() {
         format!("/v1/solvit-cases/{id}"),
         format!("/v1/solvit-cases/{id}/timeline"),
     ] {
-        let (s, _, _) = api.en(Method::GET, path, &de, None, None).await;
+        let (s, _, _) = api.get(path, &de).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
-    let (s, _, v) = api
-        .en(Method::GET, "/v1/solvit-figures".into(), &de, None, None)
-        .await;
+    let (s, _, v) = api.get("/v1/solvit-figures", &de).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v[0]["resolved"], 1);
     assert_eq!(v[0]["problem_area"], "social-security");

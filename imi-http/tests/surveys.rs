@@ -9,8 +9,8 @@ mod common;
 use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
-use imi_core::MemoryStore;
 use imi_core::conformance::survey_world;
+use imi_core::store::MemoryStore;
 use serde_json::json;
 
 use common::{Api, token};
@@ -24,95 +24,53 @@ async fn a_survey_over_http() {
     let de = token(&engine, &w.authorities[3].0).await;
     let api = Api::over(Arc::clone(&engine));
     let (s, _, v) = api
-        .en(
-            Method::POST,
-            "/v1/surveys".into(),
-            &dk,
-            Some(json!({"procedure": "practice-survey"})),
-            None,
-        )
+        .post("/v1/surveys", &dk, json!({"procedure": "practice-survey"}))
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     let (s, _, v) = api
-        .en(
-            Method::POST,
-            "/v1/surveys".into(),
-            &ec,
-            Some(json!({"procedure": "practice-survey"})),
-            None,
-        )
+        .post("/v1/surveys", &ec, json!({"procedure": "practice-survey"}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = v["id"].as_str().unwrap().to_owned();
     let (s, _, v) = api
-        .en(
-            Method::POST,
+        .post(
             format!("/v1/surveys/{id}/commands"),
             &ec,
-            Some(json!({"command": "send", "deadline": "2026-12-20",
-            "targeting": {"countries": ["DK", "FR"], "procedures": ["pq-check"]}})),
-            None,
+            json!({"command": "send", "deadline": "2026-12-20",
+            "targeting": {"countries": ["DK", "FR"], "procedures": ["pq-check"]}}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["stage"], "open");
     assert_eq!(v["recipients"].as_array().unwrap().len(), 3);
     // A recipient sees the survey, not who else received it.
-    let (s, _, v) = api
-        .en(Method::GET, format!("/v1/surveys/{id}"), &dk, None, None)
-        .await;
+    let (s, _, v) = api.get(format!("/v1/surveys/{id}"), &dk).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(v["recipients"].as_array().unwrap().is_empty());
-    let (s, _, v) = api
-        .en(
-            Method::GET,
-            "/v1/surveys?box=received".into(),
-            &dk,
-            None,
-            None,
-        )
-        .await;
+    let (s, _, v) = api.get("/v1/surveys?box=received", &dk).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
     for path in [
         format!("/v1/surveys/{id}"),
         format!("/v1/surveys/{id}/response"),
     ] {
-        let (s, _, _) = api.en(Method::GET, path, &de, None, None).await;
+        let (s, _, _) = api.get(path, &de).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
     // No answer yet; a missing required answer is 422; then an answer and an edit.
-    let (s, _, _) = api
-        .en(
-            Method::GET,
-            format!("/v1/surveys/{id}/response"),
-            &dk,
-            None,
-            None,
-        )
-        .await;
+    let (s, _, _) = api.get(format!("/v1/surveys/{id}/response"), &dk).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let response = format!("/v1/surveys/{id}/response");
-    let (s, _, v) = api
-        .en(
-            Method::PUT,
-            response.clone(),
-            &dk,
-            Some(json!({"answers": {}})),
-            None,
-        )
-        .await;
+    let (s, _, v) = api.put(response.clone(), &dk, json!({"answers": {}})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let (s, etag, v) = api
-        .en(
-            Method::PUT,
+        .put(
             response.clone(),
             &dk,
-            Some(json!({"answers": {
+            json!({"answers": {
                 "works": {"type": "yes-no", "value": false},
                 "contact": {"type": "text", "value": "Karen Holm"}
-            }})),
-            None,
+            }}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -142,25 +100,9 @@ async fn a_survey_over_http() {
     assert_eq!(s, StatusCode::PRECONDITION_FAILED);
 
     // Results for the author only, as JSON and CSV.
-    let (s, _, v) = api
-        .en(
-            Method::GET,
-            format!("/v1/surveys/{id}/results"),
-            &dk,
-            None,
-            None,
-        )
-        .await;
+    let (s, _, v) = api.get(format!("/v1/surveys/{id}/results"), &dk).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
-    let (s, _, v) = api
-        .en(
-            Method::GET,
-            format!("/v1/surveys/{id}/results"),
-            &ec,
-            None,
-            None,
-        )
-        .await;
+    let (s, _, v) = api.get(format!("/v1/surveys/{id}/results"), &ec).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["rows"][0]["question"], "works");
     assert_eq!(v["rows"][0]["value"], "yes");

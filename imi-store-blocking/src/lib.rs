@@ -26,7 +26,7 @@
 //! }
 //!
 //! let store = Offloaded::new(Nothing);
-//! # let _: &dyn imi_core::Store = &store;
+//! # let _: &dyn imi_core::store::Store = &store;
 //! ```
 
 use std::sync::Arc;

@@ -16,7 +16,7 @@
 //! directory of another sled application or a newer layout is refused with an error.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), imi_core::StoreError> {
+//! # async fn demo() -> Result<(), imi_core::store::StoreError> {
 //! use imi_store_sled::{SledConfig, SledStore};
 //! let store = SledStore::open("imi-sled", SledConfig::default()).await?;
 //! # Ok(()) }

@@ -21,7 +21,7 @@
 //! `PRAGMA user_version`; foreign files and newer layouts are refused with an error.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), imi_core::StoreError> {
+//! # async fn demo() -> Result<(), imi_core::store::StoreError> {
 //! use imi_store_sqlite::{SqliteConfig, SqliteStore};
 //! let store = SqliteStore::open("imi.db", SqliteConfig::default()).await?;
 //! # Ok(()) }

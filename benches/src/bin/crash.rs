@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use imi_benches::lifecycle::{LIFECYCLE_STEPS, RequestWorld, catalogue};
 use imi_core::request::Stage;
-use imi_core::{Actor, CaseId, Engine, Store};
+use imi_core::{CaseId, Engine, access::Actor, store::Store};
 use imi_store_sled::{SledConfig, SledStore};
 use imi_store_sqlite::{SqliteConfig, SqliteStore};
 

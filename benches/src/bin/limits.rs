@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use imi_benches::lifecycle::{LIFECYCLE_STEPS, RequestWorld};
 use imi_core::store::{Mutation, Scan, ScanPage, Version, Versioned, WriteBatch};
-use imi_core::{ManualClock, Store, StoreError};
+use imi_core::{ManualClock, store::Store, store::StoreError};
 use imi_store_sled::{Durability, SledConfig, SledStore};
 use imi_store_sqlite::{SqliteConfig, SqliteStore, Synchronous};
 

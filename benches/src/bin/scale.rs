@@ -44,9 +44,9 @@ use imi_core::catalogue::Side;
 use imi_core::catalogue::{AnswerValue, Answers, ProcedureId, Right};
 use imi_core::request::RequestCommand as C;
 use imi_core::{
-    Actor, AlertBox, AlertNetwork, AuthorityId, CaseId, CoordinatorRole, Country, DirectoryQuery,
-    Engine, Grant, GrantScope, InboxQuery, Language, LanguagePreferences, ManualClock, NewUser,
-    PageRequest, Participant, Store,
+    AlertBox, AlertNetwork, AuthorityId, CaseId, Country, DirectoryQuery, Engine, InboxQuery,
+    Language, LanguagePreferences, ManualClock, PageRequest, Participant, access::Actor,
+    authority::CoordinatorRole, store::Store, user::Grant, user::GrantScope, user::NewUser,
 };
 use imi_store_sled::{SledConfig, SledStore};
 use imi_store_sqlite::{SqliteConfig, SqliteStore};
@@ -142,7 +142,7 @@ struct Pair {
 /// Creates `per` users at each authority, 32 authorities at a time (group commit).
 async fn users(engine: &Arc<Engine>, ids: &[AuthorityId], per: usize) -> Result<(), Failure> {
     let started = Instant::now();
-    let email: imi_core::EmailAddress = "official@example.eu".parse()?;
+    let email: imi_core::authority::EmailAddress = "official@example.eu".parse()?;
     let mut done = 0usize;
     for chunk in ids.chunks(32) {
         let tasks: Vec<_> = chunk

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use imi_core::{Actor, Engine, Store};
+use imi_core::{Engine, access::Actor, store::Store};
 use imi_store_sled::{SledConfig, SledStore};
 use imi_store_sqlite::{SqliteConfig, SqliteStore};
 

@@ -14,8 +14,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use imi_core::{
-    Actor, ContactDetails, Country, Engine, Language, LanguagePreferences, LocalisedText,
-    NewAuthority, PageRequest, Store,
+    Country, Engine, Language, LanguagePreferences, LocalisedText, PageRequest, access::Actor,
+    authority::ContactDetails, authority::NewAuthority, store::Store,
 };
 use imi_store_sled::{SledConfig, SledStore};
 use imi_store_sqlite::{SqliteConfig, SqliteStore};

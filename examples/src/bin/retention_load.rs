@@ -25,8 +25,9 @@ use chrono::{DateTime, Utc};
 use imi_core::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right};
 use imi_core::request::RequestCommand as C;
 use imi_core::{
-    Actor, AuthorityId, Clock, Competence, Country, Engine, Grant, GrantScope, Language,
-    LocalisedText, ManualClock, MemoryStore, NewAuthority, NewUser, Store,
+    AuthorityId, Clock, Country, Engine, Language, LocalisedText, ManualClock, access::Actor,
+    authority::Competence, authority::NewAuthority, store::MemoryStore, store::Store, user::Grant,
+    user::GrantScope, user::NewUser,
 };
 use imi_store_sled::{SledConfig, SledStore};
 use imi_store_sqlite::{SqliteConfig, SqliteStore};

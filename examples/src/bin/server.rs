@@ -29,8 +29,9 @@ use std::sync::Arc;
 
 use imi_core::catalogue::{Catalogue, Right};
 use imi_core::{
-    Actor, Competence, ContactDetails, CoordinatorRole, Country, Engine, Grant, GrantScope,
-    Language, LocalisedText, NewAuthority, NewUser, PageRequest, Store, UserId,
+    Country, Engine, Language, LocalisedText, PageRequest, UserId, access::Actor,
+    authority::Competence, authority::ContactDetails, authority::CoordinatorRole,
+    authority::NewAuthority, store::Store, user::Grant, user::GrantScope, user::NewUser,
 };
 use imi_store_sled::{SledConfig, SledStore};
 use imi_store_sqlite::{SqliteConfig, SqliteStore};

@@ -10,7 +10,7 @@ mod coverage;
 mod load;
 mod model;
 mod texts;
-pub mod xliff;
+mod xliff;
 
 pub use answers::{
     AnswerError, AnswerErrors, AnswerProblem, AnswerValue, Answers, ValidationLevel,

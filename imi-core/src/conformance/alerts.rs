@@ -11,7 +11,9 @@ use super::*;
 pub async fn engine_alerts(store: Arc<dyn Store>) {
     use crate::alert::{AlertCommand as C, AlertEvent, AlertStage, AlertVisibility};
     use crate::catalogue::{AnswerValue, Answers};
-    use crate::{Actor, AlertBox, AlertNetwork, Country, EngineError, PageRequest, Participant};
+    use crate::{
+        AlertBox, AlertNetwork, Country, EngineError, PageRequest, Participant, access::Actor,
+    };
     let countries = [
         Country::France,
         Country::Germany,

@@ -6,14 +6,14 @@ use super::*;
 /// The engine registers an authority with a multilingual name and contact details, and
 /// reads it back unchanged through the backend.
 pub async fn engine_registers_and_reads_an_authority(store: Arc<dyn Store>) {
-    use crate::{Actor, Country, Language, LocalisedText, NewAuthority};
+    use crate::{Country, Language, LocalisedText, access::Actor, authority::NewAuthority};
     let engine = engine_on(store);
     let name = LocalisedText::from_pairs([
         (Language::French, "Ordre national des infirmiers"),
         (Language::English, "National Order of Nurses"),
     ])
     .unwrap();
-    let contact = crate::ContactDetails {
+    let contact = crate::authority::ContactDetails {
         email: Some("imi@ordre-infirmiers.fr".parse().unwrap()),
         phone: Some("+33 1 71 93 84 50".into()),
         address: Some("228 rue du Faubourg Saint-Martin\n75010 Paris".into()),
@@ -47,7 +47,9 @@ pub async fn engine_registers_and_reads_an_authority(store: Arc<dyn Store>) {
 /// Authorities are listed per country, in registration order, page by page, and a cursor
 /// from another listing is refused.
 pub async fn engine_lists_authorities_by_country(store: Arc<dyn Store>) {
-    use crate::{Actor, Country, Language, LocalisedText, NewAuthority, PageRequest};
+    use crate::{
+        Country, Language, LocalisedText, PageRequest, access::Actor, authority::NewAuthority,
+    };
     let engine = engine_on(store);
     let mut danish = Vec::new();
     for i in 0..7 {
@@ -115,8 +117,8 @@ pub async fn engine_lists_authorities_by_country(store: Arc<dyn Store>) {
 pub async fn engine_directory_search(store: Arc<dyn Store>) {
     use crate::catalogue::{Catalogue, CatalogueSource};
     use crate::{
-        Actor, Competence, Country, DirectoryQuery, Language, LanguagePreferences, LocalisedText,
-        NewAuthority, PageRequest,
+        Country, DirectoryQuery, Language, LanguagePreferences, LocalisedText, PageRequest,
+        access::Actor, authority::Competence, authority::NewAuthority,
     };
     let engine = engine_on(store);
     let sources = [
@@ -377,7 +379,7 @@ pub async fn engine_directory_search(store: Arc<dyn Store>) {
 /// Identical on every backend.
 pub async fn engine_former_users(store: Arc<dyn Store>) {
     use crate::catalogue::Right;
-    use crate::{Actor, Grant, GrantScope, Language, NewUser};
+    use crate::{Language, access::Actor, user::Grant, user::GrantScope, user::NewUser};
     let day =
         |d: &str| -> chrono::DateTime<chrono::Utc> { format!("{d}T09:00:00Z").parse().unwrap() };
     let w = request_world_with(Arc::clone(&store), REQUEST_AREA, REQUEST_QS, false).await;

@@ -10,7 +10,7 @@ use super::*;
 pub async fn engine_notifications(store: Arc<dyn Store>) {
     use crate::catalogue::{AnswerValue, Answers};
     use crate::notification::{NotificationCommand as C, NotificationEvent, NotificationStage};
-    use crate::{Actor, Country, EngineError, NotificationBox, PageRequest, Participant};
+    use crate::{Country, EngineError, NotificationBox, PageRequest, Participant, access::Actor};
     let NotificationWorld {
         engine,
         sender: dk,
@@ -325,7 +325,7 @@ pub async fn engine_exchange_archive(store: Arc<dyn Store>) {
     use crate::catalogue::{AnswerValue, Answers};
     use crate::notification::NotificationCommand as C;
     use crate::{
-        Actor, Country, EngineError, ExchangeKind, ExchangeQuery, PageRequest, Participant,
+        Country, EngineError, ExchangeKind, ExchangeQuery, PageRequest, Participant, access::Actor,
     };
     let NotificationWorld {
         engine,

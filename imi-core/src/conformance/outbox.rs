@@ -90,7 +90,10 @@ pub async fn engine_outbox(store: Arc<dyn Store>) {
     use crate::catalogue::{AnswerValue, Answers, Right};
     use crate::outbox::{DeliveryState, NotificationPreferences, NotificationSettings, Topic};
     use crate::request::RequestCommand as C;
-    use crate::{Actor, EngineError, Grant, GrantScope, Language, NewUser, PageRequest};
+    use crate::{
+        EngineError, Language, PageRequest, access::Actor, user::Grant, user::GrantScope,
+        user::NewUser,
+    };
     let w = request_world_with(Arc::clone(&store), REQUEST_AREA, REQUEST_QS, false).await;
     let (engine, clock, a, ids, id) = (&w.engine, &w.clock, &w.actors, &w.ids, w.case);
     let (dk, alloc, fr2) = (&a[0], &a[3], &a[5]);

@@ -10,7 +10,7 @@ use super::*;
 pub async fn engine_audit_chain(store: Arc<dyn Store>) {
     use crate::audit::{AuditAction, AuditBreak, Purpose, SealedEntry};
     use crate::request::RequestCommand as C;
-    use crate::{Actor, EngineError};
+    use crate::{EngineError, access::Actor};
     let (engine, a, _, id) = request_world(Arc::clone(&store)).await;
     engine
         .act_on_request(&a[1], id, C::Accept { days: 5 }, None)
@@ -192,7 +192,7 @@ pub async fn engine_retention_blocking(store: Arc<dyn Store>) {
     for a in [w.ids[0], w.ids[1]] {
         engine
             .grant_procedure(
-                &crate::Actor::System,
+                &crate::access::Actor::System,
                 a,
                 &"nurse-check-long".parse().unwrap(),
             )
@@ -201,14 +201,14 @@ pub async fn engine_retention_blocking(store: Arc<dyn Store>) {
     }
     let dk = engine
         .actor_for(match dk {
-            crate::Actor::User(p) => p.user(),
+            crate::access::Actor::User(p) => p.user(),
             _ => unreachable!(),
         })
         .await
         .unwrap();
     let fr = engine
         .actor_for(match fr {
-            crate::Actor::User(p) => p.user(),
+            crate::access::Actor::User(p) => p.user(),
             _ => unreachable!(),
         })
         .await
@@ -295,17 +295,20 @@ pub async fn engine_retention_blocking(store: Arc<dyn Store>) {
             ));
         }
         // The operator still holds the data until deletion (proof of the exchange).
-        let (all, _) = engine.request(&crate::Actor::System, id).await.unwrap();
+        let (all, _) = engine
+            .request(&crate::access::Actor::System, id)
+            .await
+            .unwrap();
         assert!(all.case.request.request_answers().get(&name).is_some());
     }
 
     // A justified, time-limited, audited unblock by an administrator of a party.
     use crate::audit::{AuditAction, SealedEntry, UnblockReason};
     use crate::catalogue::Right;
-    use crate::{EngineError, Grant, GrantScope, Language, NewUser};
+    use crate::{EngineError, Language, user::Grant, user::GrantScope, user::NewUser};
     let admin = engine
         .create_user(
-            &crate::Actor::System,
+            &crate::access::Actor::System,
             w.ids[0],
             NewUser {
                 name: "Admin".into(),
@@ -320,7 +323,7 @@ pub async fn engine_retention_blocking(store: Arc<dyn Store>) {
         Grant::new(Right::RequestHandler, GrantScope::Everything),
     ];
     engine
-        .set_grants(&crate::Actor::System, admin.id(), grants)
+        .set_grants(&crate::access::Actor::System, admin.id(), grants)
         .await
         .unwrap();
     let admin = engine.actor_for(admin.id()).await.unwrap();
@@ -417,7 +420,7 @@ pub async fn engine_retention_deletion(store: Arc<dyn Store>) {
     use crate::attachment::{InMemory, NewAttachment};
     use crate::catalogue::{AnswerValue, Answers};
     use crate::request::{RequestCommand as C, RequestEvent};
-    use crate::{Actor, EngineError};
+    use crate::{EngineError, access::Actor};
     let day =
         |d: &str| -> chrono::DateTime<chrono::Utc> { format!("{d}T09:00:00Z").parse().unwrap() };
     let qs = REQUEST_QS.replace("[[group.question]]\nid = \"authentic\"", "[[group.question]]\nid = \"copy\"\ntype = \"attachment\"\nmax_files = 2\npersonal_data = true\n[group.question.label]\nen = \"Copy\"\n[[group.question]]\nid = \"authentic\"");
@@ -550,7 +553,7 @@ pub async fn engine_data_subjects(store: Arc<dyn Store>) {
     use crate::audit::{AuditAction, Purpose, SealedEntry};
     use crate::catalogue::{AnswerValue, Answers};
     use crate::request::{RequestCommand as C, RequestEvent};
-    use crate::{Actor, EngineError};
+    use crate::{EngineError, access::Actor};
     let qs = REQUEST_QS.replace(
         "[[group.question]]\nid = \"authentic\"",
         "[[group.question]]\nid = \"born\"\ntype = \"date\"\npersonal_data = true\n[group.question.label]\nen = \"Born\"\n[[group.question]]\nid = \"copy\"\ntype = \"attachment\"\nmax_files = 2\npersonal_data = true\n[group.question.label]\nen = \"Copy\"\n[[group.question]]\nid = \"authentic\"",

@@ -15,7 +15,7 @@ pub async fn engine_public_submission(store: Arc<dyn Store>) {
     use crate::submission::{
         PublicEvent, SubmissionCommand as C, SubmissionSecret, SubmissionStage,
     };
-    use crate::{Actor, EngineError, Language, MessageFrom, NewSubmission, PageRequest};
+    use crate::{EngineError, Language, MessageFrom, NewSubmission, PageRequest, access::Actor};
     let SubmissionWorld {
         engine,
         authority,
@@ -41,7 +41,7 @@ pub async fn engine_public_submission(store: Arc<dyn Store>) {
     };
     // Refused, and nothing written: a procedure not open to the public, an authority
     // without the procedure, incomplete answers.
-    let mut mairie = crate::NewAuthority::new(
+    let mut mairie = crate::authority::NewAuthority::new(
         crate::Participant::from(crate::Country::France),
         crate::LocalisedText::new(Language::French, "Mairie").unwrap(),
     );

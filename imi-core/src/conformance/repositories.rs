@@ -12,7 +12,7 @@ use super::*;
 pub async fn engine_repositories(store: Arc<dyn Store>) {
     use crate::catalogue::{AnswerValue, Answers};
     use crate::repository::{Audience, RecordCommand, RecordStatus};
-    use crate::{Actor, EngineError, PageRequest, RecordQuery};
+    use crate::{EngineError, PageRequest, RecordQuery, access::Actor};
     let RepositoryWorld {
         engine,
         editor: fr,

@@ -13,8 +13,9 @@ pub async fn engine_request_workflow(store: Arc<dyn Store>) {
     use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right, Side};
     use crate::request::{RequestCommand as C, Stage};
     use crate::{
-        Actor, AuthorityUpdate, Competence, CoordinatorRole, Country, EngineError, Grant,
-        GrantScope, InboxQuery, Language, LocalisedText, NewAuthority, NewUser, PageRequest,
+        Country, EngineError, InboxQuery, Language, LocalisedText, PageRequest, access::Actor,
+        authority::AuthorityUpdate, authority::Competence, authority::CoordinatorRole,
+        authority::NewAuthority, user::Grant, user::GrantScope, user::NewUser,
     };
     let engine = engine_on(Arc::clone(&store));
     let sources = [
@@ -868,8 +869,8 @@ pub async fn engine_request_branches(store: Arc<dyn Store>) {
     use crate::{EngineError, InboxQuery, PageRequest};
     let (engine, a, ids, id) = request_world(store).await;
     let (dk, fr, be, alloc, coord, fr2) = (&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]);
-    let uid = |actor: &crate::Actor| match actor {
-        crate::Actor::User(p) => p.user(),
+    let uid = |actor: &crate::access::Actor| match actor {
+        crate::access::Actor::User(p) => p.user(),
         _ => panic!("a user"),
     };
     engine
@@ -1096,7 +1097,7 @@ pub async fn engine_request_concurrency(store: Arc<dyn Store>) {
         )),
     ));
     second
-        .publish_catalogue(&crate::Actor::System, (*engine.catalogue()).clone())
+        .publish_catalogue(&crate::access::Actor::System, (*engine.catalogue()).clone())
         .unwrap();
     let procedure: crate::catalogue::ProcedureId = "nurse-check".parse().unwrap();
     let creators = (0..48).map(|i| {
@@ -1124,7 +1125,7 @@ pub async fn engine_request_concurrency(store: Arc<dyn Store>) {
 pub async fn engine_question_sets_persist(store: Arc<dyn Store>) {
     use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource};
     use crate::request::RequestCommand as C;
-    use crate::{Actor, EngineError};
+    use crate::{EngineError, access::Actor};
     let (engine, a, ids, id) = request_world(Arc::clone(&store)).await;
     assert_eq!(
         engine.persist_question_sets(&Actor::System).await.unwrap(),
@@ -1203,7 +1204,7 @@ pub async fn engine_question_sets_persist(store: Arc<dyn Store>) {
 pub async fn engine_replicated_load(store: Arc<dyn Store>) {
     use crate::catalogue::{AnswerValue, Answers};
     use crate::request::{RequestCommand as C, Stage};
-    use crate::{Actor, EngineError, InboxQuery, PageRequest};
+    use crate::{EngineError, InboxQuery, PageRequest, access::Actor};
     let day =
         |d: &str| -> chrono::DateTime<chrono::Utc> { format!("{d}T09:00:00Z").parse().unwrap() };
     let w = request_world_with(Arc::clone(&store), REQUEST_AREA, REQUEST_QS, true).await;
@@ -1377,8 +1378,8 @@ where
 /// ones, FR's by deadline, DK's by deadline up to 2026-12-20, and DK's waiting for it.
 async fn inbox_listings(
     e: &crate::Engine,
-    dk: &crate::Actor,
-    fr: &crate::Actor,
+    dk: &crate::access::Actor,
+    fr: &crate::access::Actor,
 ) -> [Vec<crate::CaseId>; 6] {
     use crate::InboxQuery;
     use crate::catalogue::Side;
@@ -1521,7 +1522,10 @@ pub async fn engine_inbox_upgrade(store: Arc<dyn Store>) {
     // A new engine on it upgrades it on the first read of an inbox.
     let again = Engine::new(Arc::clone(&store), w.clock.clone());
     again
-        .publish_catalogue(&crate::Actor::System, (*w.engine.catalogue()).clone())
+        .publish_catalogue(
+            &crate::access::Actor::System,
+            (*w.engine.catalogue()).clone(),
+        )
         .unwrap();
     assert_eq!(
         inbox_listings(&again, dk, fr).await,

@@ -14,25 +14,25 @@ pub struct SolvitWorld {
     pub engine: crate::Engine,
     /// A handler of the Danish SOLVIT centre (the home centre), which also takes public
     /// complaints (`solvit-complaint`).
-    pub home: crate::Actor,
+    pub home: crate::access::Actor,
     /// The Danish centre.
     pub home_centre: crate::AuthorityId,
     /// A handler of the French SOLVIT centre (the lead centre).
-    pub lead: crate::Actor,
+    pub lead: crate::access::Actor,
     /// The French centre.
     pub lead_centre: crate::AuthorityId,
     /// A handler of the German SOLVIT centre (neither).
-    pub outsider: crate::Actor,
+    pub outsider: crate::access::Actor,
     /// The German centre.
     pub outsider_centre: crate::AuthorityId,
     /// A Danish user without the handler right (at an office of its own).
-    pub viewer: crate::Actor,
+    pub viewer: crate::access::Actor,
 }
 
 /// Builds a [`SolvitWorld`] on `store`.
 pub async fn solvit_world(store: Arc<dyn Store>) -> SolvitWorld {
     use crate::catalogue::{Catalogue, CatalogueSource, Right};
-    use crate::{Actor, Country};
+    use crate::{Country, access::Actor};
     let engine = super::engine_on(store);
     let sources = [
         CatalogueSource::new("areas/solvit.toml", SOLVIT_AREA),
@@ -90,7 +90,7 @@ pub async fn engine_solvit(store: Arc<dyn Store>) {
     use crate::solvit::{
         Outcome, ProblemArea, SolvitBox, SolvitCommand as C, SolvitEvent, SolvitStage,
     };
-    use crate::{Actor, EngineError, PageRequest};
+    use crate::{EngineError, PageRequest, access::Actor};
     let SolvitWorld {
         engine,
         home,

@@ -17,18 +17,18 @@ pub struct SurveyWorld {
     /// request procedure `pq-check` published.
     pub engine: crate::Engine,
     /// An administrator at the Commission.
-    pub commission: crate::Actor,
+    pub commission: crate::access::Actor,
     /// An administrator of Denmark's national coordinator.
-    pub dk_coordinator: crate::Actor,
+    pub dk_coordinator: crate::access::Actor,
     /// Administrators of authorities with access to `pq-check`: Denmark, France, France
     /// again, and Germany, with their authorities.
-    pub authorities: Vec<(crate::Actor, crate::AuthorityId)>,
+    pub authorities: Vec<(crate::access::Actor, crate::AuthorityId)>,
 }
 
 /// Builds a [`SurveyWorld`] on `store`.
 pub async fn survey_world(store: Arc<dyn Store>) -> SurveyWorld {
     use crate::catalogue::{Catalogue, CatalogueSource, Right};
-    use crate::{Actor, CoordinatorRole, Country, Participant};
+    use crate::{Country, Participant, access::Actor, authority::CoordinatorRole};
     let engine = super::engine_on(store);
     let sources = [
         CatalogueSource::new("areas/surveys.toml", SURVEY_AREA),
@@ -100,7 +100,7 @@ pub async fn engine_surveys(store: Arc<dyn Store>) {
     use crate::catalogue::{AnswerValue, Answers};
     use crate::outbox::Topic;
     use crate::survey::{SurveyBox, SurveyCommand as C, SurveyEvent, SurveyStage, Targeting};
-    use crate::{Actor, Country, EngineError, PageRequest};
+    use crate::{Country, EngineError, PageRequest, access::Actor};
     let SurveyWorld {
         engine,
         commission,
@@ -108,7 +108,7 @@ pub async fn engine_surveys(store: Arc<dyn Store>) {
         authorities,
     } = survey_world(store).await;
     let [(dk, dk_id), (fr, _), (fr2, _), (de, _)] =
-        <[(crate::Actor, crate::AuthorityId); 4]>::try_from(authorities).unwrap();
+        <[(crate::access::Actor, crate::AuthorityId); 4]>::try_from(authorities).unwrap();
     let procedure = "practice-survey".parse().unwrap();
     // Only the Commission's and national coordinators' administrators make surveys.
     assert!(matches!(
@@ -239,7 +239,7 @@ pub async fn engine_surveys(store: Arc<dyn Store>) {
         .tick(at(deadline - chrono::Duration::days(3)), 100)
         .await
         .unwrap();
-    let waiting = |a: &crate::Actor| {
+    let waiting = |a: &crate::access::Actor| {
         let a = a.clone();
         let engine = &engine;
         async move {

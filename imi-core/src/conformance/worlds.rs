@@ -95,13 +95,16 @@ impl WorldBuilder {
             .map(|(path, text)| CatalogueSource::new(*path, *text))
             .collect();
         self.engine
-            .publish_catalogue(&crate::Actor::System, Catalogue::load(&sources).unwrap())
+            .publish_catalogue(
+                &crate::access::Actor::System,
+                Catalogue::load(&sources).unwrap(),
+            )
             .unwrap();
         self
     }
 
     /// Registers `m` and its user; returns the user as an actor and the authority.
-    pub async fn member(&self, m: Member<'_>) -> (crate::Actor, crate::AuthorityId) {
+    pub async fn member(&self, m: Member<'_>) -> (crate::access::Actor, crate::AuthorityId) {
         add_member(&self.engine, m).await
     }
 }
@@ -110,10 +113,11 @@ impl WorldBuilder {
 pub async fn add_member(
     engine: &crate::Engine,
     m: Member<'_>,
-) -> (crate::Actor, crate::AuthorityId) {
+) -> (crate::access::Actor, crate::AuthorityId) {
     {
         use crate::{
-            Actor, Competence, Grant, GrantScope, Language, LocalisedText, NewAuthority, NewUser,
+            Language, LocalisedText, access::Actor, authority::Competence, authority::NewAuthority,
+            user::Grant, user::GrantScope, user::NewUser,
         };
         let mut n = NewAuthority::new(
             m.participant,
@@ -160,9 +164,9 @@ pub(crate) fn engine_on(store: Arc<dyn Store>) -> crate::Engine {
 pub(crate) const REQUEST_QS: &str = "id = \"nurse-check\"\nversion = 1\n[title]\nen = \"Nurse\"\nda = \"Sygeplejerske\"\nfr = \"Infirmier\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"holder\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Name\"\nda = \"Navn\"\nfr = \"Nom\"\n[[group.question]]\nid = \"profession\"\ntype = \"single-choice\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Profession\"\n[[group.question.option]]\nid = \"nurse\"\n[group.question.option.label]\nen = \"Nurse\"\nda = \"Sygeplejerske\"\nfr = \"Infirmier\"\n[[group.question.option]]\nid = \"doctor\"\n[group.question.option.label]\nen = \"Doctor\"\n[[group.question]]\nid = \"authentic\"\ntype = \"yes-no\"\nrequired = \"to-send\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Authentic?\"\nda = \"Ægte?\"\nfr = \"Authentique ?\"\n[[group.question]]\nid = \"registered\"\ntype = \"yes-no\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Registered?\"\n";
 pub(crate) const REQUEST_AREA: &str = "id = \"health\"\n[name]\nen = \"Health\"\n[[procedure]]\nid = \"nurse-check\"\nkind = \"request\"\nquestion_set = \"nurse-check\"\n[procedure.name]\nen = \"Nurse check\"\n";
 
-pub(crate) fn paul_id(actor: &crate::Actor) -> crate::UserId {
+pub(crate) fn paul_id(actor: &crate::access::Actor) -> crate::UserId {
     match actor {
-        crate::Actor::User(p) => p.user(),
+        crate::access::Actor::User(p) => p.user(),
         _ => panic!("a user"),
     }
 }
@@ -176,7 +180,7 @@ pub(crate) struct RequestWorld {
     pub(crate) clock: Arc<crate::ManualClock>,
     /// DK handler, FR handler, BE handler, FR allocator, DK coordinator (referral
     /// right), second FR handler, IT handler (a stranger to the case).
-    pub(crate) actors: Vec<crate::Actor>,
+    pub(crate) actors: Vec<crate::access::Actor>,
     /// The authority of each actor.
     pub(crate) ids: Vec<crate::AuthorityId>,
     /// A request drafted by DK with a name and a profession, and (if asked) sent to FR.
@@ -192,8 +196,9 @@ pub(crate) async fn request_world_with(
     use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right};
     use crate::request::RequestCommand as C;
     use crate::{
-        Actor, AuthorityUpdate, Competence, CoordinatorRole, Country, Grant, GrantScope, Language,
-        LocalisedText, NewAuthority, NewUser,
+        Country, Language, LocalisedText, access::Actor, authority::AuthorityUpdate,
+        authority::Competence, authority::CoordinatorRole, authority::NewAuthority, user::Grant,
+        user::GrantScope, user::NewUser,
     };
     let clock = Arc::new(crate::ManualClock::new(
         "2026-11-22T09:00:00Z".parse().unwrap(),
@@ -321,7 +326,7 @@ pub(crate) async fn request_world(
     store: Arc<dyn Store>,
 ) -> (
     crate::Engine,
-    Vec<crate::Actor>,
+    Vec<crate::access::Actor>,
     Vec<crate::AuthorityId>,
     crate::CaseId,
 ) {
@@ -342,7 +347,7 @@ pub(crate) async fn member(
     area: &str,
     procedure: &str,
     right: crate::catalogue::Right,
-) -> (crate::Actor, crate::AuthorityId) {
+) -> (crate::access::Actor, crate::AuthorityId) {
     add_member(
         engine,
         Member::new(participant, &name, area, procedure, right),
@@ -353,9 +358,9 @@ pub(crate) async fn member(
 /// One recipient country of an [`AlertWorld`].
 pub struct AlertCountry {
     /// The user of its incoming-alert-coordinator authority.
-    pub coordinator: crate::Actor,
+    pub coordinator: crate::access::Actor,
     /// Its handling authorities, one user each (incoming alert handler).
-    pub handlers: Vec<(crate::Actor, crate::AuthorityId)>,
+    pub handlers: Vec<(crate::access::Actor, crate::AuthorityId)>,
 }
 
 /// A world for alerts, built by [`alert_world_with`].
@@ -363,9 +368,9 @@ pub struct AlertWorld {
     /// The engine, with the `pq-alert` procedure published.
     pub engine: crate::Engine,
     /// A Danish outgoing alert handler.
-    pub sender: crate::Actor,
+    pub sender: crate::access::Actor,
     /// A Danish outgoing alert coordinator.
-    pub outgoing: crate::Actor,
+    pub outgoing: crate::access::Actor,
     /// The recipient countries, in the order given.
     pub countries: Vec<AlertCountry>,
 }
@@ -381,7 +386,7 @@ pub async fn alert_world_with(
     handlers: usize,
 ) -> AlertWorld {
     use crate::catalogue::{Catalogue, CatalogueSource, Right};
-    use crate::{Actor, Country};
+    use crate::{Country, access::Actor};
     let engine = engine_on(store);
     let sources = [
         CatalogueSource::new("areas/pq.toml", ALERT_AREA),
@@ -418,7 +423,7 @@ pub async fn alert_world_with(
             .appoint_coordinator(
                 &Actor::System,
                 coordinator_authority,
-                Some(crate::CoordinatorRole::National),
+                Some(crate::authority::CoordinatorRole::National),
             )
             .await
             .unwrap();
@@ -447,9 +452,13 @@ pub(crate) async fn alert_world(
     countries: &[crate::Country],
 ) -> (
     crate::Engine,
-    crate::Actor,
-    crate::Actor,
-    Vec<(crate::Actor, crate::Actor, crate::AuthorityId)>,
+    crate::access::Actor,
+    crate::access::Actor,
+    Vec<(
+        crate::access::Actor,
+        crate::access::Actor,
+        crate::AuthorityId,
+    )>,
 ) {
     let w = alert_world_with(store, countries, 1).await;
     let mut out = Vec::new();
@@ -471,19 +480,19 @@ pub struct NotificationWorld {
     /// a `title` and a personal-data `contact` question) published.
     pub engine: crate::Engine,
     /// A Danish notification handler.
-    pub sender: crate::Actor,
+    pub sender: crate::access::Actor,
     /// Notification handlers of France, Germany and the Commission, in that order.
-    pub recipients: Vec<(crate::Participant, crate::Actor)>,
+    pub recipients: Vec<(crate::Participant, crate::access::Actor)>,
     /// An Italian notification handler.
-    pub outsider: crate::Actor,
+    pub outsider: crate::access::Actor,
     /// A French user without the notification-handler right.
-    pub without_right: crate::Actor,
+    pub without_right: crate::access::Actor,
 }
 
 /// Builds a [`NotificationWorld`] on `store`.
 pub async fn notification_world(store: Arc<dyn Store>) -> NotificationWorld {
     use crate::catalogue::{Catalogue, CatalogueSource, Right};
-    use crate::{Actor, Country, Participant};
+    use crate::{Country, Participant, access::Actor};
     let engine = engine_on(store);
     let sources = [
         CatalogueSource::new("areas/pq.toml", NOTIFY_AREA),
@@ -528,11 +537,11 @@ pub struct SubmissionWorld {
     /// The French competent authority, with access to both procedures.
     pub authority: crate::AuthorityId,
     /// A request handler of it.
-    pub handler: crate::Actor,
+    pub handler: crate::access::Actor,
     /// A viewer of it.
-    pub viewer: crate::Actor,
+    pub viewer: crate::access::Actor,
     /// A request handler of another French authority with the same procedure.
-    pub other_handler: crate::Actor,
+    pub other_handler: crate::access::Actor,
     /// The other authority.
     pub other_authority: crate::AuthorityId,
 }
@@ -540,7 +549,7 @@ pub struct SubmissionWorld {
 /// Builds a [`SubmissionWorld`] on `store`.
 pub async fn submission_world(store: Arc<dyn Store>) -> SubmissionWorld {
     use crate::catalogue::{Catalogue, CatalogueSource, Right};
-    use crate::{Actor, Country, Grant, GrantScope, Language, NewUser};
+    use crate::{Country, Language, access::Actor, user::Grant, user::GrantScope, user::NewUser};
     let engine = engine_on(store);
     let sources = [
         CatalogueSource::new("areas/pq.toml", PUBLIC_AREA),
@@ -611,21 +620,21 @@ pub struct RepositoryWorld {
     /// personal-data `holder`, a `licence` number and a `valid-until` date) published.
     pub engine: crate::Engine,
     /// A French repository editor.
-    pub editor: crate::Actor,
+    pub editor: crate::access::Actor,
     /// A German viewer.
-    pub viewer: crate::Actor,
+    pub viewer: crate::access::Actor,
     /// The German viewer's authority.
     pub viewer_authority: crate::AuthorityId,
     /// An Italian viewer.
-    pub outsider: crate::Actor,
+    pub outsider: crate::access::Actor,
     /// A Danish user without a repository right.
-    pub without_right: crate::Actor,
+    pub without_right: crate::access::Actor,
 }
 
 /// Builds a [`RepositoryWorld`] on `store`.
 pub async fn repository_world(store: Arc<dyn Store>) -> RepositoryWorld {
     use crate::catalogue::{Catalogue, CatalogueSource, Right};
-    use crate::{Actor, Country};
+    use crate::{Country, access::Actor};
     let engine = engine_on(store);
     let sources = [
         CatalogueSource::new("areas/euro-cash.toml", REPO_AREA),

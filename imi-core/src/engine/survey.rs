@@ -514,7 +514,7 @@ impl Engine {
             .await?;
         for (a, doc) in recipients.iter().zip(docs) {
             let country = match doc {
-                Some(v) => decode::<crate::Authority>(&keys::authority(*a), &v.value)?
+                Some(v) => decode::<crate::authority::Authority>(&keys::authority(*a), &v.value)?
                     .participant()
                     .to_string(),
                 None => continue,

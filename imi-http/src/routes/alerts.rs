@@ -11,7 +11,8 @@ use imi_core::case::TimelineEntry;
 use imi_core::catalogue::ProcedureId;
 use imi_core::store::Version;
 use imi_core::{
-    Actor, AlertBox, AlertNetwork, AlertView, AuthorityId, CaseId, Engine, EngineError, Participant,
+    AlertBox, AlertNetwork, AlertView, AuthorityId, CaseId, Engine, EngineError, Participant,
+    access::Actor,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -8,7 +8,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use imi_core::case::TimelineEntry;
 use imi_core::store::Version;
-use imi_core::{Actor, CaseId, Engine, EngineError};
+use imi_core::{CaseId, Engine, EngineError, access::Actor};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::ToSchema;

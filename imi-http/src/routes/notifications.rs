@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use imi_core::case::TimelineEntry;
 use imi_core::notification::{NotificationCommand, NotificationEvent, NotificationStage};
 use imi_core::store::Version;
-use imi_core::{Actor, CaseId, Engine, EngineError, NotificationBox, NotificationCase};
+use imi_core::{CaseId, Engine, EngineError, NotificationBox, NotificationCase, access::Actor};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use imi_core::outbox::{
     AnnouncementId, DeliveryState, NotificationPreferences, NotificationSettings, OutboxItem, Topic,
 };
-use imi_core::{AuthorityId, EmailAddress};
+use imi_core::{AuthorityId, authority::EmailAddress};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -9,7 +9,7 @@ use imi_core::case::{RequestView, TimelineEntry};
 use imi_core::catalogue::{AnswerValue, Answers, QuestionSet, Side};
 use imi_core::request::{RequestCommand, Stage};
 use imi_core::store::Version;
-use imi_core::{Actor, CaseId, Engine, EngineError, InboxQuery};
+use imi_core::{CaseId, Engine, EngineError, InboxQuery, access::Actor};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -19,7 +19,8 @@ use imi_core::catalogue::Answers;
 use imi_core::store::Version;
 use imi_core::submission::{SubmissionCommand, SubmissionEvent, SubmissionSecret, SubmissionStage};
 use imi_core::{
-    Actor, CaseId, Engine, EngineError, Language, NewSubmission, SubmissionCase, SubmissionStatus,
+    CaseId, Engine, EngineError, Language, NewSubmission, SubmissionCase, SubmissionStatus,
+    access::Actor,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

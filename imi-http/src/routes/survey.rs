@@ -12,7 +12,7 @@ use imi_core::store::Version;
 use imi_core::survey::{
     SurveyBox, SurveyCase, SurveyCommand, SurveyEvent, SurveyResponse, SurveyResults,
 };
-use imi_core::{Actor, CaseId, Engine, EngineError};
+use imi_core::{CaseId, Engine, EngineError, access::Actor};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use imi_core::{Actor, AuthorityId, UserId};
+use imi_core::{AuthorityId, UserId, access::Actor};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -137,7 +137,7 @@ pub(crate) struct TokenDto {
 }
 
 impl TokenDto {
-    fn of(t: &imi_core::TokenInfo) -> Self {
+    fn of(t: &imi_core::user::TokenInfo) -> Self {
         Self {
             id: t.id.to_string(),
             label: t.label.clone(),
@@ -171,7 +171,7 @@ pub(crate) async fn issue_token(
 ) -> Result<Response, Problem> {
     let id: UserId = parse("user id", &id)?;
     let req = body.and_then(|Body(b)| b).unwrap_or_default();
-    let mut request = imi_core::TokenRequest::default();
+    let mut request = imi_core::user::TokenRequest::default();
     if let Some(label) = req.label {
         request.label = label;
     }

@@ -11,7 +11,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use imi_core::catalogue::Right;
 use imi_core::conformance::{Member, WorldBuilder};
-use imi_core::{Actor, Country, Engine, Language, ManualClock, MemoryStore};
+use imi_core::{Country, Engine, Language, ManualClock, access::Actor, store::MemoryStore};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -201,6 +201,67 @@ impl Api {
             self.call(method, &path, &token, "en", body, if_match.as_deref())
                 .await
         }
+    }
+
+    /// GET in English: status, ETag and JSON body.
+    pub(crate) async fn get(
+        &self,
+        path: impl AsRef<str>,
+        token: &str,
+    ) -> (StatusCode, Option<String>, Value) {
+        self.call(Method::GET, path.as_ref(), token, "en", None, None)
+            .await
+    }
+
+    /// DELETE in English.
+    pub(crate) async fn delete(
+        &self,
+        path: impl AsRef<str>,
+        token: &str,
+    ) -> (StatusCode, Option<String>, Value) {
+        self.call(Method::DELETE, path.as_ref(), token, "en", None, None)
+            .await
+    }
+
+    /// POST of a JSON body in English.
+    pub(crate) async fn post(
+        &self,
+        path: impl AsRef<str>,
+        token: &str,
+        body: Value,
+    ) -> (StatusCode, Option<String>, Value) {
+        self.call(Method::POST, path.as_ref(), token, "en", Some(body), None)
+            .await
+    }
+
+    /// POST of a JSON body in English, `If-Match: etag`.
+    pub(crate) async fn post_if(
+        &self,
+        path: impl AsRef<str>,
+        token: &str,
+        body: Value,
+        etag: &str,
+    ) -> (StatusCode, Option<String>, Value) {
+        self.call(
+            Method::POST,
+            path.as_ref(),
+            token,
+            "en",
+            Some(body),
+            Some(etag),
+        )
+        .await
+    }
+
+    /// PUT of a JSON body in English.
+    pub(crate) async fn put(
+        &self,
+        path: impl AsRef<str>,
+        token: &str,
+        body: Value,
+    ) -> (StatusCode, Option<String>, Value) {
+        self.call(Method::PUT, path.as_ref(), token, "en", Some(body), None)
+            .await
     }
 
     /// A signed-in GET whose body is not JSON: status, content type and text.
