@@ -343,22 +343,7 @@ pub async fn engine_outbox(store: Arc<dyn Store>) {
         .lock()
         .unwrap()
         .insert("imi@fr.example".into());
-    let second = engine
-        .create_request(dk, &"nurse-check".parse().unwrap())
-        .await
-        .unwrap()
-        .case
-        .id;
-    let mut answers = Answers::new();
-    answers.set("holder".parse().unwrap(), AnswerValue::Text("Marie".into()));
-    answers.set(
-        "profession".parse().unwrap(),
-        AnswerValue::Choice("nurse".parse().unwrap()),
-    );
-    engine
-        .act_on_request(dk, second, C::SaveDraft { answers }, None)
-        .await
-        .unwrap();
+    let second = nurse_draft(engine, dk, "nurse-check", "Marie", "nurse").await;
     engine
         .act_on_request(
             dk,

@@ -213,22 +213,7 @@ pub async fn engine_retention_blocking(store: Arc<dyn Store>) {
         })
         .await
         .unwrap();
-    let long = engine
-        .create_request(&dk, &"nurse-check-long".parse().unwrap())
-        .await
-        .unwrap()
-        .case
-        .id;
-    let mut answers = Answers::new();
-    answers.set("holder".parse().unwrap(), AnswerValue::Text("Marie".into()));
-    answers.set(
-        "profession".parse().unwrap(),
-        AnswerValue::Choice("nurse".parse().unwrap()),
-    );
-    engine
-        .act_on_request(&dk, long, C::SaveDraft { answers }, None)
-        .await
-        .unwrap();
+    let long = nurse_draft(engine, &dk, "nurse-check-long", "Marie", "nurse").await;
     engine
         .act_on_request(
             &dk,

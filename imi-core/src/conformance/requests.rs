@@ -576,22 +576,7 @@ pub async fn engine_request_deadlines(store: Arc<dyn Store>) {
 
     // A second request, accepted at once and answered on time, to France.
     clock.set(day(62));
-    let quick = engine
-        .create_request(dk, &"nurse-check".parse().unwrap())
-        .await
-        .unwrap()
-        .case
-        .id;
-    let mut answers = Answers::new();
-    answers.set("holder".parse().unwrap(), AnswerValue::Text("B".into()));
-    answers.set(
-        "profession".parse().unwrap(),
-        AnswerValue::Choice("doctor".parse().unwrap()),
-    );
-    engine
-        .act_on_request(dk, quick, C::SaveDraft { answers }, None)
-        .await
-        .unwrap();
+    let quick = nurse_draft(engine, dk, "nurse-check", "B", "doctor").await;
     engine
         .act_on_request(
             dk,
@@ -1430,23 +1415,7 @@ pub async fn engine_inbox_upgrade(store: Arc<dyn Store>) {
     let (dk, fr) = (&w.actors[0], &w.actors[1]);
     let mut made = vec![w.case];
     for needed_by in ["2026-12-31", "2026-12-05", "2027-01-15", "2026-12-20", ""] {
-        let id = w
-            .engine
-            .create_request(dk, &"nurse-check".parse().unwrap())
-            .await
-            .unwrap()
-            .case
-            .id;
-        let mut answers = Answers::new();
-        answers.set("holder".parse().unwrap(), AnswerValue::Text("Marie".into()));
-        answers.set(
-            "profession".parse().unwrap(),
-            AnswerValue::Choice("nurse".parse().unwrap()),
-        );
-        w.engine
-            .act_on_request(dk, id, C::SaveDraft { answers }, None)
-            .await
-            .unwrap();
+        let id = nurse_draft(&w.engine, dk, "nurse-check", "Marie", "nurse").await;
         if !needed_by.is_empty() {
             let send = C::Send {
                 recipient: w.ids[1],

@@ -161,8 +161,11 @@ pub(crate) fn engine_on(store: Arc<dyn Store>) -> crate::Engine {
     WorldBuilder::new(store).engine
 }
 
-pub(crate) const REQUEST_QS: &str = "id = \"nurse-check\"\nversion = 1\n[title]\nen = \"Nurse\"\nda = \"Sygeplejerske\"\nfr = \"Infirmier\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"holder\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Name\"\nda = \"Navn\"\nfr = \"Nom\"\n[[group.question]]\nid = \"profession\"\ntype = \"single-choice\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Profession\"\n[[group.question.option]]\nid = \"nurse\"\n[group.question.option.label]\nen = \"Nurse\"\nda = \"Sygeplejerske\"\nfr = \"Infirmier\"\n[[group.question.option]]\nid = \"doctor\"\n[group.question.option.label]\nen = \"Doctor\"\n[[group.question]]\nid = \"authentic\"\ntype = \"yes-no\"\nrequired = \"to-send\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Authentic?\"\nda = \"Ægte?\"\nfr = \"Authentique ?\"\n[[group.question]]\nid = \"registered\"\ntype = \"yes-no\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Registered?\"\n";
-pub(crate) const REQUEST_AREA: &str = "id = \"health\"\n[name]\nen = \"Health\"\n[[procedure]]\nid = \"nurse-check\"\nkind = \"request\"\nquestion_set = \"nurse-check\"\n[procedure.name]\nen = \"Nurse check\"\n";
+/// A question set for nurse checks: a name (personal data), a profession, and two
+/// questions the responder answers.
+pub const REQUEST_QS: &str = "id = \"nurse-check\"\nversion = 1\n[title]\nen = \"Nurse\"\nda = \"Sygeplejerske\"\nfr = \"Infirmier\"\n[[group]]\nid = \"g\"\n[group.title]\nen = \"G\"\n[[group.question]]\nid = \"holder\"\ntype = \"free-text\"\nrequired = \"to-send\"\npersonal_data = true\n[group.question.label]\nen = \"Name\"\nda = \"Navn\"\nfr = \"Nom\"\n[[group.question]]\nid = \"profession\"\ntype = \"single-choice\"\nrequired = \"to-send\"\n[group.question.label]\nen = \"Profession\"\n[[group.question.option]]\nid = \"nurse\"\n[group.question.option.label]\nen = \"Nurse\"\nda = \"Sygeplejerske\"\nfr = \"Infirmier\"\n[[group.question.option]]\nid = \"doctor\"\n[group.question.option.label]\nen = \"Doctor\"\n[[group.question]]\nid = \"authentic\"\ntype = \"yes-no\"\nrequired = \"to-send\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Authentic?\"\nda = \"Ægte?\"\nfr = \"Authentique ?\"\n[[group.question]]\nid = \"registered\"\ntype = \"yes-no\"\nanswered_by = \"responder\"\n[group.question.label]\nen = \"Registered?\"\n";
+/// A health area with one request procedure, `nurse-check`.
+pub const REQUEST_AREA: &str = "id = \"health\"\n[name]\nen = \"Health\"\n[[procedure]]\nid = \"nurse-check\"\nkind = \"request\"\nquestion_set = \"nurse-check\"\n[procedure.name]\nen = \"Nurse check\"\n";
 
 pub(crate) fn paul_id(actor: &crate::access::Actor) -> crate::UserId {
     match actor {
@@ -187,13 +190,40 @@ pub(crate) struct RequestWorld {
     pub(crate) case: crate::CaseId,
 }
 
+/// A request of `procedure` drafted by `actor` with a holder's name and a profession
+/// (`nurse` or `doctor`), not sent.
+pub async fn nurse_draft(
+    engine: &crate::Engine,
+    actor: &crate::access::Actor,
+    procedure: &str,
+    holder: &str,
+    profession: &str,
+) -> crate::CaseId {
+    use crate::catalogue::{AnswerValue, Answers};
+    let id = engine
+        .create_request(actor, &procedure.parse().unwrap())
+        .await
+        .unwrap()
+        .case
+        .id;
+    let mut answers = Answers::new();
+    answers.set("holder".parse().unwrap(), AnswerValue::Text(holder.into()));
+    answers.set(
+        "profession".parse().unwrap(),
+        AnswerValue::Choice(profession.parse().unwrap()),
+    );
+    let save = crate::request::RequestCommand::SaveDraft { answers };
+    engine.act_on_request(actor, id, save, None).await.unwrap();
+    id
+}
+
 pub(crate) async fn request_world_with(
     store: Arc<dyn Store>,
     area: &str,
     questions: &str,
     send: bool,
 ) -> RequestWorld {
-    use crate::catalogue::{AnswerValue, Answers, Catalogue, CatalogueSource, Right};
+    use crate::catalogue::{Catalogue, CatalogueSource, Right};
     use crate::request::RequestCommand as C;
     use crate::{
         Country, Language, LocalisedText, access::Actor, authority::AuthorityUpdate,
@@ -282,22 +312,7 @@ pub(crate) async fn request_world_with(
         )
         .await
         .unwrap();
-    let case = engine
-        .create_request(&actors[0], &"nurse-check".parse().unwrap())
-        .await
-        .unwrap()
-        .case
-        .id;
-    let mut answers = Answers::new();
-    answers.set("holder".parse().unwrap(), AnswerValue::Text("Marie".into()));
-    answers.set(
-        "profession".parse().unwrap(),
-        AnswerValue::Choice("nurse".parse().unwrap()),
-    );
-    engine
-        .act_on_request(&actors[0], case, C::SaveDraft { answers }, None)
-        .await
-        .unwrap();
+    let case = nurse_draft(&engine, &actors[0], "nurse-check", "Marie", "nurse").await;
     if send {
         engine
             .act_on_request(
