@@ -18,6 +18,8 @@
 //! | `UserByAuthority` | authority id, user id | empty (index) |
 //! | `Token` | SHA-256 of the token | the token's record (JSON: user, label, expiry); a bare 16-byte user id is a token from before expiry existed, refused |
 //! | `TokenByUser` | user id, token id | SHA-256 of the token (a user's tokens, for listing and revoking) |
+//! | `Session` | SHA-256 of the session secret | the session (JSON: user, created, expires) |
+//! | `SessionExpiry` | expiry time (ms, sign-flipped), SHA-256 of the secret | empty (removed by `tick` once expired) |
 //! | `RightHolder` | participant code, right, user id | authority id (who may hold a right in a country; checked against the user on read) |
 //! | `Meta` | `right-holders` | empty (the `RightHolder` index covers every user) |
 //! | `Meta` | `dated-inbox` | empty (every request's inbox entries carry its deadline; layout 1's entries are gone) |
@@ -95,6 +97,10 @@ pub(crate) enum Space {
     TokenByUser = 0x23,
     /// Index: who holds a right, by country.
     RightHolder = 0x24,
+    /// Sign-in sessions by secret hash.
+    Session = 0x25,
+    /// Index: sessions by expiry.
+    SessionExpiry = 0x26,
     /// Search index: folded terms of active authorities.
     DirectoryTerm = 0x30,
     /// Index: active authorities with access to a procedure, by country.
@@ -424,6 +430,33 @@ pub(crate) fn token(hash: &[u8; 32]) -> Vec<u8> {
     let mut k = Key::new(Space::Token).into_bytes();
     k.extend_from_slice(hash);
     k
+}
+
+/// A sign-in session, by the SHA-256 hash of its secret.
+pub(crate) fn session(hash: &[u8; 32]) -> Vec<u8> {
+    let mut k = Key::new(Space::Session).into_bytes();
+    k.extend_from_slice(hash);
+    k
+}
+
+/// A session's expiry entry, or (without hash) the first key after every session
+/// expiring before `at`.
+pub(crate) fn session_expiry(
+    at: chrono::DateTime<chrono::Utc>,
+    hash: Option<&[u8; 32]>,
+) -> Vec<u8> {
+    let t = (at.timestamp_millis() as u64) ^ (1 << 63);
+    let mut k = Key::new(Space::SessionExpiry).into_bytes();
+    k.extend_from_slice(&t.to_be_bytes());
+    if let Some(h) = hash {
+        k.extend_from_slice(h);
+    }
+    k
+}
+
+/// The prefix of the session expiry index.
+pub(crate) fn session_expiry_prefix() -> Vec<u8> {
+    Key::new(Space::SessionExpiry).into_bytes()
 }
 
 /// A term-index key in `space`: the prefix of every term starting with `term` (no id),

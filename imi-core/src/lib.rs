@@ -62,6 +62,7 @@ mod record;
 pub mod register;
 pub mod repository;
 pub mod request;
+pub mod session;
 pub mod solvit;
 pub mod store;
 pub mod submission;

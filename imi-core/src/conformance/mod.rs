@@ -21,6 +21,7 @@ mod privacy;
 mod public;
 mod repositories;
 mod requests;
+mod sessions;
 mod solvit;
 mod store;
 mod survey;
@@ -33,6 +34,7 @@ pub use privacy::*;
 pub use public::*;
 pub use repositories::*;
 pub use requests::*;
+pub use sessions::*;
 pub use solvit::{SolvitWorld, engine_solvit, solvit_world};
 pub use store::*;
 pub use survey::{SurveyWorld, engine_surveys, survey_world};
@@ -91,7 +93,8 @@ macro_rules! store_conformance_tests {
             engine_audit_chain, engine_retention_blocking, engine_retention_deletion,
             engine_former_users, engine_data_subjects, engine_replicated_load, engine_alerts,
             engine_notifications, engine_repositories, engine_public_submission,
-            engine_exchange_archive, engine_outbox, engine_solvit, engine_surveys);
+            engine_exchange_archive, engine_outbox, engine_solvit, engine_surveys,
+            engine_sessions);
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn conformance_persists_across_reopen() {

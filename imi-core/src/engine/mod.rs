@@ -25,6 +25,7 @@ mod principals;
 mod registers;
 mod repositories;
 mod requests;
+mod sessions;
 pub(crate) mod solvit;
 mod subjects;
 mod submissions;
@@ -311,7 +312,9 @@ impl Engine {
         self
     }
 
-    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+    /// The current time by the engine's clock (what deadlines and expiry are measured
+    /// against).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }
 

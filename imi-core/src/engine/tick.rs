@@ -33,6 +33,8 @@ pub struct TickReport {
     pub former_users_erased: usize,
     /// Audit records sealed into the hash chain.
     pub audit_sealed: usize,
+    /// Expired sign-in sessions removed.
+    pub sessions_removed: usize,
 }
 
 /// **The clockwork**: deadlines, reminders and retention, run by `tick`.
@@ -110,6 +112,7 @@ impl Engine {
         report.deferred += deferred;
         report.blocked = self.apply_retention(now, batch).await?;
         report.former_users_erased = self.erase_former_users(now, batch).await?;
+        report.sessions_removed = self.remove_expired_sessions(now, batch).await?;
         report.audit_sealed = self.seal_audit(&Actor::System, batch).await?;
         Ok(report)
     }
