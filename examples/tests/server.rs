@@ -126,6 +126,17 @@ fn restart_keeps_data(store: &str) {
     let server = Server::start(dir.path(), store);
     let dk = server.vars["DK_COORDINATOR"].clone();
     assert_eq!(server.request("GET", "/healthz", None, None).0, 200);
+    // A browser gets the web application; an unknown API address still gets a problem.
+    let (status, body) = server.request("GET", "/sign-in", None, None);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("<form method=\"post\" action=\"/sign-in\">"),
+        "{body}"
+    );
+    assert_eq!(server.request("GET", "/", None, None).0, 303);
+    let (status, body) = server.request("GET", "/v1/nothing", Some(&dk), None);
+    assert_eq!(status, 404);
+    assert!(body.contains("urn:imi:problem:not-found"), "{body}");
     let (status, body) = server.request("GET", "/v1/directory?q=nurses", Some(&dk), None);
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Ordre national des infirmiers"), "{body}");

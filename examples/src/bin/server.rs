@@ -576,6 +576,9 @@ async fn run() -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         println!("export {}={}", d.label, token.expose());
     }
+    println!(
+        "imi-server: open http://{addr}/ in a browser and sign in with one of the tokens above"
+    );
     println!("imi-server: ready; press Ctrl-C to stop");
     // Deadlines: reminders and escalations, checked every minute.
     let ticking = Arc::clone(&engine);
@@ -677,7 +680,19 @@ async fn run() -> Result<(), String> {
         (None, None) => {}
         _ => return Err("--oidc-issuer and --oidc-audience go together".into()),
     }
-    let app = imi_http::router(Arc::clone(&engine), http);
+    // The web application answers everything the API does not: the API's paths first
+    // (`/v1`, `/openapi.json`, `/healthz`, `/readyz`), then the pages.
+    let web = imi_web::WebConfig {
+        // Cookies marked Secure only when the public address is https (the demo runs on
+        // plain http://127.0.0.1).
+        secure_cookies: args
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")),
+        ..imi_web::WebConfig::default()
+    };
+    let app = imi_http::router(Arc::clone(&engine), http)
+        .fallback_service(imi_web::router(Arc::clone(&engine), web));
     // Header-read and idle timeouts and a connection limit (slow or silent clients cannot
     // exhaust the server); the connection's address feeds the public rate limit.
     imi_http::serve(listener, app, args.serve, shutdown_signal()).await;

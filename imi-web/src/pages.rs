@@ -1,0 +1,899 @@
+//! The pages: each a handler that asks the engine as the signed-in actor and renders the
+//! answer with maud. A refusal renders as an error page in the reader's language.
+
+use axum::Form;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fluent_bundle::FluentArgs;
+use imi_core::case::{ActorRef, RequestView, Visibility};
+use imi_core::catalogue::{AnswerValue, Answers, QuestionSet, Side};
+use imi_core::request::Stage;
+use imi_core::user::SecretToken;
+use imi_core::{
+    AuthorityId, CaseId, Country, Cursor, DirectoryQuery, InboxQuery, Language, LocalisedText,
+    Page, PageRequest, Participant,
+};
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+
+use crate::{
+    Ctx, LANGUAGE_COOKIE, SESSION_COOKIE, SIGN_IN_COOKIE, WebError, cookie, error_kind, see_other,
+    set_cookie,
+};
+
+/// How many entries a list page shows.
+const PAGE_SIZE: usize = 20;
+
+/// A page's title and content.
+type Body = (String, Markup);
+
+impl Ctx {
+    /// Interface text `id`, marked with its language when it is not the page's.
+    pub(crate) fn t(&self, id: &str) -> Markup {
+        self.ta(id, None)
+    }
+
+    /// Interface text `id` with arguments.
+    pub(crate) fn ta(&self, id: &str, args: Option<&FluentArgs<'_>>) -> Markup {
+        let t = self.web.texts.get(self.lang, id, args);
+        if t.language == self.lang {
+            html! { (t.text) }
+        } else {
+            html! { span lang=(t.language.code()) { (t.text) } }
+        }
+    }
+
+    /// Interface text `id` as plain text (for attributes and titles).
+    pub(crate) fn s(&self, id: &str) -> String {
+        self.web.texts.get(self.lang, id, None).text
+    }
+
+    /// Content in several languages, in the reader's, marked when it is another.
+    pub(crate) fn lt(&self, text: &LocalisedText) -> Markup {
+        let r = text.resolve_for(&self.prefs);
+        if r.language == self.lang {
+            html! { (r.text) }
+        } else {
+            html! { span lang=(r.language.code()) { (r.text) } }
+        }
+    }
+
+    /// The whole page around `body`.
+    fn layout(&self, title: &str, body: &Markup) -> Markup {
+        html! {
+            (DOCTYPE)
+            html lang=(self.lang.code()) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) " — IMI" }
+                    link rel="stylesheet" href="/assets/imi.css";
+                }
+                body {
+                    a.skip href="#main" { (self.t("skip-to-content")) }
+                    header {
+                        p.brand { a href="/" { (self.t("app-name")) } }
+                        @if self.actor.is_some() {
+                            nav aria-label=(self.s("app-name")) {
+                                ul {
+                                    li { a href="/" { (self.t("nav-home")) } }
+                                    li { a href="/requests" { (self.t("nav-requests")) } }
+                                    li { a href="/requests/deadlines" { (self.t("nav-deadlines")) } }
+                                    li { a href="/directory" { (self.t("nav-directory")) } }
+                                }
+                            }
+                        }
+                        form.language method="get" action="/language" {
+                            label for="language-picker" { (self.t("language")) }
+                            select #language-picker name="to" {
+                                @for l in Language::ALL {
+                                    option value=(l.code()) lang=(l.code()) selected[l == self.lang] { (autonym(l)) }
+                                }
+                            }
+                            input type="hidden" name="back" value=(self.here);
+                            button type="submit" { (self.t("change")) }
+                        }
+                        @if self.actor.is_some() {
+                            form.sign-out method="post" action="/sign-out" {
+                                input type="hidden" name="csrf" value=(self.csrf());
+                                button type="submit" { (self.t("sign-out")) }
+                            }
+                        }
+                    }
+                    main #main { (body) }
+                }
+            }
+        }
+    }
+
+    /// The response for a page's outcome: the page, the sign-in page, or an error page.
+    fn render(&self, outcome: Result<Body, WebError>) -> Response {
+        match outcome {
+            Ok((title, body)) => html_response(StatusCode::OK, self.layout(&title, &body)),
+            Err(WebError::SignIn) => see_other("/sign-in"),
+            Err(e) => self.error_page(&e),
+        }
+    }
+
+    /// An error page in the reader's language.
+    fn error_page(&self, e: &WebError) -> Response {
+        let (status, id) = error_kind(e);
+        let mut args = FluentArgs::new();
+        if let WebError::BadInput(detail) = e {
+            args.set("detail", detail.clone());
+        } else if let WebError::Engine(e) = e {
+            args.set("detail", e.to_string());
+        }
+        let body = html! {
+            h1 { (self.t("error-title")) }
+            p role="alert" { (self.ta(id, Some(&args))) }
+            p { a href="/" { (self.t("back-home")) } }
+        };
+        html_response(status, self.layout(&self.s("error-title"), &body))
+    }
+}
+
+fn html_response(status: StatusCode, page: Markup) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page.into_string(),
+    )
+        .into_response()
+}
+
+/// Each language's name in itself, for the language picker.
+fn autonym(l: Language) -> &'static str {
+    match l.code() {
+        "bg" => "български",
+        "cs" => "čeština",
+        "da" => "dansk",
+        "de" => "Deutsch",
+        "el" => "ελληνικά",
+        "en" => "English",
+        "es" => "español",
+        "et" => "eesti",
+        "fi" => "suomi",
+        "fr" => "français",
+        "ga" => "Gaeilge",
+        "hr" => "hrvatski",
+        "hu" => "magyar",
+        "it" => "italiano",
+        "lt" => "lietuvių",
+        "lv" => "latviešu",
+        "mt" => "Malti",
+        "nl" => "Nederlands",
+        "pl" => "polski",
+        "pt" => "português",
+        "ro" => "română",
+        "sk" => "slovenčina",
+        "sl" => "slovenščina",
+        "sv" => "svenska",
+        "is" => "íslenska",
+        "no" => "norsk",
+        _ => l.english_name(),
+    }
+}
+
+/// The continuation of a list from the address, if any.
+fn page_request(cursor: Option<&str>) -> Result<PageRequest, WebError> {
+    let first = PageRequest::first(PAGE_SIZE).map_err(|e| WebError::BadInput(e.to_string()))?;
+    match cursor.filter(|c| !c.is_empty()) {
+        None => Ok(first),
+        Some(c) => {
+            let cursor: Cursor = c.parse().map_err(|_| WebError::BadInput("cursor".into()))?;
+            Ok(first.after(cursor))
+        }
+    }
+}
+
+/// A link to the next page of a list, keeping the other query parameters.
+fn next_link<T>(ctx: &Ctx, page: &Page<T>, base: &str, params: &[(&str, &str)]) -> Markup {
+    let Some(next) = &page.next else {
+        return html! {};
+    };
+    let mut query: Vec<String> = params
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    query.push(format!("cursor={next}"));
+    html! { p { a rel="next" href=(format!("{base}?{}", query.join("&"))) { (ctx.t("next-page")) } } }
+}
+
+/// Percent-encoding of a query value.
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+// ---- Sign-in and language ----
+
+/// The sign-in form. A short-lived cookie holds the form's anti-forgery value.
+pub(crate) async fn sign_in_form(ctx: Ctx) -> Response {
+    sign_in_page(&ctx, None)
+}
+
+fn sign_in_page(ctx: &Ctx, failed: Option<&str>) -> Response {
+    let nonce = match ctx.web.ids.secret() {
+        Ok(b) => b.iter().map(|x| format!("{x:02x}")).collect::<String>(),
+        Err(e) => return ctx.error_page(&WebError::Engine(e.into())),
+    };
+    let body = html! {
+        h1 { (ctx.t("sign-in-title")) }
+        p { (ctx.t("sign-in-intro")) }
+        form method="post" action="/sign-in" {
+            input type="hidden" name="csrf" value=(nonce);
+            div.field {
+                label for="token" { (ctx.t("token")) }
+                @if let Some(id) = failed {
+                    p #token-error .error role="alert" { (ctx.t(id)) }
+                    input #token type="password" name="token" autocomplete="off" required aria-invalid="true" aria-describedby="token-error";
+                } @else {
+                    input #token type="password" name="token" autocomplete="off" required;
+                }
+            }
+            button type="submit" { (ctx.t("sign-in")) }
+        }
+    };
+    let status = if failed.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    let mut response = html_response(status, ctx.layout(&ctx.s("sign-in-title"), &body));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&ctx.web, SIGN_IN_COOKIE, &nonce, 900, "Strict"),
+    );
+    response
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SignInForm {
+    token: String,
+    csrf: String,
+}
+
+/// Signs in with an access token: a fresh session, its secret in an HttpOnly cookie.
+pub(crate) async fn sign_in(
+    ctx: Ctx,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || expected != form.csrf {
+        return ctx.error_page(&WebError::Forged);
+    }
+    let Ok(token) = form.token.trim().parse::<SecretToken>() else {
+        return sign_in_page(&ctx, Some("sign-in-failed"));
+    };
+    let Ok(actor) = ctx.web.engine.authenticate(&token).await else {
+        return sign_in_page(&ctx, Some("sign-in-failed"));
+    };
+    let secret = match ctx
+        .web
+        .engine
+        .open_session(&actor, ctx.web.config.session_minutes)
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => return ctx.error_page(&WebError::from(e)),
+    };
+    let mut response = see_other("/");
+    let h = response.headers_mut();
+    let max_age = i64::from(ctx.web.config.session_minutes) * 60;
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(&ctx.web, SESSION_COOKIE, secret.expose(), max_age, "Lax"),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(&ctx.web, SIGN_IN_COOKIE, "", 0, "Strict"),
+    );
+    response
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    csrf: String,
+}
+
+/// Signs out: the session ends in the store, and the cookie is removed.
+pub(crate) async fn sign_out(ctx: Ctx, Form(form): Form<CsrfForm>) -> Response {
+    let Some(session) = &ctx.session else {
+        return see_other("/sign-in");
+    };
+    if form.csrf != ctx.csrf() {
+        return ctx.error_page(&WebError::Forged);
+    }
+    if let Err(e) = ctx.web.engine.close_session(session).await {
+        return ctx.error_page(&WebError::from(e));
+    }
+    let mut response = see_other("/sign-in");
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&ctx.web, SESSION_COOKIE, "", 0, "Lax"),
+    );
+    response
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LanguageQuery {
+    to: String,
+    back: Option<String>,
+}
+
+/// The language picker: remembers the choice in a cookie and goes back.
+pub(crate) async fn language(ctx: Ctx, Query(q): Query<LanguageQuery>) -> Response {
+    let Ok(language) = q.to.parse::<Language>() else {
+        return ctx.error_page(&WebError::BadInput("language".into()));
+    };
+    // Only a path on this site: never an address elsewhere.
+    let back = q
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned());
+    let mut response = see_other(&back);
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            &ctx.web,
+            LANGUAGE_COOKIE,
+            language.code(),
+            365 * 24 * 3600,
+            "Lax",
+        ),
+    );
+    response
+}
+
+/// Anything else: a "not found" page.
+pub(crate) async fn not_found(ctx: Ctx) -> Response {
+    // Mounted behind the API, an unknown API address still gets the API's kind of answer.
+    if ctx.here.starts_with("/v1/") || ctx.here == "/v1" {
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            r#"{"type":"urn:imi:problem:not-found","title":"Not found","status":404,"detail":"there is nothing at this address"}"#,
+        )
+            .into_response();
+    }
+    ctx.error_page(&missing())
+}
+
+// ---- Home ----
+
+/// What waits for the signed-in user.
+pub(crate) async fn home(ctx: Ctx) -> Response {
+    let outcome = home_body(&ctx).await;
+    ctx.render(outcome)
+}
+
+async fn home_body(ctx: &Ctx) -> Result<Body, WebError> {
+    let actor = ctx.user()?;
+    let engine = &ctx.web.engine;
+    let first = PageRequest::first(100).map_err(|e| WebError::BadInput(e.to_string()))?;
+    let mut sides = Vec::new();
+    for side in [Side::Requester, Side::Responder] {
+        let waiting = engine
+            .inbox_by_deadline(actor, side, None, true, first.clone())
+            .await?;
+        sides.push((side, waiting.items.len(), waiting.next.is_some()));
+    }
+    let yesterday = engine_today(ctx) - chrono::Duration::days(1);
+    let mut overdue = 0;
+    for side in [Side::Requester, Side::Responder] {
+        overdue += engine
+            .inbox_by_deadline(actor, side, Some(yesterday), false, first.clone())
+            .await?
+            .items
+            .len();
+    }
+    let count = |n: usize, more: bool| if more { format!("{n}+") } else { n.to_string() };
+    let body = html! {
+        h1 { (ctx.t("home-title")) }
+        h2 { (ctx.t("home-requests-waiting")) }
+        ul.counts {
+            @for (side, n, more) in &sides {
+                li {
+                    a href=(format!("/requests/deadlines?side={}&waiting=true", side_code(*side))) {
+                        (ctx.t(match side { Side::Requester => "home-as-requester", Side::Responder => "home-as-responder" }))
+                    }
+                    ": " strong { (count(*n, *more)) }
+                }
+            }
+            li {
+                a href=(format!("/requests/deadlines?until={yesterday}")) { (ctx.t("home-overdue")) }
+                ": " strong { (overdue) }
+            }
+        }
+    };
+    Ok((ctx.s("home-title"), body))
+}
+
+/// Today by the engine's clock (the page is about the engine's deadlines).
+fn engine_today(ctx: &Ctx) -> chrono::NaiveDate {
+    ctx.web.engine.now().date_naive()
+}
+
+fn side_code(side: Side) -> &'static str {
+    match side {
+        Side::Requester => "requester",
+        Side::Responder => "responder",
+    }
+}
+
+// ---- Directory ----
+
+#[derive(Deserialize, Default)]
+pub(crate) struct DirectoryParams {
+    q: Option<String>,
+    country: Option<String>,
+    area: Option<String>,
+    cursor: Option<String>,
+}
+
+/// The directory of authorities: search by words, country and area.
+pub(crate) async fn directory(ctx: Ctx, Query(p): Query<DirectoryParams>) -> Response {
+    let outcome = directory_body(&ctx, &p).await;
+    ctx.render(outcome)
+}
+
+async fn directory_body(ctx: &Ctx, p: &DirectoryParams) -> Result<Body, WebError> {
+    let actor = ctx.user()?;
+    let q = p.q.as_deref().unwrap_or_default().trim();
+    let country = p.country.as_deref().unwrap_or_default();
+    let area = p.area.as_deref().unwrap_or_default();
+    let participant = match country {
+        "" => None,
+        c => Some(
+            c.parse::<Participant>()
+                .map_err(|e| WebError::BadInput(e.to_string()))?,
+        ),
+    };
+    let area_id = match area {
+        "" => None,
+        a => Some(a.parse().map_err(|_| WebError::BadInput("area".into()))?),
+    };
+    let searched = !q.is_empty() || participant.is_some() || area_id.is_some();
+    let catalogue = ctx.web.engine.catalogue();
+    let hits = if searched {
+        let query = DirectoryQuery {
+            text: (!q.is_empty()).then(|| q.to_owned()),
+            participant,
+            area: area_id,
+            ..Default::default()
+        };
+        Some(
+            ctx.web
+                .engine
+                .search_directory(
+                    actor,
+                    &query,
+                    &ctx.prefs,
+                    page_request(p.cursor.as_deref())?,
+                )
+                .await?,
+        )
+    } else {
+        None
+    };
+    let body = html! {
+        h1 { (ctx.t("directory-title")) }
+        form.search method="get" action="/directory" role="search" {
+            div.field {
+                label for="q" { (ctx.t("search-text")) }
+                input #q type="search" name="q" value=(q);
+            }
+            div.field {
+                label for="country" { (ctx.t("country")) }
+                select #country name="country" {
+                    option value="" { (ctx.t("country-any")) }
+                    @for c in Country::ALL {
+                        option value=(c.code()) selected[c.code() == country] lang="en" { (c.code()) " — " (c.english_name()) }
+                    }
+                    option value="EC" selected[country == "EC"] lang="en" { "EC — European Commission" }
+                }
+            }
+            div.field {
+                label for="area" { (ctx.t("area")) }
+                select #area name="area" {
+                    option value="" { (ctx.t("area-any")) }
+                    @for a in catalogue.areas() {
+                        option value=(a.id.to_string()) selected[a.id.to_string() == area] { (ctx.lt(&a.name)) }
+                    }
+                }
+            }
+            button type="submit" { (ctx.t("search")) }
+        }
+        @if let Some(hits) = &hits {
+            @if hits.items.is_empty() {
+                p { (ctx.t("no-authorities")) }
+            } @else {
+                ul.results {
+                    @for h in &hits.items {
+                        li {
+                            a href=(format!("/directory/{}", h.authority.id())) lang=(h.name_language.code()) { (h.name) }
+                            " (" (h.authority.participant().code()) ")"
+                            @if h.fallback { " " span.note { (ctx.t("name-in-other-language")) } }
+                        }
+                    }
+                }
+                (next_link(ctx, hits, "/directory", &[("q", q), ("country", country), ("area", area)]))
+            }
+        }
+    };
+    Ok((ctx.s("directory-title"), body))
+}
+
+/// One authority's page: names, competences, contact data.
+pub(crate) async fn authority(ctx: Ctx, Path(id): Path<String>) -> Response {
+    let outcome = authority_body(&ctx, &id).await;
+    ctx.render(outcome)
+}
+
+async fn authority_body(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
+    let actor = ctx.user()?;
+    let id: AuthorityId = id.parse().map_err(|_| missing())?;
+    let a = ctx.web.engine.authority(actor, id).await?;
+    let catalogue = ctx.web.engine.catalogue();
+    let name = a.name().resolve_for(&ctx.prefs);
+    let contact = a.contact();
+    let body = html! {
+        h1 lang=(name.language.code()) { (name.text) }
+        dl {
+            dt { (ctx.t("country")) } dd lang="en" { (a.participant().code()) }
+            dt { (ctx.t("status")) } dd { (format!("{:?}", a.status()).to_lowercase()) }
+        }
+        h2 { (ctx.t("competences")) }
+        ul {
+            @for c in a.competences() {
+                li {
+                    @match catalogue.area(&c.area) {
+                        Some(area) => (ctx.lt(&area.name)),
+                        None => (c.area.to_string()),
+                    }
+                    @if !c.keywords.is_empty() { ": " (c.keywords.join(", ")) }
+                }
+            }
+        }
+        h2 { (ctx.t("contact")) }
+        dl {
+            @if let Some(v) = &contact.address { dt { (ctx.t("address")) } dd { (v) } }
+            @if let Some(v) = &contact.email { dt { (ctx.t("email")) } dd { (v.as_str()) } }
+            @if let Some(v) = &contact.phone { dt { (ctx.t("phone")) } dd { (v) } }
+            @if let Some(v) = &contact.website { dt { (ctx.t("website")) } dd { (v) } }
+        }
+    };
+    Ok((name.text.to_owned(), body))
+}
+
+fn missing() -> WebError {
+    WebError::Engine(imi_core::EngineError::NotFound {
+        kind: "page",
+        id: String::new(),
+    })
+}
+
+// ---- Requests ----
+
+#[derive(Deserialize, Default)]
+pub(crate) struct InboxParams {
+    side: Option<String>,
+    stage: Option<String>,
+    until: Option<String>,
+    waiting: Option<bool>,
+    cursor: Option<String>,
+}
+
+const STAGES: [Stage; 7] = [
+    Stage::Draft,
+    Stage::AwaitingAcceptance,
+    Stage::Accepted,
+    Stage::Answered,
+    Stage::ClarificationRequested,
+    Stage::Closed,
+    Stage::Withdrawn,
+];
+
+fn parse_side(s: Option<&str>) -> Result<Option<Side>, WebError> {
+    match s.unwrap_or_default() {
+        "" => Ok(None),
+        "requester" => Ok(Some(Side::Requester)),
+        "responder" => Ok(Some(Side::Responder)),
+        _ => Err(WebError::BadInput("side".into())),
+    }
+}
+
+/// The inbox: the authority's requests by side and stage.
+pub(crate) async fn requests(ctx: Ctx, Query(p): Query<InboxParams>) -> Response {
+    let outcome = requests_body(&ctx, &p).await;
+    ctx.render(outcome)
+}
+
+async fn requests_body(ctx: &Ctx, p: &InboxParams) -> Result<Body, WebError> {
+    let actor = ctx.user()?;
+    let side = parse_side(p.side.as_deref())?;
+    let stage_name = p.stage.as_deref().unwrap_or_default();
+    let stage = match stage_name {
+        "" => None,
+        s => Some(
+            STAGES
+                .into_iter()
+                .find(|x| x.name() == s)
+                .ok_or_else(|| WebError::BadInput("stage".into()))?,
+        ),
+    };
+    let query = InboxQuery {
+        side,
+        stage,
+        allocated_to_me: false,
+    };
+    let page = ctx
+        .web
+        .engine
+        .inbox(actor, &query, page_request(p.cursor.as_deref())?)
+        .await?;
+    let side_name = side.map(side_code).unwrap_or_default();
+    let body = html! {
+        h1 { (ctx.t("requests-title")) }
+        form.filters method="get" action="/requests" {
+            div.field {
+                label for="side" { (ctx.t("side")) }
+                select #side name="side" {
+                    option value="" { (ctx.t("side-any")) }
+                    option value="requester" selected[side_name == "requester"] { (ctx.t("side-requester")) }
+                    option value="responder" selected[side_name == "responder"] { (ctx.t("side-responder")) }
+                }
+            }
+            div.field {
+                label for="stage" { (ctx.t("stage")) }
+                select #stage name="stage" {
+                    option value="" { (ctx.t("stage-any")) }
+                    @for s in STAGES {
+                        option value=(s.name()) selected[s.name() == stage_name] { (ctx.t(&format!("stage-{}", s.name()))) }
+                    }
+                }
+            }
+            button type="submit" { (ctx.t("filter")) }
+        }
+        (request_table(ctx, &page))
+        (next_link(ctx, &page, "/requests", &[("side", side_name), ("stage", stage_name)]))
+    };
+    Ok((ctx.s("requests-title"), body))
+}
+
+/// The open requests by deadline, soonest first.
+pub(crate) async fn deadlines(ctx: Ctx, Query(p): Query<InboxParams>) -> Response {
+    let outcome = deadlines_body(&ctx, &p).await;
+    ctx.render(outcome)
+}
+
+async fn deadlines_body(ctx: &Ctx, p: &InboxParams) -> Result<Body, WebError> {
+    let actor = ctx.user()?;
+    let until = match p.until.as_deref().unwrap_or_default() {
+        "" => None,
+        d => Some(
+            d.parse::<chrono::NaiveDate>()
+                .map_err(|_| WebError::BadInput("until".into()))?,
+        ),
+    };
+    let waiting = p.waiting.unwrap_or(false);
+    let sides = match parse_side(p.side.as_deref())? {
+        Some(s) => vec![s],
+        None => vec![Side::Requester, Side::Responder],
+    };
+    let mut sections = Vec::new();
+    for side in sides {
+        let page = ctx
+            .web
+            .engine
+            .inbox_by_deadline(
+                actor,
+                side,
+                until,
+                waiting,
+                page_request(p.cursor.as_deref())?,
+            )
+            .await?;
+        sections.push((side, page));
+    }
+    let until_text = until.map(|d| d.to_string()).unwrap_or_default();
+    let body = html! {
+        h1 { (ctx.t("deadlines-title")) }
+        @for (side, page) in &sections {
+            h2 { (ctx.t(match side { Side::Requester => "side-requester", Side::Responder => "side-responder" })) }
+            (request_table(ctx, page))
+            (next_link(ctx, page, "/requests/deadlines", &[("side", side_code(*side)), ("until", &until_text), ("waiting", if waiting { "true" } else { "" })]))
+        }
+    };
+    Ok((ctx.s("deadlines-title"), body))
+}
+
+fn request_table(ctx: &Ctx, page: &Page<RequestView>) -> Markup {
+    if page.items.is_empty() {
+        return html! { p { (ctx.t("no-requests")) } };
+    }
+    let catalogue = ctx.web.engine.catalogue();
+    html! {
+        table {
+            thead {
+                tr {
+                    th scope="col" { (ctx.t("reference")) }
+                    th scope="col" { (ctx.t("procedure")) }
+                    th scope="col" { (ctx.t("stage")) }
+                    th scope="col" { (ctx.t("needed-by")) }
+                    th scope="col" { (ctx.t("updated")) }
+                }
+            }
+            tbody {
+                @for v in &page.items {
+                    tr {
+                        td { a href=(format!("/requests/{}", v.case.id)) { (v.case.reference.to_string()) } }
+                        td {
+                            @match catalogue.procedure(&v.case.procedure) {
+                                Some(p) => (ctx.lt(&p.name)),
+                                None => (v.case.procedure.to_string()),
+                            }
+                        }
+                        td { (ctx.t(&format!("stage-{}", v.case.request.state().stage().name()))) }
+                        td { (v.case.request.needed_by().map(|d| d.to_string()).unwrap_or_default()) }
+                        td { time datetime=(v.case.updated_at.to_rfc3339()) { (v.case.updated_at.format("%Y-%m-%d %H:%M")) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One request: who, what stage, the answers the reader may see, the timeline.
+pub(crate) async fn request(ctx: Ctx, Path(id): Path<String>) -> Response {
+    let outcome = request_body(&ctx, &id).await;
+    ctx.render(outcome)
+}
+
+async fn request_body(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
+    let actor = ctx.user()?;
+    let id: CaseId = id.parse().map_err(|_| missing())?;
+    let engine = &ctx.web.engine;
+    let (view, _) = engine.request(actor, id).await?;
+    let timeline = engine.request_timeline(actor, id).await?;
+    let c = &view.case;
+    let catalogue = engine.catalogue();
+    let set = catalogue.question_set(&c.question_set.id, c.question_set.version);
+    let mut args = FluentArgs::new();
+    args.set("reference", c.reference.to_string());
+    let title = ctx
+        .web
+        .texts
+        .get(ctx.lang, "request-title", Some(&args))
+        .text;
+    let requester = authority_name(ctx, c.requester).await;
+    let recipient = match c.request.state().recipient() {
+        Some(r) => Some(authority_name(ctx, r).await),
+        None => None,
+    };
+    let mut actors = Vec::new();
+    for e in &timeline {
+        actors.push(match e.actor {
+            ActorRef::User { authority, .. } => authority_name(ctx, authority).await,
+            ActorRef::System | ActorRef::Submitter => ctx.t("system"),
+        });
+    }
+    let body = html! {
+        h1 { (title) }
+        dl.summary {
+            dt { (ctx.t("procedure")) }
+            dd {
+                @match catalogue.procedure(&c.procedure) {
+                    Some(p) => (ctx.lt(&p.name)),
+                    None => (c.procedure.to_string()),
+                }
+            }
+            dt { (ctx.t("request-from")) } dd { (requester) }
+            @if let Some(r) = &recipient { dt { (ctx.t("request-to")) } dd { (r) } }
+            dt { (ctx.t("stage")) } dd { (ctx.t(&format!("stage-{}", c.request.state().stage().name()))) }
+            @if let Some(d) = c.request.needed_by() { dt { (ctx.t("needed-by")) } dd { (d.to_string()) } }
+        }
+        @match view.visibility {
+            Visibility::Full => {},
+            Visibility::WithoutPersonalData => p.notice { (ctx.t("hidden-personal-data")) },
+            Visibility::ProgressOnly => p.notice { (ctx.t("progress-only")) },
+        }
+        @if view.visibility != Visibility::ProgressOnly {
+            h2 { (ctx.t("request-answers")) }
+            (answers_list(ctx, c.request.request_answers(), set))
+            @if !c.request.reply_answers().is_empty() {
+                h2 { (ctx.t("reply-answers")) }
+                (answers_list(ctx, c.request.reply_answers(), set))
+            }
+        }
+        h2 { (ctx.t("timeline")) }
+        table.timeline {
+            thead { tr { th scope="col" { (ctx.t("when")) } th scope="col" { (ctx.t("who")) } th scope="col" { (ctx.t("what")) } } }
+            tbody {
+                @for (e, who) in timeline.iter().zip(&actors) {
+                    tr {
+                        td { time datetime=(e.at.to_rfc3339()) { (e.at.format("%Y-%m-%d %H:%M")) } }
+                        td { (who) }
+                        td { (event_name(&e.event)) }
+                    }
+                }
+            }
+        }
+    };
+    Ok((title, body))
+}
+
+/// An authority's name in the reader's language, marked with its language.
+async fn authority_name(ctx: &Ctx, id: AuthorityId) -> Markup {
+    match ctx
+        .web
+        .engine
+        .authority(&imi_core::access::Actor::System, id)
+        .await
+    {
+        Ok(a) => ctx.lt(a.name()),
+        Err(_) => html! { (id.to_string()) },
+    }
+}
+
+/// The kind of a timeline event, as the engine names it.
+fn event_name(event: &imi_core::request::RequestEvent) -> String {
+    serde_json::to_value(event)
+        .ok()
+        .and_then(|v| v.get("event").and_then(|e| e.as_str()).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn answers_list(ctx: &Ctx, answers: &Answers, set: Option<&QuestionSet>) -> Markup {
+    html! {
+        dl.answers {
+            @for (q, v) in answers.iter() {
+                @let question = set.and_then(|s| s.question(q));
+                dt {
+                    @match question {
+                        Some(question) => (ctx.lt(&question.label)),
+                        None => (q.to_string()),
+                    }
+                    @if question.is_some_and(|q| q.personal_data) { " " span.note { "(" (ctx.t("personal-data")) ")" } }
+                }
+                dd {
+                    @match v {
+                        AnswerValue::Text(t) => (t),
+                        AnswerValue::YesNo(b) => (ctx.t(if *b { "yes" } else { "no" })),
+                        AnswerValue::Date(d) => (d.to_string()),
+                        AnswerValue::Number(n) => (n),
+                        AnswerValue::Choice(o) => (option_label(ctx, question, o)),
+                        AnswerValue::Choices(os) => {
+                            @for (i, o) in os.iter().enumerate() {
+                                @if i > 0 { ", " }
+                                (option_label(ctx, question, o))
+                            }
+                        },
+                        AnswerValue::Attachments(ids) => { (ids.len()) " 📎" },
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn option_label(
+    ctx: &Ctx,
+    question: Option<&imi_core::catalogue::Question>,
+    o: &imi_core::catalogue::OptionId,
+) -> Markup {
+    match question.and_then(|q| q.answer.options().iter().find(|x| &x.id == o)) {
+        Some(opt) => ctx.lt(&opt.label),
+        None => html! { (o.to_string()) },
+    }
+}

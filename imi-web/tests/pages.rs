@@ -1,0 +1,365 @@
+//! The web application through its router, as a browser would use it (cookies, forms,
+//! redirects): sign-in and sign-out, sessions that end, anti-forgery values, the language
+//! of pages, escaping, and the same need-to-know as the API.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should panic
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use imi_core::access::Actor;
+use imi_core::catalogue::Right;
+use imi_core::conformance::{Member, REQUEST_AREA, REQUEST_QS, WorldBuilder, nurse_draft};
+use imi_core::request::RequestCommand as C;
+use imi_core::store::MemoryStore;
+use imi_core::{Country, Engine, Language, ManualClock};
+use tower::ServiceExt;
+
+struct Site {
+    app: axum::Router,
+    clock: Arc<ManualClock>,
+    /// Tokens of: DK requester, FR responder, IT stranger.
+    tokens: Vec<String>,
+    /// A request from DK to FR, sent, with the holder's name "Marie".
+    case: imi_core::CaseId,
+}
+
+async fn token(engine: &Engine, actor: &Actor) -> String {
+    let Actor::User(p) = actor else {
+        panic!("a user")
+    };
+    engine
+        .issue_token(&Actor::System, p.user())
+        .await
+        .unwrap()
+        .expose()
+        .to_owned()
+}
+
+async fn site() -> Site {
+    let w = WorldBuilder::new(Arc::new(MemoryStore::new())).catalogue(&[
+        ("areas/h.toml", REQUEST_AREA),
+        ("question-sets/q.toml", REQUEST_QS),
+    ]);
+    let mut actors = Vec::new();
+    let mut ids = Vec::new();
+    for (country, name) in [
+        (Country::Denmark, "Styrelsen for Patientsikkerhed"),
+        (Country::France, "Ordre national des infirmiers"),
+        (Country::Italy, "<script>alert('ministero')</script>"),
+    ] {
+        let (actor, id) = w
+            .member(Member::new(
+                country.into(),
+                name,
+                "health",
+                "nurse-check",
+                Right::RequestHandler,
+            ))
+            .await;
+        actors.push(actor);
+        ids.push(id);
+    }
+    let case = nurse_draft(&w.engine, &actors[0], "nurse-check", "Marie", "nurse").await;
+    let send = C::Send {
+        recipient: ids[1],
+        needed_by: "2027-01-31".parse().unwrap(),
+    };
+    w.engine
+        .act_on_request(&actors[0], case, send, None)
+        .await
+        .unwrap();
+    let mut tokens = Vec::new();
+    for a in &actors {
+        tokens.push(token(&w.engine, a).await);
+    }
+    let WorldBuilder { engine, clock } = w;
+    let engine = Arc::new(engine);
+    let config = imi_web::WebConfig {
+        secure_cookies: false,
+        session_minutes: 60,
+    };
+    Site {
+        app: imi_web::router(engine, config),
+        clock,
+        tokens,
+        case,
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or_default()
+    }
+
+    /// The `name=value` of a cookie the answer sets.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(|v| v.split(';').next().unwrap().to_owned())
+    }
+
+    fn set_cookie_line(&self, name: &str) -> String {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .unwrap_or_default()
+    }
+
+    /// The value of the first hidden `csrf` field.
+    fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").expect("a form") + 19;
+        self.body[at..].split('"').next().unwrap().to_owned()
+    }
+}
+
+impl Site {
+    async fn send(&self, req: Request<Body>) -> Answer {
+        let response = self.app.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str, cookies: &[&str], language: &str) -> Answer {
+        let mut req = Request::get(path).header(header::ACCEPT_LANGUAGE, language);
+        if !cookies.is_empty() {
+            req = req.header(header::COOKIE, cookies.join("; "));
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post(&self, path: &str, cookies: &[&str], form: &[(&str, &str)]) -> Answer {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.replace('+', "%2B")))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT_LANGUAGE, "en");
+        if !cookies.is_empty() {
+            req = req.header(header::COOKIE, cookies.join("; "));
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Signs in with token `n`: the session cookie.
+    async fn sign_in(&self, n: usize) -> String {
+        let form = self.get("/sign-in", &[], "en").await;
+        let nonce = form.cookie("imi_signin").unwrap();
+        let done = self
+            .post(
+                "/sign-in",
+                &[&nonce],
+                &[("token", &self.tokens[n]), ("csrf", &form.csrf())],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        assert_eq!(done.location(), "/");
+        done.cookie("imi_session").unwrap()
+    }
+}
+
+#[tokio::test]
+async fn signing_in_and_out() {
+    let s = site().await;
+    // Not signed in: every page sends the browser to the sign-in page.
+    for path in [
+        "/",
+        "/requests",
+        "/directory",
+        &format!("/requests/{}", s.case),
+    ] {
+        let a = s.get(path, &[], "en").await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(a.location(), "/sign-in", "{path}");
+    }
+    let form = s.get("/sign-in", &[], "en").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.body.starts_with("<!DOCTYPE html><html lang=\"en\">"),
+        "{}",
+        form.body
+    );
+    assert!(
+        form.body.contains("<label for=\"token\">"),
+        "every field has a label"
+    );
+    let line = form.set_cookie_line("imi_signin");
+    assert!(
+        line.contains("HttpOnly") && line.contains("SameSite=Strict"),
+        "{line}"
+    );
+    let csp = form.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(!form.body.contains("<script"), "no script at all");
+
+    // A post without the form's anti-forgery cookie is refused.
+    let forged = s
+        .post(
+            "/sign-in",
+            &[],
+            &[("token", &s.tokens[0]), ("csrf", &form.csrf())],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // A wrong token: the form again, the error tied to its field.
+    let nonce = form.cookie("imi_signin").unwrap();
+    let wrong = s
+        .post(
+            "/sign-in",
+            &[&nonce],
+            &[("token", "imi_nonsense"), ("csrf", &form.csrf())],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        wrong.body.contains("aria-describedby=\"token-error\""),
+        "{}",
+        wrong.body
+    );
+
+    // Signed in: a fresh HttpOnly session at every sign-in.
+    let first = s.sign_in(0).await;
+    let second = s.sign_in(0).await;
+    assert_ne!(first, second);
+    let home = s.get("/", &[&first], "en").await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+    assert!(home.body.contains("What waits for you"));
+    assert_eq!(home.headers[header::CACHE_CONTROL], "no-store");
+
+    // Signing out needs the session's anti-forgery value, and ends the session.
+    let refused = s.post("/sign-out", &[&first], &[("csrf", "guess")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let csrf = home.csrf();
+    let other = s.get("/", &[&second], "en").await.csrf();
+    assert_ne!(csrf, other, "the anti-forgery value is the session's");
+    let out = s.post("/sign-out", &[&first], &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(out.set_cookie_line("imi_session").contains("Max-Age=0"));
+    assert_eq!(s.get("/", &[&first], "en").await.location(), "/sign-in");
+    assert_eq!(s.get("/", &[&second], "en").await.status, StatusCode::OK);
+
+    // Sessions end by themselves.
+    s.clock.advance(chrono::Duration::minutes(61));
+    assert_eq!(s.get("/", &[&second], "en").await.location(), "/sign-in");
+}
+
+#[tokio::test]
+async fn need_to_know_and_escaping() {
+    let s = site().await;
+    let dk = s.sign_in(0).await;
+    let fr = s.sign_in(1).await;
+    let it = s.sign_in(2).await;
+    let path = format!("/requests/{}", s.case);
+    let mine = s.get(&path, &[&dk], "en").await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
+    assert!(mine.body.contains("Marie"), "the requester sees the name");
+    assert!(mine.body.contains("Ordre national des infirmiers"));
+    let theirs = s.get(&path, &[&fr], "fr").await;
+    assert_eq!(theirs.status, StatusCode::OK);
+    assert!(!theirs.body.contains("Marie"), "not before acceptance");
+    assert!(theirs.body.contains("<html lang=\"fr\">"));
+    let stranger = s.get(&path, &[&it], "en").await;
+    assert_eq!(stranger.status, StatusCode::NOT_FOUND);
+    assert!(!stranger.body.contains("Marie"));
+    // The responder's inbox lists it; the stranger's does not.
+    assert!(
+        s.get("/requests?side=responder", &[&fr], "en")
+            .await
+            .body
+            .contains(&path)
+    );
+    assert!(!s.get("/requests", &[&it], "en").await.body.contains(&path));
+    assert!(
+        s.get("/requests/deadlines", &[&fr], "en")
+            .await
+            .body
+            .contains(&path)
+    );
+    // A stored script in an authority's name is shown as text.
+    let found = s.get("/directory?country=IT", &[&dk], "en").await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert!(found.body.contains("&lt;script&gt;alert"), "{}", found.body);
+    assert!(!found.body.contains("<script>alert"));
+    // Bad input and unknown pages are pages, not stack traces.
+    assert_eq!(
+        s.get("/requests?stage=nonsense", &[&dk], "en").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        s.get("/requests/not-an-id", &[&dk], "en").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let nothing = s.get("/nothing/here", &[&dk], "en").await;
+    assert_eq!(nothing.status, StatusCode::NOT_FOUND);
+    assert!(
+        nothing.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
+
+#[tokio::test]
+async fn the_page_speaks_the_readers_language() {
+    let s = site().await;
+    let dk = s.sign_in(0).await;
+    let da = s.get("/", &[&dk], "da, en;q=0.5").await;
+    assert!(da.body.contains("<html lang=\"da\">"), "{}", da.body);
+    assert!(!da.body.contains("What waits for you"));
+    // The picker remembers a choice, and only ever sends the browser back to this site.
+    let picked = s.get("/language?to=de&back=/directory", &[&dk], "en").await;
+    assert_eq!(picked.location(), "/directory");
+    let lang = picked.cookie("imi_lang").unwrap();
+    let de = s.get("/", &[&dk, &lang], "da").await;
+    assert!(de.body.contains("<html lang=\"de\">"));
+    let away = s
+        .get("/language?to=de&back=//evil.example/", &[&dk], "en")
+        .await;
+    assert_eq!(away.location(), "/");
+    // A language without a translation of the interface: English, marked as such.
+    let pl = s.get("/", &[&dk], "pl").await;
+    assert!(pl.body.contains("<html lang=\"pl\">"));
+    assert!(
+        pl.body
+            .contains("<span lang=\"en\">What waits for you</span>"),
+        "{}",
+        pl.body
+    );
+    // Every one of the 26 languages can be picked.
+    for l in Language::ALL {
+        assert!(
+            pl.body.contains(&format!("<option value=\"{}\"", l.code())),
+            "{}",
+            l.code()
+        );
+    }
+}
