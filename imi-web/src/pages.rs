@@ -824,7 +824,7 @@ async fn request_body(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
                     tr {
                         td { time datetime=(e.at.to_rfc3339()) { (e.at.format("%Y-%m-%d %H:%M")) } }
                         td { (who) }
-                        td { (event_name(&e.event)) }
+                        td { (ctx.t(&format!("event-{}", event_name(&e.event)))) }
                     }
                 }
             }

@@ -283,6 +283,14 @@ async fn need_to_know_and_escaping() {
     assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
     assert!(mine.body.contains("Marie"), "the requester sees the name");
     assert!(mine.body.contains("Ordre national des infirmiers"));
+    // The page and its only other file weigh well under 100 KB, all from this site.
+    let css = s.get("/assets/imi.css", &[], "en").await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(mine.body.len() + css.body.len() < 100 * 1024);
+    assert!(
+        !mine.body.contains("http://") && !mine.body.contains("https://"),
+        "nothing from other hosts"
+    );
     let theirs = s.get(&path, &[&fr], "fr").await;
     assert_eq!(theirs.status, StatusCode::OK);
     assert!(!theirs.body.contains("Marie"), "not before acceptance");

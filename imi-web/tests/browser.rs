@@ -1,0 +1,413 @@
+//! The web application in a real browser: Debian's Chromium driven through ChromeDriver
+//! (WebDriver over HTTP, spoken by a small client below), with axe-core (from npm)
+//! injected into every page the test visits: no serious or critical accessibility
+//! violation is allowed. Screenshots of each step go to `target/browser/`.
+//!
+//! Needs `chromium`, `chromium-driver`, Node.js and npm (`apt-get install chromium
+//! chromium-driver nodejs npm`). Without them the test prints one line saying so and
+//! passes; CI sets `IMI_REQUIRE_BROWSER=1` so it cannot skip there.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should panic
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use imi_core::access::Actor;
+use imi_core::catalogue::Right;
+use imi_core::conformance::{Member, REQUEST_AREA, REQUEST_QS, WorldBuilder, nurse_draft};
+use imi_core::request::RequestCommand as C;
+use imi_core::store::MemoryStore;
+use imi_core::{Country, Engine};
+use serde_json::{Value, json};
+
+/// What the test needs, or `None` (with the one line saying what is missing).
+fn tools() -> Option<(PathBuf, String)> {
+    let required = std::env::var("IMI_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let has = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let missing: Vec<&str> = ["chromium", "chromedriver", "node", "npm"]
+        .into_iter()
+        .filter(|t| !has(t))
+        .collect();
+    if !missing.is_empty() {
+        assert!(
+            !required,
+            "IMI_REQUIRE_BROWSER=1 but {missing:?} are missing"
+        );
+        // Straight to stderr: the harness captures only the print macros.
+        let _ = writeln!(
+            std::io::stderr(),
+            "imi-web browser tests: SKIPPED (no {}): install them with `apt-get install chromium chromium-driver nodejs npm` to run them in a real browser",
+            missing.join(", ")
+        );
+        return None;
+    }
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/axe");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("axe");
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in ["package.json", "package-lock.json"] {
+        std::fs::copy(source.join(file), dir.join(file)).unwrap();
+    }
+    let axe = dir.join("node_modules/axe-core/axe.min.js");
+    if !axe.exists() {
+        let installed = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(&dir)
+            .status()
+            .unwrap();
+        assert!(installed.success(), "npm ci for axe-core failed");
+    }
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("browser");
+    std::fs::create_dir_all(&shots).unwrap();
+    Some((shots, std::fs::read_to_string(axe).unwrap()))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HTTP/1.1 exchange with a JSON body, over a fresh connection.
+fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    // Headers, then exactly Content-Length bytes (the driver may keep the connection).
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).unwrap() == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).unwrap();
+    serde_json::from_slice(&body).unwrap_or(Value::Null)
+}
+
+/// A ChromeDriver process and one browser session, ended when dropped.
+struct Browser {
+    driver: Child,
+    port: u16,
+    session: String,
+    shots: PathBuf,
+    axe: String,
+    step: usize,
+}
+
+impl Browser {
+    fn start(shots: PathBuf, axe: String, language: &str, javascript: bool) -> Self {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,900", format!("--lang={language}")],
+                "prefs": {
+                    "intl.accept_languages": language,
+                    "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 }
+                }
+            }
+        }}});
+        let created = http(port, "POST", "/session", Some(&capabilities));
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no browser session: {created}"))
+            .to_owned();
+        Self {
+            driver,
+            port,
+            session,
+            shots,
+            axe,
+            step: 0,
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        let path = format!("/session/{}{path}", self.session);
+        let answer = http(self.port, method, &path, body);
+        assert!(
+            answer["value"].get("error").is_none(),
+            "{method} {path}: {answer}"
+        );
+        answer["value"].clone()
+    }
+
+    fn go(&self, url: &str) {
+        self.call("POST", "/url", Some(&json!({ "url": url })));
+    }
+
+    fn element(&self, css: &str) -> String {
+        let found = self.call(
+            "POST",
+            "/element",
+            Some(&json!({"using": "css selector", "value": css})),
+        );
+        found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap()
+            .to_owned()
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css);
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(&json!({ "text": text })),
+        );
+    }
+
+    fn click(&self, css: &str) {
+        let id = self.element(css);
+        self.call("POST", &format!("/element/{id}/click"), Some(&json!({})));
+    }
+
+    fn source(&self) -> String {
+        self.call("GET", "/source", None)
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    fn url(&self) -> String {
+        self.call("GET", "/url", None).as_str().unwrap().to_owned()
+    }
+
+    /// A screenshot as `NN-name.png`.
+    fn shot(&mut self, name: &str) {
+        self.step += 1;
+        let png = self.call("GET", "/screenshot", None);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        std::fs::write(
+            self.shots.join(format!("{:02}-{name}.png", self.step)),
+            bytes,
+        )
+        .unwrap();
+    }
+
+    /// A screenshot, then axe-core on the page: no serious or critical violation.
+    fn check(&mut self, name: &str) {
+        self.shot(name);
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(&json!({"script": format!("{}\nreturn typeof axe;", self.axe), "args": []})),
+        );
+        let script = "const done = arguments[arguments.length - 1];
+            axe.run(document, {resultTypes: ['violations']}).then(r => done(
+              r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', '))
+            ), e => done(['axe failed: ' + e]));";
+        let violations = self.call(
+            "POST",
+            "/execute/async",
+            Some(&json!({"script": script, "args": []})),
+        );
+        assert_eq!(
+            violations,
+            json!([]),
+            "accessibility of {name} ({})",
+            self.url()
+        );
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = http(
+            self.port,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            None,
+        );
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+async fn token(engine: &Engine, actor: &Actor) -> String {
+    let Actor::User(p) = actor else {
+        panic!("a user")
+    };
+    engine
+        .issue_token(&Actor::System, p.user())
+        .await
+        .unwrap()
+        .expose()
+        .to_owned()
+}
+
+/// The web application on a free port, over a small world: DK asked FR about a nurse.
+fn serve(runtime: &tokio::runtime::Runtime) -> (u16, Vec<String>, imi_core::CaseId) {
+    runtime.block_on(async {
+        let w = WorldBuilder::new(Arc::new(MemoryStore::new())).catalogue(&[
+            ("areas/h.toml", REQUEST_AREA),
+            ("question-sets/q.toml", REQUEST_QS),
+        ]);
+        let mut actors = Vec::new();
+        let mut ids = Vec::new();
+        for (country, name) in [
+            (Country::Denmark, "Styrelsen for Patientsikkerhed"),
+            (
+                Country::France,
+                "Ordre national des infirmiers <img src=x onerror=alert(1)>",
+            ),
+        ] {
+            let (a, id) = w
+                .member(Member::new(
+                    country.into(),
+                    name,
+                    "health",
+                    "nurse-check",
+                    Right::RequestHandler,
+                ))
+                .await;
+            actors.push(a);
+            ids.push(id);
+        }
+        let case = nurse_draft(
+            &w.engine,
+            &actors[0],
+            "nurse-check",
+            "Marie <script>alert(2)</script>",
+            "nurse",
+        )
+        .await;
+        let send = C::Send {
+            recipient: ids[1],
+            needed_by: "2027-01-31".parse().unwrap(),
+        };
+        w.engine
+            .act_on_request(&actors[0], case, send, None)
+            .await
+            .unwrap();
+        let mut tokens = Vec::new();
+        for a in &actors {
+            tokens.push(token(&w.engine, a).await);
+        }
+        let config = imi_web::WebConfig {
+            secure_cookies: false,
+            ..imi_web::WebConfig::default()
+        };
+        let app = imi_web::router(Arc::new(w.engine), config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (port, tokens, case)
+    })
+}
+
+#[test]
+fn officials_work_in_a_real_browser() {
+    let Some((shots, axe)) = tools() else { return };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (port, tokens, case) = serve(&runtime);
+    let site = format!("http://127.0.0.1:{port}");
+
+    // The Danish handler signs in, in Danish.
+    let mut b = Browser::start(shots.clone(), axe.clone(), "da", true);
+    b.go(&format!("{site}/"));
+    assert!(b.url().ends_with("/sign-in"));
+    assert!(b.source().contains("lang=\"da\""));
+    b.check("sign-in");
+    b.type_into("#token", &tokens[0]);
+    b.click("main button[type=submit]");
+    assert_eq!(b.url(), format!("{site}/"));
+    b.check("home");
+    b.go(&format!("{site}/directory?q=infirmiers"));
+    let found = b.source();
+    assert!(
+        found.contains("Ordre national des infirmiers &lt;img"),
+        "the name is text"
+    );
+    b.check("directory");
+    b.go(&format!("{site}/requests"));
+    b.check("requests");
+    b.go(&format!("{site}/requests/{case}"));
+    let page = b.source();
+    assert!(
+        page.contains("Marie &lt;script&gt;"),
+        "the stored script is text"
+    );
+    b.check("request");
+    b.go(&format!("{site}/requests/deadlines"));
+    b.check("deadlines");
+    // No script ran: nothing opened an alert (WebDriver would report it on the next call).
+    b.go(&format!("{site}/no-such-page"));
+    b.check("not-found");
+    b.click("form.sign-out button");
+    assert!(b.url().ends_with("/sign-in"));
+    drop(b);
+
+    // The same with JavaScript off, in French, as the French handler: nothing needs it.
+    let mut b = Browser::start(shots, axe, "fr", false);
+    b.go(&format!("{site}/sign-in"));
+    b.type_into("#token", &tokens[1]);
+    b.click("main button[type=submit]");
+    assert_eq!(b.url(), format!("{site}/"));
+    b.go(&format!("{site}/requests?side=responder"));
+    assert!(b.source().contains(&format!("/requests/{case}")));
+    b.go(&format!("{site}/requests/{case}"));
+    let page = b.source();
+    assert!(page.contains("lang=\"fr\""));
+    assert!(
+        !page.contains("Marie"),
+        "no personal data before acceptance"
+    );
+    b.shot("request-without-javascript");
+    b.click("form.sign-out button");
+    assert!(b.url().ends_with("/sign-in"));
+    drop(b);
+    runtime.shutdown_background();
+}
