@@ -842,6 +842,83 @@ pub type AlertError = crate::workflow::StepError<AlertStage>;
 
 impl crate::workflow::Command for AlertCommand {
     type Stage = AlertStage;
+    const SPECS: &'static [crate::workflow::CommandSpec] = &[
+        crate::workflow::CommandSpec::new(
+            "save-draft",
+            &[crate::workflow::FieldSpec::required(
+                "answers",
+                crate::workflow::FieldKind::Answers,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "submit",
+            &[crate::workflow::FieldSpec::required(
+                "recipients",
+                crate::workflow::FieldKind::Participants,
+            )],
+        ),
+        crate::workflow::CommandSpec::new("approve", &[]),
+        crate::workflow::CommandSpec::new(
+            "return",
+            &[crate::workflow::FieldSpec::required(
+                "comment",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "reject",
+            &[crate::workflow::FieldSpec::required(
+                "reason",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "distribute",
+            &[crate::workflow::FieldSpec::required(
+                "to",
+                crate::workflow::FieldKind::Authorities,
+            )],
+        ),
+        crate::workflow::CommandSpec::new("acknowledge", &[]),
+        crate::workflow::CommandSpec::new(
+            "add-information",
+            &[crate::workflow::FieldSpec::required(
+                "text",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "rectify",
+            &[
+                crate::workflow::FieldSpec::required(
+                    "answers",
+                    crate::workflow::FieldKind::Answers,
+                ),
+                crate::workflow::FieldSpec::required("reason", crate::workflow::FieldKind::Text),
+            ],
+        ),
+        crate::workflow::CommandSpec::new(
+            "propose-closure",
+            &[crate::workflow::FieldSpec::required(
+                "reason",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "close",
+            &[crate::workflow::FieldSpec::required(
+                "reason",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "withdraw",
+            &[crate::workflow::FieldSpec::required(
+                "reason",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+    ];
 
     fn name(&self) -> &'static str {
         AlertCommand::name(self)

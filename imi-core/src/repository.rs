@@ -125,6 +125,19 @@ impl RecordCommand {
 
 impl crate::workflow::Command for RecordCommand {
     type Stage = RecordStage;
+    const SPECS: &'static [crate::workflow::CommandSpec] = &[
+        crate::workflow::CommandSpec::new(
+            "update",
+            &[
+                crate::workflow::FieldSpec::required("fields", crate::workflow::FieldKind::Answers),
+                crate::workflow::FieldSpec::optional(
+                    "audience",
+                    crate::workflow::FieldKind::Audience,
+                ),
+            ],
+        ),
+        crate::workflow::CommandSpec::new("retire", &[]),
+    ];
 
     fn name(&self) -> &'static str {
         RecordCommand::name(self)

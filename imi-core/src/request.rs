@@ -247,6 +247,168 @@ impl RequestCommand {
 
 impl crate::workflow::Command for RequestCommand {
     type Stage = Stage;
+    const SPECS: &'static [crate::workflow::CommandSpec] = &[
+        crate::workflow::CommandSpec::new(
+            "save-draft",
+            &[crate::workflow::FieldSpec::required(
+                "answers",
+                crate::workflow::FieldKind::Answers,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "send",
+            &[
+                crate::workflow::FieldSpec::required(
+                    "recipient",
+                    crate::workflow::FieldKind::Authority,
+                ),
+                crate::workflow::FieldSpec::required("needed_by", crate::workflow::FieldKind::Date),
+            ],
+        ),
+        crate::workflow::CommandSpec::new(
+            "withdraw",
+            &[crate::workflow::FieldSpec::required(
+                "reason",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "accept",
+            &[crate::workflow::FieldSpec::required(
+                "days",
+                crate::workflow::FieldKind::Days,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "propose-date",
+            &[crate::workflow::FieldSpec::required(
+                "date",
+                crate::workflow::FieldKind::Date,
+            )],
+        ),
+        crate::workflow::CommandSpec::new("accept-date", &[]),
+        crate::workflow::CommandSpec::new("refuse-date", &[]),
+        crate::workflow::CommandSpec::new(
+            "forward",
+            &[crate::workflow::FieldSpec::required(
+                "to",
+                crate::workflow::FieldKind::Authority,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "split",
+            &[
+                crate::workflow::FieldSpec::required("to", crate::workflow::FieldKind::Authority),
+                crate::workflow::FieldSpec::required(
+                    "questions",
+                    crate::workflow::FieldKind::Questions,
+                ),
+                crate::workflow::FieldSpec::required("child", crate::workflow::FieldKind::Case),
+            ],
+        ),
+        crate::workflow::CommandSpec::new(
+            "allocate",
+            &[crate::workflow::FieldSpec::required(
+                "handler",
+                crate::workflow::FieldKind::User,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "answer",
+            &[crate::workflow::FieldSpec::required(
+                "answers",
+                crate::workflow::FieldKind::Answers,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "ask-clarification",
+            &[crate::workflow::FieldSpec::required(
+                "text",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "reply-clarification",
+            &[crate::workflow::FieldSpec::required(
+                "text",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "comment",
+            &[crate::workflow::FieldSpec::required(
+                "text",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "refer",
+            &[crate::workflow::FieldSpec::required(
+                "comment",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec {
+            id: "intervene-comment",
+            command: "intervene",
+            fixed: &[("kind", "comment")],
+            fields: &[crate::workflow::FieldSpec::required(
+                "text",
+                crate::workflow::FieldKind::Text,
+            )],
+        },
+        crate::workflow::CommandSpec {
+            id: "intervene-remind",
+            command: "intervene",
+            fixed: &[("kind", "remind")],
+            fields: &[],
+        },
+        crate::workflow::CommandSpec {
+            id: "intervene-reassign",
+            command: "intervene",
+            fixed: &[("kind", "reassign")],
+            fields: &[crate::workflow::FieldSpec::required(
+                "to",
+                crate::workflow::FieldKind::Authority,
+            )],
+        },
+        crate::workflow::CommandSpec {
+            id: "intervene-close",
+            command: "intervene",
+            fixed: &[("kind", "close")],
+            fields: &[crate::workflow::FieldSpec::required(
+                "reason",
+                crate::workflow::FieldKind::Text,
+            )],
+        },
+        crate::workflow::CommandSpec::new(
+            "accept-answer",
+            &[crate::workflow::FieldSpec::optional(
+                "rating",
+                crate::workflow::FieldKind::Rating,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "rectify",
+            &[
+                crate::workflow::FieldSpec::required(
+                    "answers",
+                    crate::workflow::FieldKind::Answers,
+                ),
+                crate::workflow::FieldSpec::required("reason", crate::workflow::FieldKind::Text),
+            ],
+        ),
+        crate::workflow::CommandSpec::new(
+            "erase-unlawful",
+            &[
+                crate::workflow::FieldSpec::required(
+                    "questions",
+                    crate::workflow::FieldKind::Questions,
+                ),
+                crate::workflow::FieldSpec::required("reason", crate::workflow::FieldKind::Text),
+            ],
+        ),
+    ];
 
     fn name(&self) -> &'static str {
         RequestCommand::name(self)

@@ -385,6 +385,92 @@ pub enum SolvitCommand {
 
 impl Command for SolvitCommand {
     type Stage = SolvitStage;
+    const SPECS: &'static [crate::workflow::CommandSpec] = &[
+        crate::workflow::CommandSpec::new(
+            "save-draft",
+            &[
+                crate::workflow::FieldSpec::required(
+                    "answers",
+                    crate::workflow::FieldKind::Answers,
+                ),
+                crate::workflow::FieldSpec::optional(
+                    "problem_area",
+                    crate::workflow::FieldKind::OneOf(&[
+                        "social-security",
+                        "professional-qualifications",
+                        "residence",
+                        "taxation",
+                        "vehicles",
+                        "goods",
+                        "services",
+                        "employment",
+                        "education",
+                        "other",
+                    ]),
+                ),
+            ],
+        ),
+        crate::workflow::CommandSpec::new(
+            "submit",
+            &[crate::workflow::FieldSpec::required(
+                "lead",
+                crate::workflow::FieldKind::Authority,
+            )],
+        ),
+        crate::workflow::CommandSpec::new("accept", &[]),
+        crate::workflow::CommandSpec::new(
+            "reject",
+            &[crate::workflow::FieldSpec::required(
+                "reason",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "comment",
+            &[crate::workflow::FieldSpec::required(
+                "text",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "propose-solution",
+            &[crate::workflow::FieldSpec::required(
+                "text",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "contest",
+            &[crate::workflow::FieldSpec::required(
+                "reason",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "close",
+            &[
+                crate::workflow::FieldSpec::required(
+                    "outcome",
+                    crate::workflow::FieldKind::OneOf(&["resolved", "unresolved"]),
+                ),
+                crate::workflow::FieldSpec::required("reason", crate::workflow::FieldKind::Text),
+            ],
+        ),
+        crate::workflow::CommandSpec::new(
+            "withdraw",
+            &[crate::workflow::FieldSpec::required(
+                "reason",
+                crate::workflow::FieldKind::Text,
+            )],
+        ),
+        crate::workflow::CommandSpec::new(
+            "record-feedback",
+            &[
+                crate::workflow::FieldSpec::required("satisfied", crate::workflow::FieldKind::Bool),
+                crate::workflow::FieldSpec::required("rating", crate::workflow::FieldKind::Score),
+            ],
+        ),
+    ];
 
     fn name(&self) -> &'static str {
         match self {

@@ -180,6 +180,26 @@ pub enum SurveyCommand {
 
 impl Command for SurveyCommand {
     type Stage = SurveyStage;
+    const SPECS: &'static [crate::workflow::CommandSpec] = &[
+        crate::workflow::CommandSpec::new(
+            "send",
+            &[
+                crate::workflow::FieldSpec::required(
+                    "targeting",
+                    crate::workflow::FieldKind::Targeting,
+                ),
+                crate::workflow::FieldSpec::required("deadline", crate::workflow::FieldKind::Date),
+            ],
+        ),
+        crate::workflow::CommandSpec::new(
+            "extend-deadline",
+            &[crate::workflow::FieldSpec::required(
+                "deadline",
+                crate::workflow::FieldKind::Date,
+            )],
+        ),
+        crate::workflow::CommandSpec::new("close", &[]),
+    ];
 
     fn name(&self) -> &'static str {
         match self {

@@ -32,12 +32,189 @@ pub trait Stage: Copy + Eq + fmt::Debug + fmt::Display + Send + Sync + 'static {
     fn name(self) -> &'static str;
 }
 
+/// What one member of a command's JSON form holds: enough for a form to offer the right
+/// input and for an API document to give its schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FieldKind {
+    /// Free text, not blank, at most [`MAX_TEXT_LEN`] characters.
+    Text,
+    /// A whole number of days, 1 to 365.
+    Days,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// A whole number from 1 to 5.
+    Score,
+    /// `true` or `false`.
+    Bool,
+    /// An authority's id.
+    Authority,
+    /// Authorities' ids (a JSON array).
+    Authorities,
+    /// A user's id.
+    User,
+    /// A case's id.
+    Case,
+    /// Participant codes (`DK`, …, `EC`; a JSON array).
+    Participants,
+    /// Country codes (a JSON array).
+    Countries,
+    /// Answers to the case's question set: an object from question id to `{type, value}`.
+    Answers,
+    /// Question ids of the case's question set (a JSON array).
+    Questions,
+    /// One of these values.
+    OneOf(&'static [&'static str]),
+    /// A rating: `{"timeliness": 1-5, "effort": 1-5}`.
+    Rating,
+    /// A survey's targeting: `{"countries": [...], "areas": [...], "procedures": [...]}`.
+    Targeting,
+    /// Who may read a repository record: `{"audience": "area"}` or
+    /// `{"audience": "group", "authorities": [...]}`.
+    Audience,
+}
+
+/// One member of a command's JSON form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// The member's name.
+    pub name: &'static str,
+    /// What it holds.
+    pub kind: FieldKind,
+    /// Whether it must be given.
+    pub required: bool,
+}
+
+impl FieldSpec {
+    /// A member that must be given.
+    pub const fn required(name: &'static str, kind: FieldKind) -> Self {
+        Self {
+            name,
+            kind,
+            required: true,
+        }
+    }
+
+    /// A member that may be left out.
+    pub const fn optional(name: &'static str, kind: FieldKind) -> Self {
+        Self {
+            name,
+            kind,
+            required: false,
+        }
+    }
+
+    /// A value of the right kind, for probing which commands a state allows.
+    fn example(&self) -> serde_json::Value {
+        use serde_json::json;
+        const NIL: &str = "00000000-0000-7000-8000-000000000000";
+        match self.kind {
+            FieldKind::Text => json!("…"),
+            FieldKind::Days | FieldKind::Score => json!(1),
+            FieldKind::Date => json!("2100-01-01"),
+            FieldKind::Bool => json!(true),
+            FieldKind::Authority | FieldKind::User | FieldKind::Case => json!(NIL),
+            FieldKind::Authorities | FieldKind::Participants | FieldKind::Countries => {
+                json!([])
+            }
+            FieldKind::Questions => json!([]),
+            FieldKind::Answers => json!({}),
+            FieldKind::OneOf(values) => json!(values.first().copied().unwrap_or_default()),
+            FieldKind::Rating => json!({"timeliness": 5, "effort": 5}),
+            FieldKind::Targeting => json!({}),
+            FieldKind::Audience => json!({"audience": "area"}),
+        }
+    }
+}
+
+/// One form of a command: its JSON members, for forms and API documents, written once
+/// per workflow as data ([`Command::SPECS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandSpec {
+    /// Unique within the workflow: the command's name, or for a command with variants
+    /// `command-variant`. Interface texts are keyed by it.
+    pub id: &'static str,
+    /// The command's name: the `command` member of its JSON form.
+    pub command: &'static str,
+    /// Members with fixed values (a variant's tag).
+    pub fixed: &'static [(&'static str, &'static str)],
+    /// The members the caller fills in.
+    pub fields: &'static [FieldSpec],
+}
+
+impl CommandSpec {
+    /// A command with neither variants nor fixed members.
+    pub const fn new(name: &'static str, fields: &'static [FieldSpec]) -> Self {
+        Self {
+            id: name,
+            command: name,
+            fixed: &[],
+            fields,
+        }
+    }
+
+    /// The JSON form of the command with `values` for its fields (fixed members and the
+    /// command's name are added).
+    pub fn json(&self, values: serde_json::Map<String, serde_json::Value>) -> serde_json::Value {
+        let mut object = values;
+        object.insert("command".to_owned(), self.command.into());
+        for (k, v) in self.fixed {
+            object.insert((*k).to_owned(), (*v).into());
+        }
+        serde_json::Value::Object(object)
+    }
+
+    /// The command with `values` for its fields, as the workflow's command type.
+    pub fn build<C: Command>(
+        &self,
+        values: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<C, serde_json::Error> {
+        serde_json::from_value(self.json(values))
+    }
+
+    /// An example of the command (a value of the right kind in every field).
+    pub fn example<C: Command>(&self) -> Result<C, serde_json::Error> {
+        self.build(
+            self.fields
+                .iter()
+                .map(|f| (f.name.to_owned(), f.example()))
+                .collect(),
+        )
+    }
+}
+
+/// The command forms `roles` may use on `machine` now: those possible in its stage whose
+/// example the machine does not refuse for the stage or for the party. (It may still refuse the real
+/// arguments: answers that do not fit, a date in the past.) Derived from `decide`, so it
+/// cannot disagree with it.
+pub fn offered<W: Workflow>(
+    machine: &W,
+    roles: W::Roles,
+    ctx: &W::Context<'_>,
+) -> Vec<&'static CommandSpec> {
+    <W::Command as Command>::SPECS
+        .iter()
+        .filter(|spec| {
+            spec.example::<W::Command>().is_ok_and(|c| {
+                c.possible_in().contains(&machine.stage())
+                    && !matches!(
+                        machine.decide(roles, &c, ctx),
+                        Err(StepError::IllegalInStage { .. } | StepError::WrongParty { .. })
+                    )
+            })
+        })
+        .collect()
+}
+
 /// A workflow's command.
 pub trait Command:
     Clone + fmt::Debug + Serialize + DeserializeOwned + Send + Sync + 'static
 {
     /// The workflow's stages.
     type Stage: Stage;
+    /// Every form of every command, with its members (each workflow lists them once;
+    /// a test checks that each builds and that every command is listed).
+    const SPECS: &'static [CommandSpec];
     /// The command's kebab-case name, for messages and the audit log.
     fn name(&self) -> &'static str;
     /// The stages in which the command can be possible (the rest refuse it whatever the

@@ -356,6 +356,58 @@ fn every_illegal_pair_is_refused_naming_state_and_command() {
     assert_eq!(checked, 7 * 17);
 }
 
+/// The command forms offered to a party are exactly what the legal table and the party
+/// allow: derived from `decide`, they cannot drift from it.
+#[test]
+fn offered_forms_follow_the_legal_table() {
+    let w = world();
+    let stages = [
+        Stage::Draft,
+        Stage::AwaitingAcceptance,
+        Stage::Accepted,
+        Stage::Answered,
+        Stage::ClarificationRequested,
+        Stage::Closed,
+        Stage::Withdrawn,
+    ];
+    for stage in stages {
+        let r = w.at(stage);
+        let nobody: Vec<_> = imi_core::workflow::offered(&r, NOBODY, &w.ctx())
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        assert!(nobody.is_empty(), "{stage}: {nobody:?}");
+        for roles in [REQUESTER, RESPONDER, ALLOCATOR, COORDINATOR] {
+            let offered = imi_core::workflow::offered(&r, roles, &w.ctx());
+            for spec in &offered {
+                // Corrections have rules of their own (any stage after sending, the
+                // party's own answers), outside the table.
+                if !matches!(spec.command, "rectify" | "erase-unlawful") {
+                    assert!(legal(stage, spec.command), "{} offered in {stage}", spec.id);
+                }
+            }
+            for cmd in w.every_command() {
+                let name = cmd.name();
+                if legal(stage, name) && roles_for(name) == roles {
+                    assert!(
+                        offered.iter().any(|s| s.command == name),
+                        "{name} not offered in {stage} to {roles:?}"
+                    );
+                }
+            }
+        }
+    }
+    let sent = w.at(Stage::AwaitingAcceptance);
+    let names = |roles| {
+        imi_core::workflow::offered(&sent, roles, &w.ctx())
+            .iter()
+            .map(|s| s.id)
+            .collect::<Vec<_>>()
+    };
+    assert!(names(RESPONDER).contains(&"accept") && !names(RESPONDER).contains(&"answer"));
+    assert!(!names(REQUESTER).contains(&"accept"));
+}
+
 #[test]
 fn the_wrong_party_is_refused() {
     let w = world();

@@ -185,6 +185,34 @@ impl Engine {
         Ok((new, version, roles))
     }
 
+    /// The command forms `who` may use on case `id` now, derived from the machine
+    /// ([`crate::workflow::offered`]): what a page offers as buttons and forms. Nobody
+    /// who may not see the case learns that it exists; one who sees it but may never act
+    /// gets none.
+    pub(super) async fn offered_on_case<F: CaseFlow>(
+        &self,
+        who: Who<'_>,
+        id: CaseId,
+    ) -> Result<Vec<&'static crate::workflow::CommandSpec>, EngineError> {
+        let not_found = || EngineError::NotFound {
+            kind: F::KIND,
+            id: id.to_string(),
+        };
+        let key = F::doc_key(id);
+        let found = self.store.get(&key).await?.ok_or_else(not_found)?;
+        let case: F = crate::record::decode(&key, &found.value)?;
+        let roles = match F::roles(self, who, &case).await {
+            Ok(Some(roles)) => roles,
+            Ok(None) => return Err(not_found()),
+            Err(EngineError::Denied(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let set = self.pinned_set(case.question_set())?;
+        let prepared = F::prepare(self, &case).await?;
+        let ctx = F::context(&case, &prepared, &set, self.now());
+        Ok(crate::workflow::offered(case.machine(), roles, &ctx))
+    }
+
     /// Creates a case: `build` makes it from its new id, reference number and time; it is
     /// written with its index entries under a fresh key. A reference number another
     /// engine took meanwhile is retried with the next one.

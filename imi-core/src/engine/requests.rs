@@ -748,6 +748,17 @@ impl Engine {
         Ok(view)
     }
 
+    /// The command forms the actor may use on request `id` now (each with its members),
+    /// derived from the state machine; `NotFound` for a request it may not see.
+    pub async fn request_commands(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<Vec<&'static crate::workflow::CommandSpec>, EngineError> {
+        self.offered_on_case::<RequestCase>(Who::Actor(actor), id)
+            .await
+    }
+
     /// The timeline of a request, oldest first, as `actor` may see it.
     pub async fn request_timeline(
         &self,
