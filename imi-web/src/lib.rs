@@ -120,6 +120,10 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
         .route("/requests", get(pages::requests))
         .route("/requests/deadlines", get(pages::deadlines))
         .route("/requests/{id}", get(pages::request))
+        .route(
+            "/requests/{id}/commands/{command}",
+            post(pages::request_command),
+        )
         .route("/assets/imi.css", get(stylesheet))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(security_headers))
@@ -292,6 +296,10 @@ pub(crate) fn error_kind(e: &WebError) -> (StatusCode, &'static str) {
         WebError::Engine(e) => match e {
             EngineError::Denied(_) => (StatusCode::FORBIDDEN, "error-forbidden"),
             EngineError::NotFound { .. } => (StatusCode::NOT_FOUND, "error-not-found"),
+            EngineError::VersionMismatch { .. } => (StatusCode::CONFLICT, "error-changed"),
+            EngineError::Transition(_) | EngineError::InvalidState(_) => {
+                (StatusCode::CONFLICT, "error-bad-input")
+            }
             EngineError::Page(_)
             | EngineError::InvalidAuthority(_)
             | EngineError::QueryTooBroad { .. }

@@ -7,9 +7,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fluent_bundle::FluentArgs;
 use imi_core::case::{ActorRef, RequestView, Visibility};
-use imi_core::catalogue::{AnswerValue, Answers, QuestionSet, Side};
-use imi_core::request::Stage;
+use imi_core::catalogue::{AnswerType, AnswerValue, Answers, QuestionSet, Side};
+use imi_core::request::{RequestCommand, Stage};
 use imi_core::user::SecretToken;
+use imi_core::workflow::{CommandSpec, FieldKind, FieldSpec};
 use imi_core::{
     AuthorityId, CaseId, Country, Cursor, DirectoryQuery, InboxQuery, Language, LocalisedText,
     Page, PageRequest, Participant,
@@ -764,11 +765,18 @@ async fn request_body(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
     let actor = ctx.user()?;
     let id: CaseId = id.parse().map_err(|_| missing())?;
     let engine = &ctx.web.engine;
-    let (view, _) = engine.request(actor, id).await?;
+    let (view, version) = engine.request(actor, id).await?;
     let timeline = engine.request_timeline(actor, id).await?;
+    let offered = engine.request_commands(actor, id).await?;
     let c = &view.case;
     let catalogue = engine.catalogue();
     let set = catalogue.question_set(&c.question_set.id, c.question_set.version);
+    let mut forms = Vec::new();
+    for spec in offered {
+        if let Some(form) = command_form(ctx, &view, version, spec, set).await {
+            forms.push(form);
+        }
+    }
     let mut args = FluentArgs::new();
     args.set("reference", c.reference.to_string());
     let title = ctx
@@ -816,6 +824,10 @@ async fn request_body(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
                 (answers_list(ctx, c.request.reply_answers(), set))
             }
         }
+        @if !forms.is_empty() {
+            h2 { (ctx.t("actions")) }
+            @for form in &forms { (form) }
+        }
         h2 { (ctx.t("timeline")) }
         table.timeline {
             thead { tr { th scope="col" { (ctx.t("when")) } th scope="col" { (ctx.t("who")) } th scope="col" { (ctx.t("what")) } } }
@@ -831,6 +843,294 @@ async fn request_body(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
         }
     };
     Ok((title, body))
+}
+
+/// A form for one command the reader may use now, or `None` for a command whose members
+/// the browser cannot fill in yet (it stays available over the API).
+async fn command_form(
+    ctx: &Ctx,
+    view: &RequestView,
+    version: imi_core::store::Version,
+    spec: &'static CommandSpec,
+    set: Option<&QuestionSet>,
+) -> Option<Markup> {
+    let mut inputs = Vec::new();
+    for field in spec.fields {
+        inputs.push(field_input(ctx, view, spec, field, set).await?);
+    }
+    let action = format!("/requests/{}/commands/{}", view.case.id, spec.id);
+    Some(html! {
+        form.command method="post" action=(action) {
+            input type="hidden" name="csrf" value=(ctx.csrf());
+            input type="hidden" name="version" value=(version.raw());
+            @if inputs.is_empty() {
+                button type="submit" { (ctx.t(&format!("command-{}", spec.id))) }
+            } @else {
+                fieldset {
+                    legend { (ctx.t(&format!("command-{}", spec.id))) }
+                    @for input in &inputs { (input) }
+                    button type="submit" { (ctx.t(&format!("command-{}", spec.id))) }
+                }
+            }
+        }
+    })
+}
+
+/// The input of one member, by its kind; `None` for kinds the browser cannot fill in yet.
+async fn field_input(
+    ctx: &Ctx,
+    view: &RequestView,
+    spec: &CommandSpec,
+    field: &FieldSpec,
+    set: Option<&QuestionSet>,
+) -> Option<Markup> {
+    let id = format!("{}-{}", spec.id, field.name);
+    let label = html! {
+        label for=(id) {
+            (ctx.t(&format!("field-{}", field.name)))
+            @if !field.required { " " span.note { (ctx.t("optional")) } }
+        }
+    };
+    let input = match field.kind {
+        FieldKind::Text => {
+            html! { textarea id=(id) name=(field.name) rows="3" required[field.required] {} }
+        }
+        FieldKind::Days => {
+            html! { input id=(id) type="number" name=(field.name) min="1" max="365" value="10" required[field.required]; }
+        }
+        FieldKind::Score => {
+            html! { input id=(id) type="number" name=(field.name) min="1" max="5" required[field.required]; }
+        }
+        FieldKind::Date => {
+            html! { input id=(id) type="date" name=(field.name) required[field.required]; }
+        }
+        FieldKind::Bool => html! {
+            select id=(id) name=(field.name) {
+                option value="true" { (ctx.t("yes")) }
+                option value="false" { (ctx.t("no")) }
+            }
+        },
+        FieldKind::OneOf(values) => html! {
+            select id=(id) name=(field.name) {
+                @for v in values { option value=(v) { (v) } }
+            }
+        },
+        FieldKind::Authority => {
+            let actor = ctx.actor.as_ref()?;
+            let query = DirectoryQuery {
+                procedure: Some(view.case.procedure.clone()),
+                ..Default::default()
+            };
+            let first = PageRequest::first(100).ok()?;
+            let hits = ctx
+                .web
+                .engine
+                .search_directory(actor, &query, &ctx.prefs, first)
+                .await
+                .ok()?;
+            html! {
+                select id=(id) name=(field.name) required[field.required] {
+                    @for h in hits.items.iter().filter(|h| h.authority.id() != view.case.requester) {
+                        option value=(h.authority.id().to_string()) lang=(h.name_language.code()) {
+                            (h.name) " (" (h.authority.participant().code()) ")"
+                        }
+                    }
+                }
+            }
+        }
+        FieldKind::Rating => {
+            return Some(html! {
+                fieldset.rating {
+                    legend { (ctx.t("field-rating")) " " span.note { (ctx.t("optional")) } }
+                    @for part in ["timeliness", "effort"] {
+                        @let pid = format!("{id}-{part}");
+                        div.field {
+                            label for=(pid) { (ctx.t(&format!("field-{part}"))) }
+                            select id=(pid) name=(format!("{}.{part}", field.name)) {
+                                option value="" { "—" }
+                                @for n in 1..=5 { option value=(n) { (n) } }
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        FieldKind::Answers if spec.id == "answer" => {
+            return Some(answer_inputs(ctx, spec, set?, Side::Responder));
+        }
+        _ => return None,
+    };
+    Some(html! { div.field { (label) (input) } })
+}
+
+/// Inputs for the questions `side` answers, generated from the pinned question set.
+fn answer_inputs(ctx: &Ctx, spec: &CommandSpec, set: &QuestionSet, side: Side) -> Markup {
+    html! {
+        @for q in set.questions().filter(|q| q.answered_by == side) {
+            @let id = format!("{}-answers-{}", spec.id, q.id);
+            @let name = format!("answers.{}", q.id);
+            @let required = !matches!(q.requirement, imi_core::catalogue::Requirement::Optional);
+            @match &q.answer {
+                AnswerType::MultipleChoice { options } => {
+                    fieldset {
+                        legend { (ctx.lt(&q.label)) }
+                        @for o in options {
+                            @let oid = format!("{id}-{}", o.id);
+                            div {
+                                input id=(oid) type="checkbox" name=(name) value=(o.id.to_string());
+                                label for=(oid) { (ctx.lt(&o.label)) }
+                            }
+                        }
+                    }
+                }
+                other => {
+                    div.field {
+                        label for=(id) { (ctx.lt(&q.label)) }
+                        @match other {
+                            AnswerType::YesNo => {
+                                select id=(id) name=(name) required[required] {
+                                    option value="" { "—" }
+                                    option value="true" { (ctx.t("yes")) }
+                                    option value="false" { (ctx.t("no")) }
+                                }
+                            }
+                            AnswerType::SingleChoice { options } => {
+                                select id=(id) name=(name) required[required] {
+                                    option value="" { "—" }
+                                    @for o in options { option value=(o.id.to_string()) { (ctx.lt(&o.label)) } }
+                                }
+                            }
+                            AnswerType::Date => { input id=(id) type="date" name=(name) required[required]; }
+                            AnswerType::Number { .. } => { input id=(id) type="number" step="any" name=(name) required[required]; }
+                            _ => { textarea id=(id) name=(name) rows="3" required[required] {} }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs a command from a request page's form, then shows the request again.
+pub(crate) async fn request_command(
+    ctx: Ctx,
+    Path((id, form_id)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let outcome = run_request_command(&ctx, &id, &form_id, &pairs).await;
+    match outcome {
+        Ok(id) => see_other(&format!("/requests/{id}")),
+        Err(WebError::SignIn) => see_other("/sign-in"),
+        Err(e) => ctx.error_page(&e),
+    }
+}
+
+async fn run_request_command(
+    ctx: &Ctx,
+    id: &str,
+    form_id: &str,
+    pairs: &[(String, String)],
+) -> Result<CaseId, WebError> {
+    let actor = ctx.user()?;
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    if value("csrf") != Some(ctx.csrf().as_str()) {
+        return Err(WebError::Forged);
+    }
+    let id: CaseId = id.parse().map_err(|_| missing())?;
+    let version = value("version")
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(imi_core::store::Version::from_raw)
+        .ok_or_else(|| WebError::BadInput("version".into()))?;
+    let engine = &ctx.web.engine;
+    // Only a command the page offered: one the machine allows this reader now.
+    let spec = engine
+        .request_commands(actor, id)
+        .await?
+        .into_iter()
+        .find(|s| s.id == form_id)
+        .ok_or(WebError::Engine(imi_core::EngineError::Denied(
+            imi_core::access::Denial {
+                actor: actor.to_string(),
+                action: "use this command",
+                reason: "the request's stage or your part in it does not allow it",
+            },
+        )))?;
+    let (view, _) = engine.request(actor, id).await?;
+    let catalogue = engine.catalogue();
+    let set = catalogue.question_set(&view.case.question_set.id, view.case.question_set.version);
+    let mut values = serde_json::Map::new();
+    for field in spec.fields {
+        let json = match field.kind {
+            FieldKind::Days | FieldKind::Score => value(field.name)
+                .map(|v| v.parse::<u64>().map(serde_json::Value::from))
+                .transpose()
+                .map_err(|_| WebError::BadInput(field.name.into()))?,
+            FieldKind::Bool => value(field.name).map(|v| serde_json::Value::from(v == "true")),
+            FieldKind::Rating => {
+                let part = |p: &str| {
+                    value(&format!("{}.{p}", field.name)).and_then(|v| v.parse::<u8>().ok())
+                };
+                match (part("timeliness"), part("effort")) {
+                    (Some(t), Some(e)) => Some(serde_json::json!({"timeliness": t, "effort": e})),
+                    _ => None,
+                }
+            }
+            FieldKind::Answers => Some(answers_from_form(pairs, set)),
+            _ => value(field.name).map(serde_json::Value::from),
+        };
+        if let Some(json) = json {
+            values.insert(field.name.to_owned(), json);
+        }
+    }
+    let command: RequestCommand = spec
+        .build(values)
+        .map_err(|e| WebError::BadInput(e.to_string()))?;
+    engine
+        .act_on_request(actor, id, command, Some(version))
+        .await?;
+    Ok(id)
+}
+
+/// The answers of a generated form (`answers.<question>` fields), typed by the question.
+fn answers_from_form(pairs: &[(String, String)], set: Option<&QuestionSet>) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    let Some(set) = set else {
+        return serde_json::Value::Object(out);
+    };
+    for q in set.questions() {
+        let name = format!("answers.{}", q.id);
+        let given: Vec<&str> = pairs
+            .iter()
+            .filter(|(k, v)| *k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.as_str())
+            .collect();
+        let Some(first) = given.first().copied() else {
+            continue;
+        };
+        let answer = match &q.answer {
+            AnswerType::YesNo => serde_json::json!({"type": "yes-no", "value": first == "true"}),
+            AnswerType::SingleChoice { .. } => {
+                serde_json::json!({"type": "choice", "value": first})
+            }
+            AnswerType::MultipleChoice { .. } => {
+                serde_json::json!({"type": "choices", "value": given})
+            }
+            AnswerType::Date => serde_json::json!({"type": "date", "value": first}),
+            AnswerType::Number { .. } => match first.parse::<f64>() {
+                Ok(n) => serde_json::json!({"type": "number", "value": n}),
+                Err(_) => serde_json::json!({"type": "text", "value": first}),
+            },
+            _ => serde_json::json!({"type": "text", "value": first}),
+        };
+        out.insert(q.id.to_string(), answer);
+    }
+    serde_json::Value::Object(out)
 }
 
 /// An authority's name in the reader's language, marked with its language.

@@ -72,6 +72,7 @@ fn tools() -> Option<(PathBuf, String)> {
         .parent()
         .unwrap()
         .join("browser");
+    let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).unwrap();
     Some((shots, std::fs::read_to_string(axe).unwrap()))
 }
@@ -235,9 +236,10 @@ impl Browser {
         self.call("GET", "/url", None).as_str().unwrap().to_owned()
     }
 
-    /// A screenshot as `NN-name.png`.
+    /// A screenshot as `NN-name.png`, numbered across browsers in the order taken.
     fn shot(&mut self, name: &str) {
-        self.step += 1;
+        static STEP: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        self.step = STEP.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let png = self.call("GET", "/screenshot", None);
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(png.as_str().unwrap())
@@ -399,29 +401,47 @@ fn officials_work_in_a_real_browser() {
     // No script ran: nothing opened an alert (WebDriver would report it on the next call).
     b.go(&format!("{site}/no-such-page"));
     b.check("not-found");
-    b.click("form.sign-out button");
-    assert!(
-        b.url_when(|u| u.ends_with("/sign-in"))
-            .ends_with("/sign-in")
-    );
-    drop(b);
 
-    // The same with JavaScript off, in French, as the French handler: nothing needs it.
-    let mut b = Browser::start(shots, axe, "fr", false);
-    b.go(&format!("{site}/sign-in"));
-    b.type_into("#token", &tokens[1]);
-    b.click("main button[type=submit]");
-    assert_eq!(b.url_when(|u| !u.ends_with("/sign-in")), format!("{site}/"));
-    b.go(&format!("{site}/requests?side=responder"));
-    assert!(b.source().contains(&format!("/requests/{case}")));
-    b.go(&format!("{site}/requests/{case}"));
-    let page = b.source();
+    // The French handler, with JavaScript off and in French, accepts and answers.
+    let mut f = Browser::start(shots, axe, "fr", false);
+    f.go(&format!("{site}/sign-in"));
+    f.type_into("#token", &tokens[1]);
+    f.click("main button[type=submit]");
+    assert_eq!(f.url_when(|u| !u.ends_with("/sign-in")), format!("{site}/"));
+    f.go(&format!("{site}/requests?side=responder"));
+    assert!(f.source().contains(&format!("/requests/{case}")));
+    f.go(&format!("{site}/requests/{case}"));
+    let page = f.source();
     assert!(page.contains("lang=\"fr\""));
     assert!(
         !page.contains("Marie"),
         "no personal data before acceptance"
     );
-    b.shot("request-without-javascript");
+    f.shot("request-fr-without-javascript");
+    f.click("form[action$='/commands/accept'] button");
+    f.url_when(|u| u.ends_with(&case.to_string()));
+    assert!(f.source().contains("Marie"), "accepted: the name is shown");
+    f.click("#answer-answers-authentic option[value=true]");
+    f.click("form[action$='/commands/answer'] button");
+    f.url_when(|u| u.ends_with(&case.to_string()));
+    f.shot("answered-fr");
+    f.click("form.sign-out button");
+    assert!(
+        f.url_when(|u| u.ends_with("/sign-in"))
+            .ends_with("/sign-in")
+    );
+    drop(f);
+
+    // The Danish handler reads the answer and accepts it with a rating.
+    b.go(&format!("{site}/requests/{case}"));
+    b.check("answered-da");
+    b.click("#accept-answer-rating-timeliness option[value='5']");
+    b.click("#accept-answer-rating-effort option[value='4']");
+    b.click("form[action$='/commands/accept-answer'] button[type=submit]");
+    b.url_when(|u| u.ends_with(&case.to_string()));
+    let closed = b.source();
+    assert!(closed.contains("Lukket"), "closed, in Danish");
+    b.check("closed-da");
     b.click("form.sign-out button");
     assert!(
         b.url_when(|u| u.ends_with("/sign-in"))

@@ -371,3 +371,153 @@ async fn the_page_speaks_the_readers_language() {
         );
     }
 }
+
+/// The value of the hidden `version` field in the form posting to `action`.
+fn version_in(body: &str, action: &str) -> String {
+    let at = body
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form for {action}"));
+    let rest = &body[at..];
+    let v = rest.find("name=\"version\" value=\"").unwrap() + 22;
+    rest[v..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_request_from_acceptance_to_closure_in_forms() {
+    let s = site().await;
+    let dk = s.sign_in(0).await;
+    let fr = s.sign_in(1).await;
+    let it = s.sign_in(2).await;
+    let page = format!("/requests/{}", s.case);
+    let action = |form: &str| format!("{page}/commands/{form}");
+    // FR is offered accept and forward, not answer; DK is not offered accept.
+    let theirs = s.get(&page, &[&fr], "en").await;
+    assert!(theirs.body.contains(&action("accept")), "{}", theirs.body);
+    assert!(!theirs.body.contains(&action("answer")));
+    let mine = s.get(&page, &[&dk], "en").await;
+    assert!(!mine.body.contains(&action("accept")));
+    assert!(mine.body.contains(&action("withdraw")));
+    let csrf = theirs.csrf();
+
+    // Not offered to DK: refused even if posted by hand.
+    let v = version_in(&theirs.body, &action("accept"));
+    let dk_csrf = mine.csrf();
+    let refused = s
+        .post(
+            &action("accept"),
+            &[&dk],
+            &[("csrf", &dk_csrf), ("version", &v), ("days", "5")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    // Another session's anti-forgery value is refused.
+    let forged = s
+        .post(
+            &action("accept"),
+            &[&fr],
+            &[("csrf", &dk_csrf), ("version", &v), ("days", "5")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // A stranger learns nothing.
+    let it_csrf = s.get("/", &[&it], "en").await.csrf();
+    let hidden = s
+        .post(
+            &action("accept"),
+            &[&it],
+            &[("csrf", &it_csrf), ("version", &v), ("days", "5")],
+        )
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+
+    // FR accepts within 5 days.
+    let done = s
+        .post(
+            &action("accept"),
+            &[&fr],
+            &[("csrf", &csrf), ("version", &v), ("days", "5")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), page);
+    // The same form again, with the old version: someone changed it meanwhile.
+    let stale = s
+        .post(
+            &action("comment"),
+            &[&fr],
+            &[("csrf", &csrf), ("version", &v), ("text", "x")],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+
+    // Now FR sees the name, and answers through the form generated from the questions.
+    let accepted = s.get(&page, &[&fr], "en").await;
+    assert!(accepted.body.contains("Marie"));
+    assert!(
+        accepted.body.contains("name=\"answers.authentic\""),
+        "{}",
+        accepted.body
+    );
+    let v = version_in(&accepted.body, &action("answer"));
+    let answered = s
+        .post(
+            &action("answer"),
+            &[&fr],
+            &[
+                ("csrf", &csrf),
+                ("version", &v),
+                ("answers.authentic", "true"),
+                ("answers.registered", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.body);
+
+    // DK asks for clarification; FR replies; DK accepts the answer with a rating.
+    let mine = s.get(&page, &[&dk], "en").await;
+    assert!(mine.body.contains("Authentic?"), "the reply is shown");
+    let v = version_in(&mine.body, &action("ask-clarification"));
+    let asked = s
+        .post(
+            &action("ask-clarification"),
+            &[&dk],
+            &[("csrf", &dk_csrf), ("version", &v), ("text", "Since when?")],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+    let theirs = s.get(&page, &[&fr], "en").await;
+    let v = version_in(&theirs.body, &action("reply-clarification"));
+    let replied = s
+        .post(
+            &action("reply-clarification"),
+            &[&fr],
+            &[("csrf", &csrf), ("version", &v), ("text", "Since 2019")],
+        )
+        .await;
+    assert_eq!(replied.status, StatusCode::SEE_OTHER, "{}", replied.body);
+    let mine = s.get(&page, &[&dk], "en").await;
+    let v = version_in(&mine.body, &action("accept-answer"));
+    let closed = s
+        .post(
+            &action("accept-answer"),
+            &[&dk],
+            &[
+                ("csrf", &dk_csrf),
+                ("version", &v),
+                ("rating.timeliness", "5"),
+                ("rating.effort", "4"),
+            ],
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let closed = s.get(&page, &[&dk], "en").await;
+    assert!(closed.body.contains("Closed"), "{}", closed.body);
+    assert!(
+        closed.body.contains("Answer accepted"),
+        "the timeline says so"
+    );
+    assert!(
+        !closed.body.contains("/commands/accept-answer"),
+        "nothing left to accept"
+    );
+}
