@@ -119,6 +119,10 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
         .route("/directory/{id}", get(pages::authority))
         .route("/requests", get(pages::requests))
         .route("/requests/deadlines", get(pages::deadlines))
+        .route(
+            "/requests/new",
+            get(pages::new_request_form).post(pages::new_request),
+        )
         .route("/requests/{id}", get(pages::request))
         .route(
             "/requests/{id}/commands/{command}",

@@ -81,6 +81,7 @@ impl Ctx {
                                     li { a href="/" { (self.t("nav-home")) } }
                                     li { a href="/requests" { (self.t("nav-requests")) } }
                                     li { a href="/requests/deadlines" { (self.t("nav-deadlines")) } }
+                                    li { a href="/requests/new" { (self.t("new-request")) } }
                                     li { a href="/directory" { (self.t("nav-directory")) } }
                                 }
                             }
@@ -755,6 +756,70 @@ fn request_table(ctx: &Ctx, page: &Page<RequestView>) -> Markup {
     }
 }
 
+/// Starting a request: the procedures the reader's authority may use.
+pub(crate) async fn new_request_form(ctx: Ctx) -> Response {
+    let outcome = new_request_body(&ctx).await;
+    ctx.render(outcome)
+}
+
+async fn new_request_body(ctx: &Ctx) -> Result<Body, WebError> {
+    let actor = ctx.user()?;
+    let imi_core::access::Actor::User(p) = actor else {
+        return Err(WebError::SignIn);
+    };
+    let mine = ctx.web.engine.authority(actor, p.authority()).await?;
+    let catalogue = ctx.web.engine.catalogue();
+    let procedures: Vec<_> = catalogue
+        .procedures()
+        .filter(|p| matches!(p.workflow, imi_core::catalogue::Workflow::Request { .. }))
+        .filter(|p| mine.procedures().contains(&p.id))
+        .collect();
+    let body = html! {
+        h1 { (ctx.t("new-request")) }
+        form method="post" action="/requests/new" {
+            input type="hidden" name="csrf" value=(ctx.csrf());
+            div.field {
+                label for="procedure" { (ctx.t("procedure")) }
+                select #procedure name="procedure" required {
+                    @for p in &procedures {
+                        option value=(p.id.to_string()) { (ctx.lt(&p.name)) }
+                    }
+                }
+            }
+            button type="submit" { (ctx.t("create-draft")) }
+        }
+    };
+    Ok((ctx.s("new-request"), body))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewRequestForm {
+    csrf: String,
+    procedure: String,
+}
+
+/// Creates a draft of the chosen procedure and shows it for filling in.
+pub(crate) async fn new_request(ctx: Ctx, Form(form): Form<NewRequestForm>) -> Response {
+    let outcome = async {
+        let actor = ctx.user()?;
+        if form.csrf != ctx.csrf() {
+            return Err(WebError::Forged);
+        }
+        let procedure = form
+            .procedure
+            .parse()
+            .map_err(|_| WebError::BadInput("procedure".into()))?;
+        let view = ctx.web.engine.create_request(actor, &procedure).await?;
+        Ok(view.case.id)
+    }
+    .await;
+    match outcome {
+        Ok(id) => see_other(&format!("/requests/{id}")),
+        Err(WebError::SignIn) => see_other("/sign-in"),
+        Err(e) => ctx.error_page(&e),
+    }
+}
+
 /// One request: who, what stage, the answers the reader may see, the timeline.
 pub(crate) async fn request(ctx: Ctx, Path(id): Path<String>) -> Response {
     let outcome = request_body(&ctx, &id).await;
@@ -956,20 +1021,51 @@ async fn field_input(
             });
         }
         FieldKind::Answers if spec.id == "answer" => {
-            return Some(answer_inputs(ctx, spec, set?, Side::Responder));
+            return Some(answer_inputs(ctx, spec, set?, Side::Responder, None));
+        }
+        FieldKind::Answers if spec.id == "save-draft" => {
+            let current = view.case.request.request_answers();
+            return Some(answer_inputs(
+                ctx,
+                spec,
+                set?,
+                Side::Requester,
+                Some(current),
+            ));
         }
         _ => return None,
     };
     Some(html! { div.field { (label) (input) } })
 }
 
-/// Inputs for the questions `side` answers, generated from the pinned question set.
-fn answer_inputs(ctx: &Ctx, spec: &CommandSpec, set: &QuestionSet, side: Side) -> Markup {
+/// Inputs for the questions `side` answers, generated from the pinned question set, filled
+/// with `current` answers (a draft being edited: saving replaces them all).
+fn answer_inputs(
+    ctx: &Ctx,
+    spec: &CommandSpec,
+    set: &QuestionSet,
+    side: Side,
+    current: Option<&Answers>,
+) -> Markup {
     html! {
         @for q in set.questions().filter(|q| q.answered_by == side) {
             @let id = format!("{}-answers-{}", spec.id, q.id);
             @let name = format!("answers.{}", q.id);
-            @let required = !matches!(q.requirement, imi_core::catalogue::Requirement::Optional);
+            @let now = current.and_then(|a| a.get(&q.id));
+            @let text = match now {
+                Some(AnswerValue::Text(t)) => t.clone(),
+                Some(AnswerValue::Date(d)) => d.to_string(),
+                Some(AnswerValue::Number(n)) => n.to_string(),
+                _ => String::new(),
+            };
+            @let chosen = |o: &imi_core::catalogue::OptionId| match now {
+                Some(AnswerValue::Choice(c)) => c == o,
+                Some(AnswerValue::Choices(cs)) => cs.contains(o),
+                _ => false,
+            };
+            @let yes = match now { Some(AnswerValue::YesNo(b)) => Some(*b), _ => None };
+            @let required = !matches!(q.requirement, imi_core::catalogue::Requirement::Optional)
+                && spec.id != "save-draft";
             @match &q.answer {
                 AnswerType::MultipleChoice { options } => {
                     fieldset {
@@ -977,7 +1073,7 @@ fn answer_inputs(ctx: &Ctx, spec: &CommandSpec, set: &QuestionSet, side: Side) -
                         @for o in options {
                             @let oid = format!("{id}-{}", o.id);
                             div {
-                                input id=(oid) type="checkbox" name=(name) value=(o.id.to_string());
+                                input id=(oid) type="checkbox" name=(name) value=(o.id.to_string()) checked[chosen(&o.id)];
                                 label for=(oid) { (ctx.lt(&o.label)) }
                             }
                         }
@@ -990,19 +1086,19 @@ fn answer_inputs(ctx: &Ctx, spec: &CommandSpec, set: &QuestionSet, side: Side) -
                             AnswerType::YesNo => {
                                 select id=(id) name=(name) required[required] {
                                     option value="" { "—" }
-                                    option value="true" { (ctx.t("yes")) }
-                                    option value="false" { (ctx.t("no")) }
+                                    option value="true" selected[yes == Some(true)] { (ctx.t("yes")) }
+                                    option value="false" selected[yes == Some(false)] { (ctx.t("no")) }
                                 }
                             }
                             AnswerType::SingleChoice { options } => {
                                 select id=(id) name=(name) required[required] {
                                     option value="" { "—" }
-                                    @for o in options { option value=(o.id.to_string()) { (ctx.lt(&o.label)) } }
+                                    @for o in options { option value=(o.id.to_string()) selected[chosen(&o.id)] { (ctx.lt(&o.label)) } }
                                 }
                             }
-                            AnswerType::Date => { input id=(id) type="date" name=(name) required[required]; }
-                            AnswerType::Number { .. } => { input id=(id) type="number" step="any" name=(name) required[required]; }
-                            _ => { textarea id=(id) name=(name) rows="3" required[required] {} }
+                            AnswerType::Date => { input id=(id) type="date" name=(name) value=(text) required[required]; }
+                            AnswerType::Number { .. } => { input id=(id) type="number" step="any" name=(name) value=(text) required[required]; }
+                            _ => { textarea id=(id) name=(name) rows="3" required[required] { (text) } }
                         }
                     }
                 }

@@ -13,17 +13,12 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use imi_core::access::Actor;
-use imi_core::catalogue::Right;
-use imi_core::conformance::{Member, REQUEST_AREA, REQUEST_QS, WorldBuilder, nurse_draft};
-use imi_core::request::RequestCommand as C;
-use imi_core::store::MemoryStore;
-use imi_core::{Country, Engine};
 use serde_json::{Value, json};
+
+mod common;
 
 /// What the test needs, or `None` (with the one line saying what is missing).
 fn tools() -> Option<(PathBuf, String)> {
@@ -232,6 +227,28 @@ impl Browser {
         }
     }
 
+    /// The page's source once it satisfies `want` (after a form posted back to the same
+    /// address), or the last one after 10 s.
+    fn source_when(&self, want: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let source = self.source();
+            if want(&source) || started.elapsed() > Duration::from_secs(10) {
+                return source;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Runs a script in the page (only in the browser with JavaScript on).
+    fn script(&self, script: &str) {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(&json!({"script": script, "args": []})),
+        );
+    }
+
     fn url(&self) -> String {
         self.call("GET", "/url", None).as_str().unwrap().to_owned()
     }
@@ -291,71 +308,24 @@ impl Drop for Browser {
     }
 }
 
-async fn token(engine: &Engine, actor: &Actor) -> String {
-    let Actor::User(p) = actor else {
-        panic!("a user")
-    };
-    engine
-        .issue_token(&Actor::System, p.user())
-        .await
-        .unwrap()
-        .expose()
-        .to_owned()
-}
-
-/// The web application on a free port, over a small world: DK asked FR about a nurse.
+/// The web application on a free port, over the shared world, with markup in a name.
 fn serve(runtime: &tokio::runtime::Runtime) -> (u16, Vec<String>, imi_core::CaseId) {
     runtime.block_on(async {
-        let w = WorldBuilder::new(Arc::new(MemoryStore::new())).catalogue(&[
-            ("areas/h.toml", REQUEST_AREA),
-            ("question-sets/q.toml", REQUEST_QS),
-        ]);
-        let mut actors = Vec::new();
-        let mut ids = Vec::new();
-        for (country, name) in [
-            (Country::Denmark, "Styrelsen for Patientsikkerhed"),
-            (
-                Country::France,
+        let w = common::world(
+            [
+                "Styrelsen for Patientsikkerhed",
                 "Ordre national des infirmiers <img src=x onerror=alert(1)>",
-            ),
-        ] {
-            let (a, id) = w
-                .member(Member::new(
-                    country.into(),
-                    name,
-                    "health",
-                    "nurse-check",
-                    Right::RequestHandler,
-                ))
-                .await;
-            actors.push(a);
-            ids.push(id);
-        }
-        let case = nurse_draft(
-            &w.engine,
-            &actors[0],
-            "nurse-check",
+                "Ministero della Salute",
+            ],
             "Marie <script>alert(2)</script>",
-            "nurse",
         )
         .await;
-        let send = C::Send {
-            recipient: ids[1],
-            needed_by: "2027-01-31".parse().unwrap(),
-        };
-        w.engine
-            .act_on_request(&actors[0], case, send, None)
-            .await
-            .unwrap();
-        let mut tokens = Vec::new();
-        for a in &actors {
-            tokens.push(token(&w.engine, a).await);
-        }
+        let (tokens, case) = (w.tokens, w.case);
         let config = imi_web::WebConfig {
             secure_cookies: false,
             ..imi_web::WebConfig::default()
         };
-        let app = imi_web::router(Arc::new(w.engine), config);
+        let app = imi_web::router(w.engine, config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -380,6 +350,22 @@ fn officials_work_in_a_real_browser() {
     b.click("main button[type=submit]");
     assert_eq!(b.url_when(|u| !u.ends_with("/sign-in")), format!("{site}/"));
     b.check("home");
+    // A new diploma check, filled in Danish and sent to France.
+    b.go(&format!("{site}/requests/new"));
+    b.check("new-request");
+    b.click("main form button[type=submit]");
+    let draft = b.url_when(|u| !u.ends_with("/requests/new"));
+    assert!(draft.contains("/requests/"), "{draft}");
+    b.type_into("#save-draft-answers-holder", "Jens Hansen");
+    b.click("#save-draft-answers-profession option[value=nurse]");
+    b.click("form[action$='/commands/save-draft'] button[type=submit]");
+    b.source_when(|s| s.contains(">Jens Hansen</textarea>"));
+    b.check("draft");
+    b.script("document.getElementById('send-needed_by').value = '2027-02-15';");
+    b.click("form[action$='/commands/send'] button[type=submit]");
+    let sent = b.source_when(|s| s.contains("Afventer accept"));
+    assert!(sent.contains("Afventer accept"), "sent");
+    b.check("sent");
     b.go(&format!("{site}/directory?q=infirmiers"));
     let found = b.source();
     assert!(

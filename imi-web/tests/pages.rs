@@ -4,17 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should panic
 
+mod common;
+
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use imi_core::access::Actor;
-use imi_core::catalogue::Right;
-use imi_core::conformance::{Member, REQUEST_AREA, REQUEST_QS, WorldBuilder, nurse_draft};
-use imi_core::request::RequestCommand as C;
-use imi_core::store::MemoryStore;
-use imi_core::{Country, Engine, Language, ManualClock};
+use imi_core::{Language, ManualClock};
 use tower::ServiceExt;
 
 struct Site {
@@ -26,57 +23,17 @@ struct Site {
     case: imi_core::CaseId,
 }
 
-async fn token(engine: &Engine, actor: &Actor) -> String {
-    let Actor::User(p) = actor else {
-        panic!("a user")
-    };
-    engine
-        .issue_token(&Actor::System, p.user())
-        .await
-        .unwrap()
-        .expose()
-        .to_owned()
-}
-
 async fn site() -> Site {
-    let w = WorldBuilder::new(Arc::new(MemoryStore::new())).catalogue(&[
-        ("areas/h.toml", REQUEST_AREA),
-        ("question-sets/q.toml", REQUEST_QS),
-    ]);
-    let mut actors = Vec::new();
-    let mut ids = Vec::new();
-    for (country, name) in [
-        (Country::Denmark, "Styrelsen for Patientsikkerhed"),
-        (Country::France, "Ordre national des infirmiers"),
-        (Country::Italy, "<script>alert('ministero')</script>"),
-    ] {
-        let (actor, id) = w
-            .member(Member::new(
-                country.into(),
-                name,
-                "health",
-                "nurse-check",
-                Right::RequestHandler,
-            ))
-            .await;
-        actors.push(actor);
-        ids.push(id);
-    }
-    let case = nurse_draft(&w.engine, &actors[0], "nurse-check", "Marie", "nurse").await;
-    let send = C::Send {
-        recipient: ids[1],
-        needed_by: "2027-01-31".parse().unwrap(),
-    };
-    w.engine
-        .act_on_request(&actors[0], case, send, None)
-        .await
-        .unwrap();
-    let mut tokens = Vec::new();
-    for a in &actors {
-        tokens.push(token(&w.engine, a).await);
-    }
-    let WorldBuilder { engine, clock } = w;
-    let engine = Arc::new(engine);
+    let w = common::world(
+        [
+            "Styrelsen for Patientsikkerhed",
+            "Ordre national des infirmiers",
+            "<script>alert('ministero')</script>",
+        ],
+        "Marie",
+    )
+    .await;
+    let (engine, clock, tokens, case) = (w.engine, w.clock, w.tokens, w.case);
     let config = imi_web::WebConfig {
         secure_cookies: false,
         session_minutes: 60,
@@ -519,5 +476,89 @@ async fn a_request_from_acceptance_to_closure_in_forms() {
     assert!(
         !closed.body.contains("/commands/accept-answer"),
         "nothing left to accept"
+    );
+}
+
+/// The first `value` of the `select` named `name`.
+fn first_option(body: &str, name: &str) -> String {
+    let at = body
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no {name}"));
+    let rest = &body[at..];
+    let v = rest.find("<option value=\"").unwrap() + 15;
+    rest[v..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_request_is_drafted_and_sent_in_forms() {
+    let s = site().await;
+    let dk = s.sign_in(0).await;
+    let fr = s.sign_in(1).await;
+    let start = s.get("/requests/new", &[&dk], "en").await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.body);
+    assert!(start.body.contains("Nurse check"));
+    let csrf = start.csrf();
+    let created = s
+        .post(
+            "/requests/new",
+            &[&dk],
+            &[("csrf", &csrf), ("procedure", "nurse-check")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let page = created.location().to_owned();
+    let draft = s.get(&page, &[&dk], "en").await;
+    assert!(
+        draft.body.contains("name=\"answers.holder\""),
+        "{}",
+        draft.body
+    );
+    assert!(
+        !draft.body.contains("name=\"answers.authentic\""),
+        "the responder's questions are not the requester's"
+    );
+    let save = format!("{page}/commands/save-draft");
+    let v = version_in(&draft.body, &save);
+    let saved = s
+        .post(
+            &save,
+            &[&dk],
+            &[
+                ("csrf", &csrf),
+                ("version", &v),
+                ("answers.holder", "Jean Dupont"),
+                ("answers.profession", "nurse"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let draft = s.get(&page, &[&dk], "en").await;
+    assert!(
+        draft.body.contains(">Jean Dupont</textarea>"),
+        "the draft form keeps what was saved"
+    );
+    let send = format!("{page}/commands/send");
+    let v = version_in(&draft.body, &send);
+    let recipient = first_option(&draft.body, "recipient");
+    let sent = s
+        .post(
+            &send,
+            &[&dk],
+            &[
+                ("csrf", &csrf),
+                ("version", &v),
+                ("recipient", &recipient),
+                ("needed_by", "2027-02-15"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let inbox = s.get("/requests?side=responder", &[&fr], "en").await;
+    assert!(inbox.body.contains(&page), "the recipient has it");
+    // The other side was asked: not the drafting, only what was sent.
+    let theirs = s.get(&page, &[&fr], "en").await;
+    assert!(
+        !theirs.body.contains("Jean Dupont"),
+        "no personal data before acceptance"
     );
 }
