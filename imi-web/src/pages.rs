@@ -830,8 +830,7 @@ async fn request_body(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
     let actor = ctx.user()?;
     let id: CaseId = id.parse().map_err(|_| missing())?;
     let engine = &ctx.web.engine;
-    let (view, version) = engine.request(actor, id).await?;
-    let timeline = engine.request_timeline(actor, id).await?;
+    let (view, version, timeline) = engine.request_with_timeline(actor, id).await?;
     let offered = engine.request_commands(actor, id).await?;
     let c = &view.case;
     let catalogue = engine.catalogue();

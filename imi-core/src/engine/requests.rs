@@ -766,6 +766,28 @@ impl Engine {
         id: CaseId,
     ) -> Result<Vec<TimelineEntry>, EngineError> {
         let (view, _) = self.request(actor, id).await?;
+        self.timeline_of(actor, &view).await
+    }
+
+    /// A request and its timeline as `actor` may see them, with one audited read (what a
+    /// request's page shows).
+    pub async fn request_with_timeline(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<(RequestView, Version, Vec<TimelineEntry>), EngineError> {
+        let (view, version) = self.request(actor, id).await?;
+        let timeline = self.timeline_of(actor, &view).await?;
+        Ok((view, version, timeline))
+    }
+
+    /// The timeline of a request already read as `view`.
+    async fn timeline_of(
+        &self,
+        actor: &Actor,
+        view: &RequestView,
+    ) -> Result<Vec<TimelineEntry>, EngineError> {
+        let id = view.case.id;
         let set = self.pinned_set(&view.case.question_set)?;
         // The drafting history is the requesting handlers' own: everyone else (the other
         // side, coordinators, a recipient that also coordinates the requester) sees what
