@@ -115,6 +115,8 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
         .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
         .route("/sign-out", post(pages::sign_out))
         .route("/language", get(pages::language))
+        .route("/registrations", get(pages::registrations))
+        .route("/registrations/{id}", post(pages::validate_registration))
         .route("/directory", get(pages::directory))
         .route("/directory/{id}", get(pages::authority))
         .route("/requests", get(pages::requests))
@@ -308,6 +310,9 @@ pub(crate) fn error_kind(e: &WebError) -> (StatusCode, &'static str) {
             | EngineError::InvalidAuthority(_)
             | EngineError::QueryTooBroad { .. }
             | EngineError::InvalidAnswers(_) => (StatusCode::BAD_REQUEST, "error-bad-input"),
+            EngineError::Token(_)
+            | EngineError::InvalidWebhook(_)
+            | EngineError::BadGrant { .. } => (StatusCode::BAD_REQUEST, "error-bad-input"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "error-server"),
         },
     }

@@ -399,6 +399,9 @@ async fn home_body(ctx: &Ctx) -> Result<Body, WebError> {
             .items
             .len();
     }
+    let registrations = engine
+        .pending_registrations(actor, my_participant(ctx).await?, first.clone())
+        .await?;
     let count = |n: usize, more: bool| if more { format!("{n}+") } else { n.to_string() };
     let body = html! {
         h1 { (ctx.t("home-title")) }
@@ -417,6 +420,13 @@ async fn home_body(ctx: &Ctx) -> Result<Body, WebError> {
                 ": " strong { (overdue) }
             }
         }
+        @if !registrations.items.is_empty() {
+            h2 { (ctx.t("registrations-title")) }
+            p {
+                a href="/registrations" { (ctx.t("home-registrations")) }
+                ": " strong { (count(registrations.items.len(), registrations.next.is_some())) }
+            }
+        }
     };
     Ok((ctx.s("home-title"), body))
 }
@@ -430,6 +440,122 @@ fn side_code(side: Side) -> &'static str {
     match side {
         Side::Requester => "requester",
         Side::Responder => "responder",
+    }
+}
+
+// ---- Coordinators ----
+
+/// The reader's authority's country (or the Commission).
+async fn my_participant(ctx: &Ctx) -> Result<Participant, WebError> {
+    let actor = ctx.user()?;
+    let imi_core::access::Actor::User(p) = actor else {
+        return Err(WebError::SignIn);
+    };
+    Ok(ctx
+        .web
+        .engine
+        .authority(actor, p.authority())
+        .await?
+        .participant())
+}
+
+/// Self-registrations the reader may validate (a coordinator's administrator).
+pub(crate) async fn registrations(ctx: Ctx, Query(p): Query<DirectoryParams>) -> Response {
+    let outcome = registrations_body(&ctx, p.cursor.as_deref()).await;
+    ctx.render(outcome)
+}
+
+async fn registrations_body(ctx: &Ctx, cursor: Option<&str>) -> Result<Body, WebError> {
+    let actor = ctx.user()?;
+    let participant = my_participant(ctx).await?;
+    let page = ctx
+        .web
+        .engine
+        .pending_registrations(actor, participant, page_request(cursor)?)
+        .await?;
+    let catalogue = ctx.web.engine.catalogue();
+    let body = html! {
+        h1 { (ctx.t("registrations-title")) }
+        @if page.items.is_empty() {
+            p { (ctx.t("no-registrations")) }
+        }
+        @for a in &page.items {
+            @let name = a.name().resolve_for(&ctx.prefs);
+            section.registration {
+                h2 lang=(name.language.code()) { (name.text) }
+                dl {
+                    dt { (ctx.t("country")) } dd lang="en" { (a.participant().code()) }
+                    dt { (ctx.t("registered-at")) } dd { (a.registered_at().format("%Y-%m-%d")) }
+                    dt { (ctx.t("competences")) }
+                    dd {
+                        @for (i, c) in a.competences().iter().enumerate() {
+                            @if i > 0 { ", " }
+                            @match catalogue.area(&c.area) {
+                                Some(area) => (ctx.lt(&area.name)),
+                                None => (c.area.to_string()),
+                            }
+                        }
+                    }
+                }
+                form method="post" action=(format!("/registrations/{}", a.id())) {
+                    input type="hidden" name="csrf" value=(ctx.csrf());
+                    input type="hidden" name="verdict" value="approve";
+                    button type="submit" { (ctx.t("approve")) }
+                }
+                form method="post" action=(format!("/registrations/{}", a.id())) {
+                    input type="hidden" name="csrf" value=(ctx.csrf());
+                    input type="hidden" name="verdict" value="reject";
+                    @let rid = format!("reason-{}", a.id());
+                    div.field {
+                        label for=(rid) { (ctx.t("field-reason")) }
+                        textarea id=(rid) name="reason" rows="2" required {}
+                    }
+                    button type="submit" { (ctx.t("reject")) }
+                }
+            }
+        }
+        (next_link(ctx, &page, "/registrations", &[]))
+    };
+    Ok((ctx.s("registrations-title"), body))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct VerdictForm {
+    csrf: String,
+    verdict: String,
+    reason: Option<String>,
+}
+
+/// Approves or rejects a self-registration.
+pub(crate) async fn validate_registration(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<VerdictForm>,
+) -> Response {
+    let outcome = async {
+        let actor = ctx.user()?;
+        if form.csrf != ctx.csrf() {
+            return Err(WebError::Forged);
+        }
+        let id: AuthorityId = id.parse().map_err(|_| missing())?;
+        let verdict = match form.verdict.as_str() {
+            "approve" => imi_core::Verdict::Approve,
+            "reject" => imi_core::Verdict::Reject {
+                reason: form.reason.clone().unwrap_or_default(),
+            },
+            _ => return Err(WebError::BadInput("verdict".into())),
+        };
+        ctx.web
+            .engine
+            .validate_registration(actor, id, verdict)
+            .await?;
+        Ok(())
+    }
+    .await;
+    match outcome {
+        Ok(()) => see_other("/registrations"),
+        Err(WebError::SignIn) => see_other("/sign-in"),
+        Err(e) => ctx.error_page(&e),
     }
 }
 

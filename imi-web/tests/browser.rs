@@ -310,6 +310,7 @@ impl Drop for Browser {
 
 /// The web application on a free port, over the shared world, with markup in a name.
 fn serve(runtime: &tokio::runtime::Runtime) -> (u16, Vec<String>, imi_core::CaseId) {
+    // Tokens: DK handler, FR handler, IT handler, DK coordinator's administrator.
     runtime.block_on(async {
         let w = common::world(
             [
@@ -320,7 +321,9 @@ fn serve(runtime: &tokio::runtime::Runtime) -> (u16, Vec<String>, imi_core::Case
             "Marie <script>alert(2)</script>",
         )
         .await;
-        let (tokens, case) = (w.tokens, w.case);
+        let (mut tokens, case) = (w.tokens, w.case);
+        let (coordinator, _) = common::coordinator(&w.engine, w.ids[0]).await;
+        tokens.push(coordinator);
         let config = imi_web::WebConfig {
             secure_cookies: false,
             ..imi_web::WebConfig::default()
@@ -389,7 +392,7 @@ fn officials_work_in_a_real_browser() {
     b.check("not-found");
 
     // The French handler, with JavaScript off and in French, accepts and answers.
-    let mut f = Browser::start(shots, axe, "fr", false);
+    let mut f = Browser::start(shots.clone(), axe.clone(), "fr", false);
     f.go(&format!("{site}/sign-in"));
     f.type_into("#token", &tokens[1]);
     f.click("main button[type=submit]");
@@ -417,6 +420,25 @@ fn officials_work_in_a_real_browser() {
             .ends_with("/sign-in")
     );
     drop(f);
+
+    // The Danish coordinator's administrator, in English, approves a self-registration.
+    let mut c = Browser::start(shots.clone(), axe.clone(), "en", true);
+    c.go(&format!("{site}/sign-in"));
+    c.type_into("#token", &tokens[3]);
+    c.click("main button[type=submit]");
+    assert_eq!(c.url_when(|u| !u.ends_with("/sign-in")), format!("{site}/"));
+    c.go(&format!("{site}/registrations"));
+    assert!(c.source().contains("Sundhedsstyrelsen"));
+    c.check("registrations");
+    c.click("section.registration form button[type=submit]");
+    let after = c.source_when(|s| !s.contains("Sundhedsstyrelsen"));
+    assert!(!after.contains("Sundhedsstyrelsen"), "approved");
+    c.go(&format!("{site}/directory?q=sundhedsstyrelsen"));
+    assert!(
+        c.source().contains("Sundhedsstyrelsen"),
+        "active, in the directory"
+    );
+    drop(c);
 
     // The Danish handler reads the answer and accepts it with a rating.
     b.go(&format!("{site}/requests/{case}"));

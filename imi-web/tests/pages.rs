@@ -16,6 +16,9 @@ use tower::ServiceExt;
 
 struct Site {
     app: axum::Router,
+    engine: Arc<imi_core::Engine>,
+    /// The DK, FR and IT authorities.
+    ids: Vec<imi_core::AuthorityId>,
     clock: Arc<ManualClock>,
     /// Tokens of: DK requester, FR responder, IT stranger.
     tokens: Vec<String>,
@@ -33,13 +36,15 @@ async fn site() -> Site {
         "Marie",
     )
     .await;
-    let (engine, clock, tokens, case) = (w.engine, w.clock, w.tokens, w.case);
+    let (engine, clock, tokens, case, ids) = (w.engine, w.clock, w.tokens, w.case, w.ids);
     let config = imi_web::WebConfig {
         secure_cookies: false,
         session_minutes: 60,
     };
     Site {
-        app: imi_web::router(engine, config),
+        app: imi_web::router(Arc::clone(&engine), config),
+        engine,
+        ids,
         clock,
         tokens,
         case,
@@ -124,13 +129,18 @@ impl Site {
 
     /// Signs in with token `n`: the session cookie.
     async fn sign_in(&self, n: usize) -> String {
+        self.sign_in_with(&self.tokens[n]).await
+    }
+
+    /// Signs in with `token`: the session cookie.
+    async fn sign_in_with(&self, token: &str) -> String {
         let form = self.get("/sign-in", &[], "en").await;
         let nonce = form.cookie("imi_signin").unwrap();
         let done = self
             .post(
                 "/sign-in",
                 &[&nonce],
-                &[("token", &self.tokens[n]), ("csrf", &form.csrf())],
+                &[("token", token), ("csrf", &form.csrf())],
             )
             .await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
@@ -561,4 +571,50 @@ async fn a_request_is_drafted_and_sent_in_forms() {
         !theirs.body.contains("Jean Dupont"),
         "no personal data before acceptance"
     );
+}
+
+#[tokio::test]
+async fn a_coordinator_validates_a_self_registration() {
+    let s = site().await;
+    let (token, pending) = common::coordinator(&s.engine, s.ids[0]).await;
+    let coordinator = s.sign_in_with(&token).await;
+    let home = s.get("/", &[&coordinator], "en").await;
+    assert!(
+        home.body.contains("href=\"/registrations\""),
+        "{}",
+        home.body
+    );
+    let list = s.get("/registrations", &[&coordinator], "en").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("Sundhedsstyrelsen"));
+    // A handler without the right sees none and cannot validate.
+    let handler = s.sign_in(0).await;
+    let theirs = s.get("/registrations", &[&handler], "en").await;
+    assert!(!theirs.body.contains("Sundhedsstyrelsen"));
+    let action = format!("/registrations/{pending}");
+    let csrf = theirs.csrf();
+    let refused = s
+        .post(
+            &action,
+            &[&handler],
+            &[("csrf", &csrf), ("verdict", "approve")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    // The coordinator approves; the authority is active and in the directory.
+    let csrf = list.csrf();
+    let done = s
+        .post(
+            &action,
+            &[&coordinator],
+            &[("csrf", &csrf), ("verdict", "approve")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let after = s.get("/registrations", &[&coordinator], "en").await;
+    assert!(!after.body.contains("Sundhedsstyrelsen"));
+    let found = s
+        .get("/directory?q=sundhedsstyrelsen", &[&coordinator], "en")
+        .await;
+    assert!(found.body.contains("Sundhedsstyrelsen"), "{}", found.body);
 }

@@ -20,9 +20,11 @@ pub(crate) struct World {
     pub(crate) tokens: Vec<String>,
     /// The request, sent from DK to FR, asking for an answer by 2027-01-31.
     pub(crate) case: CaseId,
+    /// The DK, FR and IT authorities.
+    pub(crate) ids: Vec<imi_core::AuthorityId>,
 }
 
-async fn token(engine: &Engine, actor: &Actor) -> String {
+pub(crate) async fn token(engine: &Engine, actor: &Actor) -> String {
     let Actor::User(p) = actor else {
         panic!("a user")
     };
@@ -77,5 +79,60 @@ pub(crate) async fn world(names: [&str; 3], holder: &str) -> World {
         clock,
         tokens,
         case,
+        ids,
     }
+}
+
+/// Makes Denmark's authority its national coordinator with an administrator, and has an
+/// invited authority (Sundhedsstyrelsen) register itself: the administrator's token and
+/// the waiting authority.
+pub(crate) async fn coordinator(
+    engine: &Engine,
+    dk: imi_core::AuthorityId,
+) -> (String, imi_core::AuthorityId) {
+    use imi_core::user::{Grant, GrantScope, NewUser};
+    let sys = Actor::System;
+    engine
+        .appoint_coordinator(
+            &sys,
+            dk,
+            Some(imi_core::authority::CoordinatorRole::National),
+        )
+        .await
+        .unwrap();
+    let new_user = NewUser {
+        name: "Hanne".into(),
+        email: "hanne@example.dk".parse().unwrap(),
+        language: imi_core::Language::Danish,
+    };
+    let admin = engine.create_user(&sys, dk, new_user).await.unwrap();
+    engine
+        .set_grants(
+            &sys,
+            admin.id(),
+            vec![Grant::new(Right::Administrator, GrantScope::Everything)],
+        )
+        .await
+        .unwrap();
+    let admin_actor = engine.actor_for(admin.id()).await.unwrap();
+    let invitation = imi_core::Invitation {
+        participant: Country::Denmark.into(),
+        region: None,
+        areas: ["health".parse().unwrap()].into_iter().collect(),
+    };
+    let secret = engine
+        .invite_authority(&admin_actor, invitation)
+        .await
+        .unwrap();
+    let mut new = imi_core::authority::NewAuthority::new(
+        Country::Denmark,
+        imi_core::LocalisedText::new(imi_core::Language::Danish, "Sundhedsstyrelsen").unwrap(),
+    );
+    new.competences = vec![imi_core::authority::Competence {
+        area: "health".parse().unwrap(),
+        keywords: vec![],
+    }];
+    new.confirmed_not_duplicate = true;
+    let pending = engine.self_register(&secret, new).await.unwrap();
+    (token(engine, &admin_actor).await, pending.id())
 }
