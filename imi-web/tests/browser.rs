@@ -422,7 +422,7 @@ fn officials_work_in_a_real_browser() {
     drop(f);
 
     // The Danish coordinator's administrator, in English, approves a self-registration.
-    let mut c = Browser::start(shots.clone(), axe.clone(), "en", true);
+    let mut c = Browser::start(shots, axe, "en", true);
     c.go(&format!("{site}/sign-in"));
     c.type_into("#token", &tokens[3]);
     c.click("main button[type=submit]");
