@@ -408,11 +408,12 @@ fn officials_work_in_a_real_browser() {
     );
     f.shot("request-fr-without-javascript");
     f.click("form[action$='/commands/accept'] button");
-    f.url_when(|u| u.ends_with(&case.to_string()));
-    assert!(f.source().contains("Marie"), "accepted: the name is shown");
+    let accepted = f.source_when(|s| s.contains("Marie"));
+    assert!(accepted.contains("Marie"), "accepted: the name is shown");
     f.click("#answer-answers-authentic option[value=true]");
     f.click("form[action$='/commands/answer'] button");
-    f.url_when(|u| u.ends_with(&case.to_string()));
+    let answered = f.source_when(|s| !s.contains("/commands/answer\""));
+    assert!(!answered.contains("/commands/answer\""), "answered: nothing left to answer");
     f.shot("answered-fr");
     f.click("form.sign-out button");
     assert!(
@@ -446,8 +447,7 @@ fn officials_work_in_a_real_browser() {
     b.click("#accept-answer-rating-timeliness option[value='5']");
     b.click("#accept-answer-rating-effort option[value='4']");
     b.click("form[action$='/commands/accept-answer'] button[type=submit]");
-    b.url_when(|u| u.ends_with(&case.to_string()));
-    let closed = b.source();
+    let closed = b.source_when(|s| s.contains("Lukket"));
     assert!(closed.contains("Lukket"), "closed, in Danish");
     b.check("closed-da");
     b.click("form.sign-out button");
