@@ -413,7 +413,10 @@ fn officials_work_in_a_real_browser() {
     f.click("#answer-answers-authentic option[value=true]");
     f.click("form[action$='/commands/answer'] button");
     let answered = f.source_when(|s| !s.contains("/commands/answer\""));
-    assert!(!answered.contains("/commands/answer\""), "answered: nothing left to answer");
+    assert!(
+        !answered.contains("/commands/answer\""),
+        "answered: nothing left to answer"
+    );
     f.shot("answered-fr");
     f.click("form.sign-out button");
     assert!(
