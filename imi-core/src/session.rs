@@ -3,8 +3,9 @@
 //!
 //! Sessions are the engine's, not the web layer's, so every server instance over one store
 //! sees the same sessions, signing out ends a session everywhere, and expiry follows the
-//! engine's [`Clock`](crate::Clock). A session always ends: at its expiry, at sign-out, or
-//! when its user is disabled (the actor is checked at every use).
+//! engine's [`Clock`](crate::Clock). A session always ends: at its expiry, at sign-out,
+//! when its user is disabled (the actor is checked at every use; disabling is final), and,
+//! for a session opened with an access token, when that token is revoked or expires.
 
 use std::fmt;
 use std::str::FromStr;
@@ -96,4 +97,8 @@ pub struct Session {
     pub created_at: DateTime<Utc>,
     /// When it ends.
     pub expires_at: DateTime<Utc>,
+    /// The SHA-256 of the access token the user signed in with (hexadecimal), if any:
+    /// the session lasts no longer than the token.
+    #[serde(default)]
+    pub token: Option<String>,
 }

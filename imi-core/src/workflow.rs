@@ -185,7 +185,8 @@ impl CommandSpec {
 
 /// The command forms `roles` may use on `machine` now: those possible in its stage whose
 /// example the machine does not refuse for the stage or for the party. (It may still refuse the real
-/// arguments: answers that do not fit, a date in the past.) Derived from `decide`, so it
+/// arguments: answers that do not fit, a date in the past, or a state of the case's data
+/// such as blocked personal data.) Derived from `decide`, so on the stage and the party it
 /// cannot disagree with it.
 pub fn offered<W: Workflow>(
     machine: &W,

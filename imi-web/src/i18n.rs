@@ -17,11 +17,11 @@ pub(crate) const TRANSLATED: [(Language, &str); 4] = [
 
 /// A Fluent file that does not parse, or says something twice.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextsError {
+pub(crate) struct TextsError {
     /// The file's language.
-    pub language: Language,
+    pub(crate) language: Language,
     /// What is wrong.
-    pub problems: Vec<String>,
+    pub(crate) problems: Vec<String>,
 }
 
 impl std::fmt::Display for TextsError {

@@ -23,6 +23,8 @@
 //!   short-lived cookie).
 //! - **Security headers** on every page: a Content-Security-Policy with no inline script
 //!   and `frame-ancestors 'none'`, `nosniff`, no referrer, no caching of pages.
+//! - **Limits**: a 30-second timeout (408), form bodies up to 256 KiB, a request id and a
+//!   trace span per request, as on the API.
 //! - **No JavaScript needed**: every page and form works without it; the page loads
 //!   nothing from any other host.
 
@@ -41,8 +43,6 @@ use axum::routing::{get, post};
 use imi_core::access::Actor;
 use imi_core::session::SessionSecret;
 use imi_core::{Engine, EngineError, Language, LanguagePreferences};
-
-pub use i18n::TextsError;
 
 /// How the web application behaves.
 #[derive(Debug, Clone)]
@@ -134,6 +134,17 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(WebState(web))
+        // Forms are small: 256 KiB is plenty (attachments are not posted here yet).
+        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(30),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+            tower_http::request_id::MakeRequestUuid,
+        ))
 }
 
 /// The style sheet, served by us (no other host is ever asked for anything).
@@ -302,7 +313,9 @@ pub(crate) fn error_kind(e: &WebError) -> (StatusCode, &'static str) {
         WebError::Engine(e) => match e {
             EngineError::Denied(_) => (StatusCode::FORBIDDEN, "error-forbidden"),
             EngineError::NotFound { .. } => (StatusCode::NOT_FOUND, "error-not-found"),
-            EngineError::VersionMismatch { .. } => (StatusCode::CONFLICT, "error-changed"),
+            EngineError::VersionMismatch { .. } | EngineError::Conflict(_) => {
+                (StatusCode::CONFLICT, "error-changed")
+            }
             EngineError::Transition(_) | EngineError::InvalidState(_) => {
                 (StatusCode::CONFLICT, "error-bad-input")
             }

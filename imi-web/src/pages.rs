@@ -145,6 +145,16 @@ fn html_response(status: StatusCode, page: Markup) -> Response {
         .into_response()
 }
 
+/// Whether two anti-forgery values are equal, in time that does not depend on where they
+/// differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 /// Each language's name in itself, for the language picker.
 fn autonym(l: Language) -> &'static str {
     match l.code() {
@@ -271,22 +281,23 @@ pub(crate) async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
-    if expected.is_empty() || expected != form.csrf {
+    if expected.is_empty() || !same(expected, &form.csrf) {
         return ctx.error_page(&WebError::Forged);
     }
     let Ok(token) = form.token.trim().parse::<SecretToken>() else {
         return sign_in_page(&ctx, Some("sign-in-failed"));
     };
-    let Ok(actor) = ctx.web.engine.authenticate(&token).await else {
-        return sign_in_page(&ctx, Some("sign-in-failed"));
-    };
+    // A session that lasts no longer than the token it was opened with.
     let secret = match ctx
         .web
         .engine
-        .open_session(&actor, ctx.web.config.session_minutes)
+        .sign_in_with_token(&token, ctx.web.config.session_minutes)
         .await
     {
-        Ok(s) => s,
+        Ok((_, s)) => s,
+        Err(imi_core::EngineError::Unauthenticated) => {
+            return sign_in_page(&ctx, Some("sign-in-failed"));
+        }
         Err(e) => return ctx.error_page(&WebError::from(e)),
     };
     let mut response = see_other("/");
@@ -313,7 +324,7 @@ pub(crate) async fn sign_out(ctx: Ctx, Form(form): Form<CsrfForm>) -> Response {
     let Some(session) = &ctx.session else {
         return see_other("/sign-in");
     };
-    if form.csrf != ctx.csrf() {
+    if !same(&form.csrf, &ctx.csrf()) {
         return ctx.error_page(&WebError::Forged);
     }
     if let Err(e) = ctx.web.engine.close_session(session).await {
@@ -341,7 +352,13 @@ pub(crate) async fn language(ctx: Ctx, Query(q): Query<LanguageQuery>) -> Respon
     // Only a path on this site: never an address elsewhere.
     let back = q
         .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .filter(|b| {
+            // A path on this site, in visible ASCII only: no scheme, no `//host`, no
+            // backslash, and no control character a browser would drop (`/\t/host`).
+            b.starts_with('/')
+                && !b.starts_with("//")
+                && b.bytes().all(|c| c.is_ascii_graphic() && c != b'\\')
+        })
         .unwrap_or_else(|| "/".to_owned());
     let mut response = see_other(&back);
     response.headers_mut().append(
@@ -534,7 +551,7 @@ pub(crate) async fn validate_registration(
 ) -> Response {
     let outcome = async {
         let actor = ctx.user()?;
-        if form.csrf != ctx.csrf() {
+        if !same(&form.csrf, &ctx.csrf()) {
             return Err(WebError::Forged);
         }
         let id: AuthorityId = id.parse().map_err(|_| missing())?;
@@ -928,7 +945,7 @@ pub(crate) struct NewRequestForm {
 pub(crate) async fn new_request(ctx: Ctx, Form(form): Form<NewRequestForm>) -> Response {
     let outcome = async {
         let actor = ctx.user()?;
-        if form.csrf != ctx.csrf() {
+        if !same(&form.csrf, &ctx.csrf()) {
             return Err(WebError::Forged);
         }
         let procedure = form
@@ -1173,7 +1190,7 @@ fn answer_inputs(
     current: Option<&Answers>,
 ) -> Markup {
     html! {
-        @for q in set.questions().filter(|q| q.answered_by == side) {
+        @for q in set.questions().filter(|q| q.answered_by == side && !matches!(q.answer, AnswerType::Attachment { .. })) {
             @let id = format!("{}-answers-{}", spec.id, q.id);
             @let name = format!("answers.{}", q.id);
             @let now = current.and_then(|a| a.get(&q.id));
@@ -1260,7 +1277,7 @@ async fn run_request_command(
             .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
     };
-    if value("csrf") != Some(ctx.csrf().as_str()) {
+    if !same(value("csrf").unwrap_or_default(), &ctx.csrf()) {
         return Err(WebError::Forged);
     }
     let id: CaseId = id.parse().map_err(|_| missing())?;
@@ -1302,7 +1319,26 @@ async fn run_request_command(
                     _ => None,
                 }
             }
-            FieldKind::Answers => Some(answers_from_form(pairs, set)),
+            FieldKind::Answers => {
+                let mut answers = answers_from_form(pairs, set);
+                // Saving a draft replaces its answers: keep the attachments, which the
+                // form does not show.
+                if spec.id == "save-draft"
+                    && let (Some(set), Some(object)) = (set, answers.as_object_mut())
+                {
+                    for q in set.questions() {
+                        if let (AnswerType::Attachment { .. }, Some(kept)) =
+                            (&q.answer, view.case.request.request_answers().get(&q.id))
+                        {
+                            object.insert(
+                                q.id.to_string(),
+                                serde_json::to_value(kept).unwrap_or_default(),
+                            );
+                        }
+                    }
+                }
+                Some(answers)
+            }
             _ => value(field.name).map(serde_json::Value::from),
         };
         if let Some(json) = json {
@@ -1347,6 +1383,7 @@ fn answers_from_form(pairs: &[(String, String)], set: Option<&QuestionSet>) -> s
                 Ok(n) => serde_json::json!({"type": "number", "value": n}),
                 Err(_) => serde_json::json!({"type": "text", "value": first}),
             },
+            AnswerType::Attachment { .. } => continue,
             _ => serde_json::json!({"type": "text", "value": first}),
         };
         out.insert(q.id.to_string(), answer);

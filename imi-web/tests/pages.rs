@@ -618,3 +618,42 @@ async fn a_coordinator_validates_a_self_registration() {
         .await;
     assert!(found.body.contains("Sundhedsstyrelsen"), "{}", found.body);
 }
+
+#[tokio::test]
+async fn the_language_picker_never_leaves_the_site() {
+    let s = site().await;
+    for back in [
+        "//evil.example/",
+        "/%09/evil.example",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/%0d%0aSet-Cookie:x=1",
+    ] {
+        let picked = s
+            .get(
+                &format!("/language?to=da&back={}", back.replace('/', "%2F")),
+                &[],
+                "en",
+            )
+            .await;
+        assert_eq!(picked.location(), "/", "{back}");
+    }
+    let ok = s
+        .get(
+            "/language?to=da&back=%2Frequests%3Fside%3Dresponder",
+            &[],
+            "en",
+        )
+        .await;
+    assert_eq!(ok.location(), "/requests?side=responder");
+    // A date at the end of the calendar is no crash.
+    let dk = s.sign_in(0).await;
+    let far = s
+        .get("/requests/deadlines?until=%2B262142-12-31", &[&dk], "en")
+        .await;
+    assert!(
+        far.status == StatusCode::OK || far.status == StatusCode::BAD_REQUEST,
+        "{}",
+        far.status
+    );
+}

@@ -65,6 +65,45 @@ pub async fn engine_sessions(store: Arc<dyn Store>) {
         engine.session_actor(&third).await,
         Err(EngineError::Unauthenticated)
     ));
+    // A session opened with a token ends when the token is revoked.
+    let (fr_actor, _) = w
+        .member(Member::new(
+            crate::Country::France.into(),
+            "Ordre",
+            "health",
+            "nurse-check",
+            Right::RequestHandler,
+        ))
+        .await;
+    let Actor::User(fr) = &fr_actor else {
+        unreachable!()
+    };
+    let (token, info) = engine
+        .issue_token_with(
+            &Actor::System,
+            fr.user(),
+            crate::user::TokenRequest::default(),
+        )
+        .await
+        .unwrap();
+    let (_, bound) = engine.sign_in_with_token(&token, 60).await.unwrap();
+    assert!(engine.session_actor(&bound).await.is_ok());
+    engine
+        .revoke_token(&Actor::System, fr.user(), info.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        engine.session_actor(&bound).await,
+        Err(EngineError::Unauthenticated)
+    ));
+    let nonsense: crate::user::SecretToken =
+        "imi_0000000000000000000000000000000000000000000000000000000000000000"
+            .parse()
+            .unwrap();
+    assert!(matches!(
+        engine.sign_in_with_token(&nonsense, 60).await,
+        Err(EngineError::Unauthenticated)
+    ));
     // Nobody but a user signs in.
     for nobody in [Actor::System, Actor::Public] {
         assert!(matches!(

@@ -337,7 +337,8 @@ impl Engine {
             Some(cursor) => Some(cursor.key_within(&common)?),
             None => None,
         };
-        let until = keys::inbox_date(until.map(|d| d + chrono::Duration::days(1)));
+        // The day after `until` (none after the last representable date: no bound).
+        let until = keys::inbox_date(until.and_then(|d| d.succ_opt()));
         let scans = [
             Stage::AwaitingAcceptance,
             Stage::Accepted,

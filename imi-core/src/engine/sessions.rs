@@ -10,6 +10,19 @@ use crate::error::EngineError;
 use crate::keys;
 use crate::record::{Txn, decode};
 use crate::session::{MAX_SESSION_MINUTES, Session, SessionSecret};
+use crate::user::{SecretToken, TokenInfo};
+
+/// A token hash from its hexadecimal form.
+fn decode_hash(hex: &str) -> Option<[u8; 32]> {
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+        })
+        .collect::<Option<_>>()?;
+    bytes.try_into().ok()
+}
 use crate::store::Scan;
 
 /// **Sessions**: sign-in sessions for the web application.
@@ -22,6 +35,29 @@ impl Engine {
         actor: &Actor,
         minutes: u32,
     ) -> Result<SessionSecret, EngineError> {
+        self.open_session_bound(actor, minutes, None).await
+    }
+
+    /// Signs in with an access token: authenticates it, then opens a session (as
+    /// [`Engine::open_session`]) that ends at the latest when the token is revoked or
+    /// expires. A token that does not authenticate gives `Unauthenticated`.
+    pub async fn sign_in_with_token(
+        &self,
+        token: &SecretToken,
+        minutes: u32,
+    ) -> Result<(Actor, SessionSecret), EngineError> {
+        let actor = self.authenticate(token).await?;
+        let hash: String = token.hash().0.iter().map(|b| format!("{b:02x}")).collect();
+        let secret = self.open_session_bound(&actor, minutes, Some(hash)).await?;
+        Ok((actor, secret))
+    }
+
+    async fn open_session_bound(
+        &self,
+        actor: &Actor,
+        minutes: u32,
+        token: Option<String>,
+    ) -> Result<SessionSecret, EngineError> {
         let Actor::User(p) = actor else {
             return Err(EngineError::Unauthenticated);
         };
@@ -31,6 +67,7 @@ impl Engine {
             user: p.user(),
             created_at: now,
             expires_at: now + Duration::minutes(i64::from(minutes.clamp(1, MAX_SESSION_MINUTES))),
+            token,
         };
         let hash = secret.hash();
         let mut txn = Txn::new(&*self.store);
@@ -58,8 +95,22 @@ impl Engine {
             return Err(EngineError::Unauthenticated);
         };
         let session: Session = decode(&key, &found.value)?;
-        if session.expires_at <= self.now() {
+        let now = self.now();
+        if session.expires_at <= now {
             return Err(EngineError::Unauthenticated);
+        }
+        if let Some(hex) = &session.token {
+            // The token it was opened with must still be there, unexpired, the user's.
+            let hash = decode_hash(hex).ok_or(EngineError::Unauthenticated)?;
+            let token_key = keys::token(&hash);
+            let Some(found) = self.store.get(&token_key).await? else {
+                return Err(EngineError::Unauthenticated);
+            };
+            let info: TokenInfo =
+                decode(&token_key, &found.value).map_err(|_| EngineError::Unauthenticated)?;
+            if info.is_expired(now) || info.user != session.user {
+                return Err(EngineError::Unauthenticated);
+            }
         }
         self.actor_for(session.user)
             .await
@@ -76,9 +127,20 @@ impl Engine {
         };
         txn.delete(key);
         txn.delete(keys::session_expiry(session.expires_at, Some(&hash)));
-        self.audit(
+        // Audited as the user who signs out (or the system, for a user since removed).
+        let by = match txn
+            .get::<crate::user::User>(&keys::user(session.user))
+            .await?
+        {
+            Some((user, _)) => crate::case::ActorRef::User {
+                user: session.user,
+                authority: user.authority(),
+            },
+            None => crate::case::ActorRef::System,
+        };
+        self.audit_as(
             &mut txn,
-            &Actor::System,
+            by,
             AuditAction::ChangeUser {
                 user: session.user,
                 change: "sign-out".to_owned(),
