@@ -842,83 +842,23 @@ pub type AlertError = crate::workflow::StepError<AlertStage>;
 
 impl crate::workflow::Command for AlertCommand {
     type Stage = AlertStage;
-    const SPECS: &'static [crate::workflow::CommandSpec] = &[
-        crate::workflow::CommandSpec::new(
-            "save-draft",
-            &[crate::workflow::FieldSpec::required(
-                "answers",
-                crate::workflow::FieldKind::Answers,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "submit",
-            &[crate::workflow::FieldSpec::required(
-                "recipients",
-                crate::workflow::FieldKind::Participants,
-            )],
-        ),
-        crate::workflow::CommandSpec::new("approve", &[]),
-        crate::workflow::CommandSpec::new(
-            "return",
-            &[crate::workflow::FieldSpec::required(
-                "comment",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "reject",
-            &[crate::workflow::FieldSpec::required(
-                "reason",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "distribute",
-            &[crate::workflow::FieldSpec::required(
-                "to",
-                crate::workflow::FieldKind::Authorities,
-            )],
-        ),
-        crate::workflow::CommandSpec::new("acknowledge", &[]),
-        crate::workflow::CommandSpec::new(
-            "add-information",
-            &[crate::workflow::FieldSpec::required(
-                "text",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "rectify",
-            &[
-                crate::workflow::FieldSpec::required(
-                    "answers",
-                    crate::workflow::FieldKind::Answers,
-                ),
-                crate::workflow::FieldSpec::required("reason", crate::workflow::FieldKind::Text),
-            ],
-        ),
-        crate::workflow::CommandSpec::new(
-            "propose-closure",
-            &[crate::workflow::FieldSpec::required(
-                "reason",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "close",
-            &[crate::workflow::FieldSpec::required(
-                "reason",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "withdraw",
-            &[crate::workflow::FieldSpec::required(
-                "reason",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-    ];
+    const SPECS: &'static [crate::workflow::CommandSpec] = {
+        use crate::workflow::{FieldKind::*, req, spec};
+        &[
+            spec("save-draft", &[req("answers", Answers)]),
+            spec("submit", &[req("recipients", Participants)]),
+            spec("approve", &[]),
+            spec("return", &[req("comment", Text)]),
+            spec("reject", &[req("reason", Text)]),
+            spec("distribute", &[req("to", Authorities)]),
+            spec("acknowledge", &[]),
+            spec("add-information", &[req("text", Text)]),
+            spec("rectify", &[req("answers", Answers), req("reason", Text)]),
+            spec("propose-closure", &[req("reason", Text)]),
+            spec("close", &[req("reason", Text)]),
+            spec("withdraw", &[req("reason", Text)]),
+        ]
+    };
 
     fn name(&self) -> &'static str {
         AlertCommand::name(self)

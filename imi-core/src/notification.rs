@@ -444,36 +444,15 @@ pub type NotificationError = crate::workflow::StepError<NotificationStage>;
 
 impl crate::workflow::Command for NotificationCommand {
     type Stage = NotificationStage;
-    const SPECS: &'static [crate::workflow::CommandSpec] = &[
-        crate::workflow::CommandSpec::new(
-            "save-draft",
-            &[crate::workflow::FieldSpec::required(
-                "answers",
-                crate::workflow::FieldKind::Answers,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "send",
-            &[crate::workflow::FieldSpec::optional(
-                "countries",
-                crate::workflow::FieldKind::Countries,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "comment",
-            &[crate::workflow::FieldSpec::required(
-                "text",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "close",
-            &[crate::workflow::FieldSpec::required(
-                "reason",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-    ];
+    const SPECS: &'static [crate::workflow::CommandSpec] = {
+        use crate::workflow::{FieldKind::*, opt, req, spec};
+        &[
+            spec("save-draft", &[req("answers", Answers)]),
+            spec("send", &[opt("countries", Countries)]),
+            spec("comment", &[req("text", Text)]),
+            spec("close", &[req("reason", Text)]),
+        ]
+    };
 
     fn name(&self) -> &'static str {
         NotificationCommand::name(self)

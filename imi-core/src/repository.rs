@@ -125,19 +125,16 @@ impl RecordCommand {
 
 impl crate::workflow::Command for RecordCommand {
     type Stage = RecordStage;
-    const SPECS: &'static [crate::workflow::CommandSpec] = &[
-        crate::workflow::CommandSpec::new(
-            "update",
-            &[
-                crate::workflow::FieldSpec::required("fields", crate::workflow::FieldKind::Answers),
-                crate::workflow::FieldSpec::optional(
-                    "audience",
-                    crate::workflow::FieldKind::Audience,
-                ),
-            ],
-        ),
-        crate::workflow::CommandSpec::new("retire", &[]),
-    ];
+    const SPECS: &'static [crate::workflow::CommandSpec] = {
+        use crate::workflow::{FieldKind::*, opt, req, spec};
+        &[
+            spec(
+                "update",
+                &[req("fields", Answers), opt("audience", Audience)],
+            ),
+            spec("retire", &[]),
+        ]
+    };
 
     fn name(&self) -> &'static str {
         RecordCommand::name(self)

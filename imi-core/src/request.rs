@@ -247,168 +247,61 @@ impl RequestCommand {
 
 impl crate::workflow::Command for RequestCommand {
     type Stage = Stage;
-    const SPECS: &'static [crate::workflow::CommandSpec] = &[
-        crate::workflow::CommandSpec::new(
-            "save-draft",
-            &[crate::workflow::FieldSpec::required(
-                "answers",
-                crate::workflow::FieldKind::Answers,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "send",
-            &[
-                crate::workflow::FieldSpec::required(
-                    "recipient",
-                    crate::workflow::FieldKind::Authority,
-                ),
-                crate::workflow::FieldSpec::required("needed_by", crate::workflow::FieldKind::Date),
-            ],
-        ),
-        crate::workflow::CommandSpec::new(
-            "withdraw",
-            &[crate::workflow::FieldSpec::required(
-                "reason",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "accept",
-            &[crate::workflow::FieldSpec::required(
-                "days",
-                crate::workflow::FieldKind::Days,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "propose-date",
-            &[crate::workflow::FieldSpec::required(
-                "date",
-                crate::workflow::FieldKind::Date,
-            )],
-        ),
-        crate::workflow::CommandSpec::new("accept-date", &[]),
-        crate::workflow::CommandSpec::new("refuse-date", &[]),
-        crate::workflow::CommandSpec::new(
-            "forward",
-            &[crate::workflow::FieldSpec::required(
-                "to",
-                crate::workflow::FieldKind::Authority,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "split",
-            &[
-                crate::workflow::FieldSpec::required("to", crate::workflow::FieldKind::Authority),
-                crate::workflow::FieldSpec::required(
-                    "questions",
-                    crate::workflow::FieldKind::Questions,
-                ),
-                crate::workflow::FieldSpec::required("child", crate::workflow::FieldKind::Case),
-            ],
-        ),
-        crate::workflow::CommandSpec::new(
-            "allocate",
-            &[crate::workflow::FieldSpec::required(
-                "handler",
-                crate::workflow::FieldKind::User,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "answer",
-            &[crate::workflow::FieldSpec::required(
-                "answers",
-                crate::workflow::FieldKind::Answers,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "ask-clarification",
-            &[crate::workflow::FieldSpec::required(
-                "text",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "reply-clarification",
-            &[crate::workflow::FieldSpec::required(
-                "text",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "comment",
-            &[crate::workflow::FieldSpec::required(
-                "text",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "refer",
-            &[crate::workflow::FieldSpec::required(
-                "comment",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec {
-            id: "intervene-comment",
-            command: "intervene",
-            fixed: &[("kind", "comment")],
-            fields: &[crate::workflow::FieldSpec::required(
-                "text",
-                crate::workflow::FieldKind::Text,
-            )],
-        },
-        crate::workflow::CommandSpec {
-            id: "intervene-remind",
-            command: "intervene",
-            fixed: &[("kind", "remind")],
-            fields: &[],
-        },
-        crate::workflow::CommandSpec {
-            id: "intervene-reassign",
-            command: "intervene",
-            fixed: &[("kind", "reassign")],
-            fields: &[crate::workflow::FieldSpec::required(
-                "to",
-                crate::workflow::FieldKind::Authority,
-            )],
-        },
-        crate::workflow::CommandSpec {
-            id: "intervene-close",
-            command: "intervene",
-            fixed: &[("kind", "close")],
-            fields: &[crate::workflow::FieldSpec::required(
-                "reason",
-                crate::workflow::FieldKind::Text,
-            )],
-        },
-        crate::workflow::CommandSpec::new(
-            "accept-answer",
-            &[crate::workflow::FieldSpec::optional(
-                "rating",
-                crate::workflow::FieldKind::Rating,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "rectify",
-            &[
-                crate::workflow::FieldSpec::required(
-                    "answers",
-                    crate::workflow::FieldKind::Answers,
-                ),
-                crate::workflow::FieldSpec::required("reason", crate::workflow::FieldKind::Text),
-            ],
-        ),
-        crate::workflow::CommandSpec::new(
-            "erase-unlawful",
-            &[
-                crate::workflow::FieldSpec::required(
-                    "questions",
-                    crate::workflow::FieldKind::Questions,
-                ),
-                crate::workflow::FieldSpec::required("reason", crate::workflow::FieldKind::Text),
-            ],
-        ),
-    ];
+    const SPECS: &'static [crate::workflow::CommandSpec] = {
+        use crate::workflow::{FieldKind::*, opt, req, spec, variant};
+        &[
+            spec("save-draft", &[req("answers", Answers)]),
+            spec(
+                "send",
+                &[req("recipient", Authority), req("needed_by", Date)],
+            ),
+            spec("withdraw", &[req("reason", Text)]),
+            spec("accept", &[req("days", Days)]),
+            spec("propose-date", &[req("date", Date)]),
+            spec("accept-date", &[]),
+            spec("refuse-date", &[]),
+            spec("forward", &[req("to", Authority)]),
+            spec(
+                "split",
+                &[
+                    req("to", Authority),
+                    req("questions", Questions),
+                    req("child", Case),
+                ],
+            ),
+            spec("allocate", &[req("handler", User)]),
+            spec("answer", &[req("answers", Answers)]),
+            spec("ask-clarification", &[req("text", Text)]),
+            spec("reply-clarification", &[req("text", Text)]),
+            spec("comment", &[req("text", Text)]),
+            spec("refer", &[req("comment", Text)]),
+            variant(
+                "intervene-comment",
+                "intervene",
+                &[("kind", "comment")],
+                &[req("text", Text)],
+            ),
+            variant("intervene-remind", "intervene", &[("kind", "remind")], &[]),
+            variant(
+                "intervene-reassign",
+                "intervene",
+                &[("kind", "reassign")],
+                &[req("to", Authority)],
+            ),
+            variant(
+                "intervene-close",
+                "intervene",
+                &[("kind", "close")],
+                &[req("reason", Text)],
+            ),
+            spec("accept-answer", &[opt("rating", Rating)]),
+            spec("rectify", &[req("answers", Answers), req("reason", Text)]),
+            spec(
+                "erase-unlawful",
+                &[req("questions", Questions), req("reason", Text)],
+            ),
+        ]
+    };
 
     fn name(&self) -> &'static str {
         RequestCommand::name(self)

@@ -385,92 +385,50 @@ pub enum SolvitCommand {
 
 impl Command for SolvitCommand {
     type Stage = SolvitStage;
-    const SPECS: &'static [crate::workflow::CommandSpec] = &[
-        crate::workflow::CommandSpec::new(
-            "save-draft",
-            &[
-                crate::workflow::FieldSpec::required(
-                    "answers",
-                    crate::workflow::FieldKind::Answers,
-                ),
-                crate::workflow::FieldSpec::optional(
-                    "problem_area",
-                    crate::workflow::FieldKind::OneOf(&[
-                        "social-security",
-                        "professional-qualifications",
-                        "residence",
-                        "taxation",
-                        "vehicles",
-                        "goods",
-                        "services",
-                        "employment",
-                        "education",
-                        "other",
-                    ]),
-                ),
-            ],
-        ),
-        crate::workflow::CommandSpec::new(
-            "submit",
-            &[crate::workflow::FieldSpec::required(
-                "lead",
-                crate::workflow::FieldKind::Authority,
-            )],
-        ),
-        crate::workflow::CommandSpec::new("accept", &[]),
-        crate::workflow::CommandSpec::new(
-            "reject",
-            &[crate::workflow::FieldSpec::required(
-                "reason",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "comment",
-            &[crate::workflow::FieldSpec::required(
-                "text",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "propose-solution",
-            &[crate::workflow::FieldSpec::required(
-                "text",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "contest",
-            &[crate::workflow::FieldSpec::required(
-                "reason",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "close",
-            &[
-                crate::workflow::FieldSpec::required(
-                    "outcome",
-                    crate::workflow::FieldKind::OneOf(&["resolved", "unresolved"]),
-                ),
-                crate::workflow::FieldSpec::required("reason", crate::workflow::FieldKind::Text),
-            ],
-        ),
-        crate::workflow::CommandSpec::new(
-            "withdraw",
-            &[crate::workflow::FieldSpec::required(
-                "reason",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "record-feedback",
-            &[
-                crate::workflow::FieldSpec::required("satisfied", crate::workflow::FieldKind::Bool),
-                crate::workflow::FieldSpec::required("rating", crate::workflow::FieldKind::Score),
-            ],
-        ),
-    ];
+    const SPECS: &'static [crate::workflow::CommandSpec] = {
+        use crate::workflow::{FieldKind::*, opt, req, spec};
+        &[
+            spec(
+                "save-draft",
+                &[
+                    req("answers", Answers),
+                    opt(
+                        "problem_area",
+                        OneOf(&[
+                            "social-security",
+                            "professional-qualifications",
+                            "residence",
+                            "taxation",
+                            "vehicles",
+                            "goods",
+                            "services",
+                            "employment",
+                            "education",
+                            "other",
+                        ]),
+                    ),
+                ],
+            ),
+            spec("submit", &[req("lead", Authority)]),
+            spec("accept", &[]),
+            spec("reject", &[req("reason", Text)]),
+            spec("comment", &[req("text", Text)]),
+            spec("propose-solution", &[req("text", Text)]),
+            spec("contest", &[req("reason", Text)]),
+            spec(
+                "close",
+                &[
+                    req("outcome", OneOf(&["resolved", "unresolved"])),
+                    req("reason", Text),
+                ],
+            ),
+            spec("withdraw", &[req("reason", Text)]),
+            spec(
+                "record-feedback",
+                &[req("satisfied", Bool), req("rating", Score)],
+            ),
+        ]
+    };
 
     fn name(&self) -> &'static str {
         match self {

@@ -686,38 +686,17 @@ pub type SubmissionError = crate::workflow::StepError<SubmissionStage>;
 
 impl crate::workflow::Command for SubmissionCommand {
     type Stage = SubmissionStage;
-    const SPECS: &'static [crate::workflow::CommandSpec] = &[
-        crate::workflow::CommandSpec::new("take", &[]),
-        crate::workflow::CommandSpec::new(
-            "ask-submitter",
-            &[crate::workflow::FieldSpec::required(
-                "text",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "answer",
-            &[crate::workflow::FieldSpec::required(
-                "answers",
-                crate::workflow::FieldKind::Answers,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "close",
-            &[crate::workflow::FieldSpec::required(
-                "reason",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new(
-            "reply",
-            &[crate::workflow::FieldSpec::required(
-                "text",
-                crate::workflow::FieldKind::Text,
-            )],
-        ),
-        crate::workflow::CommandSpec::new("withdraw", &[]),
-    ];
+    const SPECS: &'static [crate::workflow::CommandSpec] = {
+        use crate::workflow::{FieldKind::*, req, spec};
+        &[
+            spec("take", &[]),
+            spec("ask-submitter", &[req("text", Text)]),
+            spec("answer", &[req("answers", Answers)]),
+            spec("close", &[req("reason", Text)]),
+            spec("reply", &[req("text", Text)]),
+            spec("withdraw", &[]),
+        ]
+    };
 
     fn name(&self) -> &'static str {
         SubmissionCommand::name(self)

@@ -180,26 +180,17 @@ pub enum SurveyCommand {
 
 impl Command for SurveyCommand {
     type Stage = SurveyStage;
-    const SPECS: &'static [crate::workflow::CommandSpec] = &[
-        crate::workflow::CommandSpec::new(
-            "send",
-            &[
-                crate::workflow::FieldSpec::required(
-                    "targeting",
-                    crate::workflow::FieldKind::Targeting,
-                ),
-                crate::workflow::FieldSpec::required("deadline", crate::workflow::FieldKind::Date),
-            ],
-        ),
-        crate::workflow::CommandSpec::new(
-            "extend-deadline",
-            &[crate::workflow::FieldSpec::required(
-                "deadline",
-                crate::workflow::FieldKind::Date,
-            )],
-        ),
-        crate::workflow::CommandSpec::new("close", &[]),
-    ];
+    const SPECS: &'static [crate::workflow::CommandSpec] = {
+        use crate::workflow::{FieldKind::*, req, spec};
+        &[
+            spec(
+                "send",
+                &[req("targeting", Targeting), req("deadline", Date)],
+            ),
+            spec("extend-deadline", &[req("deadline", Date)]),
+            spec("close", &[]),
+        ]
+    };
 
     fn name(&self) -> &'static str {
         match self {

@@ -127,6 +127,39 @@ impl FieldSpec {
     }
 }
 
+/// A member that must be given (for terse [`Command::SPECS`] tables).
+pub const fn req(name: &'static str, kind: FieldKind) -> FieldSpec {
+    FieldSpec::required(name, kind)
+}
+
+/// A member that may be left out (for terse [`Command::SPECS`] tables).
+pub const fn opt(name: &'static str, kind: FieldKind) -> FieldSpec {
+    FieldSpec::optional(name, kind)
+}
+
+/// A command with neither variants nor fixed members (for terse [`Command::SPECS`]
+/// tables).
+pub const fn spec(name: &'static str, fields: &'static [FieldSpec]) -> CommandSpec {
+    CommandSpec::new(name, fields)
+}
+
+/// A command form with fixed members, such as one variant of a command (for terse
+/// [`Command::SPECS`] tables): `variant("intervene-close", "intervene", &[("kind",
+/// "close")], &[req("reason", Text)])`.
+pub const fn variant(
+    id: &'static str,
+    command: &'static str,
+    fixed: &'static [(&'static str, &'static str)],
+    fields: &'static [FieldSpec],
+) -> CommandSpec {
+    CommandSpec {
+        id,
+        command,
+        fixed,
+        fields,
+    }
+}
+
 /// One form of a command: its JSON members, for forms and API documents, written once
 /// per workflow as data ([`Command::SPECS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
