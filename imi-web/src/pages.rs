@@ -113,8 +113,23 @@ impl Ctx {
     fn render(&self, outcome: Result<Body, WebError>) -> Response {
         match outcome {
             Ok((title, body)) => html_response(StatusCode::OK, self.layout(&title, &body)),
-            Err(WebError::SignIn) => see_other("/sign-in"),
-            Err(e) => self.error_page(&e),
+            Err(e) => self.failed(&e),
+        }
+    }
+
+    /// The response to a form post: on to `Ok`'s address (303), or what failed.
+    fn after_post(&self, outcome: Result<String, WebError>) -> Response {
+        match outcome {
+            Ok(to) => see_other(&to),
+            Err(e) => self.failed(&e),
+        }
+    }
+
+    /// The sign-in page for a missing session, an error page for anything else.
+    fn failed(&self, e: &WebError) -> Response {
+        match e {
+            WebError::SignIn => see_other("/sign-in"),
+            e => self.error_page(e),
         }
     }
 
@@ -566,14 +581,10 @@ pub(crate) async fn validate_registration(
             .engine
             .validate_registration(actor, id, verdict)
             .await?;
-        Ok(())
+        Ok("/registrations".to_owned())
     }
     .await;
-    match outcome {
-        Ok(()) => see_other("/registrations"),
-        Err(WebError::SignIn) => see_other("/sign-in"),
-        Err(e) => ctx.error_page(&e),
-    }
+    ctx.after_post(outcome)
 }
 
 // ---- Directory ----
@@ -953,14 +964,10 @@ pub(crate) async fn new_request(ctx: Ctx, Form(form): Form<NewRequestForm>) -> R
             .parse()
             .map_err(|_| WebError::BadInput("procedure".into()))?;
         let view = ctx.web.engine.create_request(actor, &procedure).await?;
-        Ok(view.case.id)
+        Ok(format!("/requests/{}", view.case.id))
     }
     .await;
-    match outcome {
-        Ok(id) => see_other(&format!("/requests/{id}")),
-        Err(WebError::SignIn) => see_other("/sign-in"),
-        Err(e) => ctx.error_page(&e),
-    }
+    ctx.after_post(outcome)
 }
 
 /// One request: who, what stage, the answers the reader may see, the timeline.
@@ -1256,11 +1263,7 @@ pub(crate) async fn request_command(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let outcome = run_request_command(&ctx, &id, &form_id, &pairs).await;
-    match outcome {
-        Ok(id) => see_other(&format!("/requests/{id}")),
-        Err(WebError::SignIn) => see_other("/sign-in"),
-        Err(e) => ctx.error_page(&e),
-    }
+    ctx.after_post(outcome.map(|id| format!("/requests/{id}")))
 }
 
 async fn run_request_command(
@@ -1299,9 +1302,17 @@ async fn run_request_command(
                 reason: "the request's stage or your part in it does not allow it",
             },
         )))?;
-    let (view, _) = engine.request(actor, id).await?;
+    // The question set and the saved answers, only for a command that carries answers
+    // (reading the request is an audited read of its personal data).
+    let view = if spec.fields.iter().any(|f| f.kind == FieldKind::Answers) {
+        Some(engine.request(actor, id).await?.0)
+    } else {
+        None
+    };
     let catalogue = engine.catalogue();
-    let set = catalogue.question_set(&view.case.question_set.id, view.case.question_set.version);
+    let set = view
+        .as_ref()
+        .and_then(|v| catalogue.question_set(&v.case.question_set.id, v.case.question_set.version));
     let mut values = serde_json::Map::new();
     for field in spec.fields {
         let json = match field.kind {
@@ -1324,7 +1335,8 @@ async fn run_request_command(
                 // Saving a draft replaces its answers: keep the attachments, which the
                 // form does not show.
                 if spec.id == "save-draft"
-                    && let (Some(set), Some(object)) = (set, answers.as_object_mut())
+                    && let (Some(set), Some(view), Some(object)) =
+                        (set, &view, answers.as_object_mut())
                 {
                     for q in set.questions() {
                         if let (AnswerType::Attachment { .. }, Some(kept)) =
