@@ -660,6 +660,17 @@ impl SubmissionSecret {
     pub fn hash(&self) -> [u8; 32] {
         Sha256::digest(self.0.as_bytes()).into()
     }
+
+    /// A value derived from the secret for `purpose` (hexadecimal SHA-256), such as the
+    /// anti-forgery value of the submitter's forms: it proves knowledge of the secret
+    /// without revealing it.
+    pub fn derive(&self, purpose: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(purpose.as_bytes());
+        h.update([0]);
+        h.update(self.0.as_bytes());
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 impl std::str::FromStr for SubmissionSecret {

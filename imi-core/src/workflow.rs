@@ -217,7 +217,8 @@ impl CommandSpec {
 }
 
 /// The command forms `roles` may use on `machine` now: those possible in its stage whose
-/// example the machine does not refuse for the stage or for the party. (It may still refuse the real
+/// example the machine does not refuse for the stage or for the party, and, for a command
+/// without members, whose example it does not refuse at all. (It may still refuse the real
 /// arguments: answers that do not fit, a date in the past, or a state of the case's data
 /// such as blocked personal data.) Derived from `decide`, so on the stage and the party it
 /// cannot disagree with it.
@@ -231,13 +232,37 @@ pub fn offered<W: Workflow>(
         .filter(|spec| {
             spec.example::<W::Command>().is_ok_and(|c| {
                 c.possible_in().contains(&machine.stage())
-                    && !matches!(
-                        machine.decide(roles, &c, ctx),
-                        Err(StepError::IllegalInStage { .. } | StepError::WrongParty { .. })
-                    )
+                    && match machine.decide(roles, &c, ctx) {
+                        Ok(_) => true,
+                        Err(StepError::IllegalInStage { .. } | StepError::WrongParty { .. }) => {
+                            false
+                        }
+                        // A command without members is its own example: any refusal
+                        // (acknowledging twice) is the real one.
+                        Err(_) => !spec.fields.is_empty(),
+                    }
             })
         })
         .collect()
+}
+
+/// A workflow whose cases the engine runs on its shared case handling: what an edge names
+/// when it asks about a case generically ([`crate::Engine::case_commands`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CaseKind {
+    /// A one-to-one request for information.
+    Request,
+    /// A one-to-many alert.
+    Alert,
+    /// A notification of a draft measure.
+    Notification,
+    /// A public submission, as the authority handles it.
+    Submission,
+    /// A SOLVIT case.
+    Solvit,
+    /// A survey of competent authorities.
+    Survey,
 }
 
 /// A workflow's command.

@@ -28,8 +28,11 @@
 //! - **No JavaScript needed**: every page and form works without it; the page loads
 //!   nothing from any other host.
 
+mod cases;
+mod forms;
 mod i18n;
 mod pages;
+mod public;
 
 use std::sync::Arc;
 
@@ -110,7 +113,7 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
         texts,
         ids: imi_core::IdGenerator::random(),
     });
-    Router::new()
+    let pages = Router::new()
         .route("/", get(pages::home))
         .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
         .route("/sign-out", post(pages::sign_out))
@@ -130,7 +133,26 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
             "/requests/{id}/commands/{command}",
             post(pages::request_command),
         )
-        .route("/assets/imi.css", get(stylesheet))
+        .route("/public", get(public::portal))
+        .route("/public/directory", get(public::directory))
+        .route(
+            "/public/submit",
+            get(public::submit_form).post(public::submit),
+        )
+        .route("/public/open", post(public::open))
+        .route("/public/status", get(public::status))
+        .route("/public/status/commands/{form}", post(public::command))
+        .route("/public/status/data", post(public::data))
+        .route("/public/forget", post(public::forget))
+        .route("/assets/imi.css", get(stylesheet));
+    let pages = cases::routes::<cases::Alerts>(pages);
+    let pages = cases::routes::<cases::Notifications>(pages);
+    let pages = cases::routes::<cases::Submissions>(pages);
+    let pages = cases::routes::<cases::Solvit>(pages);
+    let pages = cases::routes::<cases::Surveys>(pages);
+    // `/requests/new` would otherwise be taken for a request id by the generic routes'
+    // neighbours; requests keep their own pages (inbox by stage and by deadline).
+    pages
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(WebState(web))

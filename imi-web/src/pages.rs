@@ -6,11 +6,11 @@ use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fluent_bundle::FluentArgs;
-use imi_core::case::{ActorRef, RequestView, Visibility};
-use imi_core::catalogue::{AnswerType, AnswerValue, Answers, QuestionSet, Side};
+use imi_core::case::{RequestView, Visibility};
+use imi_core::catalogue::Side;
 use imi_core::request::{RequestCommand, Stage};
 use imi_core::user::SecretToken;
-use imi_core::workflow::{CommandSpec, FieldKind, FieldSpec};
+use imi_core::workflow::FieldKind;
 use imi_core::{
     AuthorityId, CaseId, Country, Cursor, DirectoryQuery, InboxQuery, Language, LocalisedText,
     Page, PageRequest, Participant,
@@ -18,6 +18,7 @@ use imi_core::{
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
+use crate::forms::{Posted, Subject, answers_list, command_forms};
 use crate::{
     Ctx, LANGUAGE_COOKIE, SESSION_COOKIE, SIGN_IN_COOKIE, WebError, cookie, error_kind, see_other,
     set_cookie,
@@ -27,7 +28,7 @@ use crate::{
 const PAGE_SIZE: usize = 20;
 
 /// A page's title and content.
-type Body = (String, Markup);
+pub(crate) type Body = (String, Markup);
 
 impl Ctx {
     /// Interface text `id`, marked with its language when it is not the page's.
@@ -61,7 +62,7 @@ impl Ctx {
     }
 
     /// The whole page around `body`.
-    fn layout(&self, title: &str, body: &Markup) -> Markup {
+    pub(crate) fn layout(&self, title: &str, body: &Markup) -> Markup {
         html! {
             (DOCTYPE)
             html lang=(self.lang.code()) {
@@ -81,8 +82,20 @@ impl Ctx {
                                     li { a href="/" { (self.t("nav-home")) } }
                                     li { a href="/requests" { (self.t("nav-requests")) } }
                                     li { a href="/requests/deadlines" { (self.t("nav-deadlines")) } }
-                                    li { a href="/requests/new" { (self.t("new-request")) } }
+                                    li { a href="/alerts" { (self.t("nav-alerts")) } }
+                                    li { a href="/notifications" { (self.t("nav-notifications")) } }
+                                    li { a href="/submissions" { (self.t("nav-submissions")) } }
+                                    li { a href="/solvit" { (self.t("nav-solvit")) } }
+                                    li { a href="/surveys" { (self.t("nav-surveys")) } }
                                     li { a href="/directory" { (self.t("nav-directory")) } }
+                                }
+                            }
+                        }
+                        @if self.actor.is_none() {
+                            nav aria-label=(self.s("app-name")) {
+                                ul {
+                                    li { a href="/public" { (self.t("nav-public")) } }
+                                    li { a href="/sign-in" { (self.t("sign-in")) } }
                                 }
                             }
                         }
@@ -110,7 +123,7 @@ impl Ctx {
     }
 
     /// The response for a page's outcome: the page, the sign-in page, or an error page.
-    fn render(&self, outcome: Result<Body, WebError>) -> Response {
+    pub(crate) fn render(&self, outcome: Result<Body, WebError>) -> Response {
         match outcome {
             Ok((title, body)) => html_response(StatusCode::OK, self.layout(&title, &body)),
             Err(e) => self.failed(&e),
@@ -118,7 +131,7 @@ impl Ctx {
     }
 
     /// The response to a form post: on to `Ok`'s address (303), or what failed.
-    fn after_post(&self, outcome: Result<String, WebError>) -> Response {
+    pub(crate) fn after_post(&self, outcome: Result<String, WebError>) -> Response {
         match outcome {
             Ok(to) => see_other(&to),
             Err(e) => self.failed(&e),
@@ -126,7 +139,7 @@ impl Ctx {
     }
 
     /// The sign-in page for a missing session, an error page for anything else.
-    fn failed(&self, e: &WebError) -> Response {
+    pub(crate) fn failed(&self, e: &WebError) -> Response {
         match e {
             WebError::SignIn => see_other("/sign-in"),
             e => self.error_page(e),
@@ -134,7 +147,7 @@ impl Ctx {
     }
 
     /// An error page in the reader's language.
-    fn error_page(&self, e: &WebError) -> Response {
+    pub(crate) fn error_page(&self, e: &WebError) -> Response {
         let (status, id) = error_kind(e);
         let mut args = FluentArgs::new();
         if let WebError::BadInput(detail) = e {
@@ -151,7 +164,7 @@ impl Ctx {
     }
 }
 
-fn html_response(status: StatusCode, page: Markup) -> Response {
+pub(crate) fn html_response(status: StatusCode, page: Markup) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -162,7 +175,7 @@ fn html_response(status: StatusCode, page: Markup) -> Response {
 
 /// Whether two anti-forgery values are equal, in time that does not depend on where they
 /// differ.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -171,7 +184,7 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 /// Each language's name in itself, for the language picker.
-fn autonym(l: Language) -> &'static str {
+pub(crate) fn autonym(l: Language) -> &'static str {
     match l.code() {
         "bg" => "български",
         "cs" => "čeština",
@@ -204,7 +217,7 @@ fn autonym(l: Language) -> &'static str {
 }
 
 /// The continuation of a list from the address, if any.
-fn page_request(cursor: Option<&str>) -> Result<PageRequest, WebError> {
+pub(crate) fn page_request(cursor: Option<&str>) -> Result<PageRequest, WebError> {
     let first = PageRequest::first(PAGE_SIZE).map_err(|e| WebError::BadInput(e.to_string()))?;
     match cursor.filter(|c| !c.is_empty()) {
         None => Ok(first),
@@ -216,7 +229,12 @@ fn page_request(cursor: Option<&str>) -> Result<PageRequest, WebError> {
 }
 
 /// A link to the next page of a list, keeping the other query parameters.
-fn next_link<T>(ctx: &Ctx, page: &Page<T>, base: &str, params: &[(&str, &str)]) -> Markup {
+pub(crate) fn next_link<T>(
+    ctx: &Ctx,
+    page: &Page<T>,
+    base: &str,
+    params: &[(&str, &str)],
+) -> Markup {
     let Some(next) = &page.next else {
         return html! {};
     };
@@ -732,7 +750,7 @@ async fn authority_body(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
     Ok((name.text.to_owned(), body))
 }
 
-fn missing() -> WebError {
+pub(crate) fn missing() -> WebError {
     WebError::Engine(imi_core::EngineError::NotFound {
         kind: "page",
         id: String::new(),
@@ -801,6 +819,7 @@ async fn requests_body(ctx: &Ctx, p: &InboxParams) -> Result<Body, WebError> {
     let side_name = side.map(side_code).unwrap_or_default();
     let body = html! {
         h1 { (ctx.t("requests-title")) }
+        p { a href="/requests/new" { (ctx.t("new-request")) } }
         form.filters method="get" action="/requests" {
             div.field {
                 label for="side" { (ctx.t("side")) }
@@ -985,12 +1004,15 @@ async fn request_body(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
     let c = &view.case;
     let catalogue = engine.catalogue();
     let set = catalogue.question_set(&c.question_set.id, c.question_set.version);
-    let mut forms = Vec::new();
-    for spec in offered {
-        if let Some(form) = command_form(ctx, &view, version, spec, set).await {
-            forms.push(form);
-        }
-    }
+    let subject = Subject {
+        path: format!("/requests/{}", c.id),
+        version,
+        procedure: &c.procedure,
+        own: Some(c.requester),
+        draft: Some(c.request.request_answers()),
+        set,
+    };
+    let forms = command_forms(ctx, &subject, &offered).await;
     let mut args = FluentArgs::new();
     args.set("reference", c.reference.to_string());
     let title = ctx
@@ -1003,13 +1025,7 @@ async fn request_body(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
         Some(r) => Some(authority_name(ctx, r).await),
         None => None,
     };
-    let mut actors = Vec::new();
-    for e in &timeline {
-        actors.push(match e.actor {
-            ActorRef::User { authority, .. } => authority_name(ctx, authority).await,
-            ActorRef::System | ActorRef::Submitter => ctx.t("system"),
-        });
-    }
+    let actors = crate::cases::timeline_actors(ctx, &timeline).await;
     let body = html! {
         h1 { (title) }
         dl.summary {
@@ -1042,218 +1058,9 @@ async fn request_body(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
             h2 { (ctx.t("actions")) }
             @for form in &forms { (form) }
         }
-        h2 { (ctx.t("timeline")) }
-        table.timeline {
-            thead { tr { th scope="col" { (ctx.t("when")) } th scope="col" { (ctx.t("who")) } th scope="col" { (ctx.t("what")) } } }
-            tbody {
-                @for (e, who) in timeline.iter().zip(&actors) {
-                    tr {
-                        td { time datetime=(e.at.to_rfc3339()) { (e.at.format("%Y-%m-%d %H:%M")) } }
-                        td { (who) }
-                        td { (ctx.t(&format!("event-{}", event_name(&e.event)))) }
-                    }
-                }
-            }
-        }
+        (crate::cases::timeline_table(ctx, &timeline, &actors))
     };
     Ok((title, body))
-}
-
-/// A form for one command the reader may use now, or `None` for a command whose members
-/// the browser cannot fill in yet (it stays available over the API).
-async fn command_form(
-    ctx: &Ctx,
-    view: &RequestView,
-    version: imi_core::store::Version,
-    spec: &'static CommandSpec,
-    set: Option<&QuestionSet>,
-) -> Option<Markup> {
-    let mut inputs = Vec::new();
-    for field in spec.fields {
-        inputs.push(field_input(ctx, view, spec, field, set).await?);
-    }
-    let action = format!("/requests/{}/commands/{}", view.case.id, spec.id);
-    Some(html! {
-        form.command method="post" action=(action) {
-            input type="hidden" name="csrf" value=(ctx.csrf());
-            input type="hidden" name="version" value=(version.raw());
-            @if inputs.is_empty() {
-                button type="submit" { (ctx.t(&format!("command-{}", spec.id))) }
-            } @else {
-                fieldset {
-                    legend { (ctx.t(&format!("command-{}", spec.id))) }
-                    @for input in &inputs { (input) }
-                    button type="submit" { (ctx.t(&format!("command-{}", spec.id))) }
-                }
-            }
-        }
-    })
-}
-
-/// The input of one member, by its kind; `None` for kinds the browser cannot fill in yet.
-async fn field_input(
-    ctx: &Ctx,
-    view: &RequestView,
-    spec: &CommandSpec,
-    field: &FieldSpec,
-    set: Option<&QuestionSet>,
-) -> Option<Markup> {
-    let id = format!("{}-{}", spec.id, field.name);
-    let label = html! {
-        label for=(id) {
-            (ctx.t(&format!("field-{}", field.name)))
-            @if !field.required { " " span.note { (ctx.t("optional")) } }
-        }
-    };
-    let input = match field.kind {
-        FieldKind::Text => {
-            html! { textarea id=(id) name=(field.name) rows="3" required[field.required] {} }
-        }
-        FieldKind::Days => {
-            html! { input id=(id) type="number" name=(field.name) min="1" max="365" value="10" required[field.required]; }
-        }
-        FieldKind::Score => {
-            html! { input id=(id) type="number" name=(field.name) min="1" max="5" required[field.required]; }
-        }
-        FieldKind::Date => {
-            html! { input id=(id) type="date" name=(field.name) required[field.required]; }
-        }
-        FieldKind::Bool => html! {
-            select id=(id) name=(field.name) {
-                option value="true" { (ctx.t("yes")) }
-                option value="false" { (ctx.t("no")) }
-            }
-        },
-        FieldKind::OneOf(values) => html! {
-            select id=(id) name=(field.name) {
-                @for v in values { option value=(v) { (v) } }
-            }
-        },
-        FieldKind::Authority => {
-            let actor = ctx.actor.as_ref()?;
-            let query = DirectoryQuery {
-                procedure: Some(view.case.procedure.clone()),
-                ..Default::default()
-            };
-            let first = PageRequest::first(100).ok()?;
-            let hits = ctx
-                .web
-                .engine
-                .search_directory(actor, &query, &ctx.prefs, first)
-                .await
-                .ok()?;
-            html! {
-                select id=(id) name=(field.name) required[field.required] {
-                    @for h in hits.items.iter().filter(|h| h.authority.id() != view.case.requester) {
-                        option value=(h.authority.id().to_string()) lang=(h.name_language.code()) {
-                            (h.name) " (" (h.authority.participant().code()) ")"
-                        }
-                    }
-                }
-            }
-        }
-        FieldKind::Rating => {
-            return Some(html! {
-                fieldset.rating {
-                    legend { (ctx.t("field-rating")) " " span.note { (ctx.t("optional")) } }
-                    @for part in ["timeliness", "effort"] {
-                        @let pid = format!("{id}-{part}");
-                        div.field {
-                            label for=(pid) { (ctx.t(&format!("field-{part}"))) }
-                            select id=(pid) name=(format!("{}.{part}", field.name)) {
-                                option value="" { "—" }
-                                @for n in 1..=5 { option value=(n) { (n) } }
-                            }
-                        }
-                    }
-                }
-            });
-        }
-        FieldKind::Answers if spec.id == "answer" => {
-            return Some(answer_inputs(ctx, spec, set?, Side::Responder, None));
-        }
-        FieldKind::Answers if spec.id == "save-draft" => {
-            let current = view.case.request.request_answers();
-            return Some(answer_inputs(
-                ctx,
-                spec,
-                set?,
-                Side::Requester,
-                Some(current),
-            ));
-        }
-        _ => return None,
-    };
-    Some(html! { div.field { (label) (input) } })
-}
-
-/// Inputs for the questions `side` answers, generated from the pinned question set, filled
-/// with `current` answers (a draft being edited: saving replaces them all).
-fn answer_inputs(
-    ctx: &Ctx,
-    spec: &CommandSpec,
-    set: &QuestionSet,
-    side: Side,
-    current: Option<&Answers>,
-) -> Markup {
-    html! {
-        @for q in set.questions().filter(|q| q.answered_by == side && !matches!(q.answer, AnswerType::Attachment { .. })) {
-            @let id = format!("{}-answers-{}", spec.id, q.id);
-            @let name = format!("answers.{}", q.id);
-            @let now = current.and_then(|a| a.get(&q.id));
-            @let text = match now {
-                Some(AnswerValue::Text(t)) => t.clone(),
-                Some(AnswerValue::Date(d)) => d.to_string(),
-                Some(AnswerValue::Number(n)) => n.to_string(),
-                _ => String::new(),
-            };
-            @let chosen = |o: &imi_core::catalogue::OptionId| match now {
-                Some(AnswerValue::Choice(c)) => c == o,
-                Some(AnswerValue::Choices(cs)) => cs.contains(o),
-                _ => false,
-            };
-            @let yes = match now { Some(AnswerValue::YesNo(b)) => Some(*b), _ => None };
-            @let required = !matches!(q.requirement, imi_core::catalogue::Requirement::Optional)
-                && spec.id != "save-draft";
-            @match &q.answer {
-                AnswerType::MultipleChoice { options } => {
-                    fieldset {
-                        legend { (ctx.lt(&q.label)) }
-                        @for o in options {
-                            @let oid = format!("{id}-{}", o.id);
-                            div {
-                                input id=(oid) type="checkbox" name=(name) value=(o.id.to_string()) checked[chosen(&o.id)];
-                                label for=(oid) { (ctx.lt(&o.label)) }
-                            }
-                        }
-                    }
-                }
-                other => {
-                    div.field {
-                        label for=(id) { (ctx.lt(&q.label)) }
-                        @match other {
-                            AnswerType::YesNo => {
-                                select id=(id) name=(name) required[required] {
-                                    option value="" { "—" }
-                                    option value="true" selected[yes == Some(true)] { (ctx.t("yes")) }
-                                    option value="false" selected[yes == Some(false)] { (ctx.t("no")) }
-                                }
-                            }
-                            AnswerType::SingleChoice { options } => {
-                                select id=(id) name=(name) required[required] {
-                                    option value="" { "—" }
-                                    @for o in options { option value=(o.id.to_string()) selected[chosen(&o.id)] { (ctx.lt(&o.label)) } }
-                                }
-                            }
-                            AnswerType::Date => { input id=(id) type="date" name=(name) value=(text) required[required]; }
-                            AnswerType::Number { .. } => { input id=(id) type="number" step="any" name=(name) value=(text) required[required]; }
-                            _ => { textarea id=(id) name=(name) rows="3" required[required] { (text) } }
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// Runs a command from a request page's form, then shows the request again.
@@ -1273,21 +1080,12 @@ async fn run_request_command(
     pairs: &[(String, String)],
 ) -> Result<CaseId, WebError> {
     let actor = ctx.user()?;
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
-    };
-    if !same(value("csrf").unwrap_or_default(), &ctx.csrf()) {
+    let posted = Posted(pairs);
+    if !same(posted.value("csrf").unwrap_or_default(), &ctx.csrf()) {
         return Err(WebError::Forged);
     }
     let id: CaseId = id.parse().map_err(|_| missing())?;
-    let version = value("version")
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(imi_core::store::Version::from_raw)
-        .ok_or_else(|| WebError::BadInput("version".into()))?;
+    let version = posted.version()?;
     let engine = &ctx.web.engine;
     // Only a command the page offered: one the machine allows this reader now.
     let spec = engine
@@ -1295,13 +1093,7 @@ async fn run_request_command(
         .await?
         .into_iter()
         .find(|s| s.id == form_id)
-        .ok_or(WebError::Engine(imi_core::EngineError::Denied(
-            imi_core::access::Denial {
-                actor: actor.to_string(),
-                action: "use this command",
-                reason: "the request's stage or your part in it does not allow it",
-            },
-        )))?;
+        .ok_or_else(|| not_offered(actor))?;
     // The question set and the saved answers, only for a command that carries answers
     // (reading the request is an audited read of its personal data).
     let view = if spec.fields.iter().any(|f| f.kind == FieldKind::Answers) {
@@ -1313,98 +1105,19 @@ async fn run_request_command(
     let set = view
         .as_ref()
         .and_then(|v| catalogue.question_set(&v.case.question_set.id, v.case.question_set.version));
-    let mut values = serde_json::Map::new();
-    for field in spec.fields {
-        let json = match field.kind {
-            FieldKind::Days | FieldKind::Score => value(field.name)
-                .map(|v| v.parse::<u64>().map(serde_json::Value::from))
-                .transpose()
-                .map_err(|_| WebError::BadInput(field.name.into()))?,
-            FieldKind::Bool => value(field.name).map(|v| serde_json::Value::from(v == "true")),
-            FieldKind::Rating => {
-                let part = |p: &str| {
-                    value(&format!("{}.{p}", field.name)).and_then(|v| v.parse::<u8>().ok())
-                };
-                match (part("timeliness"), part("effort")) {
-                    (Some(t), Some(e)) => Some(serde_json::json!({"timeliness": t, "effort": e})),
-                    _ => None,
-                }
-            }
-            FieldKind::Answers => {
-                let mut answers = answers_from_form(pairs, set);
-                // Saving a draft replaces its answers: keep the attachments, which the
-                // form does not show.
-                if spec.id == "save-draft"
-                    && let (Some(set), Some(view), Some(object)) =
-                        (set, &view, answers.as_object_mut())
-                {
-                    for q in set.questions() {
-                        if let (AnswerType::Attachment { .. }, Some(kept)) =
-                            (&q.answer, view.case.request.request_answers().get(&q.id))
-                        {
-                            object.insert(
-                                q.id.to_string(),
-                                serde_json::to_value(kept).unwrap_or_default(),
-                            );
-                        }
-                    }
-                }
-                Some(answers)
-            }
-            _ => value(field.name).map(serde_json::Value::from),
-        };
-        if let Some(json) = json {
-            values.insert(field.name.to_owned(), json);
-        }
-    }
-    let command: RequestCommand = spec
-        .build(values)
-        .map_err(|e| WebError::BadInput(e.to_string()))?;
+    let command: RequestCommand = posted.command(
+        spec,
+        set,
+        view.as_ref().map(|v| v.case.request.request_answers()),
+    )?;
     engine
         .act_on_request(actor, id, command, Some(version))
         .await?;
     Ok(id)
 }
 
-/// The answers of a generated form (`answers.<question>` fields), typed by the question.
-fn answers_from_form(pairs: &[(String, String)], set: Option<&QuestionSet>) -> serde_json::Value {
-    let mut out = serde_json::Map::new();
-    let Some(set) = set else {
-        return serde_json::Value::Object(out);
-    };
-    for q in set.questions() {
-        let name = format!("answers.{}", q.id);
-        let given: Vec<&str> = pairs
-            .iter()
-            .filter(|(k, v)| *k == name && !v.trim().is_empty())
-            .map(|(_, v)| v.as_str())
-            .collect();
-        let Some(first) = given.first().copied() else {
-            continue;
-        };
-        let answer = match &q.answer {
-            AnswerType::YesNo => serde_json::json!({"type": "yes-no", "value": first == "true"}),
-            AnswerType::SingleChoice { .. } => {
-                serde_json::json!({"type": "choice", "value": first})
-            }
-            AnswerType::MultipleChoice { .. } => {
-                serde_json::json!({"type": "choices", "value": given})
-            }
-            AnswerType::Date => serde_json::json!({"type": "date", "value": first}),
-            AnswerType::Number { .. } => match first.parse::<f64>() {
-                Ok(n) => serde_json::json!({"type": "number", "value": n}),
-                Err(_) => serde_json::json!({"type": "text", "value": first}),
-            },
-            AnswerType::Attachment { .. } => continue,
-            _ => serde_json::json!({"type": "text", "value": first}),
-        };
-        out.insert(q.id.to_string(), answer);
-    }
-    serde_json::Value::Object(out)
-}
-
 /// An authority's name in the reader's language, marked with its language.
-async fn authority_name(ctx: &Ctx, id: AuthorityId) -> Markup {
+pub(crate) async fn authority_name(ctx: &Ctx, id: AuthorityId) -> Markup {
     match ctx
         .web
         .engine
@@ -1416,54 +1129,12 @@ async fn authority_name(ctx: &Ctx, id: AuthorityId) -> Markup {
     }
 }
 
-/// The kind of a timeline event, as the engine names it.
-fn event_name(event: &imi_core::request::RequestEvent) -> String {
-    serde_json::to_value(event)
-        .ok()
-        .and_then(|v| v.get("event").and_then(|e| e.as_str()).map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn answers_list(ctx: &Ctx, answers: &Answers, set: Option<&QuestionSet>) -> Markup {
-    html! {
-        dl.answers {
-            @for (q, v) in answers.iter() {
-                @let question = set.and_then(|s| s.question(q));
-                dt {
-                    @match question {
-                        Some(question) => (ctx.lt(&question.label)),
-                        None => (q.to_string()),
-                    }
-                    @if question.is_some_and(|q| q.personal_data) { " " span.note { "(" (ctx.t("personal-data")) ")" } }
-                }
-                dd {
-                    @match v {
-                        AnswerValue::Text(t) => (t),
-                        AnswerValue::YesNo(b) => (ctx.t(if *b { "yes" } else { "no" })),
-                        AnswerValue::Date(d) => (d.to_string()),
-                        AnswerValue::Number(n) => (n),
-                        AnswerValue::Choice(o) => (option_label(ctx, question, o)),
-                        AnswerValue::Choices(os) => {
-                            @for (i, o) in os.iter().enumerate() {
-                                @if i > 0 { ", " }
-                                (option_label(ctx, question, o))
-                            }
-                        },
-                        AnswerValue::Attachments(ids) => { (ids.len()) " 📎" },
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn option_label(
-    ctx: &Ctx,
-    question: Option<&imi_core::catalogue::Question>,
-    o: &imi_core::catalogue::OptionId,
-) -> Markup {
-    match question.and_then(|q| q.answer.options().iter().find(|x| &x.id == o)) {
-        Some(opt) => ctx.lt(&opt.label),
-        None => html! { (o.to_string()) },
-    }
+/// The refusal of a command the page did not offer (the case's stage or the reader's part
+/// in it does not allow it now).
+pub(crate) fn not_offered(actor: &imi_core::access::Actor) -> WebError {
+    WebError::Engine(imi_core::EngineError::Denied(imi_core::access::Denial {
+        actor: actor.to_string(),
+        action: "use this command",
+        reason: "the case's stage or your part in it does not allow it",
+    }))
 }

@@ -8,14 +8,11 @@ mod common;
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{StatusCode, header};
 use imi_core::{Language, ManualClock};
-use tower::ServiceExt;
 
 struct Site {
-    app: axum::Router,
+    client: common::Client,
     engine: Arc<imi_core::Engine>,
     /// The DK, FR and IT authorities.
     ids: Vec<imi_core::AuthorityId>,
@@ -42,7 +39,9 @@ async fn site() -> Site {
         session_minutes: 60,
     };
     Site {
-        app: imi_web::router(Arc::clone(&engine), config),
+        client: common::Client {
+            app: imi_web::router(Arc::clone(&engine), config),
+        },
         engine,
         ids,
         clock,
@@ -51,101 +50,18 @@ async fn site() -> Site {
     }
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
+impl std::ops::Deref for Site {
+    type Target = common::Client;
 
-impl Answer {
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap())
-            .unwrap_or_default()
-    }
-
-    /// The `name=value` of a cookie the answer sets.
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap())
-            .find(|v| v.starts_with(&format!("{name}=")))
-            .map(|v| v.split(';').next().unwrap().to_owned())
-    }
-
-    fn set_cookie_line(&self, name: &str) -> String {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .find(|v| v.starts_with(&format!("{name}=")))
-            .unwrap_or_default()
-    }
-
-    /// The value of the first hidden `csrf` field.
-    fn csrf(&self) -> String {
-        let at = self.body.find("name=\"csrf\" value=\"").expect("a form") + 19;
-        self.body[at..].split('"').next().unwrap().to_owned()
+    fn deref(&self) -> &common::Client {
+        &self.client
     }
 }
 
 impl Site {
-    async fn send(&self, req: Request<Body>) -> Answer {
-        let response = self.app.clone().oneshot(req).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Answer {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    async fn get(&self, path: &str, cookies: &[&str], language: &str) -> Answer {
-        let mut req = Request::get(path).header(header::ACCEPT_LANGUAGE, language);
-        if !cookies.is_empty() {
-            req = req.header(header::COOKIE, cookies.join("; "));
-        }
-        self.send(req.body(Body::empty()).unwrap()).await
-    }
-
-    async fn post(&self, path: &str, cookies: &[&str], form: &[(&str, &str)]) -> Answer {
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.replace('+', "%2B")))
-            .collect::<Vec<_>>()
-            .join("&");
-        let mut req = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT_LANGUAGE, "en");
-        if !cookies.is_empty() {
-            req = req.header(header::COOKIE, cookies.join("; "));
-        }
-        self.send(req.body(Body::from(body)).unwrap()).await
-    }
-
     /// Signs in with token `n`: the session cookie.
     async fn sign_in(&self, n: usize) -> String {
         self.sign_in_with(&self.tokens[n]).await
-    }
-
-    /// Signs in with `token`: the session cookie.
-    async fn sign_in_with(&self, token: &str) -> String {
-        let form = self.get("/sign-in", &[], "en").await;
-        let nonce = form.cookie("imi_signin").unwrap();
-        let done = self
-            .post(
-                "/sign-in",
-                &[&nonce],
-                &[("token", token), ("csrf", &form.csrf())],
-            )
-            .await;
-        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-        assert_eq!(done.location(), "/");
-        done.cookie("imi_session").unwrap()
     }
 }
 
@@ -340,14 +256,6 @@ async fn the_page_speaks_the_readers_language() {
 }
 
 /// The value of the hidden `version` field in the form posting to `action`.
-fn version_in(body: &str, action: &str) -> String {
-    let at = body
-        .find(&format!("action=\"{action}\""))
-        .unwrap_or_else(|| panic!("no form for {action}"));
-    let rest = &body[at..];
-    let v = rest.find("name=\"version\" value=\"").unwrap() + 22;
-    rest[v..].split('"').next().unwrap().to_owned()
-}
 
 #[tokio::test]
 async fn a_request_from_acceptance_to_closure_in_forms() {
@@ -367,7 +275,7 @@ async fn a_request_from_acceptance_to_closure_in_forms() {
     let csrf = theirs.csrf();
 
     // Not offered to DK: refused even if posted by hand.
-    let v = version_in(&theirs.body, &action("accept"));
+    let v = common::version_in(&theirs.body, &action("accept"));
     let dk_csrf = mine.csrf();
     let refused = s
         .post(
@@ -425,7 +333,7 @@ async fn a_request_from_acceptance_to_closure_in_forms() {
         "{}",
         accepted.body
     );
-    let v = version_in(&accepted.body, &action("answer"));
+    let v = common::version_in(&accepted.body, &action("answer"));
     let answered = s
         .post(
             &action("answer"),
@@ -443,7 +351,7 @@ async fn a_request_from_acceptance_to_closure_in_forms() {
     // DK asks for clarification; FR replies; DK accepts the answer with a rating.
     let mine = s.get(&page, &[&dk], "en").await;
     assert!(mine.body.contains("Authentic?"), "the reply is shown");
-    let v = version_in(&mine.body, &action("ask-clarification"));
+    let v = common::version_in(&mine.body, &action("ask-clarification"));
     let asked = s
         .post(
             &action("ask-clarification"),
@@ -453,7 +361,7 @@ async fn a_request_from_acceptance_to_closure_in_forms() {
         .await;
     assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
     let theirs = s.get(&page, &[&fr], "en").await;
-    let v = version_in(&theirs.body, &action("reply-clarification"));
+    let v = common::version_in(&theirs.body, &action("reply-clarification"));
     let replied = s
         .post(
             &action("reply-clarification"),
@@ -463,7 +371,7 @@ async fn a_request_from_acceptance_to_closure_in_forms() {
         .await;
     assert_eq!(replied.status, StatusCode::SEE_OTHER, "{}", replied.body);
     let mine = s.get(&page, &[&dk], "en").await;
-    let v = version_in(&mine.body, &action("accept-answer"));
+    let v = common::version_in(&mine.body, &action("accept-answer"));
     let closed = s
         .post(
             &action("accept-answer"),
@@ -490,14 +398,6 @@ async fn a_request_from_acceptance_to_closure_in_forms() {
 }
 
 /// The first `value` of the `select` named `name`.
-fn first_option(body: &str, name: &str) -> String {
-    let at = body
-        .find(&format!("name=\"{name}\""))
-        .unwrap_or_else(|| panic!("no {name}"));
-    let rest = &body[at..];
-    let v = rest.find("<option value=\"").unwrap() + 15;
-    rest[v..].split('"').next().unwrap().to_owned()
-}
 
 #[tokio::test]
 async fn a_request_is_drafted_and_sent_in_forms() {
@@ -528,7 +428,7 @@ async fn a_request_is_drafted_and_sent_in_forms() {
         "the responder's questions are not the requester's"
     );
     let save = format!("{page}/commands/save-draft");
-    let v = version_in(&draft.body, &save);
+    let v = common::version_in(&draft.body, &save);
     let saved = s
         .post(
             &save,
@@ -548,8 +448,8 @@ async fn a_request_is_drafted_and_sent_in_forms() {
         "the draft form keeps what was saved"
     );
     let send = format!("{page}/commands/send");
-    let v = version_in(&draft.body, &send);
-    let recipient = first_option(&draft.body, "recipient");
+    let v = common::version_in(&draft.body, &send);
+    let recipient = common::first_option(&draft.body, "recipient");
     let sent = s
         .post(
             &send,

@@ -213,6 +213,46 @@ impl Engine {
         Ok(crate::workflow::offered(case.machine(), roles, &ctx))
     }
 
+    /// The command forms `actor` may use on case `id` of workflow `kind` now, derived from
+    /// the workflow's machine ([`crate::workflow::offered`]): what a page offers as
+    /// buttons and forms. `NotFound` for a case the actor may not see; none for a case it
+    /// sees but may never act on.
+    pub async fn case_commands(
+        &self,
+        actor: &Actor,
+        kind: crate::workflow::CaseKind,
+        id: CaseId,
+    ) -> Result<Vec<&'static crate::workflow::CommandSpec>, EngineError> {
+        use crate::workflow::CaseKind;
+        let who = Who::Actor(actor);
+        match kind {
+            CaseKind::Request => {
+                self.offered_on_case::<crate::case::RequestCase>(who, id)
+                    .await
+            }
+            CaseKind::Alert => {
+                self.offered_on_case::<super::alerts::AlertCase>(who, id)
+                    .await
+            }
+            CaseKind::Notification => {
+                self.offered_on_case::<super::notifications::NotificationCase>(who, id)
+                    .await
+            }
+            CaseKind::Submission => {
+                self.offered_on_case::<super::submissions::SubmissionCase>(who, id)
+                    .await
+            }
+            CaseKind::Solvit => {
+                self.offered_on_case::<super::solvit::SolvitCase>(who, id)
+                    .await
+            }
+            CaseKind::Survey => {
+                self.offered_on_case::<super::survey::SurveyCase>(who, id)
+                    .await
+            }
+        }
+    }
+
     /// Creates a case: `build` makes it from its new id, reference number and time; it is
     /// written with its index entries under a fresh key. A reference number another
     /// engine took meanwhile is retried with the next one.

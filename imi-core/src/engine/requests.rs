@@ -756,7 +756,7 @@ impl Engine {
         actor: &Actor,
         id: CaseId,
     ) -> Result<Vec<&'static crate::workflow::CommandSpec>, EngineError> {
-        self.offered_on_case::<RequestCase>(Who::Actor(actor), id)
+        self.case_commands(actor, crate::workflow::CaseKind::Request, id)
             .await
     }
 

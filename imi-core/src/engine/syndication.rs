@@ -96,6 +96,30 @@ pub struct DirectoryChange {
 
 /// **Syndication**: the public directory and its change feed.
 impl Engine {
+    /// Searches the public directory: the search of [`Engine::search_directory`] (words,
+    /// country, region, area, procedure, competence), open to anyone including
+    /// [`Actor::Public`], each hit reduced to its public entry. This is how a citizen finds
+    /// the authority competent for their case.
+    pub async fn search_public_directory(
+        &self,
+        query: &super::DirectoryQuery,
+        reader: &crate::LanguagePreferences,
+        page: PageRequest,
+    ) -> Result<Page<PublicAuthority>, EngineError> {
+        decide(&Actor::Public, &Action::ReadPublicDirectory).into_result()?;
+        let found = self
+            .search_directory(&Actor::System, query, reader, page)
+            .await?;
+        Ok(Page {
+            items: found
+                .items
+                .iter()
+                .filter_map(|h| PublicAuthority::of(&h.authority))
+                .collect(),
+            next: found.next,
+        })
+    }
+
     /// One page of the public directory (active authorities, by id). Allowed to anyone,
     /// including [`Actor::Public`].
     pub async fn syndication_export(

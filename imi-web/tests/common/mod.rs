@@ -136,3 +136,126 @@ pub(crate) async fn coordinator(
     let pending = engine.self_register(&secret, new).await.unwrap();
     (token(engine, &admin_actor).await, pending.id())
 }
+
+// ---- A browser's view of the router ----
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) body: String,
+}
+
+impl Answer {
+    pub(crate) fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or_default()
+    }
+
+    /// The `name=value` of a cookie the answer sets.
+    pub(crate) fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(|v| v.split(';').next().unwrap().to_owned())
+    }
+
+    pub(crate) fn set_cookie_line(&self, name: &str) -> String {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .unwrap_or_default()
+    }
+
+    /// The value of the first hidden `csrf` field.
+    pub(crate) fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").expect("a form") + 19;
+        self.body[at..].split('"').next().unwrap().to_owned()
+    }
+}
+
+/// The web application's router, used as a browser would.
+pub(crate) struct Client {
+    pub(crate) app: axum::Router,
+}
+
+impl Client {
+    pub(crate) async fn send(&self, req: Request<Body>) -> Answer {
+        let response = self.app.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub(crate) async fn get(&self, path: &str, cookies: &[&str], language: &str) -> Answer {
+        let mut req = Request::get(path).header(header::ACCEPT_LANGUAGE, language);
+        if !cookies.is_empty() {
+            req = req.header(header::COOKIE, cookies.join("; "));
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    pub(crate) async fn post(&self, path: &str, cookies: &[&str], form: &[(&str, &str)]) -> Answer {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.replace('+', "%2B")))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT_LANGUAGE, "en");
+        if !cookies.is_empty() {
+            req = req.header(header::COOKIE, cookies.join("; "));
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Signs in with `token`: the session cookie.
+    pub(crate) async fn sign_in_with(&self, token: &str) -> String {
+        let form = self.get("/sign-in", &[], "en").await;
+        let nonce = form.cookie("imi_signin").unwrap();
+        let done = self
+            .post(
+                "/sign-in",
+                &[&nonce],
+                &[("token", token), ("csrf", &form.csrf())],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        assert_eq!(done.location(), "/");
+        done.cookie("imi_session").unwrap()
+    }
+}
+
+pub(crate) fn version_in(body: &str, action: &str) -> String {
+    let at = body
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form for {action}"));
+    let rest = &body[at..];
+    let v = rest.find("name=\"version\" value=\"").unwrap() + 22;
+    rest[v..].split('"').next().unwrap().to_owned()
+}
+
+pub(crate) fn first_option(body: &str, name: &str) -> String {
+    let at = body
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no {name}"));
+    let rest = &body[at..];
+    let v = rest.find("<option value=\"").unwrap() + 15;
+    rest[v..].split('"').next().unwrap().to_owned()
+}

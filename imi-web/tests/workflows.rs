@@ -1,0 +1,482 @@
+//! The pages every workflow shares (boxes, a new case, the case page with the command
+//! forms the engine offers, the timeline) driven for alerts, and the public portal driven
+//! by a citizen and the authority that handles their submission.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should panic
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::http::{StatusCode, header};
+use common::{Client, token, version_in};
+use imi_core::Country;
+use imi_core::access::Actor;
+use imi_core::store::MemoryStore;
+
+fn client(engine: &Arc<imi_core::Engine>) -> Client {
+    Client {
+        app: imi_web::router(
+            Arc::clone(engine),
+            imi_web::WebConfig {
+                secure_cookies: false,
+                session_minutes: 60,
+            },
+        ),
+    }
+}
+
+async fn signed_in(c: &Client, engine: &imi_core::Engine, actor: &Actor) -> String {
+    c.sign_in_with(&token(engine, actor).await).await
+}
+
+/// The id in a case page's address (`/alerts/<id>`).
+fn case_id(location: &str) -> String {
+    location.rsplit('/').next().unwrap().to_owned()
+}
+
+/// The value of the hidden field `name` in the form posting to `action`.
+fn hidden_in(body: &str, action: &str, name: &str) -> String {
+    let at = body
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form for {action}"));
+    let rest = &body[at..];
+    let v = rest.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
+    rest[v..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_alert_is_drafted_validated_distributed_and_acknowledged_in_forms() {
+    let w = imi_core::conformance::alert_world_with(
+        Arc::new(MemoryStore::new()),
+        &[Country::France, Country::Italy],
+        1,
+    )
+    .await;
+    // Denmark validates its outgoing alerts.
+    let procedure = "pq-alert".parse().unwrap();
+    w.engine
+        .set_alert_network(
+            &Actor::System,
+            Country::Denmark.into(),
+            &procedure,
+            imi_core::AlertNetwork {
+                validates_outgoing: true,
+                handlers: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let engine = Arc::new(w.engine);
+    let c = client(&engine);
+    let sender = signed_in(&c, &engine, &w.sender).await;
+    let outgoing = signed_in(&c, &engine, &w.outgoing).await;
+    let fr_coordinator = signed_in(&c, &engine, &w.countries[0].coordinator).await;
+    let (fr_handler_actor, fr_handler_authority) = &w.countries[0].handlers[0];
+    let fr_handler = signed_in(&c, &engine, fr_handler_actor).await;
+    let it_handler = signed_in(&c, &engine, &w.countries[1].handlers[0].0).await;
+
+    // The sender picks the procedure and gets a draft.
+    let new = c.get("/alerts/new", &[&sender], "en").await;
+    assert_eq!(new.status, StatusCode::OK);
+    assert!(new.body.contains("Restriction alert"), "{}", new.body);
+    let created = c
+        .post(
+            "/alerts/new",
+            &[&sender],
+            &[("csrf", &new.csrf()), ("procedure", "pq-alert")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let page = created.location().to_owned();
+    assert!(page.starts_with("/alerts/"));
+    let id = case_id(&page);
+    let action = |form: &str| format!("{page}/commands/{form}");
+
+    // The draft form is generated from the question set, with the personal-data mark and
+    // the required level.
+    let draft = c.get(&page, &[&sender], "en").await;
+    assert!(draft.body.contains(&action("save-draft")), "{}", draft.body);
+    assert!(draft.body.contains("name=\"answers.professional\""));
+    assert!(draft.body.contains("(needed to send)"));
+    assert!(draft.body.contains("personal data"));
+    let csrf = draft.csrf();
+    let saved = c
+        .post(
+            &action("save-draft"),
+            &[&sender],
+            &[
+                ("csrf", &csrf),
+                ("version", &version_in(&draft.body, &action("save-draft"))),
+                (
+                    "answers.professional",
+                    "<script>alert('x')</script> Jean Dupont",
+                ),
+                ("answers.scope", "prohibition"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(saved.location(), page);
+    let draft = c.get(&page, &[&sender], "en").await;
+    assert!(draft.body.contains("&lt;script&gt;alert"), "escaped");
+    assert!(!draft.body.contains("<script>alert"));
+    // Submitted to France and Italy: it waits for the outgoing coordinator.
+    let submitted = c
+        .post(
+            &action("submit"),
+            &[&sender],
+            &[
+                ("csrf", &csrf),
+                ("version", &version_in(&draft.body, &action("submit"))),
+                ("recipients", "FR"),
+                ("recipients", "IT"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.body
+    );
+    assert_eq!(submitted.location(), page);
+
+    // Italy's handler learns nothing of it before it is distributed to them.
+    let hidden = c.get(&page, &[&it_handler], "en").await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+
+    // The outgoing coordinator finds it in the validation box and approves it.
+    let waiting = c.get("/alerts?box=validation", &[&outgoing], "en").await;
+    assert!(
+        waiting.body.contains(&format!("/alerts/{id}")),
+        "{}",
+        waiting.body
+    );
+    assert!(waiting.body.contains("Waiting for validation"));
+    let theirs = c.get(&page, &[&outgoing], "en").await;
+    assert!(theirs.body.contains(&action("approve")), "{}", theirs.body);
+    assert!(theirs.body.contains(&action("return")));
+    // The sender is not offered approval, and a hand-made post is refused.
+    let mine = c.get(&page, &[&sender], "en").await;
+    assert!(!mine.body.contains(&action("approve")));
+    let refused = c
+        .post(
+            &action("approve"),
+            &[&sender],
+            &[
+                ("csrf", &csrf),
+                ("version", &version_in(&theirs.body, &action("approve"))),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let approved = c
+        .post(
+            &action("approve"),
+            &[&outgoing],
+            &[
+                ("csrf", &theirs.csrf()),
+                ("version", &version_in(&theirs.body, &action("approve"))),
+            ],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+
+    // France's incoming coordinator sees the restricted summary: no name.
+    let incoming = c
+        .get("/alerts?box=incoming", &[&fr_coordinator], "fr")
+        .await;
+    assert!(
+        incoming.body.contains(&format!("/alerts/{id}")),
+        "{}",
+        incoming.body
+    );
+    let summary = c.get(&page, &[&fr_coordinator], "en").await;
+    assert_eq!(summary.status, StatusCode::OK);
+    assert!(
+        summary.body.contains("restricted summary"),
+        "{}",
+        summary.body
+    );
+    assert!(!summary.body.contains("Jean Dupont"));
+    assert!(summary.body.contains("Prohibition"));
+    // It distributes the alert to its handling authority, chosen from the directory.
+    assert!(
+        summary
+            .body
+            .contains(&format!("value=\"{fr_handler_authority}\"")),
+        "{}",
+        summary.body
+    );
+    let distributed = c
+        .post(
+            &action("distribute"),
+            &[&fr_coordinator],
+            &[
+                ("csrf", &summary.csrf()),
+                ("version", &version_in(&summary.body, &action("distribute"))),
+                ("to", &fr_handler_authority.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        distributed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        distributed.body
+    );
+
+    // The handler finds it to handle, sees it whole, and acknowledges it.
+    let to_handle = c.get("/alerts", &[&fr_handler], "en").await;
+    assert!(
+        to_handle.body.contains(&format!("/alerts/{id}")),
+        "{}",
+        to_handle.body
+    );
+    let whole = c.get(&page, &[&fr_handler], "en").await;
+    assert!(whole.body.contains("Jean Dupont"), "{}", whole.body);
+    let acknowledged = c
+        .post(
+            &action("acknowledge"),
+            &[&fr_handler],
+            &[
+                ("csrf", &whole.csrf()),
+                ("version", &version_in(&whole.body, &action("acknowledge"))),
+            ],
+        )
+        .await;
+    assert_eq!(
+        acknowledged.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        acknowledged.body
+    );
+    let after = c.get(&page, &[&fr_handler], "en").await;
+    assert!(!after.body.contains(&action("acknowledge")), "offered once");
+    // The timeline, in the reader's language.
+    let sent = c.get(&page, &[&sender], "en").await;
+    for event in ["Draft saved", "Broadcast", "Distributed", "Acknowledged"] {
+        assert!(sent.body.contains(event), "{event}: {}", sent.body);
+    }
+    let french = c.get(&page, &[&sender], "fr").await;
+    assert!(french.body.contains("lang=\"fr\""));
+}
+
+#[tokio::test]
+async fn a_citizen_submits_follows_replies_and_gets_their_data() {
+    let w = imi_core::conformance::submission_world(Arc::new(MemoryStore::new())).await;
+    let engine = Arc::new(w.engine);
+    let c = client(&engine);
+
+    // The portal lists what is open to the public, and nothing else.
+    let portal = c.get("/public", &[], "da").await;
+    assert_eq!(portal.status, StatusCode::OK);
+    assert!(
+        portal.body.contains("Anerkendelse af en kvalifikation"),
+        "{}",
+        portal.body
+    );
+    assert!(!portal.body.contains("Between authorities only"));
+    let closed = c.get("/public/submit?procedure=internal", &[], "en").await;
+    assert_eq!(closed.status, StatusCode::NOT_FOUND);
+    // The public directory finds the competent authority.
+    let found = c
+        .get("/public/directory?text=ENIC&country=FR", &[], "en")
+        .await;
+    assert!(
+        found.body.contains("Centre ENIC-NARIC France"),
+        "{}",
+        found.body
+    );
+    assert!(!found.body.contains("Ordre des architectes"));
+
+    // The form: the authority, the language, the questions the submitter answers.
+    let form = c
+        .get(
+            &format!(
+                "/public/submit?procedure=recognition&authority={}",
+                w.authority
+            ),
+            &[],
+            "en",
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("name=\"answers.applicant\""));
+    assert!(
+        !form.body.contains("name=\"answers.decision\""),
+        "the authority's"
+    );
+    let nonce = form.cookie("imi_form").unwrap();
+    let fields = [
+        ("csrf", form.csrf()),
+        ("procedure", "recognition".to_owned()),
+        ("authority", w.authority.to_string()),
+        ("language", "da".to_owned()),
+        ("answers.applicant", "Ana <b>Silva</b>".to_owned()),
+        ("answers.profession", "Nurse".to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // Without the form's cookie: refused.
+    let forged = c.post("/public/submit", &[], &fields).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let receipt = c.post("/public/submit", &[&nonce], &fields).await;
+    assert_eq!(receipt.status, StatusCode::OK, "{}", receipt.body);
+    assert_eq!(
+        receipt.headers.get(header::CACHE_CONTROL).unwrap(),
+        "no-store"
+    );
+    assert!(receipt.body.contains("shown only this once"));
+    let at = receipt.body.find("imis_").expect("the secret");
+    let secret: String = receipt.body[at..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric_or_underscore)
+        .collect();
+    let opened = receipt.cookie("imi_submission").unwrap();
+    assert!(
+        receipt
+            .set_cookie_line("imi_submission")
+            .contains("Path=/public; HttpOnly; SameSite=Strict")
+    );
+
+    // The submitter follows it in their language.
+    let status = c.get("/public/status", &[&opened], "da").await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.body);
+    assert!(status.body.contains("Ana &lt;b&gt;Silva&lt;/b&gt;"));
+    assert!(status.body.contains("/public/status/commands/withdraw"));
+    assert!(!status.body.contains("/public/status/commands/reply"));
+
+    // The authority's handler takes it and asks a question.
+    let handler = signed_in(&c, &engine, &w.handler).await;
+    let list = c.get("/submissions", &[&handler], "en").await;
+    let at = list.body.find("href=\"/submissions/").expect("listed") + 6;
+    let page = list.body[at..].split('"').next().unwrap().to_owned();
+    let action = |form: &str| format!("{page}/commands/{form}");
+    let case = c.get(&page, &[&handler], "en").await;
+    assert!(case.body.contains("Ana &lt;b&gt;Silva"), "{}", case.body);
+    let taken = c
+        .post(
+            &action("take"),
+            &[&handler],
+            &[
+                ("csrf", &case.csrf()),
+                ("version", &version_in(&case.body, &action("take"))),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.body);
+    let case = c.get(&page, &[&handler], "en").await;
+    let asked = c
+        .post(
+            &action("ask-submitter"),
+            &[&handler],
+            &[
+                ("csrf", &case.csrf()),
+                ("version", &version_in(&case.body, &action("ask-submitter"))),
+                ("text", "Which year did you graduate?"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+
+    // The submitter sees the question and replies.
+    let status = c.get("/public/status", &[&opened], "en").await;
+    assert!(status.body.contains("Which year did you graduate?"));
+    let reply = "/public/status/commands/reply";
+    assert!(status.body.contains(reply), "{}", status.body);
+    let csrf = hidden_in(&status.body, reply, "csrf");
+    let version = hidden_in(&status.body, reply, "version");
+    // Another value than the one derived from the secret is refused.
+    let forged = c
+        .post(
+            reply,
+            &[&opened],
+            &[("csrf", "00"), ("version", &version), ("text", "x")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let replied = c
+        .post(
+            reply,
+            &[&opened],
+            &[("csrf", &csrf), ("version", &version), ("text", "In 2019.")],
+        )
+        .await;
+    assert_eq!(replied.status, StatusCode::SEE_OTHER, "{}", replied.body);
+
+    // The handler answers through the generated form; the submitter reads the decision.
+    let case = c.get(&page, &[&handler], "en").await;
+    assert!(case.body.contains("In 2019."), "{}", case.body);
+    let answered = c
+        .post(
+            &action("answer"),
+            &[&handler],
+            &[
+                ("csrf", &case.csrf()),
+                ("version", &version_in(&case.body, &action("answer"))),
+                ("answers.decision", "Recognised."),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.body);
+    let status = c.get("/public/status", &[&opened], "en").await;
+    assert!(status.body.contains("Recognised."), "{}", status.body);
+
+    // Their data, and the request for it on the authority's timeline.
+    let csrf = hidden_in(&status.body, "/public/status/data", "csrf");
+    let data = c
+        .post("/public/status/data", &[&opened], &[("csrf", &csrf)])
+        .await;
+    assert_eq!(data.status, StatusCode::OK, "{}", data.body);
+    assert!(data.body.contains("Ana &lt;b&gt;Silva"));
+    let case = c.get(&page, &[&handler], "en").await;
+    assert!(
+        case.body.contains("Data given to the submitter"),
+        "{}",
+        case.body
+    );
+
+    // Forgetting closes it in this browser; a wrong secret opens nothing.
+    let forgot = c
+        .post("/public/forget", &[&opened], &[("csrf", &csrf)])
+        .await;
+    assert_eq!(forgot.status, StatusCode::SEE_OTHER);
+    assert!(
+        forgot
+            .set_cookie_line("imi_submission")
+            .contains("Max-Age=0")
+    );
+    let portal = c.get("/public", &[], "en").await;
+    let nonce = portal.cookie("imi_form").unwrap();
+    let wrong = c
+        .post(
+            "/public/open",
+            &[&nonce],
+            &[
+                ("csrf", &portal.csrf()),
+                ("secret", &format!("imis_{}", "0".repeat(64))),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{}", wrong.body);
+    let reopened = c
+        .post(
+            "/public/open",
+            &[&nonce],
+            &[("csrf", &portal.csrf()), ("secret", &secret)],
+        )
+        .await;
+    assert_eq!(reopened.status, StatusCode::SEE_OTHER, "{}", reopened.body);
+    assert_eq!(reopened.location(), "/public/status");
+}
+
+trait SecretChar {
+    fn is_ascii_alphanumeric_or_underscore(&self) -> bool;
+}
+
+impl SecretChar for char {
+    fn is_ascii_alphanumeric_or_underscore(&self) -> bool {
+        self.is_ascii_alphanumeric() || *self == '_'
+    }
+}
