@@ -193,7 +193,26 @@ impl Browser {
             .to_owned()
     }
 
+    /// Waits up to 10 s for an element to be on the page (after a click's navigation).
+    fn wait_for(&self, css: &str) {
+        let started = Instant::now();
+        let path = format!("/session/{}/element", self.session);
+        let query = json!({"using": "css selector", "value": css});
+        while http(self.port, "POST", &path, Some(&query))["value"]
+            .get("error")
+            .is_some()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no {css} on {}",
+                self.url()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn type_into(&self, css: &str, text: &str) {
+        self.wait_for(css);
         let id = self.element(css);
         self.call(
             "POST",
@@ -203,6 +222,7 @@ impl Browser {
     }
 
     fn click(&self, css: &str) {
+        self.wait_for(css);
         let id = self.element(css);
         self.call("POST", &format!("/element/{id}/click"), Some(&json!({})));
     }
@@ -418,6 +438,21 @@ fn officials_work_in_a_real_browser() {
         "answered: nothing left to answer"
     );
     f.shot("answered-fr");
+
+    // The Danish handler asks for clarification; the French handler replies.
+    b.go(&format!("{site}/requests/{case}"));
+    b.type_into(
+        "#ask-clarification-text",
+        "Gælder autorisationen også i 2027?",
+    );
+    b.click("form[action$='/commands/ask-clarification'] button[type=submit]");
+    b.source_when(|s| !s.contains("/commands/ask-clarification\""));
+    f.go(&format!("{site}/requests/{case}"));
+    assert!(f.source().contains("Gælder autorisationen også i 2027?"));
+    f.type_into("#reply-clarification-text", "Oui, valable en 2029.");
+    f.click("form[action$='/commands/reply-clarification'] button");
+    f.source_when(|s| !s.contains("/commands/reply-clarification\""));
+    f.shot("clarified-fr");
     f.click("form.sign-out button");
     assert!(
         f.url_when(|u| u.ends_with("/sign-in"))
@@ -444,8 +479,9 @@ fn officials_work_in_a_real_browser() {
     );
     drop(c);
 
-    // The Danish handler reads the answer and accepts it with a rating.
+    // The Danish handler reads the answer and the reply, and accepts it with a rating.
     b.go(&format!("{site}/requests/{case}"));
+    assert!(b.source().contains("Oui, valable en 2029."), "the reply");
     b.check("answered-da");
     b.click("#accept-answer-rating-timeliness option[value='5']");
     b.click("#accept-answer-rating-effort option[value='4']");
@@ -459,5 +495,175 @@ fn officials_work_in_a_real_browser() {
             .ends_with("/sign-in")
     );
     drop(b);
+    runtime.shutdown_background();
+}
+
+/// Serves `engine`'s web application on a free port.
+async fn serve_engine(engine: std::sync::Arc<imi_core::Engine>) -> u16 {
+    let config = imi_web::WebConfig {
+        secure_cookies: false,
+        ..imi_web::WebConfig::default()
+    };
+    let app = imi_web::router(engine, config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    port
+}
+
+/// Signs in with `token` and lands on the home page.
+fn sign_in(b: &Browser, site: &str, token: &str) {
+    b.go(&format!("{site}/sign-in"));
+    b.type_into("#token", token);
+    b.click("main button[type=submit]");
+    assert_eq!(b.url_when(|u| !u.ends_with("/sign-in")), format!("{site}/"));
+}
+
+#[test]
+fn a_citizen_and_an_alert_in_a_real_browser() {
+    use imi_core::Country;
+    use imi_core::store::MemoryStore;
+    let Some((shots, axe)) = tools() else { return };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+
+    // A citizen, in Danish with JavaScript on, writes to a French authority.
+    let (port, handler) = runtime.block_on(async {
+        let w =
+            imi_core::conformance::submission_world(std::sync::Arc::new(MemoryStore::new())).await;
+        let handler = common::token(&w.engine, &w.handler).await;
+        (serve_engine(std::sync::Arc::new(w.engine)).await, handler)
+    });
+    let site = format!("http://127.0.0.1:{port}");
+    let mut p = Browser::start(shots.clone(), axe.clone(), "da", true);
+    p.go(&format!("{site}/"));
+    assert!(p.url().ends_with("/sign-in"));
+    p.click("header nav a[href='/public']");
+    p.url_when(|u| u.ends_with("/public"));
+    assert!(p.source().contains("Anerkendelse af en kvalifikation"));
+    p.check("public-portal");
+    p.click("main ul a[href^='/public/submit']");
+    p.url_when(|u| u.contains("/public/submit"));
+    p.type_into(
+        "#submit-answers-applicant",
+        "Ana <script>alert(3)</script> Silva",
+    );
+    p.type_into("#submit-answers-profession", "Sygeplejerske");
+    p.check("public-form");
+    p.click("main form button[type=submit]");
+    let receipt = p.source_when(|s| s.contains("imis_"));
+    let at = receipt.find("imis_").expect("the secret, once");
+    let secret: String = receipt[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    assert_eq!(secret.len(), 69);
+    p.check("public-receipt");
+    p.click("main a[href='/public/status']");
+    let status = p.source_when(|s| s.contains("Ana &lt;script&gt;"));
+    assert!(
+        status.contains("Ana &lt;script&gt;"),
+        "the stored script is text"
+    );
+    p.check("public-status");
+
+    // The authority's handler, in French with JavaScript off, takes it and asks.
+    let mut h = Browser::start(shots.clone(), axe.clone(), "fr", false);
+    sign_in(&h, &site, &handler);
+    h.go(&format!("{site}/submissions"));
+    h.click("main table a");
+    h.url_when(|u| u.contains("/submissions/0"));
+    h.click("form[action$='/commands/take'] button");
+    h.source_when(|s| s.contains("/commands/ask-submitter"));
+    h.type_into(
+        "#ask-submitter-text",
+        "En quelle année avez-vous obtenu le diplôme ?",
+    );
+    h.click("form[action$='/commands/ask-submitter'] button");
+    h.source_when(|s| !s.contains("/commands/ask-submitter\""));
+    h.shot("submission-asked-fr");
+
+    // The citizen replies.
+    p.go(&format!("{site}/public/status"));
+    assert!(p.source().contains("En quelle année"));
+    p.type_into("#reply-text", "I 2019.");
+    p.click("form[action$='/commands/reply'] button");
+    p.source_when(|s| !s.contains("/commands/reply\""));
+
+    // The handler answers; the citizen reads the decision and asks for their data.
+    h.go(&h.url());
+    assert!(h.source().contains("I 2019."));
+    h.type_into("#answer-answers-decision", "Diplôme reconnu.");
+    h.click("form[action$='/commands/answer'] button");
+    h.source_when(|s| !s.contains("/commands/answer\""));
+    h.shot("submission-answered-fr");
+    drop(h);
+    p.go(&format!("{site}/public/status"));
+    assert!(p.source().contains("Diplôme reconnu."));
+    p.check("public-answered");
+    p.click("form[action='/public/status/data'] button");
+    p.source_when(|s| s.contains("Sygeplejerske") && s.contains("<table"));
+    p.check("public-data");
+    drop(p);
+
+    // An alert goes out from Denmark and is acknowledged in France.
+    let (port, sender, receiver) = runtime.block_on(async {
+        let w = imi_core::conformance::alert_world_with(
+            std::sync::Arc::new(MemoryStore::new()),
+            &[Country::France],
+            1,
+        )
+        .await;
+        let (fr_handler, fr_authority) = &w.countries[0].handlers[0];
+        w.engine
+            .set_alert_network(
+                &imi_core::access::Actor::System,
+                Country::France.into(),
+                &"pq-alert".parse().unwrap(),
+                imi_core::AlertNetwork {
+                    validates_outgoing: false,
+                    handlers: [*fr_authority].into_iter().collect(),
+                },
+            )
+            .await
+            .unwrap();
+        let sender = common::token(&w.engine, &w.sender).await;
+        let receiver = common::token(&w.engine, fr_handler).await;
+        (
+            serve_engine(std::sync::Arc::new(w.engine)).await,
+            sender,
+            receiver,
+        )
+    });
+    let site = format!("http://127.0.0.1:{port}");
+    let mut d = Browser::start(shots.clone(), axe.clone(), "en", true);
+    sign_in(&d, &site, &sender);
+    d.go(&format!("{site}/alerts"));
+    d.check("alerts");
+    d.click("main a[href='/alerts/new']");
+    d.url_when(|u| u.ends_with("/alerts/new"));
+    d.click("main form button[type=submit]");
+    d.url_when(|u| !u.ends_with("/alerts/new"));
+    d.type_into("#save-draft-answers-professional", "Jean <b>Dupont</b>");
+    d.click("#save-draft-answers-scope option[value=prohibition]");
+    d.click("form[action$='/commands/save-draft'] button[type=submit]");
+    d.source_when(|s| s.contains(">Jean &lt;b&gt;Dupont&lt;/b&gt;</textarea>"));
+    d.check("alert-draft");
+    d.click("#submit-recipients-FR");
+    d.click("form[action$='/commands/submit'] button[type=submit]");
+    let sent = d.source_when(|s| s.contains("Broadcast"));
+    assert!(sent.contains("Broadcast"), "broadcast");
+    d.check("alert-broadcast");
+    drop(d);
+    let mut r = Browser::start(shots, axe, "fr", true);
+    sign_in(&r, &site, &receiver);
+    r.go(&format!("{site}/alerts"));
+    r.click("main table a");
+    r.url_when(|u| u.contains("/alerts/0"));
+    assert!(r.source().contains("Jean &lt;b&gt;Dupont"));
+    r.check("alert-received-fr");
+    r.click("form[action$='/commands/acknowledge'] button");
+    r.source_when(|s| !s.contains("/commands/acknowledge\""));
+    r.check("alert-acknowledged-fr");
+    drop(r);
     runtime.shutdown_background();
 }

@@ -438,15 +438,46 @@ async fn demo_world(engine: &Engine) -> Result<(), String> {
             )
             .await
             .map_err(fail)?;
+        // Everyone handles requests and alerts; the coordinators' administrators also
+        // validate their country's outgoing alerts and distribute incoming ones.
         let mut grants = vec![
             Grant::new(Right::RequestHandler, GrantScope::Everything),
             Grant::new(Right::Viewer, GrantScope::Everything),
+            Grant::new(Right::OutgoingAlertHandler, GrantScope::Everything),
+            Grant::new(Right::IncomingAlertHandler, GrantScope::Everything),
         ];
         if admin {
             grants.push(Grant::new(Right::Administrator, GrantScope::Everything));
+            grants.push(Grant::new(
+                Right::OutgoingAlertCoordinator,
+                GrantScope::Everything,
+            ));
+            grants.push(Grant::new(
+                Right::IncomingAlertCoordinator,
+                GrantScope::Everything,
+            ));
         }
         engine
             .set_grants(&sys, u.id(), grants)
+            .await
+            .map_err(fail)?;
+    }
+    // Alerts on restrictions to practise reach the nursing regulators directly: France's
+    // go to the Ordre national des infirmiers, Denmark's to the Patient Safety Authority.
+    let alert: imi_core::catalogue::ProcedureId = "pq-restriction-alert"
+        .parse()
+        .map_err(|e: imi_core::catalogue::SlugError| e.to_string())?;
+    for (country, handler) in [(Country::France, &oni), (Country::Denmark, &stps)] {
+        engine
+            .set_alert_network(
+                &sys,
+                country.into(),
+                &alert,
+                imi_core::AlertNetwork {
+                    validates_outgoing: false,
+                    handlers: [handler.id()].into_iter().collect(),
+                },
+            )
             .await
             .map_err(fail)?;
     }
@@ -579,6 +610,7 @@ async fn run() -> Result<(), String> {
     println!(
         "imi-server: open http://{addr}/ in a browser and sign in with one of the tokens above"
     );
+    println!("imi-server: citizens and businesses use http://{addr}/public (no account)");
     println!("imi-server: ready; press Ctrl-C to stop");
     // Deadlines: reminders and escalations, checked every minute.
     let ticking = Arc::clone(&engine);
