@@ -262,6 +262,12 @@ value-unresolved = Ikke løst
 value-resolved = Løst
 value-vehicles = Køretøjer
 
+home-other-cases = Andre sager, der venter på dig
+box-new = Nye
+box-awaiting-submitter = Afventer indsenderen
+box-all = Alle
+box-in-handling = Under behandling
+
 ## The public portal
 nav-public = Offentlige tjenester
 public-title = Offentlige tjenester

@@ -262,6 +262,12 @@ value-unresolved = Nicht gelöst
 value-resolved = Gelöst
 value-vehicles = Fahrzeuge
 
+home-other-cases = Weitere Vorgänge, die auf Sie warten
+box-new = Neu
+box-awaiting-submitter = Warten auf die einreichende Person
+box-all = Alle
+box-in-handling = In Bearbeitung
+
 ## The public portal
 nav-public = Dienste für die Öffentlichkeit
 public-title = Dienste für die Öffentlichkeit

@@ -262,6 +262,12 @@ value-unresolved = Unresolved
 value-resolved = Resolved
 value-vehicles = Vehicles
 
+home-other-cases = Other cases waiting for you
+box-new = New
+box-awaiting-submitter = Waiting for the submitter
+box-all = All
+box-in-handling = In handling
+
 ## The public portal
 nav-public = Public services
 public-title = Public services

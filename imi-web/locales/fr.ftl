@@ -262,6 +262,12 @@ value-unresolved = Non résolu
 value-resolved = Résolu
 value-vehicles = Véhicules
 
+home-other-cases = Autres dossiers qui vous attendent
+box-new = Nouvelles
+box-awaiting-submitter = En attente de l'auteur de la demande
+box-all = Toutes
+box-in-handling = En cours de traitement
+
 ## The public portal
 nav-public = Services au public
 public-title = Services au public

@@ -18,6 +18,7 @@ use imi_core::case::{ActorRef, TimelineEntry};
 use imi_core::catalogue::{Answers, ProcedureId, QuestionSetVersion, WorkflowKind};
 use imi_core::solvit::{SolvitBox, SolvitCase};
 use imi_core::store::Version;
+use imi_core::submission::SubmissionStage;
 use imi_core::survey::{SurveyBox, SurveyCase};
 use imi_core::workflow::{CaseKind, Command, FieldKind, Workflow as _};
 use imi_core::{
@@ -72,6 +73,8 @@ pub(crate) trait CasePage: Send + Sync + 'static {
     type Box: Copy + Send + Sync + 'static;
     /// The boxes by name (`box-<name>` is the text), the first the default.
     const BOXES: &'static [(&'static str, Self::Box)];
+    /// The boxes whose cases wait for the reader, counted on the home page.
+    const WAITING: &'static [&'static str];
 
     /// One page of a box.
     fn list(
@@ -207,6 +210,46 @@ async fn box_body<P: CasePage>(ctx: &Ctx, p: &BoxParams) -> Result<Body, WebErro
         (next_link(ctx, &page, &base, &[("box", name)]))
     };
     Ok((title, body))
+}
+
+/// What waits for the reader in workflow `P`: `(box text, link, count, more)` for each
+/// of its waiting boxes that holds something. A box the reader may not open counts
+/// nothing.
+async fn waiting_in<P: CasePage>(ctx: &Ctx, out: &mut Vec<(String, String, usize, bool)>) {
+    let Ok(actor) = ctx.user() else { return };
+    for name in P::WAITING {
+        let Some((_, which)) = P::BOXES.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        let Ok(first) = PageRequest::first(100) else {
+            return;
+        };
+        if let Ok(page) = P::list(&ctx.web.engine, actor, *which, first).await
+            && !page.items.is_empty()
+        {
+            out.push((
+                format!(
+                    "{} — {}",
+                    ctx.s(&format!("nav-{}", P::PATH)),
+                    ctx.s(&format!("box-{name}"))
+                ),
+                format!("/{}?box={name}", P::PATH),
+                page.items.len(),
+                page.next.is_some(),
+            ));
+        }
+    }
+}
+
+/// What waits for the reader in every workflow with generic pages, for the home page.
+pub(crate) async fn waiting(ctx: &Ctx) -> Vec<(String, String, usize, bool)> {
+    let mut out = Vec::new();
+    waiting_in::<Alerts>(ctx, &mut out).await;
+    waiting_in::<Notifications>(ctx, &mut out).await;
+    waiting_in::<Submissions>(ctx, &mut out).await;
+    waiting_in::<Solvit>(ctx, &mut out).await;
+    waiting_in::<Surveys>(ctx, &mut out).await;
+    out
 }
 
 async fn new_form<P: CasePage>(ctx: Ctx) -> Response {
@@ -432,6 +475,7 @@ pub(crate) struct Alerts;
 
 impl CasePage for Alerts {
     const PATH: &'static str = "alerts";
+    const WAITING: &'static [&'static str] = &["handling", "validation", "incoming"];
     const KIND: CaseKind = CaseKind::Alert;
     const CREATES: Option<WorkflowKind> = Some(WorkflowKind::Alert);
     type View = AlertView;
@@ -524,6 +568,7 @@ pub(crate) struct Notifications;
 
 impl CasePage for Notifications {
     const PATH: &'static str = "notifications";
+    const WAITING: &'static [&'static str] = &["received"];
     const KIND: CaseKind = CaseKind::Notification;
     const CREATES: Option<WorkflowKind> = Some(WorkflowKind::Notification);
     type View = NotificationCase;
@@ -609,21 +654,30 @@ pub(crate) struct Submissions;
 
 impl CasePage for Submissions {
     const PATH: &'static str = "submissions";
+    const WAITING: &'static [&'static str] = &["new", "in-handling"];
     const KIND: CaseKind = CaseKind::Submission;
     const CREATES: Option<WorkflowKind> = None;
     type View = SubmissionCase;
     type Command = imi_core::submission::SubmissionCommand;
     type Event = imi_core::submission::SubmissionEvent;
-    type Box = ();
-    const BOXES: &'static [(&'static str, ())] = &[("received", ())];
+    type Box = Option<SubmissionStage>;
+    const BOXES: &'static [(&'static str, Option<SubmissionStage>)] = &[
+        ("new", Some(SubmissionStage::Received)),
+        ("in-handling", Some(SubmissionStage::InHandling)),
+        (
+            "awaiting-submitter",
+            Some(SubmissionStage::AwaitingSubmitter),
+        ),
+        ("all", None),
+    ];
 
     async fn list(
         engine: &Engine,
         actor: &Actor,
-        _which: (),
+        which: Option<SubmissionStage>,
         page: PageRequest,
     ) -> Result<Page<SubmissionCase>, EngineError> {
-        engine.submissions(actor, None, page).await
+        engine.submissions(actor, which, page).await
     }
 
     async fn read(
@@ -690,6 +744,7 @@ pub(crate) struct Solvit;
 
 impl CasePage for Solvit {
     const PATH: &'static str = "solvit";
+    const WAITING: &'static [&'static str] = &["lead"];
     const KIND: CaseKind = CaseKind::Solvit;
     const CREATES: Option<WorkflowKind> = Some(WorkflowKind::Solvit);
     type View = SolvitCase;
@@ -780,6 +835,7 @@ pub(crate) struct Surveys;
 
 impl CasePage for Surveys {
     const PATH: &'static str = "surveys";
+    const WAITING: &'static [&'static str] = &["received"];
     const KIND: CaseKind = CaseKind::Survey;
     const CREATES: Option<WorkflowKind> = Some(WorkflowKind::Survey);
     type View = SurveyCase;

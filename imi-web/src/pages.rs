@@ -452,6 +452,7 @@ async fn home_body(ctx: &Ctx) -> Result<Body, WebError> {
     let registrations = engine
         .pending_registrations(actor, my_participant(ctx).await?, first.clone())
         .await?;
+    let others = crate::cases::waiting(ctx).await;
     let count = |n: usize, more: bool| if more { format!("{n}+") } else { n.to_string() };
     let body = html! {
         h1 { (ctx.t("home-title")) }
@@ -468,6 +469,14 @@ async fn home_body(ctx: &Ctx) -> Result<Body, WebError> {
             li {
                 a href=(format!("/requests/deadlines?until={yesterday}")) { (ctx.t("home-overdue")) }
                 ": " strong { (overdue) }
+            }
+        }
+        @if !others.is_empty() {
+            h2 { (ctx.t("home-other-cases")) }
+            ul.counts {
+                @for (text, href, n, more) in &others {
+                    li { a href=(href) { (text) } ": " strong { (count(*n, *more)) } }
+                }
             }
         }
         @if !registrations.items.is_empty() {

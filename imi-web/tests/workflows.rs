@@ -227,6 +227,14 @@ async fn an_alert_is_drafted_validated_distributed_and_acknowledged_in_forms() {
         distributed.body
     );
 
+    // The handler's home page says one alert waits; the box lists it.
+    let home = c.get("/", &[&fr_handler], "en").await;
+    assert!(
+        home.body
+            .contains("href=\"/alerts?box=handling\">Alerts — To handle</a>: <strong>1</strong>"),
+        "{}",
+        home.body
+    );
     // The handler finds it to handle, sees it whole, and acknowledges it.
     let to_handle = c.get("/alerts", &[&fr_handler], "en").await;
     assert!(
@@ -349,6 +357,13 @@ async fn a_citizen_submits_follows_replies_and_gets_their_data() {
 
     // The authority's handler takes it and asks a question.
     let handler = signed_in(&c, &engine, &w.handler).await;
+    let home = c.get("/", &[&handler], "en").await;
+    assert!(
+        home.body
+            .contains("Public submissions — New</a>: <strong>1</strong>"),
+        "{}",
+        home.body
+    );
     let list = c.get("/submissions", &[&handler], "en").await;
     let at = list.body.find("href=\"/submissions/").expect("listed") + 6;
     let page = list.body[at..].split('"').next().unwrap().to_owned();
