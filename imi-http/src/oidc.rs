@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use axum::http::header;
 use axum::http::request::Parts;
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Full, Limited};
 use imi_core::user::TOKEN_PREFIX;
 use imi_core::{Engine, EngineError, UserId, access::Actor};
 use jsonwebtoken::jwk::JwkSet;
@@ -110,6 +110,15 @@ pub enum OidcError {
         /// What went wrong.
         detail: String,
     },
+    /// The provider refused the request (a 4xx answer, such as `invalid_grant` for a
+    /// code that is bad, used or expired).
+    #[error("{url} refused: {detail}")]
+    Refused {
+        /// The URL.
+        url: String,
+        /// Its status and OAuth error.
+        detail: String,
+    },
     /// The provider's answer was not the document expected.
     #[error("{url} did not answer with a valid {what}: {detail}")]
     BadDocument {
@@ -124,7 +133,7 @@ pub enum OidcError {
 
 type Client = hyper_util::client::legacy::Client<
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    Empty<bytes::Bytes>,
+    Full<bytes::Bytes>,
 >;
 
 /// A published key: the algorithm it declares (if any) and its family.
@@ -187,6 +196,10 @@ impl std::fmt::Debug for OidcAuthenticator {
 struct Discovery {
     issuer: String,
     jwks_uri: String,
+    /// Where a browser is sent to sign in (for [`OidcSignOn`]).
+    authorization_endpoint: Option<String>,
+    /// Where a code is redeemed (for [`OidcSignOn`]).
+    token_endpoint: Option<String>,
 }
 
 impl OidcAuthenticator {
@@ -295,31 +308,50 @@ impl OidcAuthenticator {
         url: &str,
         what: &'static str,
     ) -> Result<T, OidcError> {
+        let request = axum::http::Request::get(url)
+            .header(header::ACCEPT, "application/json")
+            .body(Full::new(bytes::Bytes::new()));
+        self.send_json(url, what, request).await
+    }
+
+    /// Sends `request` (to `url`) and reads its JSON answer as a `what`.
+    async fn send_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        what: &'static str,
+        request: Result<axum::http::Request<Full<bytes::Bytes>>, axum::http::Error>,
+    ) -> Result<T, OidcError> {
         let fetch_error = |detail: String| OidcError::Fetch {
             url: url.to_owned(),
             detail,
         };
-        let uri: axum::http::Uri = url
-            .parse()
-            .map_err(|e: axum::http::uri::InvalidUri| fetch_error(e.to_string()))?;
-        let request = axum::http::Request::get(uri)
-            .header(header::ACCEPT, "application/json")
-            .body(Empty::new())
-            .map_err(|e| fetch_error(e.to_string()))?;
+        let request = request.map_err(|e| fetch_error(e.to_string()))?;
         let work = async {
             let response = self
                 .client
                 .request(request)
                 .await
                 .map_err(|e| fetch_error(e.to_string()))?;
-            if !response.status().is_success() {
-                return Err(fetch_error(format!("status {}", response.status())));
-            }
+            let status = response.status();
             let body = Limited::new(response.into_body(), 1024 * 1024)
                 .collect()
                 .await
                 .map_err(|e| fetch_error(e.to_string()))?
                 .to_bytes();
+            if status.is_client_error() {
+                // The provider's own words (an OAuth error) say what it refused.
+                let said = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+                    .unwrap_or_default();
+                return Err(OidcError::Refused {
+                    url: url.to_owned(),
+                    detail: format!("status {status} {said}"),
+                });
+            }
+            if !status.is_success() {
+                return Err(fetch_error(format!("status {status}")));
+            }
             serde_json::from_slice(&body).map_err(|e| OidcError::BadDocument {
                 url: url.to_owned(),
                 what,
@@ -381,8 +413,37 @@ impl OidcAuthenticator {
 
     /// Checks a JWT and returns the user it acts as.
     pub async fn verify(&self, token: &str) -> Result<UserId, Problem> {
-        let invalid =
-            |why: &str| Problem::unauthenticated(format!("the access token is not valid: {why}"));
+        let claims = self.claims(token).await.map_err(|e| match e {
+            Invalid::Token(why) => {
+                Problem::unauthenticated(format!("the access token is not valid: {why}"))
+            }
+            Invalid::Unavailable => Problem::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "the sign-on service's keys cannot be fetched; try again later",
+            ),
+        })?;
+        self.user_in(&claims).ok_or_else(|| {
+            Problem::unauthenticated("the access token is not valid: it names no imi user")
+        })
+    }
+
+    /// The imi user a token's claims name.
+    fn user_in(&self, claims: &serde_json::Map<String, serde_json::Value>) -> Option<UserId> {
+        claims
+            .get(&self.config.user_claim)
+            .and_then(serde_json::Value::as_str)
+            .and_then(|s| s.parse::<UserId>().ok())
+    }
+
+    /// The claims of a JWT whose signature (by a published key, with an accepted
+    /// algorithm that fits it), issuer, audience and times are valid.
+    async fn claims(
+        &self,
+        token: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, Invalid> {
+        let invalid = |why: &str| Invalid::Token(why.to_owned());
         let head = jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed"))?;
         if !self.config.algorithms.contains(&head.alg) {
             return Err(invalid("its signature algorithm is not accepted"));
@@ -393,12 +454,7 @@ impl OidcAuthenticator {
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "OpenID provider unavailable");
-                Problem::new(
-                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "Service unavailable",
-                    "the sign-on service's keys cannot be fetched; try again later",
-                )
+                Invalid::Unavailable
             })?
             .ok_or_else(|| invalid("it is signed with an unknown key"))?;
         let fits = match published.declared {
@@ -432,12 +488,16 @@ impl OidcAuthenticator {
                 _ => "it does not verify",
             })
         })?;
-        data.claims
-            .get(&self.config.user_claim)
-            .and_then(serde_json::Value::as_str)
-            .and_then(|s| s.parse::<UserId>().ok())
-            .ok_or_else(|| invalid("it names no imi user"))
+        Ok(data.claims)
     }
+}
+
+/// Why a token's claims cannot be had.
+enum Invalid {
+    /// The token is not valid: why.
+    Token(String),
+    /// The provider's keys cannot be fetched.
+    Unavailable,
 }
 
 #[async_trait]
@@ -505,5 +565,227 @@ fn check_url(url: &str, allow_http: bool) -> Result<(), OidcError> {
         }
         Some("http") => Err(bad("the provider must be reached over https")),
         _ => Err(bad("it is not an http(s) URL")),
+    }
+}
+
+/// Where the web application's single sign-on goes, and who it is there (an OpenID
+/// Connect client registered with the provider).
+#[derive(Debug, Clone)]
+pub struct SignOnConfig {
+    /// The issuer, exactly as identity tokens carry it in `iss`.
+    pub issuer: String,
+    /// This application's client id at the provider (identity tokens name it in `aud`).
+    pub client_id: String,
+    /// Its client secret, if it is a confidential client (sent with HTTP Basic
+    /// authentication when a code is redeemed).
+    pub client_secret: Option<String>,
+    /// Where the provider sends the browser back: the web application's
+    /// `/sign-in/callback`, as registered with the provider.
+    pub redirect_uri: String,
+    /// The provider's name on the sign-in page ("EU Login").
+    pub name: String,
+    /// The claim of the identity token that holds the imi user id (default `imi_user`).
+    pub user_claim: String,
+    /// The scopes asked for (default `openid`).
+    pub scope: String,
+    /// Allow plain `http` to a loopback provider (tests and local development only).
+    pub allow_http: bool,
+}
+
+impl SignOnConfig {
+    /// A configuration with the defaults: claim `imi_user`, scope `openid`, https only.
+    pub fn new(
+        issuer: impl Into<String>,
+        client_id: impl Into<String>,
+        redirect_uri: impl Into<String>,
+    ) -> Self {
+        Self {
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            client_secret: None,
+            redirect_uri: redirect_uri.into(),
+            name: "single sign-on".to_owned(),
+            user_claim: "imi_user".to_owned(),
+            scope: "openid".to_owned(),
+            allow_http: false,
+        }
+    }
+}
+
+/// The web application's single sign-on through an OpenID provider: the authorization
+/// code flow with PKCE (`S256`), a `state` and a `nonce` per attempt, and the identity
+/// token checked as access tokens are ([`OidcAuthenticator`]: published keys, accepted
+/// algorithms, issuer, audience = the client id, times), plus its `nonce`.
+pub struct OidcSignOn {
+    tokens: Arc<OidcAuthenticator>,
+    config: SignOnConfig,
+    /// The authorization and token endpoints, once discovered.
+    endpoints: Mutex<Option<(String, String)>>,
+}
+
+impl std::fmt::Debug for OidcSignOn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcSignOn")
+            .field("issuer", &self.config.issuer)
+            .field("client_id", &self.config.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The part of a token endpoint's answer we use.
+#[derive(Deserialize)]
+struct TokenAnswer {
+    id_token: String,
+}
+
+impl OidcSignOn {
+    /// A sign-on for `config`. Nothing is fetched until the first sign-in.
+    pub fn new(config: SignOnConfig) -> Result<Arc<Self>, OidcError> {
+        check_url(&config.redirect_uri, config.allow_http)?;
+        let mut tokens = OidcConfig::new(config.issuer.clone(), config.client_id.clone());
+        tokens.user_claim = config.user_claim.clone();
+        tokens.allow_http = config.allow_http;
+        Ok(Arc::new(Self {
+            tokens: OidcAuthenticator::new(tokens)?,
+            config,
+            endpoints: Mutex::new(None),
+        }))
+    }
+
+    /// The provider's authorization and token endpoints, from its discovery document.
+    async fn endpoints(&self) -> Result<(String, String), OidcError> {
+        if let Some(known) = self.endpoints.lock().await.clone() {
+            return Ok(known);
+        }
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            self.config.issuer.trim_end_matches('/')
+        );
+        let d: Discovery = self.tokens.get_json(&url, "discovery document").await?;
+        let missing = |what: &str| OidcError::BadDocument {
+            url: url.clone(),
+            what: "discovery document",
+            detail: format!("it names no {what}"),
+        };
+        if d.issuer != self.config.issuer {
+            return Err(OidcError::BadDocument {
+                url: url.clone(),
+                what: "discovery document",
+                detail: format!("it names issuer `{}`", d.issuer),
+            });
+        }
+        let authorize = d
+            .authorization_endpoint
+            .ok_or_else(|| missing("authorization_endpoint"))?;
+        let token = d.token_endpoint.ok_or_else(|| missing("token_endpoint"))?;
+        check_url(&authorize, self.config.allow_http)?;
+        check_url(&token, self.config.allow_http)?;
+        let known = (authorize, token);
+        *self.endpoints.lock().await = Some(known.clone());
+        Ok(known)
+    }
+}
+
+/// The sign-on error for a provider that failed or refused.
+fn sign_on_error(e: OidcError) -> imi_core::session::SignOnError {
+    use imi_core::session::SignOnError;
+    tracing::warn!(error = %e, "single sign-on failed");
+    match e {
+        OidcError::Refused { .. } => SignOnError::Refused(e.to_string()),
+        e => SignOnError::Unavailable(e.to_string()),
+    }
+}
+
+/// Percent-encoding of a form or query value.
+fn form_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[async_trait]
+impl imi_core::session::SignOn for OidcSignOn {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    async fn authorization_url(
+        &self,
+        attempt: &imi_core::session::SignOnAttempt,
+    ) -> Result<String, imi_core::session::SignOnError> {
+        let (authorize, _) = self.endpoints().await.map_err(sign_on_error)?;
+        let joint = if authorize.contains('?') { '&' } else { '?' };
+        Ok(format!(
+            "{authorize}{joint}response_type=code&client_id={}&redirect_uri={}&scope={}&state={}&nonce={}&code_challenge={}&code_challenge_method=S256",
+            form_encode(&self.config.client_id),
+            form_encode(&self.config.redirect_uri),
+            form_encode(&self.config.scope),
+            form_encode(&attempt.state),
+            form_encode(&attempt.nonce),
+            attempt.challenge(),
+        ))
+    }
+
+    async fn redeem(
+        &self,
+        code: &str,
+        attempt: &imi_core::session::SignOnAttempt,
+    ) -> Result<UserId, imi_core::session::SignOnError> {
+        use base64::Engine as _;
+        use imi_core::session::SignOnError;
+        let (_, token_url) = self.endpoints().await.map_err(sign_on_error)?;
+        let form = format!(
+            "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={}&client_id={}",
+            form_encode(code),
+            form_encode(&self.config.redirect_uri),
+            form_encode(&attempt.verifier),
+            form_encode(&self.config.client_id),
+        );
+        let mut request = axum::http::Request::post(&token_url)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json");
+        if let Some(secret) = &self.config.client_secret {
+            let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                form_encode(&self.config.client_id),
+                form_encode(secret)
+            ));
+            request = request.header(header::AUTHORIZATION, format!("Basic {basic}"));
+        }
+        let answer: TokenAnswer = self
+            .tokens
+            .send_json(
+                &token_url,
+                "token answer",
+                request.body(Full::new(bytes::Bytes::from(form))),
+            )
+            .await
+            .map_err(sign_on_error)?;
+        let claims = self
+            .tokens
+            .claims(&answer.id_token)
+            .await
+            .map_err(|e| match e {
+                Invalid::Token(why) => {
+                    SignOnError::Refused(format!("the identity token is not valid: {why}"))
+                }
+                Invalid::Unavailable => {
+                    SignOnError::Unavailable("the provider's keys cannot be fetched".into())
+                }
+            })?;
+        let nonce = claims.get("nonce").and_then(serde_json::Value::as_str);
+        if nonce != Some(attempt.nonce.as_str()) {
+            return Err(SignOnError::Refused(
+                "the identity token was not issued for this sign-in".into(),
+            ));
+        }
+        self.tokens
+            .user_in(&claims)
+            .ok_or_else(|| SignOnError::Refused("the identity token names no imi user".into()))
     }
 }

@@ -1,6 +1,6 @@
 //! OpenID Connect against a real provider: `oidc-provider` (the certified Node.js
 //! implementation, from npm), started by the test on a free loopback port
-//! (`tests/oidc/provider.mjs`). Valid, expired, forged, unsigned, wrong-audience and
+//! (`testkit/oidc/provider.mjs`, started through `imi-testkit`). Valid, expired, forged, unsigned, wrong-audience and
 //! wrong-issuer tokens, an unknown user, and key rotation (new keys picked up at once,
 //! dropped keys refused once the cached set expires).
 //!
@@ -10,10 +10,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should panic
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,124 +23,11 @@ use imi_core::{
     store::MemoryStore, user::NewUser,
 };
 use imi_http::oidc::{OidcAuthenticator, OidcConfig};
+use imi_testkit::oidc::{Provider, provider_dir};
 use serde_json::Value;
 use tower::ServiceExt;
 
 const AUDIENCE: &str = "https://imi.test/api";
-
-/// The provider's directory with its packages installed, or `None` (with the one line
-/// saying why) when this machine has no Node.js.
-fn provider_dir() -> Option<PathBuf> {
-    let required = std::env::var("IMI_REQUIRE_OIDC").is_ok_and(|v| v == "1");
-    let has = |tool: &str| {
-        Command::new(tool)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !(has("node") && has("npm")) {
-        assert!(!required, "IMI_REQUIRE_OIDC=1 but node/npm are missing");
-        // Straight to the process's stderr: the test harness captures only the print
-        // macros, and this line must show even when the test passes.
-        let _ = writeln!(
-            std::io::stderr(),
-            "imi-http oidc tests: SKIPPED (no Node.js): install it with `apt-get install nodejs npm` to run them against a real OpenID provider"
-        );
-        return None;
-    }
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("oidc-provider");
-    std::fs::create_dir_all(&dir).unwrap();
-    for file in ["package.json", "package-lock.json", "provider.mjs"] {
-        std::fs::copy(source.join(file), dir.join(file)).unwrap();
-    }
-    if !dir.join("node_modules/oidc-provider/package.json").exists() {
-        let installed = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--silent"])
-            .current_dir(&dir)
-            .status()
-            .unwrap();
-        assert!(installed.success(), "npm ci for the OpenID provider failed");
-    }
-    Some(dir)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A provider process, killed when dropped.
-struct Provider {
-    child: Child,
-    issuer: String,
-    _keys: tempfile::TempDir,
-}
-
-impl Provider {
-    /// Starts a provider and waits for its `READY` line. A provider that does not get
-    /// there within 30 seconds (seen once: a Node.js process that hung while starting on
-    /// a loaded machine) is killed and started again, up to three times, so that the
-    /// test fails with a message instead of waiting forever.
-    #[allow(clippy::print_stderr)] // says why a start is retried
-    fn start(dir: &Path) -> Self {
-        for attempt in 1..=3 {
-            let keys = tempfile::tempdir().unwrap();
-            let port = free_port();
-            let mut child = Command::new("node")
-                .arg(dir.join("provider.mjs"))
-                .args(["--port", &port.to_string(), "--keys"])
-                .arg(keys.path())
-                .args(["--exit-on-stdin-close"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let stdout = child.stdout.take().unwrap();
-            let (tx, rx) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                let mut line = String::new();
-                let _ = BufReader::new(stdout).read_line(&mut line);
-                let _ = tx.send(line);
-            });
-            match rx.recv_timeout(Duration::from_secs(30)) {
-                Ok(line) => {
-                    let issuer = line
-                        .trim()
-                        .strip_prefix("READY ")
-                        .unwrap_or_else(|| panic!("the provider did not start: {line:?}"))
-                        .to_owned();
-                    return Self {
-                        child,
-                        issuer,
-                        _keys: keys,
-                    };
-                }
-                Err(_) => {
-                    eprintln!(
-                        "the OpenID provider did not start within 30 s (attempt {attempt} of 3)"
-                    );
-                    let _ = child.kill();
-                    let _ = child.wait();
-                }
-            }
-        }
-        panic!("the OpenID provider did not start in three attempts");
-    }
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A token from `provider` for `client`, for `resource`, acting as `user`.
 async fn token(provider: &Provider, client: &str, resource: &str, user: &str) -> String {
@@ -261,10 +146,13 @@ fn with_payload(token: &str, edit: impl FnOnce(&mut Value)) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jwt_access_tokens_from_a_real_openid_provider() {
-    let Some(dir) = provider_dir() else {
+    let Some(dir) = provider_dir(
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+        "imi-http oidc tests",
+    ) else {
         return;
     };
-    let provider = Provider::start(&dir);
+    let provider = Provider::start(&dir, &[]);
     let w = world(config(&provider.issuer)).await;
 
     // Valid: the token acts as the user its claim names.
@@ -302,7 +190,7 @@ async fn jwt_access_tokens_from_a_real_openid_provider() {
     assert_eq!(me(&w, &other).await.0, StatusCode::UNAUTHORIZED);
 
     // Wrong issuer: a second, real provider whose tokens are otherwise fine.
-    let stranger = Provider::start(&dir);
+    let stranger = Provider::start(&dir, &[]);
     let foreign = token(&stranger, "imi-api-client", AUDIENCE, &w.julie).await;
     assert_eq!(me(&w, &foreign).await.0, StatusCode::UNAUTHORIZED);
     drop(stranger);

@@ -268,6 +268,12 @@ box-awaiting-submitter = Afventer indsenderen
 box-all = Alle
 box-in-handling = Under behandling
 
+sign-in-with = Log ind med
+sign-in-token-heading = Eller med en adgangsnøgle
+sign-in-sso-failed = Log ind-tjenesten bekræftede ikke, hvem du er. Prøv igen.
+sign-in-sso-unavailable = Log ind-tjenesten kan ikke nås. Prøv igen senere.
+sign-in-sso-no-user = Du er logget ind, men ingen aktiv IMI-bruger er knyttet til din konto. Spørg din myndigheds administrator.
+
 ## The public portal
 nav-public = Offentlige tjenester
 public-title = Offentlige tjenester

@@ -268,6 +268,12 @@ box-awaiting-submitter = Warten auf die einreichende Person
 box-all = Alle
 box-in-handling = In Bearbeitung
 
+sign-in-with = Anmelden mit
+sign-in-token-heading = Oder mit einem Zugangstoken
+sign-in-sso-failed = Der Anmeldedienst hat Ihre Identität nicht bestätigt. Bitte versuchen Sie es erneut.
+sign-in-sso-unavailable = Der Anmeldedienst ist nicht erreichbar. Bitte versuchen Sie es später erneut.
+sign-in-sso-no-user = Sie sind angemeldet, aber mit Ihrem Konto ist kein aktiver IMI-Benutzer verknüpft. Wenden Sie sich an die Verwaltung Ihrer Behörde.
+
 ## The public portal
 nav-public = Dienste für die Öffentlichkeit
 public-title = Dienste für die Öffentlichkeit

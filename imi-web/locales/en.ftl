@@ -268,6 +268,12 @@ box-awaiting-submitter = Waiting for the submitter
 box-all = All
 box-in-handling = In handling
 
+sign-in-with = Sign in with
+sign-in-token-heading = Or with an access token
+sign-in-sso-failed = The sign-on service did not confirm who you are. Please try again.
+sign-in-sso-unavailable = The sign-on service cannot be reached. Please try again later.
+sign-in-sso-no-user = You signed in, but no active IMI user is linked to your account. Ask your authority's administrator.
+
 ## The public portal
 nav-public = Public services
 public-title = Public services

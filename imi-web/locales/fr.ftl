@@ -268,6 +268,12 @@ box-awaiting-submitter = En attente de l'auteur de la demande
 box-all = Toutes
 box-in-handling = En cours de traitement
 
+sign-in-with = Se connecter avec
+sign-in-token-heading = Ou avec un jeton d'accès
+sign-in-sso-failed = Le service d'authentification n'a pas confirmé votre identité. Veuillez réessayer.
+sign-in-sso-unavailable = Le service d'authentification est injoignable. Veuillez réessayer plus tard.
+sign-in-sso-no-user = Vous êtes connecté, mais aucun utilisateur IMI actif n'est lié à votre compte. Adressez-vous à l'administrateur de votre autorité.
+
 ## The public portal
 nav-public = Services au public
 public-title = Services au public

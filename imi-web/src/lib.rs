@@ -48,13 +48,30 @@ use imi_core::session::SessionSecret;
 use imi_core::{Engine, EngineError, Language, LanguagePreferences};
 
 /// How the web application behaves.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WebConfig {
     /// Mark cookies `Secure`, so browsers send them over HTTPS only (default: true). Set
     /// it to false only to serve plain `http://localhost`, as the demo server does.
     pub secure_cookies: bool,
     /// How long a sign-in lasts, in minutes (default 480: a working day).
     pub session_minutes: u32,
+    /// A single sign-on service (OpenID Connect, authorization code with PKCE), offered
+    /// on the sign-in page beside access tokens; its callback is `/sign-in/callback`
+    /// (e.g. `imi_http::oidc::OidcSignOn`). Default: none.
+    pub sign_on: Option<Arc<dyn imi_core::session::SignOn>>,
+}
+
+impl std::fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("secure_cookies", &self.secure_cookies)
+            .field("session_minutes", &self.session_minutes)
+            .field(
+                "sign_on",
+                &self.sign_on.as_ref().map(|s| s.name().to_owned()),
+            )
+            .finish()
+    }
 }
 
 impl Default for WebConfig {
@@ -62,6 +79,7 @@ impl Default for WebConfig {
         Self {
             secure_cookies: true,
             session_minutes: imi_core::session::DEFAULT_SESSION_MINUTES,
+            sign_on: None,
         }
     }
 }
@@ -72,6 +90,9 @@ const SESSION_COOKIE: &str = "imi_session";
 const LANGUAGE_COOKIE: &str = "imi_lang";
 /// The sign-in form's anti-forgery cookie.
 const SIGN_IN_COOKIE: &str = "imi_signin";
+/// A single sign-on attempt's state, nonce and verifier, until the provider sends the
+/// browser back.
+const SIGN_ON_COOKIE: &str = "imi_sso";
 
 /// The shared state of every page.
 pub(crate) struct Web {
@@ -117,6 +138,8 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
         .route("/", get(pages::home))
         .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
         .route("/sign-out", post(pages::sign_out))
+        .route("/sign-in/sso", get(pages::sign_on))
+        .route("/sign-in/callback", get(pages::sign_on_callback))
         .route("/language", get(pages::language))
         .route("/registrations", get(pages::registrations))
         .route("/registrations/{id}", post(pages::validate_registration))

@@ -20,8 +20,8 @@ use serde::Deserialize;
 
 use crate::forms::{Posted, Subject, answers_list, command_forms};
 use crate::{
-    Ctx, LANGUAGE_COOKIE, SESSION_COOKIE, SIGN_IN_COOKIE, WebError, cookie, error_kind, see_other,
-    set_cookie,
+    Ctx, LANGUAGE_COOKIE, SESSION_COOKIE, SIGN_IN_COOKIE, SIGN_ON_COOKIE, WebError, cookie,
+    error_kind, see_other, set_cookie,
 };
 
 /// How many entries a list page shows.
@@ -273,6 +273,10 @@ fn sign_in_page(ctx: &Ctx, failed: Option<&str>) -> Response {
     };
     let body = html! {
         h1 { (ctx.t("sign-in-title")) }
+        @if let Some(sso) = &ctx.web.config.sign_on {
+            p { a.button href="/sign-in/sso" { (ctx.t("sign-in-with")) " " span lang="en" { (sso.name()) } } }
+            h2 { (ctx.t("sign-in-token-heading")) }
+        }
         p { (ctx.t("sign-in-intro")) }
         form method="post" action="/sign-in" {
             input type="hidden" name="csrf" value=(nonce);
@@ -343,6 +347,100 @@ pub(crate) async fn sign_in(
     h.append(
         header::SET_COOKIE,
         set_cookie(&ctx.web, SIGN_IN_COOKIE, "", 0, "Strict"),
+    );
+    response
+}
+
+/// Starts a single sign-on: a fresh attempt (state, nonce, PKCE verifier) in a
+/// short-lived cookie, and the browser on to the provider.
+pub(crate) async fn sign_on(ctx: Ctx) -> Response {
+    let Some(sso) = ctx.web.config.sign_on.clone() else {
+        return ctx.error_page(&WebError::Engine(imi_core::EngineError::NotFound {
+            kind: "page",
+            id: "/sign-in/sso".into(),
+        }));
+    };
+    let random = || ctx.web.ids.secret();
+    let attempt = match (random(), random(), random()) {
+        (Ok(a), Ok(b), Ok(c)) => imi_core::session::SignOnAttempt::from_random(&a, &b, &c),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            return ctx.error_page(&WebError::Engine(e.into()));
+        }
+    };
+    match sso.authorization_url(&attempt).await {
+        Ok(url) => {
+            let mut response = see_other(&url);
+            // Lax: the provider sends the browser back with a top-level GET.
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(&ctx.web, SIGN_ON_COOKIE, &attempt.to_cookie(), 600, "Lax"),
+            );
+            response
+        }
+        Err(_) => sign_in_page(&ctx, Some("sign-in-sso-unavailable")),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+}
+
+/// The provider's answer: the code redeemed for the attempt in the cookie, and a fresh
+/// session for the imi user it names.
+pub(crate) async fn sign_on_callback(
+    ctx: Ctx,
+    headers: HeaderMap,
+    Query(p): Query<CallbackParams>,
+) -> Response {
+    let Some(sso) = ctx.web.config.sign_on.clone() else {
+        return ctx.error_page(&WebError::Engine(imi_core::EngineError::NotFound {
+            kind: "page",
+            id: "/sign-in/callback".into(),
+        }));
+    };
+    let attempt =
+        cookie(&headers, SIGN_ON_COOKIE).and_then(imi_core::session::SignOnAttempt::from_cookie);
+    let (Some(attempt), Some(state), Some(code)) = (attempt, p.state, p.code) else {
+        // Refused at the provider, or a forged or stale answer.
+        return sign_in_page(&ctx, Some("sign-in-sso-failed"));
+    };
+    if !same(&state, &attempt.state) {
+        return sign_in_page(&ctx, Some("sign-in-sso-failed"));
+    }
+    let user = match sso.redeem(&code, &attempt).await {
+        Ok(u) => u,
+        Err(imi_core::session::SignOnError::Refused(_)) => {
+            return sign_in_page(&ctx, Some("sign-in-sso-failed"));
+        }
+        Err(_) => return sign_in_page(&ctx, Some("sign-in-sso-unavailable")),
+    };
+    let engine = &ctx.web.engine;
+    let opened = async {
+        let actor = engine.actor_for(user).await?;
+        engine
+            .open_session(&actor, ctx.web.config.session_minutes)
+            .await
+    }
+    .await;
+    let secret = match opened {
+        Ok(s) => s,
+        Err(imi_core::EngineError::Unauthenticated | imi_core::EngineError::NotFound { .. }) => {
+            return sign_in_page(&ctx, Some("sign-in-sso-no-user"));
+        }
+        Err(e) => return ctx.error_page(&WebError::from(e)),
+    };
+    let mut response = see_other("/");
+    let h = response.headers_mut();
+    let max_age = i64::from(ctx.web.config.session_minutes) * 60;
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(&ctx.web, SESSION_COOKIE, secret.expose(), max_age, "Lax"),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(&ctx.web, SIGN_ON_COOKIE, "", 0, "Lax"),
     );
     response
 }

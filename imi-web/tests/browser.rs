@@ -20,8 +20,20 @@ use serde_json::{Value, json};
 
 mod common;
 
-/// What the test needs, or `None` (with the one line saying what is missing).
-fn tools() -> Option<(PathBuf, String)> {
+/// What the tests need, once: the screenshot directory (emptied) and axe-core's script,
+/// or `None` (with the one line saying what is missing). The tests take turns: one
+/// browser at a time on a small machine.
+fn tools() -> Option<((PathBuf, String), std::sync::MutexGuard<'static, ()>)> {
+    static TOOLS: std::sync::OnceLock<Option<(PathBuf, String)>> = std::sync::OnceLock::new();
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let tools = TOOLS.get_or_init(find_tools).clone()?;
+    let turn = TURN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Some((tools, turn))
+}
+
+fn find_tools() -> Option<(PathBuf, String)> {
     let required = std::env::var("IMI_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
     let has = |tool: &str| {
         Command::new(tool)
@@ -173,6 +185,12 @@ impl Browser {
             "{method} {path}: {answer}"
         );
         answer["value"].clone()
+    }
+
+    /// Forgets every cookie of the current page's host (the provider's too: cookies do not
+    /// tell ports apart).
+    fn clear_cookies(&self) {
+        self.call("DELETE", "/cookie", None);
     }
 
     fn go(&self, url: &str) {
@@ -358,7 +376,9 @@ fn serve(runtime: &tokio::runtime::Runtime) -> (u16, Vec<String>, imi_core::Case
 
 #[test]
 fn officials_work_in_a_real_browser() {
-    let Some((shots, axe)) = tools() else { return };
+    let Some(((shots, axe), _turn)) = tools() else {
+        return;
+    };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (port, tokens, case) = serve(&runtime);
     let site = format!("http://127.0.0.1:{port}");
@@ -523,7 +543,9 @@ fn sign_in(b: &Browser, site: &str, token: &str) {
 fn a_citizen_and_an_alert_in_a_real_browser() {
     use imi_core::Country;
     use imi_core::store::MemoryStore;
-    let Some((shots, axe)) = tools() else { return };
+    let Some(((shots, axe), _turn)) = tools() else {
+        return;
+    };
     let runtime = tokio::runtime::Runtime::new().unwrap();
 
     // A citizen, in Danish with JavaScript on, writes to a French authority.
@@ -665,5 +687,116 @@ fn a_citizen_and_an_alert_in_a_real_browser() {
     r.source_when(|s| !s.contains("/commands/acknowledge\""));
     r.check("alert-acknowledged-fr");
     drop(r);
+    runtime.shutdown_background();
+}
+
+#[test]
+fn single_sign_on_in_a_real_browser() {
+    let Some(((shots, axe), _turn)) = tools() else {
+        return;
+    };
+    let Some(dir) = imi_testkit::oidc::provider_dir(
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+        "imi-web single sign-on test",
+    ) else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // The web application's address first: the provider must know where to send people.
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let site = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let callback = format!("{site}/sign-in/callback");
+    let provider = imi_testkit::oidc::Provider::start(
+        &dir,
+        &["--code-client", "imi-web", "--redirect-uri", &callback],
+    );
+    let mut config = imi_http::oidc::SignOnConfig::new(&provider.issuer, "imi-web", &callback);
+    config.client_secret = Some("imi-secret".into());
+    config.name = "Test Login".into();
+    config.allow_http = true;
+    let sso = imi_http::oidc::OidcSignOn::new(config).unwrap();
+    let user = runtime.block_on(async {
+        let w = common::world(
+            [
+                "Styrelsen for Patientsikkerhed",
+                "Ordre national des infirmiers",
+                "Ministero della Salute",
+            ],
+            "Marie",
+        )
+        .await;
+        let users = w
+            .engine
+            .users_of(
+                &imi_core::access::Actor::System,
+                w.ids[0],
+                imi_core::PageRequest::first(10).unwrap(),
+            )
+            .await
+            .unwrap();
+        let user = users.items[0].id();
+        let web = imi_web::WebConfig {
+            secure_cookies: false,
+            sign_on: Some(sso),
+            ..imi_web::WebConfig::default()
+        };
+        let app = imi_web::router(w.engine, web);
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        user
+    });
+
+    // A Danish handler signs in through the provider, not with a token.
+    let mut b = Browser::start(shots, axe, "da", true);
+    b.go(&format!("{site}/sign-in"));
+    assert!(b.source().contains("Test Login"));
+    b.check("sign-in-sso");
+    b.click("a[href='/sign-in/sso']");
+    b.wait_for("input[name=login]");
+    assert!(b.url().starts_with(&provider.issuer), "at the provider");
+    b.type_into("input[name=login]", &user.to_string());
+    b.type_into("input[name=password]", "any");
+    b.click("button[type=submit]");
+    assert_eq!(
+        b.url_when(|u| u == format!("{site}/")),
+        format!("{site}/"),
+        "back, signed in"
+    );
+    assert!(b.source().contains("form class=\"sign-out\""));
+    b.check("home-after-sso");
+    b.click("form.sign-out button");
+    b.url_when(|u| u.ends_with("/sign-in"));
+
+    // Someone the provider knows but who is no imi user is told so, and not signed in.
+    b.clear_cookies();
+    b.go(&format!("{site}/sign-in"));
+    b.click("a[href='/sign-in/sso']");
+    b.wait_for("input[name=login]");
+    b.type_into("input[name=login]", "01a2027b-d680-7000-8000-000000000000");
+    b.type_into("input[name=password]", "any");
+    b.click("button[type=submit]");
+    let refused = b.source_when(|s| s.contains("role=\"alert\""));
+    assert!(refused.contains("IMI"), "no imi user: {refused}");
+    assert!(!refused.contains("form class=\"sign-out\""));
+
+    // An answer that is not for the attempt this browser started is refused, code or not.
+    b.clear_cookies();
+    b.go(&format!("{site}/sign-in"));
+    b.click("a[href='/sign-in/sso']");
+    b.wait_for("input[name=login]");
+    b.go(&format!(
+        "{site}/sign-in/callback?code=stolen&state={}",
+        "0".repeat(64)
+    ));
+    let forged = b.source_when(|s| s.contains("role=\"alert\""));
+    assert!(!forged.contains("form class=\"sign-out\""), "not signed in");
+    b.go(&format!("{site}/"));
+    assert!(
+        b.url_when(|u| u.ends_with("/sign-in"))
+            .ends_with("/sign-in")
+    );
+    drop(b);
+    drop(provider);
     runtime.shutdown_background();
 }

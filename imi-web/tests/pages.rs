@@ -37,6 +37,7 @@ async fn site() -> Site {
     let config = imi_web::WebConfig {
         secure_cookies: false,
         session_minutes: 60,
+        ..imi_web::WebConfig::default()
     };
     Site {
         client: common::Client {

@@ -21,6 +21,7 @@ fn client(engine: &Arc<imi_core::Engine>) -> Client {
             imi_web::WebConfig {
                 secure_cookies: false,
                 session_minutes: 60,
+                ..imi_web::WebConfig::default()
             },
         ),
     }

@@ -4,7 +4,7 @@
 //! ```text
 //! imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR]
 //!            [--smtp HOST:PORT] [--smtp-security starttls|tls|none] [--smtp-user NAME]
-//!            [--oidc-issuer URL --oidc-audience AUDIENCE]
+//!            [--oidc-issuer URL --oidc-audience AUDIENCE] [--sso-issuer URL --sso-client-id ID]
 //!            [--mail-from ADDRESS] [--public-url URL] [--header-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]
 //! ```
 //!
@@ -46,12 +46,15 @@ struct Args {
     smtp_user: Option<String>,
     oidc_issuer: Option<String>,
     oidc_audience: Option<String>,
+    /// The web application's single sign-on: the provider's issuer and our client id.
+    sso_issuer: Option<String>,
+    sso_client_id: Option<String>,
     mail_from: String,
     public_url: Option<String>,
     serve: imi_http::ServeConfig,
 }
 
-const USAGE: &str = "usage: imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR] [--smtp HOST:PORT] [--smtp-security starttls|tls|none] [--smtp-user NAME] [--oidc-issuer URL --oidc-audience AUDIENCE] [--mail-from ADDRESS] [--public-url URL] [--header-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]";
+const USAGE: &str = "usage: imi-server [--addr HOST:PORT] [--data DIR] [--store sqlite|sled] [--catalogue DIR] [--smtp HOST:PORT] [--smtp-security starttls|tls|none] [--smtp-user NAME] [--oidc-issuer URL --oidc-audience AUDIENCE] [--sso-issuer URL --sso-client-id ID] [--mail-from ADDRESS] [--public-url URL] [--header-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]";
 
 /// A number of seconds (1 to 3600) from a flag or variable.
 fn seconds(name: &str, text: &str) -> Result<std::time::Duration, String> {
@@ -74,6 +77,8 @@ fn parse_args() -> Result<Args, String> {
         smtp_user: env("IMI_SMTP_USER"),
         oidc_issuer: env("IMI_OIDC_ISSUER"),
         oidc_audience: env("IMI_OIDC_AUDIENCE"),
+        sso_issuer: env("IMI_SSO_ISSUER"),
+        sso_client_id: env("IMI_SSO_CLIENT_ID"),
         mail_from: env("IMI_MAIL_FROM").unwrap_or_else(|| "IMI <imi@localhost>".into()),
         public_url: env("IMI_PUBLIC_URL"),
         serve: imi_http::ServeConfig::default(),
@@ -100,6 +105,8 @@ fn parse_args() -> Result<Args, String> {
             "--smtp-user" => args.smtp_user = Some(value()?),
             "--oidc-issuer" => args.oidc_issuer = Some(value()?),
             "--oidc-audience" => args.oidc_audience = Some(value()?),
+            "--sso-issuer" => args.sso_issuer = Some(value()?),
+            "--sso-client-id" => args.sso_client_id = Some(value()?),
             "--mail-from" => args.mail_from = value()?,
             "--public-url" => args.public_url = Some(value()?),
             "--header-timeout" => {
@@ -721,6 +728,7 @@ async fn run() -> Result<(), String> {
             .public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://")),
+        sign_on: sign_on(&args)?,
         ..imi_web::WebConfig::default()
     };
     let app = imi_http::router(Arc::clone(&engine), http)
@@ -730,6 +738,37 @@ async fn run() -> Result<(), String> {
     imi_http::serve(listener, app, args.serve, shutdown_signal()).await;
     eprintln!("imi-server: stopped");
     Ok(())
+}
+
+/// The web application's single sign-on, when `--sso-issuer` and `--sso-client-id` are
+/// given: the authorization code flow with PKCE against that provider, coming back to
+/// `<public URL>/sign-in/callback`. The client secret, if the provider gave one, comes
+/// from `IMI_SSO_CLIENT_SECRET` (never a flag: flags show in process lists); the claim
+/// naming the imi user from `IMI_OIDC_USER_CLAIM` (default `imi_user`).
+fn sign_on(args: &Args) -> Result<Option<Arc<dyn imi_core::session::SignOn>>, String> {
+    let (issuer, client) = match (&args.sso_issuer, &args.sso_client_id) {
+        (Some(i), Some(c)) => (i, c),
+        (None, None) => return Ok(None),
+        _ => return Err("--sso-issuer and --sso-client-id go together".into()),
+    };
+    let base = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.addr));
+    let redirect = format!("{}/sign-in/callback", base.trim_end_matches('/'));
+    let mut config = imi_http::oidc::SignOnConfig::new(issuer, client, &redirect);
+    config.client_secret = std::env::var("IMI_SSO_CLIENT_SECRET").ok();
+    if let Ok(claim) = std::env::var("IMI_OIDC_USER_CLAIM") {
+        config.user_claim = claim;
+    }
+    if let Ok(name) = std::env::var("IMI_SSO_NAME") {
+        config.name = name;
+    }
+    // Plain http only to a provider on this machine (development).
+    config.allow_http = true;
+    let sso = imi_http::oidc::OidcSignOn::new(config).map_err(|e| e.to_string())?;
+    println!("imi-server: single sign-on through {issuer} (client {client}, back to {redirect})");
+    Ok(Some(sso))
 }
 
 #[tokio::main]

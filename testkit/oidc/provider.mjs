@@ -9,6 +9,13 @@
 //   node provider.mjs --port PORT --keys DIR [--issuer-path /x]
 //                     [--rotate | --rotate-drop-old] [--ttl SECONDS]
 //                     [--users lars,julie] [--exit-on-stdin-close]
+//                     [--code-client ID --redirect-uri URL]
+//
+// With --code-client, a confidential client ID (secret `imi-secret`) may also use
+// the authorization code flow (PKCE required) back to URL: a person signs in on
+// the provider's development login page with any login and password; the login
+// becomes `sub` and the identity token's `imi_user` claim, and consent is given
+// at once (a first-party client).
 //
 // stdout carries exactly one line, `READY <issuer>`, once the server listens;
 // everything else (oidc-provider notices, logs, errors) goes to stderr.
@@ -48,6 +55,8 @@ try {
       ttl: { type: 'string', default: '300' },
       users: { type: 'string', default: 'lars,julie' },
       'exit-on-stdin-close': { type: 'boolean', default: false },
+      'code-client': { type: 'string' },
+      'redirect-uri': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -74,6 +83,11 @@ const ISSUER = `${ORIGIN}${ISSUER_PATH}`;
 
 const DEFAULT_TTL = Number.parseInt(args.ttl, 10);
 if (!Number.isInteger(DEFAULT_TTL) || DEFAULT_TTL < 1) usage('--ttl must be a positive integer');
+
+const CODE_CLIENT = args['code-client'];
+const REDIRECT_URI = args['redirect-uri'];
+if (!!CODE_CLIENT !== !!REDIRECT_URI) usage('--code-client and --redirect-uri go together');
+if (REDIRECT_URI && !isAbsoluteHttpUrl(REDIRECT_URI)) usage('--redirect-uri must be an http(s) URL');
 
 const USERS = args.users.split(',').map((u) => u.trim()).filter(Boolean);
 const USER_RE = /^[A-Za-z0-9._@-]{1,128}$/;
@@ -151,25 +165,57 @@ function isAbsoluteHttpUrl(value) {
   return !!u && (u.protocol === 'https:' || u.protocol === 'http:');
 }
 
+const codeClient = () => ({
+  client_id: CODE_CLIENT,
+  client_secret: CLIENT_SECRET,
+  grant_types: ['authorization_code'],
+  response_types: ['code'],
+  redirect_uris: [REDIRECT_URI],
+  token_endpoint_auth_method: 'client_secret_basic',
+});
+
 function makeProvider(jwks) {
   const provider = new Provider(ISSUER, {
     clients: [
       ccClient('imi-api-client'),
       ccClient(SHORT_CLIENT),
       ...USERS.map((u) => ccClient(`${USER_CLIENT_PREFIX}${u}`)),
+      ...(CODE_CLIENT ? [codeClient()] : []),
     ],
+    // The development login page signs anyone in: the login is the account (sub), and
+    // the imi user id the identity token names.
+    findAccount: async (ctx, sub) => ({
+      accountId: sub,
+      claims: async () => ({ sub, imi_user: sub }),
+    }),
+    claims: { openid: ['sub', 'imi_user'] },
+    conformIdTokenClaims: false,
+    pkce: { required: () => true },
+    // A first-party client: consent is given at once.
+    loadExistingGrant: async (ctx) => {
+      const grant = new ctx.oidc.provider.Grant({
+        clientId: ctx.oidc.client.clientId,
+        accountId: ctx.oidc.session.accountId,
+      });
+      grant.addOIDCScope('openid');
+      grant.addOIDCClaims(['sub', 'imi_user']);
+      await grant.save();
+      return grant;
+    },
     jwks,
     cookies: { keys: ['imi-test-cookie-key-not-secret'] },
     scopes: ['openid', IMI_SCOPE],
     features: {
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: !!CODE_CLIENT },
       clientCredentials: { enabled: true },
       introspection: { enabled: false },
       revocation: { enabled: false },
       resourceIndicators: {
         enabled: true,
         // client_credentials without `resource` still gets a JWT for imi.
-        defaultResource: async (ctx, client, oneOf) => oneOf ?? IMI_AUDIENCE,
+        // The sign-on client asks for no API access: only an identity token.
+        defaultResource: async (ctx, client, oneOf) => oneOf
+          ?? (client?.clientId === CODE_CLIENT ? undefined : IMI_AUDIENCE),
         // Any absolute http(s) URL is a valid resource, so a test can ask
         // for a token for the wrong audience (e.g. https://other.test/api).
         getResourceServerInfo: async (ctx, resourceIndicator, client) => {
