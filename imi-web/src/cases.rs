@@ -316,12 +316,23 @@ async fn create<P: CasePage>(ctx: Ctx, Form(form): Form<NewForm>) -> Response {
     ctx.after_post(outcome)
 }
 
-async fn case<P: CasePage>(ctx: Ctx, Path(id): Path<String>) -> Response {
-    let outcome = case_body::<P>(&ctx, &id).await;
+/// A case page's parameters.
+#[derive(Deserialize)]
+pub(crate) struct CaseParams {
+    /// Words to find an authority by, for the pickers.
+    pub(crate) find: Option<String>,
+}
+
+async fn case<P: CasePage>(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<CaseParams>,
+) -> Response {
+    let outcome = case_body::<P>(&ctx, &id, q.find.as_deref()).await;
     ctx.render(outcome)
 }
 
-async fn case_body<P: CasePage>(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
+async fn case_body<P: CasePage>(ctx: &Ctx, id: &str, find: Option<&str>) -> Result<Body, WebError> {
     let actor = ctx.user()?;
     let id: CaseId = id.parse().map_err(|_| missing())?;
     let engine = &ctx.web.engine;
@@ -338,6 +349,7 @@ async fn case_body<P: CasePage>(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
         own: h.own,
         draft: h.draft,
         set,
+        find,
     };
     let forms = command_forms(ctx, &subject, &offered).await;
     let mut args = FluentArgs::new();

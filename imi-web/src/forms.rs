@@ -29,6 +29,9 @@ pub(crate) struct Subject<'a> {
     pub(crate) draft: Option<&'a Answers>,
     /// The pinned question set.
     pub(crate) set: Option<&'a QuestionSet>,
+    /// Words to find an authority by in the directory (the page's `find` parameter), for
+    /// authority pickers.
+    pub(crate) find: Option<&'a str>,
 }
 
 /// The forms for the commands `offered`, leaving out those whose members the browser
@@ -55,7 +58,23 @@ async fn command_form(ctx: &Ctx, subject: &Subject<'_>, spec: &CommandSpec) -> O
     }
     let action = format!("{}/commands/{}", subject.path, spec.id);
     let name = ctx.t(&format!("command-{}", spec.id));
+    let picks = spec
+        .fields
+        .iter()
+        .any(|f| matches!(f.kind, FieldKind::Authority | FieldKind::Authorities));
     Some(html! {
+        @if picks {
+            // A directory search narrows the authorities offered below (it reloads this
+            // page: forms cannot nest).
+            form.find method="get" action=(subject.path) {
+                @let fid = format!("{}-find", spec.id);
+                label for=(fid) { (ctx.t("find-authority")) }
+                " "
+                input id=(fid) type="search" name="find" value=(subject.find.unwrap_or_default());
+                " "
+                button type="submit" { (ctx.t("search")) }
+            }
+        }
         form.command method="post" action=(action) {
             input type="hidden" name="csrf" value=(ctx.csrf());
             input type="hidden" name="version" value=(subject.version.raw());
@@ -218,6 +237,10 @@ async fn authorities(
     let query = DirectoryQuery {
         procedure: Some(subject.procedure.clone()),
         participant,
+        text: subject
+            .find
+            .map(str::to_owned)
+            .filter(|t| !t.trim().is_empty()),
         ..Default::default()
     };
     let first = PageRequest::first(100).ok()?;

@@ -28,11 +28,13 @@
 //! - **No JavaScript needed**: every page and form works without it; the page loads
 //!   nothing from any other host.
 
+mod admin;
 mod cases;
 mod forms;
 mod i18n;
 mod pages;
 mod public;
+mod throttle;
 
 use std::sync::Arc;
 
@@ -101,6 +103,8 @@ pub(crate) struct Web {
     pub(crate) texts: i18n::Texts,
     /// Random values for the sign-in form's anti-forgery cookie.
     pub(crate) ids: imi_core::IdGenerator,
+    /// Failed sign-ins per client address.
+    pub(crate) throttle: throttle::Throttle,
 }
 
 #[derive(Clone)]
@@ -133,6 +137,7 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
         config,
         texts,
         ids: imi_core::IdGenerator::random(),
+        throttle: throttle::Throttle::default(),
     });
     let pages = Router::new()
         .route("/", get(pages::home))
@@ -156,6 +161,23 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
             "/requests/{id}/commands/{command}",
             post(pages::request_command),
         )
+        .route("/me", get(admin::me))
+        .route("/admin", get(admin::authorities))
+        .route("/admin/authorities", post(admin::register))
+        .route("/admin/authorities/{id}", get(admin::authority))
+        .route(
+            "/admin/authorities/{id}/procedures",
+            post(admin::procedure_access),
+        )
+        .route("/admin/authorities/{id}/users", post(admin::add_user))
+        .route("/admin/users/{id}", get(admin::user))
+        .route("/admin/users/{id}/grants", post(admin::grants))
+        .route("/admin/users/{id}/tokens", post(admin::issue_token))
+        .route(
+            "/admin/users/{id}/tokens/{token}/revoke",
+            post(admin::revoke_token),
+        )
+        .route("/admin/users/{id}/disable", post(admin::disable))
         .route("/public", get(public::portal))
         .route("/public/directory", get(public::directory))
         .route(
@@ -269,6 +291,8 @@ pub(crate) struct Ctx {
     pub(crate) session: Option<SessionSecret>,
     /// The path and query of this page (for the language picker's way back).
     pub(crate) here: String,
+    /// The client's address, when the server passes the connection's on.
+    pub(crate) client: Option<std::net::IpAddr>,
 }
 
 impl Ctx {
@@ -316,7 +340,12 @@ impl FromRequestParts<WebState> for Ctx {
             .uri
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        let client = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
         Ok(Ctx {
+            client,
             web,
             lang,
             prefs,

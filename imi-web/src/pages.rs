@@ -88,6 +88,10 @@ impl Ctx {
                                     li { a href="/solvit" { (self.t("nav-solvit")) } }
                                     li { a href="/surveys" { (self.t("nav-surveys")) } }
                                     li { a href="/directory" { (self.t("nav-directory")) } }
+                                    li { a href="/me" { (self.t("nav-me")) } }
+                                    @if matches!(&self.actor, Some(imi_core::access::Actor::User(p)) if p.has_right(imi_core::catalogue::Right::Administrator)) {
+                                        li { a href="/admin" { (self.t("nav-admin")) } }
+                                    }
                                 }
                             }
                         }
@@ -305,6 +309,23 @@ fn sign_in_page(ctx: &Ctx, failed: Option<&str>) -> Response {
     response
 }
 
+/// The answer to a client that failed to sign in too often: 429, with when to come back.
+fn too_many(ctx: &Ctx) -> Response {
+    let body = html! {
+        h1 { (ctx.t("sign-in-title")) }
+        p role="alert" { (ctx.t("sign-in-too-many")) }
+    };
+    let mut response = html_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        ctx.layout(&ctx.s("sign-in-title"), &body),
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from(crate::throttle::WINDOW.as_secs()),
+    );
+    response
+}
+
 #[derive(Deserialize)]
 pub(crate) struct SignInForm {
     token: String,
@@ -321,7 +342,11 @@ pub(crate) async fn sign_in(
     if expected.is_empty() || !same(expected, &form.csrf) {
         return ctx.error_page(&WebError::Forged);
     }
+    if !ctx.web.throttle.allows(ctx.client) {
+        return too_many(&ctx);
+    }
     let Ok(token) = form.token.trim().parse::<SecretToken>() else {
+        ctx.web.throttle.failed(ctx.client);
         return sign_in_page(&ctx, Some("sign-in-failed"));
     };
     // A session that lasts no longer than the token it was opened with.
@@ -333,6 +358,7 @@ pub(crate) async fn sign_in(
     {
         Ok((_, s)) => s,
         Err(imi_core::EngineError::Unauthenticated) => {
+            ctx.web.throttle.failed(ctx.client);
             return sign_in_page(&ctx, Some("sign-in-failed"));
         }
         Err(e) => return ctx.error_page(&WebError::from(e)),
@@ -400,6 +426,9 @@ pub(crate) async fn sign_on_callback(
             id: "/sign-in/callback".into(),
         }));
     };
+    if !ctx.web.throttle.allows(ctx.client) {
+        return too_many(&ctx);
+    }
     let attempt =
         cookie(&headers, SIGN_ON_COOKIE).and_then(imi_core::session::SignOnAttempt::from_cookie);
     let (Some(attempt), Some(state), Some(code)) = (attempt, p.state, p.code) else {
@@ -407,11 +436,13 @@ pub(crate) async fn sign_on_callback(
         return sign_in_page(&ctx, Some("sign-in-sso-failed"));
     };
     if !same(&state, &attempt.state) {
+        ctx.web.throttle.failed(ctx.client);
         return sign_in_page(&ctx, Some("sign-in-sso-failed"));
     }
     let user = match sso.redeem(&code, &attempt).await {
         Ok(u) => u,
         Err(imi_core::session::SignOnError::Refused(_)) => {
+            ctx.web.throttle.failed(ctx.client);
             return sign_in_page(&ctx, Some("sign-in-sso-failed"));
         }
         Err(_) => return sign_in_page(&ctx, Some("sign-in-sso-unavailable")),
@@ -1097,12 +1128,16 @@ pub(crate) async fn new_request(ctx: Ctx, Form(form): Form<NewRequestForm>) -> R
 }
 
 /// One request: who, what stage, the answers the reader may see, the timeline.
-pub(crate) async fn request(ctx: Ctx, Path(id): Path<String>) -> Response {
-    let outcome = request_body(&ctx, &id).await;
+pub(crate) async fn request(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<crate::cases::CaseParams>,
+) -> Response {
+    let outcome = request_body(&ctx, &id, q.find.as_deref()).await;
     ctx.render(outcome)
 }
 
-async fn request_body(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
+async fn request_body(ctx: &Ctx, id: &str, find: Option<&str>) -> Result<Body, WebError> {
     let actor = ctx.user()?;
     let id: CaseId = id.parse().map_err(|_| missing())?;
     let engine = &ctx.web.engine;
@@ -1118,6 +1153,7 @@ async fn request_body(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
         own: Some(c.requester),
         draft: Some(c.request.request_answers()),
         set,
+        find,
     };
     let forms = command_forms(ctx, &subject, &offered).await;
     let mut args = FluentArgs::new();

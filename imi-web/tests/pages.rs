@@ -558,3 +558,37 @@ async fn the_language_picker_never_leaves_the_site() {
         far.status
     );
 }
+
+#[tokio::test]
+async fn failed_sign_ins_are_throttled() {
+    let s = site().await;
+    let form = s.get("/sign-in", &[], "en").await;
+    let nonce = form.cookie("imi_signin").unwrap();
+    let bad = format!("imi_{}", "0".repeat(64));
+    for _ in 0..10 {
+        let failed = s
+            .post(
+                "/sign-in",
+                &[&nonce],
+                &[("token", &bad), ("csrf", &form.csrf())],
+            )
+            .await;
+        assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right token waits: the address has used its attempts.
+    let refused = s
+        .post(
+            "/sign-in",
+            &[&nonce],
+            &[("token", &s.tokens[0]), ("csrf", &form.csrf())],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.body
+    );
+    assert!(refused.headers.get(header::RETRY_AFTER).is_some());
+    assert!(refused.cookie("imi_session").is_none());
+}

@@ -210,6 +210,22 @@ async fn an_alert_is_drafted_validated_distributed_and_acknowledged_in_forms() {
         "{}",
         summary.body
     );
+    // The directory search above the picker narrows it.
+    assert!(summary.body.contains("name=\"find\""));
+    let narrowed = c
+        .get(
+            &format!("{page}?find=nosuchauthorityword"),
+            &[&fr_coordinator],
+            "en",
+        )
+        .await;
+    assert!(
+        !narrowed
+            .body
+            .contains(&format!("value=\"{fr_handler_authority}\"")),
+        "{}",
+        narrowed.body
+    );
     let distributed = c
         .post(
             &action("distribute"),
