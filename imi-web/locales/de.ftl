@@ -355,3 +355,5 @@ right-api-user = API-Benutzer
 nav-me = Mein Konto
 find-authority = Behörde im Verzeichnis suchen
 sign-in-too-many = Zu viele fehlgeschlagene Anmeldeversuche von Ihrer Adresse. Bitte warten Sie eine Viertelstunde und versuchen Sie es erneut.
+attachment = Anhang
+attachments-kept = (bleiben erhalten; wählen Sie Dateien, um weitere hinzuzufügen)

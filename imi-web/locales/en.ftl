@@ -355,3 +355,5 @@ right-api-user = API user
 nav-me = My account
 find-authority = Find an authority in the directory
 sign-in-too-many = Too many failed sign-ins from your address. Please wait a quarter of an hour and try again.
+attachment = Attachment
+attachments-kept = (kept; choose files to add more)

@@ -355,3 +355,5 @@ right-api-user = Utilisateur de l'API
 nav-me = Mon compte
 find-authority = Rechercher une autorité dans le répertoire
 sign-in-too-many = Trop de tentatives de connexion infructueuses depuis votre adresse. Veuillez patienter un quart d'heure et réessayer.
+attachment = Pièce jointe
+attachments-kept = (conservées ; choisissez des fichiers pour en ajouter)

@@ -350,6 +350,7 @@ async fn case_body<P: CasePage>(ctx: &Ctx, id: &str, find: Option<&str>) -> Resu
         draft: h.draft,
         set,
         find,
+        uploads: false,
     };
     let forms = command_forms(ctx, &subject, &offered).await;
     let mut args = FluentArgs::new();

@@ -32,6 +32,8 @@ pub(crate) struct Subject<'a> {
     /// Words to find an authority by in the directory (the page's `find` parameter), for
     /// authority pickers.
     pub(crate) find: Option<&'a str>,
+    /// Whether answer forms take files for attachment questions (requests).
+    pub(crate) uploads: bool,
 }
 
 /// The forms for the commands `offered`, leaving out those whose members the browser
@@ -62,6 +64,16 @@ async fn command_form(ctx: &Ctx, subject: &Subject<'_>, spec: &CommandSpec) -> O
         .fields
         .iter()
         .any(|f| matches!(f.kind, FieldKind::Authority | FieldKind::Authorities));
+    // Files go with the answers of a request's draft or answer (multipart).
+    let uploads = subject.uploads
+        && spec.fields.iter().any(|f| f.kind == FieldKind::Answers)
+        && answering(spec, subject).is_some_and(|(side, _)| {
+            subject.set.is_some_and(|set| {
+                set.questions().any(|q| {
+                    q.answered_by == side && matches!(q.answer, AnswerType::Attachment { .. })
+                })
+            })
+        });
     Some(html! {
         @if picks {
             // A directory search narrows the authorities offered below (it reloads this
@@ -75,6 +87,17 @@ async fn command_form(ctx: &Ctx, subject: &Subject<'_>, spec: &CommandSpec) -> O
                 button type="submit" { (ctx.t("search")) }
             }
         }
+        @if uploads {
+            form.command method="post" action=(action) enctype="multipart/form-data" {
+                input type="hidden" name="csrf" value=(ctx.csrf());
+                input type="hidden" name="version" value=(subject.version.raw());
+                fieldset {
+                    legend { (name) }
+                    @for input in &inputs { (input) }
+                    button type="submit" { (name) }
+                }
+            }
+        } @else {
         form.command method="post" action=(action) {
             input type="hidden" name="csrf" value=(ctx.csrf());
             input type="hidden" name="version" value=(subject.version.raw());
@@ -87,6 +110,7 @@ async fn command_form(ctx: &Ctx, subject: &Subject<'_>, spec: &CommandSpec) -> O
                     button type="submit" { (name) }
                 }
             }
+        }
         }
     })
 }
@@ -205,6 +229,7 @@ async fn field_input(
                 side,
                 current,
                 spec.id != "save-draft",
+                subject.uploads,
             ));
         }
         _ => return None,
@@ -294,6 +319,7 @@ fn checkboxes(
 /// all). Each question says whether it is personal data, whether it is needed to send or
 /// to save, and, for a question shown only after another's answer, which answer that is
 /// (with JavaScript off every question is shown; the engine checks the conditions).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn answer_inputs(
     ctx: &Ctx,
     prefix: &str,
@@ -302,11 +328,12 @@ pub(crate) fn answer_inputs(
     side: Side,
     current: Option<&Answers>,
     enforce: bool,
+    files: bool,
 ) -> Markup {
     html! {
         @for group in &set.groups {
             @let questions: Vec<&Question> = group.questions.iter()
-                .filter(|q| q.answered_by == side && !matches!(q.answer, AnswerType::Attachment { .. }))
+                .filter(|q| q.answered_by == side && (files || !matches!(q.answer, AnswerType::Attachment { .. })))
                 .collect();
             @if !questions.is_empty() {
                 fieldset.group {
@@ -417,6 +444,12 @@ fn question_input(
                         }
                         AnswerType::Date => { input id=(id) type="date" name=(name) value=(text) required[required] aria-describedby=[described.as_deref()]; }
                         AnswerType::Number { .. } => { input id=(id) type="number" step="any" name=(name) value=(text) required[required] aria-describedby=[described.as_deref()]; }
+                        AnswerType::Attachment { .. } => {
+                            @if let Some(AnswerValue::Attachments(kept)) = now {
+                                p.note { (kept.len()) " 📎 " (ctx.t("attachments-kept")) }
+                            }
+                            input id=(id) type="file" name=(format!("files.{}", q.id)) multiple aria-describedby=[described.as_deref()];
+                        }
                         _ => { textarea id=(id) name=(name) rows="3" required[required] aria-describedby=[described.as_deref()] { (text) } }
                     }
                 }
@@ -497,12 +530,24 @@ impl Posted<'_> {
                             (set, kept, answers.as_object_mut())
                     {
                         for q in set.questions() {
-                            if let (AnswerType::Attachment { .. }, Some(k)) =
-                                (&q.answer, kept.get(&q.id))
+                            if let (
+                                AnswerType::Attachment { .. },
+                                Some(AnswerValue::Attachments(k)),
+                            ) = (&q.answer, kept.get(&q.id))
                             {
+                                // The draft's files, then those just uploaded.
+                                let mut ids: Vec<serde_json::Value> =
+                                    k.iter().map(|id| id.to_string().into()).collect();
+                                if let Some(new) = object
+                                    .get(q.id.as_str())
+                                    .and_then(|a| a.get("value"))
+                                    .and_then(|v| v.as_array())
+                                {
+                                    ids.extend(new.iter().cloned());
+                                }
                                 object.insert(
                                     q.id.to_string(),
-                                    serde_json::to_value(k).unwrap_or_default(),
+                                    serde_json::json!({"type": "attachments", "value": ids}),
                                 );
                             }
                         }
@@ -546,7 +591,9 @@ impl Posted<'_> {
                     Ok(n) => serde_json::json!({"type": "number", "value": n}),
                     Err(_) => serde_json::json!({"type": "text", "value": first}),
                 },
-                AnswerType::Attachment { .. } => continue,
+                AnswerType::Attachment { .. } => {
+                    serde_json::json!({"type": "attachments", "value": given})
+                }
                 _ => serde_json::json!({"type": "text", "value": first}),
             };
             out.insert(q.id.to_string(), answer);
@@ -602,7 +649,13 @@ pub(crate) fn answers_list(ctx: &Ctx, answers: &Answers, set: Option<&QuestionSe
                                 (option_label(ctx, question, o))
                             }
                         },
-                        AnswerValue::Attachments(ids) => { (ids.len()) " 📎" },
+                        AnswerValue::Attachments(ids) => {
+                            ul.files {
+                                @for (i, id) in ids.iter().enumerate() {
+                                    li { a href=(format!("/attachments/{id}")) download { "📎 " (ctx.t("attachment")) " " (i + 1) } }
+                                }
+                            }
+                        },
                     }
                 }
             }

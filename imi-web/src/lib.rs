@@ -35,6 +35,7 @@ mod i18n;
 mod pages;
 mod public;
 mod throttle;
+mod uploads;
 
 use std::sync::Arc;
 
@@ -159,8 +160,12 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
         .route("/requests/{id}", get(pages::request))
         .route(
             "/requests/{id}/commands/{command}",
-            post(pages::request_command),
+            // Forms with files: up to four attachments of the largest size.
+            post(pages::request_command).layer(axum::extract::DefaultBodyLimit::max(
+                4 * imi_core::attachment::DEFAULT_MAX_ATTACHMENT as usize + 64 * 1024,
+            )),
         )
+        .route("/attachments/{id}", get(uploads::download))
         .route("/me", get(admin::me))
         .route("/admin", get(admin::authorities))
         .route("/admin/authorities", post(admin::register))

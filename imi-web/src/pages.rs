@@ -1154,6 +1154,7 @@ async fn request_body(ctx: &Ctx, id: &str, find: Option<&str>) -> Result<Body, W
         draft: Some(c.request.request_answers()),
         set,
         find,
+        uploads: true,
     };
     let forms = command_forms(ctx, &subject, &offered).await;
     let mut args = FluentArgs::new();
@@ -1206,13 +1207,21 @@ async fn request_body(ctx: &Ctx, id: &str, find: Option<&str>) -> Result<Body, W
     Ok((title, body))
 }
 
-/// Runs a command from a request page's form, then shows the request again.
+/// Runs a command from a request page's form, then shows the request again. A form with
+/// files comes as `multipart/form-data`: each file is stored as the request's attachment
+/// as it arrives (after the anti-forgery value, which comes first, was checked), and its
+/// id joins the answers of its question.
 pub(crate) async fn request_command(
     ctx: Ctx,
     Path((id, form_id)): Path<(String, String)>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    request: axum::extract::Request,
 ) -> Response {
-    let outcome = run_request_command(&ctx, &id, &form_id, &pairs).await;
+    let outcome = async {
+        let case: CaseId = id.parse().map_err(|_| missing())?;
+        let pairs = crate::uploads::read_form(&ctx, case, request).await?;
+        run_request_command(&ctx, &id, &form_id, &pairs).await
+    }
+    .await;
     ctx.after_post(outcome.map(|id| format!("/requests/{id}")))
 }
 

@@ -592,3 +592,99 @@ async fn failed_sign_ins_are_throttled() {
     assert!(refused.headers.get(header::RETRY_AFTER).is_some());
     assert!(refused.cookie("imi_session").is_none());
 }
+
+#[tokio::test]
+async fn files_go_up_with_a_draft_and_down_to_those_who_may_see_them() {
+    let qs = imi_core::conformance::REQUEST_QS.replace(
+        "[[group.question]]\nid = \"authentic\"",
+        "[[group.question]]\nid = \"copy\"\ntype = \"attachment\"\nmax_files = 2\n[group.question.label]\nen = \"Copy of the diploma\"\n[[group.question]]\nid = \"authentic\"",
+    );
+    let w = common::world_with(["DK", "FR", "IT"], "Marie", &qs).await;
+    let c = common::Client {
+        app: imi_web::router(
+            Arc::clone(&w.engine),
+            imi_web::WebConfig {
+                secure_cookies: false,
+                ..imi_web::WebConfig::default()
+            },
+        ),
+    };
+    let dk = c.sign_in_with(&w.tokens[0]).await;
+    let fr = c.sign_in_with(&w.tokens[1]).await;
+    let it = c.sign_in_with(&w.tokens[2]).await;
+    let new = c.get("/requests/new", &[&dk], "en").await;
+    let created = c
+        .post(
+            "/requests/new",
+            &[&dk],
+            &[("csrf", &new.csrf()), ("procedure", "nurse-check")],
+        )
+        .await;
+    let page = created.location().to_owned();
+    let draft = c.get(&page, &[&dk], "en").await;
+    let action = format!("{page}/commands/save-draft");
+    assert!(
+        draft.body.contains("enctype=\"multipart/form-data\""),
+        "{}",
+        draft.body
+    );
+    assert!(draft.body.contains("type=\"file\" name=\"files.copy\""));
+    let version = common::version_in(&draft.body, &action);
+    let pdf: Vec<u8> = (0..300 * 1024u32).map(|i| (i % 251) as u8).collect();
+    // Files are taken only with the form's anti-forgery value.
+    let forged = c
+        .post_multipart(
+            &action,
+            &[&dk],
+            &[("csrf", "00"), ("version", &version)],
+            &[("files.copy", "diploma.pdf", "application/pdf", &pdf)],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let saved = c
+        .post_multipart(
+            &action,
+            &[&dk],
+            &[
+                ("csrf", &draft.csrf()),
+                ("version", &version),
+                ("answers.holder", "Jens Hansen"),
+            ],
+            &[("files.copy", "diploma.pdf", "application/pdf", &pdf)],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let draft = c.get(&page, &[&dk], "en").await;
+    let at = draft.body.find("href=\"/attachments/").expect("a link") + 6;
+    let link = draft.body[at..].split('"').next().unwrap().to_owned();
+    assert!(draft.body.contains("Jens Hansen"));
+    let file = c.get(&link, &[&dk], "en").await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(
+        file.headers.get(header::CONTENT_DISPOSITION).unwrap(),
+        "attachment; filename=\"diploma.pdf\""
+    );
+    assert_eq!(file.headers.get(header::CONTENT_LENGTH).unwrap(), "307200");
+    // Saving the draft again keeps the file.
+    let version = common::version_in(&draft.body, &action);
+    let again = c
+        .post_multipart(
+            &action,
+            &[&dk],
+            &[
+                ("csrf", &draft.csrf()),
+                ("version", &version),
+                ("answers.holder", "Jens Hansen"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    let draft = c.get(&page, &[&dk], "en").await;
+    assert!(draft.body.contains(&format!("href=\"{link}\"")), "kept");
+    // Nobody else may fetch it: the draft is the requester's.
+    for other in [&fr, &it] {
+        let hidden = c.get(&link, &[other], "en").await;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    }
+}

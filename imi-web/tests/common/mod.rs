@@ -39,10 +39,13 @@ pub(crate) async fn token(engine: &Engine, actor: &Actor) -> String {
 /// Builds the world; `names` are the three authorities' names, `holder` the name in the
 /// request (both may hold markup a page must show as text).
 pub(crate) async fn world(names: [&str; 3], holder: &str) -> World {
-    let w = WorldBuilder::new(Arc::new(MemoryStore::new())).catalogue(&[
-        ("areas/h.toml", REQUEST_AREA),
-        ("question-sets/q.toml", REQUEST_QS),
-    ]);
+    world_with(names, holder, REQUEST_QS).await
+}
+
+/// [`world`] with the nurse-check question set `qs`.
+pub(crate) async fn world_with(names: [&str; 3], holder: &str, qs: &str) -> World {
+    let w = WorldBuilder::new(Arc::new(MemoryStore::new()))
+        .catalogue(&[("areas/h.toml", REQUEST_AREA), ("question-sets/q.toml", qs)]);
     let mut actors = Vec::new();
     let mut ids = Vec::new();
     for (country, name) in [Country::Denmark, Country::France, Country::Italy]
@@ -218,6 +221,44 @@ impl Client {
             .join("&");
         let mut req = Request::post(path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT_LANGUAGE, "en");
+        if !cookies.is_empty() {
+            req = req.header(header::COOKIE, cookies.join("; "));
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
+    /// A `multipart/form-data` post: `fields`, then `files` as (field, file name, media
+    /// type, content).
+    pub(crate) async fn post_multipart(
+        &self,
+        path: &str,
+        cookies: &[&str],
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, &[u8])],
+    ) -> Answer {
+        const BOUNDARY: &str = "imi-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend(
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (name, file, media, content) in files {
+            body.extend(
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: {media}\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend(*content);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let mut req = Request::post(path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
             .header(header::ACCEPT_LANGUAGE, "en");
         if !cookies.is_empty() {
             req = req.header(header::COOKIE, cookies.join("; "));
