@@ -357,3 +357,5 @@ find-authority = Find en myndighed i registret
 sign-in-too-many = For mange mislykkede login-forsøg fra din adresse. Vent et kvarter, og prøv igen.
 attachment = Bilag
 attachments-kept = (beholdes; vælg filer for at tilføje flere)
+translate = Oversæt
+machine-translation = Maskinoversættelse

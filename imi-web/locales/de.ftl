@@ -357,3 +357,5 @@ find-authority = Behörde im Verzeichnis suchen
 sign-in-too-many = Zu viele fehlgeschlagene Anmeldeversuche von Ihrer Adresse. Bitte warten Sie eine Viertelstunde und versuchen Sie es erneut.
 attachment = Anhang
 attachments-kept = (bleiben erhalten; wählen Sie Dateien, um weitere hinzuzufügen)
+translate = Übersetzen
+machine-translation = Maschinelle Übersetzung

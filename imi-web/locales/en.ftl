@@ -357,3 +357,5 @@ find-authority = Find an authority in the directory
 sign-in-too-many = Too many failed sign-ins from your address. Please wait a quarter of an hour and try again.
 attachment = Attachment
 attachments-kept = (kept; choose files to add more)
+translate = Translate
+machine-translation = Machine translation

@@ -357,3 +357,5 @@ find-authority = Rechercher une autorité dans le répertoire
 sign-in-too-many = Trop de tentatives de connexion infructueuses depuis votre adresse. Veuillez patienter un quart d'heure et réessayer.
 attachment = Pièce jointe
 attachments-kept = (conservées ; choisissez des fichiers pour en ajouter)
+translate = Traduire
+machine-translation = Traduction automatique

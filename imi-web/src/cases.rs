@@ -321,6 +321,8 @@ async fn create<P: CasePage>(ctx: Ctx, Form(form): Form<NewForm>) -> Response {
 pub(crate) struct CaseParams {
     /// Words to find an authority by, for the pickers.
     pub(crate) find: Option<String>,
+    /// The timeline entry whose translation was just asked for.
+    pub(crate) translated: Option<u64>,
 }
 
 async fn case<P: CasePage>(
@@ -385,7 +387,7 @@ async fn case_body<P: CasePage>(ctx: &Ctx, id: &str, find: Option<&str>) -> Resu
             h2 { (ctx.t("actions")) }
             @for form in &forms { (form) }
         }
-        (timeline_table(ctx, &timeline, &actors))
+        (timeline_table(ctx, &timeline, &actors, &|_| html! {}))
     };
     Ok((title, body))
 }
@@ -408,6 +410,7 @@ pub(crate) fn timeline_table<E: Serialize>(
     ctx: &Ctx,
     timeline: &[TimelineEntry<E>],
     actors: &[Markup],
+    extra: &dyn Fn(&TimelineEntry<E>) -> Markup,
 ) -> Markup {
     html! {
         h2 { (ctx.t("timeline")) }
@@ -415,12 +418,13 @@ pub(crate) fn timeline_table<E: Serialize>(
             thead { tr { th scope="col" { (ctx.t("when")) } th scope="col" { (ctx.t("who")) } th scope="col" { (ctx.t("what")) } } }
             tbody {
                 @for (e, who) in timeline.iter().zip(actors) {
-                    tr {
+                    tr id=(format!("t{}", e.seq)) {
                         td { time datetime=(e.at.to_rfc3339()) { (e.at.format("%Y-%m-%d %H:%M")) } }
                         td { (who) }
                         td {
                             (ctx.t(&format!("event-{}", event_name(&e.event))))
                             @for said in event_texts(&e.event) { p.said { (said) } }
+                            (extra(e))
                         }
                     }
                 }

@@ -166,6 +166,10 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
             )),
         )
         .route("/attachments/{id}", get(uploads::download))
+        .route(
+            "/requests/{id}/timeline/{seq}/translate",
+            post(pages::translate),
+        )
         .route("/me", get(admin::me))
         .route("/admin", get(admin::authorities))
         .route("/admin/authorities", post(admin::register))

@@ -1133,11 +1133,73 @@ pub(crate) async fn request(
     Path(id): Path<String>,
     Query(q): Query<crate::cases::CaseParams>,
 ) -> Response {
-    let outcome = request_body(&ctx, &id, q.find.as_deref()).await;
+    let outcome = request_body(&ctx, &id, q.find.as_deref(), q.translated).await;
     ctx.render(outcome)
 }
 
-async fn request_body(ctx: &Ctx, id: &str, find: Option<&str>) -> Result<Body, WebError> {
+/// Under a timeline entry with free text: its machine translation into the page's
+/// language when just asked for (labelled as such, with the engine's name), else the
+/// button that asks for it (where a translator is configured).
+fn translation<E: serde::Serialize>(
+    ctx: &Ctx,
+    case: CaseId,
+    e: &imi_core::case::TimelineEntry<E>,
+    translated: Option<&(u64, Vec<imi_core::translate::MachineTranslation>)>,
+) -> Markup {
+    if crate::forms::event_texts(&e.event).is_empty() || !ctx.web.engine.translates() {
+        return html! {};
+    }
+    match translated {
+        Some((seq, done)) if *seq == e.seq => html! {
+            @for t in done {
+                div.translation {
+                    p lang=(t.to.code()) { (t.text) }
+                    p.note { (ctx.t("machine-translation")) " (" (t.engine) ")" }
+                }
+            }
+        },
+        _ => html! {
+            form.inline method="post" action=(format!("/requests/{case}/timeline/{}/translate", e.seq)) {
+                input type="hidden" name="csrf" value=(ctx.csrf());
+                button type="submit" { (ctx.t("translate")) }
+            }
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TranslateForm {
+    csrf: String,
+}
+
+/// Machine-translates one timeline entry into the page's language, then shows it.
+pub(crate) async fn translate(
+    ctx: Ctx,
+    Path((id, seq)): Path<(String, u64)>,
+    Form(form): Form<TranslateForm>,
+) -> Response {
+    let outcome = async {
+        let actor = ctx.user()?;
+        if !same(&form.csrf, &ctx.csrf()) {
+            return Err(WebError::Forged);
+        }
+        let id: CaseId = id.parse().map_err(|_| missing())?;
+        ctx.web
+            .engine
+            .translate_timeline_entry(actor, id, seq, ctx.lang)
+            .await?;
+        Ok(format!("/requests/{id}?translated={seq}#t{seq}"))
+    }
+    .await;
+    ctx.after_post(outcome)
+}
+
+async fn request_body(
+    ctx: &Ctx,
+    id: &str,
+    find: Option<&str>,
+    translate: Option<u64>,
+) -> Result<Body, WebError> {
     let actor = ctx.user()?;
     let id: CaseId = id.parse().map_err(|_| missing())?;
     let engine = &ctx.web.engine;
@@ -1170,6 +1232,16 @@ async fn request_body(ctx: &Ctx, id: &str, find: Option<&str>) -> Result<Body, W
         None => None,
     };
     let actors = crate::cases::timeline_actors(ctx, &timeline).await;
+    // The translation just asked for (made once, then read from the store).
+    let translated = match translate {
+        Some(seq) if engine.translates() => Some((
+            seq,
+            engine
+                .translate_timeline_entry(actor, id, seq, ctx.lang)
+                .await?,
+        )),
+        _ => None,
+    };
     let body = html! {
         h1 { (title) }
         dl.summary {
@@ -1202,7 +1274,7 @@ async fn request_body(ctx: &Ctx, id: &str, find: Option<&str>) -> Result<Body, W
             h2 { (ctx.t("actions")) }
             @for form in &forms { (form) }
         }
-        (crate::cases::timeline_table(ctx, &timeline, &actors))
+        (crate::cases::timeline_table(ctx, &timeline, &actors, &|e| translation(ctx, c.id, e, translated.as_ref())))
     };
     Ok((title, body))
 }

@@ -750,7 +750,8 @@ fn single_sign_on_in_a_real_browser() {
     // A Danish handler signs in through the provider, not with a token.
     let mut b = Browser::start(shots, axe, "da", true);
     b.go(&format!("{site}/sign-in"));
-    assert!(b.source().contains("Test Login"));
+    let page = b.source_when(|s| s.contains("Test Login"));
+    assert!(page.contains("Test Login"), "{} {page}", b.url());
     b.check("sign-in-sso");
     b.click("a[href='/sign-in/sso']");
     b.wait_for("input[name=login]");

@@ -599,7 +599,7 @@ async fn files_go_up_with_a_draft_and_down_to_those_who_may_see_them() {
         "[[group.question]]\nid = \"authentic\"",
         "[[group.question]]\nid = \"copy\"\ntype = \"attachment\"\nmax_files = 2\n[group.question.label]\nen = \"Copy of the diploma\"\n[[group.question]]\nid = \"authentic\"",
     );
-    let w = common::world_with(["DK", "FR", "IT"], "Marie", &qs).await;
+    let w = common::world_with(["DK", "FR", "IT"], "Marie", &qs, None).await;
     let c = common::Client {
         app: imi_web::router(
             Arc::clone(&w.engine),
@@ -687,4 +687,94 @@ async fn files_go_up_with_a_draft_and_down_to_those_who_may_see_them() {
         let hidden = c.get(&link, &[other], "en").await;
         assert_eq!(hidden.status, StatusCode::NOT_FOUND);
     }
+}
+
+/// A stand-in translator for the page's part (the real engine comes with issue 25's
+/// Apertium): it says which language it was asked for.
+struct Marker;
+
+#[async_trait::async_trait]
+impl imi_core::translate::Translator for Marker {
+    async fn translate(
+        &self,
+        text: &str,
+        _from: Option<Language>,
+        to: Language,
+    ) -> Result<String, imi_core::translate::TranslatorError> {
+        Ok(format!("[{}] {text}", to.code()))
+    }
+
+    fn name(&self) -> &str {
+        "marker"
+    }
+}
+
+#[tokio::test]
+async fn free_text_is_translated_on_request_and_labelled() {
+    let w = common::world_with(
+        ["DK", "FR", "IT"],
+        "Marie",
+        imi_core::conformance::REQUEST_QS,
+        Some(Arc::new(Marker)),
+    )
+    .await;
+    let c = common::Client {
+        app: imi_web::router(
+            Arc::clone(&w.engine),
+            imi_web::WebConfig {
+                secure_cookies: false,
+                ..imi_web::WebConfig::default()
+            },
+        ),
+    };
+    let dk = c.sign_in_with(&w.tokens[0]).await;
+    let page = format!("/requests/{}", w.case);
+    let mine = c.get(&page, &[&dk], "en").await;
+    let action = format!("{page}/commands/comment");
+    let commented = c
+        .post(
+            &action,
+            &[&dk],
+            &[
+                ("csrf", &mine.csrf()),
+                ("version", &common::version_in(&mine.body, &action)),
+                ("text", "Haster: bevillingen udløber snart."),
+            ],
+        )
+        .await;
+    assert_eq!(
+        commented.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        commented.body
+    );
+    let fr = c.sign_in_with(&w.tokens[1]).await;
+    let theirs = c.get(&page, &[&fr], "fr").await;
+    assert!(theirs.body.contains("Haster: bevillingen"));
+    let at = theirs
+        .body
+        .find("/translate\"")
+        .expect("a translate button");
+    let start = theirs.body[..at].rfind("action=\"").unwrap() + 8;
+    let translate = format!("{}/translate", &theirs.body[start..at]);
+    let done = c
+        .post(&translate, &[&fr], &[("csrf", &theirs.csrf())])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(
+        done.location().contains("?translated="),
+        "{}",
+        done.location()
+    );
+    // The session's language was taken from the French page: the form posts in English
+    // (the test client's), so the translation is into English, labelled.
+    let shown = c.get(done.location(), &[&fr], "en").await;
+    assert!(
+        shown
+            .body
+            .contains("<p lang=\"en\">[en] Haster: bevillingen udløber snart.</p>"),
+        "{}",
+        shown.body
+    );
+    assert!(shown.body.contains("Machine translation (marker)"));
 }

@@ -176,6 +176,12 @@ impl Engine {
         self
     }
 
+    /// Whether a machine-translation service is plugged in (so pages can offer
+    /// "translate").
+    pub fn translates(&self) -> bool {
+        self.translator.is_some()
+    }
+
     /// The catalogue in force: a snapshot that stays valid while newer versions are
     /// published.
     pub fn catalogue(&self) -> Arc<Catalogue> {

@@ -39,11 +39,16 @@ pub(crate) async fn token(engine: &Engine, actor: &Actor) -> String {
 /// Builds the world; `names` are the three authorities' names, `holder` the name in the
 /// request (both may hold markup a page must show as text).
 pub(crate) async fn world(names: [&str; 3], holder: &str) -> World {
-    world_with(names, holder, REQUEST_QS).await
+    world_with(names, holder, REQUEST_QS, None).await
 }
 
-/// [`world`] with the nurse-check question set `qs`.
-pub(crate) async fn world_with(names: [&str; 3], holder: &str, qs: &str) -> World {
+/// [`world`] with the nurse-check question set `qs` and, if given, a translator.
+pub(crate) async fn world_with(
+    names: [&str; 3],
+    holder: &str,
+    qs: &str,
+    translator: Option<Arc<dyn imi_core::translate::Translator>>,
+) -> World {
     let w = WorldBuilder::new(Arc::new(MemoryStore::new()))
         .catalogue(&[("areas/h.toml", REQUEST_AREA), ("question-sets/q.toml", qs)]);
     let mut actors = Vec::new();
@@ -77,6 +82,10 @@ pub(crate) async fn world_with(names: [&str; 3], holder: &str, qs: &str) -> Worl
         tokens.push(token(&w.engine, a).await);
     }
     let WorldBuilder { engine, clock } = w;
+    let engine = match translator {
+        Some(t) => engine.with_translator(t),
+        None => engine,
+    };
     World {
         engine: Arc::new(engine),
         clock,
