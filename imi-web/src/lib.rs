@@ -151,6 +151,7 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
         .route("/registrations/{id}", post(pages::validate_registration))
         .route("/directory", get(pages::directory))
         .route("/directory/{id}", get(pages::authority))
+        .route("/registers", get(pages::registers))
         .route("/requests", get(pages::requests))
         .route("/requests/deadlines", get(pages::deadlines))
         .route(

@@ -750,6 +750,8 @@ pub(crate) struct DirectoryParams {
     q: Option<String>,
     country: Option<String>,
     area: Option<String>,
+    procedure: Option<String>,
+    region: Option<String>,
     cursor: Option<String>,
 }
 
@@ -775,13 +777,32 @@ async fn directory_body(ctx: &Ctx, p: &DirectoryParams) -> Result<Body, WebError
         "" => None,
         a => Some(a.parse().map_err(|_| WebError::BadInput("area".into()))?),
     };
-    let searched = !q.is_empty() || participant.is_some() || area_id.is_some();
+    let procedure = p.procedure.as_deref().unwrap_or_default();
+    let procedure_id = match procedure {
+        "" => None,
+        a => Some(
+            a.parse()
+                .map_err(|_| WebError::BadInput("procedure".into()))?,
+        ),
+    };
+    let region = p.region.as_deref().unwrap_or_default().trim();
+    let region_code = match region {
+        "" => None,
+        r => Some(r.parse().map_err(|_| WebError::BadInput("region".into()))?),
+    };
+    let searched = !q.is_empty()
+        || participant.is_some()
+        || area_id.is_some()
+        || procedure_id.is_some()
+        || region_code.is_some();
     let catalogue = ctx.web.engine.catalogue();
     let hits = if searched {
         let query = DirectoryQuery {
             text: (!q.is_empty()).then(|| q.to_owned()),
             participant,
             area: area_id,
+            procedure: procedure_id,
+            region: region_code,
             ..Default::default()
         };
         Some(
@@ -824,8 +845,23 @@ async fn directory_body(ctx: &Ctx, p: &DirectoryParams) -> Result<Body, WebError
                     }
                 }
             }
+            div.field {
+                label for="procedure" { (ctx.t("procedure")) }
+                select #procedure name="procedure" {
+                    option value="" { (ctx.t("procedure-any")) }
+                    @for x in catalogue.procedures() {
+                        option value=(x.id.to_string()) selected[x.id.to_string() == procedure] { (ctx.lt(&x.name)) }
+                    }
+                }
+            }
+            div.field {
+                label for="region" { (ctx.t("region")) }
+                input #region type="text" name="region" value=(region) aria-describedby="region-hint";
+                p.hint #region-hint { (ctx.t("region-hint")) }
+            }
             button type="submit" { (ctx.t("search")) }
         }
+        p { a href="/registers" { (ctx.t("registers-link")) } }
         @if let Some(hits) = &hits {
             @if hits.items.is_empty() {
                 p { (ctx.t("no-authorities")) }
@@ -839,7 +875,7 @@ async fn directory_body(ctx: &Ctx, p: &DirectoryParams) -> Result<Body, WebError
                         }
                     }
                 }
-                (next_link(ctx, hits, "/directory", &[("q", q), ("country", country), ("area", area)]))
+                (next_link(ctx, hits, "/directory", &[("q", q), ("country", country), ("area", area), ("procedure", procedure), ("region", region)]))
             }
         }
     };
@@ -1361,4 +1397,77 @@ pub(crate) fn not_offered(actor: &imi_core::access::Actor) -> WebError {
         action: "use this command",
         reason: "the case's stage or your part in it does not allow it",
     }))
+}
+
+/// `/registers`: the directory of national registers, searchable like the authorities'.
+pub(crate) async fn registers(ctx: Ctx, Query(p): Query<DirectoryParams>) -> Response {
+    let outcome = registers_body(&ctx, &p).await;
+    ctx.render(outcome)
+}
+
+async fn registers_body(ctx: &Ctx, p: &DirectoryParams) -> Result<Body, WebError> {
+    let actor = ctx.user()?;
+    let q = p.q.as_deref().unwrap_or_default().trim();
+    let country = p.country.as_deref().unwrap_or_default();
+    let participant = match country {
+        "" => None,
+        c => Some(
+            c.parse::<Participant>()
+                .map_err(|e| WebError::BadInput(e.to_string()))?,
+        ),
+    };
+    let query = imi_core::RegisterQuery {
+        text: (!q.is_empty()).then(|| q.to_owned()),
+        participant,
+        area: None,
+    };
+    let hits = ctx
+        .web
+        .engine
+        .search_registers(
+            actor,
+            &query,
+            &ctx.prefs,
+            page_request(p.cursor.as_deref())?,
+        )
+        .await?;
+    let body = html! {
+        h1 { (ctx.t("registers-title")) }
+        form.search method="get" action="/registers" role="search" {
+            div.field {
+                label for="q" { (ctx.t("search-text")) }
+                input #q type="search" name="q" value=(q);
+            }
+            div.field {
+                label for="country" { (ctx.t("country")) }
+                select #country name="country" {
+                    option value="" { (ctx.t("country-any")) }
+                    @for c in Country::ALL {
+                        option value=(c.code()) selected[c.code() == country] lang="en" { (c.code()) " — " (c.english_name()) }
+                    }
+                }
+            }
+            button type="submit" { (ctx.t("search")) }
+        }
+        @if hits.items.is_empty() {
+            p { (ctx.t("nothing-here")) }
+        } @else {
+            ul.results {
+                @for h in &hits.items {
+                    @let d = &h.register.data;
+                    li {
+                        h2 lang=(h.name_language.code()) { (h.name) " (" (d.participant.code()) ")" }
+                        p { (ctx.lt(&d.content)) }
+                        dl.summary {
+                            dt { (ctx.t("register-access")) } dd { (ctx.lt(&d.access_conditions)) }
+                            @if let Some(link) = &d.link { dt { (ctx.t("website")) } dd { (link) } }
+                            @if let Some(v) = &d.contact.email { dt { (ctx.t("email")) } dd { (v.as_str()) } }
+                        }
+                    }
+                }
+            }
+            (next_link(ctx, &hits, "/registers", &[("q", q), ("country", country)]))
+        }
+    };
+    Ok((ctx.s("registers-title"), body))
 }

@@ -778,3 +778,43 @@ async fn free_text_is_translated_on_request_and_labelled() {
     );
     assert!(shown.body.contains("Machine translation (marker)"));
 }
+
+#[tokio::test]
+async fn the_directory_filters_by_procedure_and_the_registers_are_searchable() {
+    let s = site().await;
+    let dk = s.sign_in(0).await;
+    let by_procedure = s
+        .get("/directory?procedure=nurse-check&country=FR", &[&dk], "en")
+        .await;
+    assert_eq!(by_procedure.status, StatusCode::OK);
+    assert!(by_procedure.body.contains("Ordre national des infirmiers"));
+    assert!(!by_procedure.body.contains("Styrelsen for Patientsikkerhed"));
+    let bad = s.get("/directory?region=%20no%20such", &[&dk], "en").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let text = |t: &str| imi_core::LocalisedText::new(Language::Danish, t).unwrap();
+    s.engine
+        .create_register(
+            &imi_core::access::Actor::System,
+            imi_core::register::RegisterData {
+                participant: imi_core::Country::Denmark.into(),
+                area: None,
+                name: text("Autorisationsregistret <i>"),
+                content: text("Sundhedspersoners autorisationer"),
+                access_conditions: text("Offentligt tilgængeligt"),
+                contact: imi_core::authority::ContactDetails::default(),
+                link: Some("https://autregweb.sst.dk".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let found = s.get("/registers?q=autorisation", &[&dk], "en").await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert!(
+        found.body.contains("Autorisationsregistret &lt;i&gt;"),
+        "{}",
+        found.body
+    );
+    assert!(found.body.contains("https://autregweb.sst.dk"));
+    let none = s.get("/registers?q=zzzz", &[&dk], "en").await;
+    assert!(!none.body.contains("Autorisationsregistret"));
+}
