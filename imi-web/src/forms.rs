@@ -219,6 +219,12 @@ async fn field_input(
                 }
             });
         }
+        FieldKind::Audience => html! {
+            select id=(id) name=(field.name) {
+                option value="area" { (ctx.t("audience-area")) }
+                option value="own" { (ctx.t("audience-own")) }
+            }
+        },
         FieldKind::Answers => {
             let (side, current) = answering(spec, subject)?;
             return Some(answer_inputs(
@@ -245,7 +251,7 @@ fn answering<'a>(
     subject: &'a Subject<'a>,
 ) -> Option<(Side, Option<&'a Answers>)> {
     match spec.id {
-        "save-draft" => Some((Side::Requester, subject.draft)),
+        "save-draft" | "update" => Some((Side::Requester, subject.draft)),
         "answer" => Some((Side::Responder, None)),
         _ => None,
     }
@@ -519,6 +525,13 @@ impl Posted<'_> {
                         _ => None,
                     }
                 }
+                FieldKind::Audience => match self.value(field.name) {
+                    Some("own") => {
+                        Some(serde_json::json!({"audience": "group", "authorities": []}))
+                    }
+                    Some(_) => Some(serde_json::json!({"audience": "area"})),
+                    None => None,
+                },
                 FieldKind::Authorities | FieldKind::Participants | FieldKind::Countries => {
                     let given = self.values(field.name);
                     (field.required || !given.is_empty()).then(|| serde_json::json!(given))

@@ -34,6 +34,7 @@ mod forms;
 mod i18n;
 mod pages;
 mod public;
+mod repositories;
 mod throttle;
 mod uploads;
 
@@ -152,6 +153,14 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
         .route("/directory", get(pages::directory))
         .route("/directory/{id}", get(pages::authority))
         .route("/registers", get(pages::registers))
+        .route("/repositories", get(repositories::list))
+        .route("/repositories/{procedure}", get(repositories::search))
+        .route(
+            "/repositories/{procedure}/new",
+            get(repositories::new_form).post(repositories::create),
+        )
+        .route("/records/{id}", get(repositories::record))
+        .route("/records/{id}/commands/{form}", post(repositories::command))
         .route("/requests", get(pages::requests))
         .route("/requests/deadlines", get(pages::deadlines))
         .route(

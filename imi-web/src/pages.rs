@@ -87,6 +87,7 @@ impl Ctx {
                                     li { a href="/submissions" { (self.t("nav-submissions")) } }
                                     li { a href="/solvit" { (self.t("nav-solvit")) } }
                                     li { a href="/surveys" { (self.t("nav-surveys")) } }
+                                    li { a href="/repositories" { (self.t("nav-repositories")) } }
                                     li { a href="/directory" { (self.t("nav-directory")) } }
                                     li { a href="/me" { (self.t("nav-me")) } }
                                     @if matches!(&self.actor, Some(imi_core::access::Actor::User(p)) if p.has_right(imi_core::catalogue::Right::Administrator)) {

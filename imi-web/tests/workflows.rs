@@ -512,3 +512,102 @@ impl SecretChar for char {
         self.is_ascii_alphanumeric() || *self == '_'
     }
 }
+
+#[tokio::test]
+async fn a_repository_record_is_kept_searched_updated_and_retired_in_forms() {
+    let w = imi_core::conformance::repository_world(Arc::new(MemoryStore::new())).await;
+    let engine = Arc::new(w.engine);
+    let c = client(&engine);
+    let editor = signed_in(&c, &engine, &w.editor).await;
+    let viewer = signed_in(&c, &engine, &w.viewer).await;
+
+    let list = c.get("/repositories", &[&editor], "en").await;
+    assert!(
+        list.body.contains("/repositories/cash-licences"),
+        "{}",
+        list.body
+    );
+    let form = c
+        .get("/repositories/cash-licences/new", &[&editor], "en")
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("name=\"fields.holder\""));
+    let created = c
+        .post(
+            "/repositories/cash-licences/new",
+            &[&editor],
+            &[
+                ("csrf", &form.csrf()),
+                ("fields.holder", "Brink's <France>"),
+                ("fields.licence", "FR-CIT-0042"),
+                ("fields.valid-until", "2028-06-30"),
+                ("audience", "area"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let page = created.location().to_owned();
+    assert!(page.starts_with("/records/"));
+
+    // A reader of another country finds it, and may not change it.
+    let found = c
+        .get(
+            "/repositories/cash-licences?q=FR-CIT-0042",
+            &[&viewer],
+            "en",
+        )
+        .await;
+    assert!(
+        found.body.contains(&format!("href=\"{page}\"")),
+        "{}",
+        found.body
+    );
+    assert!(
+        found.body.contains("Brink&#39;s &lt;France&gt;")
+            || found.body.contains("Brink's &lt;France&gt;")
+    );
+    let theirs = c.get(&page, &[&viewer], "en").await;
+    assert!(!theirs.body.contains(&format!("{page}/commands/update")));
+
+    // The editor updates it (a new revision) and restricts it to its own authority.
+    let mine = c.get(&page, &[&editor], "en").await;
+    let update = format!("{page}/commands/update");
+    assert!(mine.body.contains(&update), "{}", mine.body);
+    assert!(mine.body.contains(">FR-CIT-0042<") || mine.body.contains("value=\"FR-CIT-0042\""));
+    let updated = c
+        .post(
+            &update,
+            &[&editor],
+            &[
+                ("csrf", &mine.csrf()),
+                ("version", &common::version_in(&mine.body, &update)),
+                ("fields.holder", "Brink's France SAS"),
+                ("fields.licence", "FR-CIT-0042"),
+                ("audience", "own"),
+            ],
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::SEE_OTHER, "{}", updated.body);
+    let mine = c.get(&page, &[&editor], "en").await;
+    assert!(mine.body.contains("Record 2"), "{}", mine.body);
+    assert!(mine.body.contains("Only our authority"));
+    let hidden = c.get(&page, &[&viewer], "en").await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+
+    // Retired: no more forms.
+    let retire = format!("{page}/commands/retire");
+    let retired = c
+        .post(
+            &retire,
+            &[&editor],
+            &[
+                ("csrf", &mine.csrf()),
+                ("version", &common::version_in(&mine.body, &retire)),
+            ],
+        )
+        .await;
+    assert_eq!(retired.status, StatusCode::SEE_OTHER, "{}", retired.body);
+    let mine = c.get(&page, &[&editor], "en").await;
+    assert!(mine.body.contains("Retired"));
+    assert!(!mine.body.contains(&update));
+}
