@@ -116,6 +116,15 @@ pub(crate) trait CasePage: Send + Sync + 'static {
 
     /// What its page shows of it.
     fn head(view: &Self::View) -> Head<'_>;
+
+    /// A part of the page of the workflow's own, below the commands (a survey's answer
+    /// form for the authorities it asks). None by default.
+    fn extra(
+        _ctx: &Ctx,
+        _view: &Self::View,
+    ) -> impl Future<Output = Result<Markup, WebError>> + Send {
+        async { Ok(html! {}) }
+    }
 }
 
 /// The routes of workflow `P`.
@@ -339,8 +348,10 @@ async fn case_body<P: CasePage>(ctx: &Ctx, id: &str, find: Option<&str>) -> Resu
     let id: CaseId = id.parse().map_err(|_| missing())?;
     let engine = &ctx.web.engine;
     let (view, version) = P::read(engine, actor, id).await?;
-    let timeline = P::timeline(engine, actor, id).await?;
-    let offered = engine.case_commands(actor, P::KIND, id).await?;
+    // Some readers see a case but not its history or commands (the authorities a survey
+    // asks see the survey, not how its author ran it): for them, none is shown.
+    let timeline = seen_only(P::timeline(engine, actor, id).await)?;
+    let offered = seen_only(engine.case_commands(actor, P::KIND, id).await)?.unwrap_or_default();
     let h = P::head(&view);
     let catalogue = engine.catalogue();
     let set = catalogue.question_set(&h.question_set.id, h.question_set.version);
@@ -366,7 +377,11 @@ async fn case_body<P: CasePage>(ctx: &Ctx, id: &str, find: Option<&str>) -> Resu
     for (role, a) in &h.parties {
         parties.push((*role, authority_name(ctx, *a).await));
     }
-    let actors = timeline_actors(ctx, &timeline).await;
+    let actors = match &timeline {
+        Some(t) => timeline_actors(ctx, t).await,
+        None => Vec::new(),
+    };
+    let extra = P::extra(ctx, &view).await?;
     let body = html! {
         h1 { (title) }
         dl.summary {
@@ -387,7 +402,10 @@ async fn case_body<P: CasePage>(ctx: &Ctx, id: &str, find: Option<&str>) -> Resu
             h2 { (ctx.t("actions")) }
             @for form in &forms { (form) }
         }
-        (timeline_table(ctx, &timeline, &actors, &|_| html! {}))
+        (extra)
+        @if let Some(timeline) = &timeline {
+            (timeline_table(ctx, timeline, &actors, &|_| html! {}))
+        }
     };
     Ok((title, body))
 }
@@ -910,6 +928,42 @@ impl CasePage for Surveys {
         Ok(engine.create_survey(actor, procedure).await?.id)
     }
 
+    /// For an authority the survey asks: its answer so far, and the form that gives or
+    /// changes it while the survey takes answers.
+    async fn extra(ctx: &Ctx, c: &SurveyCase) -> Result<Markup, WebError> {
+        let actor = ctx.user()?;
+        let Actor::User(p) = actor else {
+            return Ok(html! {});
+        };
+        if !c.survey.recipients().contains(&p.authority()) {
+            return Ok(html! {});
+        }
+        let engine = &ctx.web.engine;
+        let response = engine.survey_response(actor, c.id).await?;
+        let catalogue = engine.catalogue();
+        let set = catalogue.question_set(&c.question_set.id, c.question_set.version);
+        let open = c.survey.takes_answers(engine.now().date_naive());
+        let action = format!("/surveys/{}/response", c.id);
+        Ok(html! {
+            h2 { (ctx.t("survey-our-answer")) }
+            @match &response {
+                Some((r, _)) => (answers_list(ctx, &r.answers, set)),
+                None => p { (ctx.t("survey-not-answered")) },
+            }
+            @if let (true, Some(set)) = (open, set) {
+                form.command method="post" action=(action) {
+                    input type="hidden" name="csrf" value=(ctx.csrf());
+                    @if let Some((_, v)) = &response { input type="hidden" name="version" value=(v.raw()); }
+                    fieldset {
+                        legend { (ctx.t("survey-answer")) }
+                        (crate::forms::answer_inputs(ctx, "survey-answers", "answers", set, imi_core::catalogue::Side::Requester, response.as_ref().map(|(r, _)| &r.answers), true, false))
+                        button type="submit" { (ctx.t("survey-answer")) }
+                    }
+                }
+            }
+        })
+    }
+
     fn head(c: &SurveyCase) -> Head<'_> {
         let s = &c.survey;
         let mut facts = vec![("recipients", s.recipients().len().to_string())];
@@ -930,6 +984,45 @@ impl CasePage for Surveys {
             draft: None,
             own: Some(c.author),
         }
+    }
+}
+
+/// `POST /surveys/{id}/response`: the reader's authority answers a survey (again).
+pub(crate) async fn survey_response(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = Posted(&pairs);
+    let outcome = async {
+        let actor = ctx.user()?;
+        if !same(posted.value("csrf").unwrap_or_default(), &ctx.csrf()) {
+            return Err(WebError::Forged);
+        }
+        let id: CaseId = id.parse().map_err(|_| missing())?;
+        let engine = &ctx.web.engine;
+        let (survey, _) = engine.survey(actor, id).await?;
+        let catalogue = engine.catalogue();
+        let set = catalogue.question_set(&survey.question_set.id, survey.question_set.version);
+        let answers = serde_json::from_value(posted.answers("answers", set))
+            .map_err(|e| WebError::BadInput(e.to_string()))?;
+        let version = posted
+            .value("version")
+            .map(|_| posted.version())
+            .transpose()?;
+        engine.answer_survey(actor, id, answers, version).await?;
+        Ok(format!("/surveys/{id}"))
+    }
+    .await;
+    ctx.after_post(outcome)
+}
+
+/// `None` for what the reader may not have although it sees the case (a refusal or "not
+/// found" of a part of it).
+fn seen_only<T>(r: Result<T, EngineError>) -> Result<Option<T>, EngineError> {
+    match r {
+        Err(EngineError::NotFound { .. } | EngineError::Denied(_)) => Ok(None),
+        other => other.map(Some),
     }
 }
 

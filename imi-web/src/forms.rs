@@ -219,6 +219,50 @@ async fn field_input(
                 }
             });
         }
+        FieldKind::Targeting => {
+            let catalogue = ctx.web.engine.catalogue();
+            let countries: Vec<(String, String, String)> = Country::ALL
+                .iter()
+                .map(|c| {
+                    (
+                        c.code().to_owned(),
+                        format!("{} ({})", c.english_name(), c.code()),
+                        "en".to_owned(),
+                    )
+                })
+                .collect();
+            let areas: Vec<(String, String, String)> = catalogue
+                .areas()
+                .map(|a| {
+                    let r = a.name.resolve_for(&ctx.prefs);
+                    (
+                        a.id.to_string(),
+                        r.text.to_owned(),
+                        r.language.code().to_owned(),
+                    )
+                })
+                .collect();
+            let procedures: Vec<(String, String, String)> = catalogue
+                .procedures()
+                .map(|p| {
+                    let r = p.name.resolve_for(&ctx.prefs);
+                    (
+                        p.id.to_string(),
+                        r.text.to_owned(),
+                        r.language.code().to_owned(),
+                    )
+                })
+                .collect();
+            return Some(html! {
+                fieldset.targeting {
+                    legend { (ctx.t("field-targeting")) }
+                    p.hint { (ctx.t("targeting-hint")) }
+                    @for (part, items) in [("countries", &countries), ("areas", &areas), ("procedures", &procedures)] {
+                        (checkbox_group(ctx, &format!("{id}-{part}"), targeting_member(part), &format!("targeting-{part}"), false, items))
+                    }
+                }
+            });
+        }
         FieldKind::Audience => html! {
             select id=(id) name=(field.name) {
                 option value="area" { (ctx.t("audience-area")) }
@@ -296,6 +340,15 @@ async fn authorities(
     )
 }
 
+/// The form member of one part of a survey's targeting.
+fn targeting_member(part: &str) -> &'static str {
+    match part {
+        "countries" => "targeting.countries",
+        "areas" => "targeting.areas",
+        _ => "targeting.procedures",
+    }
+}
+
 /// A group of checkboxes for a list member.
 fn checkboxes(
     ctx: &Ctx,
@@ -303,17 +356,36 @@ fn checkboxes(
     field: &FieldSpec,
     items: &[(String, String, String)],
 ) -> Markup {
+    checkbox_group(
+        ctx,
+        id,
+        field.name,
+        &format!("field-{}", field.name),
+        field.required,
+        items,
+    )
+}
+
+/// Checkboxes named `name` under the legend text `legend`.
+fn checkbox_group(
+    ctx: &Ctx,
+    id: &str,
+    name: &str,
+    legend: &str,
+    required: bool,
+    items: &[(String, String, String)],
+) -> Markup {
     html! {
         fieldset.choices {
             legend {
-                (ctx.t(&format!("field-{}", field.name)))
-                @if !field.required { " " span.note { (ctx.t("optional")) } }
+                (ctx.t(legend))
+                @if !required { " " span.note { (ctx.t("optional")) } }
             }
-            @for (value, name, lang) in items {
+            @for (value, label, lang) in items {
                 @let cid = format!("{id}-{value}");
                 div {
-                    input id=(cid) type="checkbox" name=(field.name) value=(value);
-                    label for=(cid) lang=(lang) { (name) }
+                    input id=(cid) type="checkbox" name=(name) value=(value);
+                    label for=(cid) lang=(lang) { (label) }
                 }
             }
         }
@@ -525,6 +597,11 @@ impl Posted<'_> {
                         _ => None,
                     }
                 }
+                FieldKind::Targeting => Some(serde_json::json!({
+                    "countries": self.values("targeting.countries"),
+                    "areas": self.values("targeting.areas"),
+                    "procedures": self.values("targeting.procedures"),
+                })),
                 FieldKind::Audience => match self.value(field.name) {
                     Some("own") => {
                         Some(serde_json::json!({"audience": "group", "authorities": []}))

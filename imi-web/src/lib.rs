@@ -213,7 +213,8 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
     let pages = cases::routes::<cases::Notifications>(pages);
     let pages = cases::routes::<cases::Submissions>(pages);
     let pages = cases::routes::<cases::Solvit>(pages);
-    let pages = cases::routes::<cases::Surveys>(pages);
+    let pages = cases::routes::<cases::Surveys>(pages)
+        .route("/surveys/{id}/response", post(cases::survey_response));
     // `/requests/new` would otherwise be taken for a request id by the generic routes'
     // neighbours; requests keep their own pages (inbox by stage and by deadline).
     pages

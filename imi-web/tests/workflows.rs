@@ -611,3 +611,102 @@ async fn a_repository_record_is_kept_searched_updated_and_retired_in_forms() {
     assert!(mine.body.contains("Retired"));
     assert!(!mine.body.contains(&update));
 }
+
+#[tokio::test]
+async fn a_survey_is_targeted_sent_and_answered_in_forms() {
+    let w = imi_core::conformance::survey_world(Arc::new(MemoryStore::new())).await;
+    let engine = Arc::new(w.engine);
+    let c = client(&engine);
+    let commission = signed_in(&c, &engine, &w.commission).await;
+    let (dk_actor, _) = &w.authorities[0];
+    let dk = signed_in(&c, &engine, dk_actor).await;
+    let (de_actor, _) = &w.authorities[3];
+    let de = signed_in(&c, &engine, de_actor).await;
+
+    // The Commission drafts a survey and sends it to Denmark's and France's authorities
+    // with access to pq-check.
+    let new = c.get("/surveys/new", &[&commission], "en").await;
+    let created = c
+        .post(
+            "/surveys/new",
+            &[&commission],
+            &[("csrf", &new.csrf()), ("procedure", "practice-survey")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let page = created.location().to_owned();
+    let draft = c.get(&page, &[&commission], "en").await;
+    let send = format!("{page}/commands/send");
+    assert!(draft.body.contains(&send), "{}", draft.body);
+    assert!(draft.body.contains("name=\"targeting.countries\""));
+    let deadline = (engine.now().date_naive() + chrono::Duration::days(20)).to_string();
+    let sent = c
+        .post(
+            &send,
+            &[&commission],
+            &[
+                ("csrf", &draft.csrf()),
+                ("version", &common::version_in(&draft.body, &send)),
+                ("targeting.countries", "DK"),
+                ("targeting.countries", "FR"),
+                ("targeting.procedures", "pq-check"),
+                ("deadline", &deadline),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let open = c.get(&page, &[&commission], "en").await;
+    assert!(open.body.contains("Open"), "{}", open.body);
+
+    // Denmark's authority finds it, answers, and may change its answer.
+    let received = c.get("/surveys", &[&dk], "en").await;
+    assert!(
+        received.body.contains(&format!("href=\"{page}\"")),
+        "{}",
+        received.body
+    );
+    let theirs = c.get(&page, &[&dk], "en").await;
+    let respond = format!("{page}/response");
+    assert!(theirs.body.contains(&respond), "{}", theirs.body);
+    let answered = c
+        .post(
+            &respond,
+            &[&dk],
+            &[
+                ("csrf", &theirs.csrf()),
+                ("answers.works", "false"),
+                ("answers.obstacle", "delays"),
+                ("answers.comments", "<b>Slow</b> replies"),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.body);
+    let theirs = c.get(&page, &[&dk], "en").await;
+    assert!(
+        theirs.body.contains("&lt;b&gt;Slow&lt;/b&gt; replies"),
+        "{}",
+        theirs.body
+    );
+    assert!(theirs.body.contains(">Delays<"));
+    let version = {
+        let at = theirs.body.find(&format!("action=\"{respond}\"")).unwrap();
+        let rest = &theirs.body[at..];
+        let v = rest.find("name=\"version\" value=\"").unwrap() + 22;
+        rest[v..].split('"').next().unwrap().to_owned()
+    };
+    let changed = c
+        .post(
+            &respond,
+            &[&dk],
+            &[
+                ("csrf", &theirs.csrf()),
+                ("version", &version),
+                ("answers.works", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    // Germany was not asked: it learns nothing of the survey.
+    let hidden = c.get(&page, &[&de], "en").await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+}
