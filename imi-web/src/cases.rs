@@ -53,6 +53,8 @@ pub(crate) struct Head<'a> {
     pub(crate) draft: Option<&'a Answers>,
     /// The reader's own authority in the case (left out of pickers of a counterpart).
     pub(crate) own: Option<AuthorityId>,
+    /// The side whose answers a rectification corrects, and those answers.
+    pub(crate) mine: Option<(imi_core::catalogue::Side, &'a Answers)>,
 }
 
 /// A workflow's cases, as the web application serves them.
@@ -364,6 +366,7 @@ async fn case_body<P: CasePage>(ctx: &Ctx, id: &str, find: Option<&str>) -> Resu
         set,
         find,
         uploads: false,
+        mine: h.mine,
     };
     let forms = command_forms(ctx, &subject, &offered).await;
     let mut args = FluentArgs::new();
@@ -594,6 +597,7 @@ impl CasePage for Alerts {
             },
             draft: Some(a.answers()),
             own: Some(c.sender),
+            mine: Some((imi_core::catalogue::Side::Requester, a.answers())),
         }
     }
 }
@@ -680,6 +684,7 @@ impl CasePage for Notifications {
             notice: None,
             draft: Some(n.answers()),
             own: Some(c.sender),
+            mine: None,
         }
     }
 }
@@ -770,6 +775,7 @@ impl CasePage for Submissions {
             notice: None,
             draft: None,
             own: Some(c.authority),
+            mine: None,
         }
     }
 }
@@ -861,6 +867,7 @@ impl CasePage for Solvit {
             notice: None,
             draft: Some(s.answers()),
             own: Some(c.home),
+            mine: None,
         }
     }
 }
@@ -956,7 +963,7 @@ impl CasePage for Surveys {
                     @if let Some((_, v)) = &response { input type="hidden" name="version" value=(v.raw()); }
                     fieldset {
                         legend { (ctx.t("survey-answer")) }
-                        (crate::forms::answer_inputs(ctx, "survey-answers", "answers", set, imi_core::catalogue::Side::Requester, response.as_ref().map(|(r, _)| &r.answers), true, false))
+                        (crate::forms::answer_inputs(ctx, &crate::forms::AnswerForm { prefix: "survey-answers", member: "answers", set, side: imi_core::catalogue::Side::Requester, current: response.as_ref().map(|(r, _)| &r.answers), enforce: true, files: false, rectifying: false }))
                         button type="submit" { (ctx.t("survey-answer")) }
                     }
                 }
@@ -983,6 +990,7 @@ impl CasePage for Surveys {
             notice: None,
             draft: None,
             own: Some(c.author),
+            mine: None,
         }
     }
 }
@@ -1054,6 +1062,18 @@ mod tests {
         out
     }
 
+    /// The texts of a command table's forms and members.
+    fn forms<C: Command>() -> Vec<String> {
+        let mut out = Vec::new();
+        for spec in C::SPECS {
+            out.push(format!("command-{}", spec.id));
+            for f in spec.fields {
+                out.push(format!("field-{}", f.name));
+            }
+        }
+        out
+    }
+
     #[test]
     fn every_workflow_has_the_texts_its_pages_use() {
         let english = Texts::ids(Language::English);
@@ -1063,6 +1083,8 @@ mod tests {
             needed::<Submissions>(),
             needed::<Solvit>(),
             needed::<Surveys>(),
+            forms::<imi_core::request::RequestCommand>(),
+            forms::<imi_core::repository::RecordCommand>(),
         ]
         .concat()
         .into_iter()

@@ -34,6 +34,9 @@ pub(crate) struct Subject<'a> {
     pub(crate) find: Option<&'a str>,
     /// Whether answer forms take files for attachment questions (requests).
     pub(crate) uploads: bool,
+    /// The reader's side in the case and the answers it gave (what a rectification
+    /// corrects), when it has one.
+    pub(crate) mine: Option<(Side, &'a Answers)>,
 }
 
 /// The forms for the commands `offered`, leaving out those whose members the browser
@@ -273,15 +276,35 @@ async fn field_input(
             let (side, current) = answering(spec, subject)?;
             return Some(answer_inputs(
                 ctx,
-                &format!("{}-{}", spec.id, field.name),
-                field.name,
-                subject.set?,
-                side,
-                current,
-                spec.id != "save-draft",
-                subject.uploads,
+                &AnswerForm {
+                    prefix: &format!("{}-{}", spec.id, field.name),
+                    member: field.name,
+                    set: subject.set?,
+                    side,
+                    current,
+                    enforce: spec.id != "save-draft",
+                    files: subject.uploads && spec.id != "rectify",
+                    rectifying: spec.id == "rectify",
+                },
             ));
         }
+        FieldKind::Questions => {
+            let set = subject.set?;
+            let items: Vec<(String, String, String)> = set
+                .questions()
+                .map(|q| {
+                    let r = q.label.resolve_for(&ctx.prefs);
+                    (
+                        q.id.to_string(),
+                        r.text.to_owned(),
+                        r.language.code().to_owned(),
+                    )
+                })
+                .collect();
+            return Some(checkboxes(ctx, &id, field, &items));
+        }
+        // A case the engine mints (a split's new request): nothing to fill in.
+        FieldKind::Case => return Some(html! {}),
         _ => return None,
     };
     Some(html! { div.field { (label) (input) } })
@@ -297,6 +320,7 @@ fn answering<'a>(
     match spec.id {
         "save-draft" | "update" => Some((Side::Requester, subject.draft)),
         "answer" => Some((Side::Responder, None)),
+        "rectify" => subject.mine.map(|(side, answers)| (side, Some(answers))),
         _ => None,
     }
 }
@@ -392,32 +416,48 @@ fn checkbox_group(
     }
 }
 
+/// Which questions an answers form shows, and how.
+pub(crate) struct AnswerForm<'a> {
+    /// The inputs' id prefix.
+    pub(crate) prefix: &'a str,
+    /// The form member the answers go to (`answers`, `fields`).
+    pub(crate) member: &'a str,
+    /// The question set.
+    pub(crate) set: &'a QuestionSet,
+    /// The side whose questions are shown.
+    pub(crate) side: Side,
+    /// The answers the inputs start with.
+    pub(crate) current: Option<&'a Answers>,
+    /// Whether the browser requires what the engine requires to send.
+    pub(crate) enforce: bool,
+    /// Whether attachment questions take files.
+    pub(crate) files: bool,
+    /// Only the personal-data questions already answered (a rectification).
+    pub(crate) rectifying: bool,
+}
+
 /// Inputs for the questions `side` answers, generated from the pinned question set group
 /// by group, filled with `current` answers (a draft being edited: saving replaces them
 /// all). Each question says whether it is personal data, whether it is needed to send or
 /// to save, and, for a question shown only after another's answer, which answer that is
 /// (with JavaScript off every question is shown; the engine checks the conditions).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn answer_inputs(
-    ctx: &Ctx,
-    prefix: &str,
-    member: &str,
-    set: &QuestionSet,
-    side: Side,
-    current: Option<&Answers>,
-    enforce: bool,
-    files: bool,
-) -> Markup {
+pub(crate) fn answer_inputs(ctx: &Ctx, f: &AnswerForm<'_>) -> Markup {
+    let shown = |q: &&Question| {
+        q.answered_by == f.side
+            && (f.files || !matches!(q.answer, AnswerType::Attachment { .. }))
+            && (!f.rectifying
+                || (q.personal_data
+                    && !matches!(q.answer, AnswerType::Attachment { .. })
+                    && f.current.is_some_and(|a| a.get(&q.id).is_some())))
+    };
     html! {
-        @for group in &set.groups {
-            @let questions: Vec<&Question> = group.questions.iter()
-                .filter(|q| q.answered_by == side && (files || !matches!(q.answer, AnswerType::Attachment { .. })))
-                .collect();
+        @for group in &f.set.groups {
+            @let questions: Vec<&Question> = group.questions.iter().filter(shown).collect();
             @if !questions.is_empty() {
                 fieldset.group {
                     legend { (ctx.lt(&group.title)) }
                     @for q in questions {
-                        (question_input(ctx, prefix, member, set, q, current, enforce))
+                        (question_input(ctx, f.prefix, f.member, f.set, q, f.current, f.enforce))
                     }
                 }
             }
@@ -602,6 +642,9 @@ impl Posted<'_> {
                     "areas": self.values("targeting.areas"),
                     "procedures": self.values("targeting.procedures"),
                 })),
+                // The engine mints it; the command's form needs a value of the kind.
+                FieldKind::Case => Some(serde_json::json!("00000000-0000-7000-8000-000000000000")),
+                FieldKind::Questions => Some(serde_json::json!(self.values(field.name))),
                 FieldKind::Audience => match self.value(field.name) {
                     Some("own") => {
                         Some(serde_json::json!({"audience": "group", "authorities": []}))

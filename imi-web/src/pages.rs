@@ -1254,6 +1254,13 @@ async fn request_body(
         set,
         find,
         uploads: true,
+        mine: if view.roles.requester {
+            Some((Side::Requester, c.request.request_answers()))
+        } else if view.roles.responder {
+            Some((Side::Responder, c.request.reply_answers()))
+        } else {
+            None
+        },
     };
     let forms = command_forms(ctx, &subject, &offered).await;
     let mut args = FluentArgs::new();

@@ -265,7 +265,7 @@ async fn submit_body(ctx: &Ctx, p: &SubmitParams, nonce: &str) -> Result<Body, W
                     }
                 }
             }
-            (answer_inputs(ctx, "submit-answers", "answers", set, Side::Requester, None, true, false))
+            (answer_inputs(ctx, &crate::forms::AnswerForm { prefix: "submit-answers", member: "answers", set, side: Side::Requester, current: None, enforce: true, files: false, rectifying: false }))
             button type="submit" { (ctx.t("public-send")) }
         }
     };

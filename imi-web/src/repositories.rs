@@ -130,7 +130,7 @@ pub(crate) async fn new_form(ctx: Ctx, Path(procedure): Path<String>) -> Respons
             h1 { (ctx.t("new-record")) ": " (ctx.lt(&proc_.name)) }
             form method="post" action=(format!("/repositories/{}/new", proc_.id)) {
                 input type="hidden" name="csrf" value=(ctx.csrf());
-                (answer_inputs(&ctx, "new-fields", "fields", set, Side::Requester, None, true, false))
+                (answer_inputs(&ctx, &crate::forms::AnswerForm { prefix: "new-fields", member: "fields", set, side: Side::Requester, current: None, enforce: true, files: false, rectifying: false }))
                 div.field {
                     label for="new-audience" { (ctx.t("field-audience")) }
                     select #new-audience name="audience" {
@@ -214,6 +214,7 @@ async fn record_body(ctx: &Ctx, id: &str) -> Result<Body, WebError> {
         set,
         find: None,
         uploads: false,
+        mine: None,
     };
     let forms = command_forms(ctx, &subject, &offered).await;
     let owner = authority_name(ctx, r.owner).await;

@@ -818,3 +818,72 @@ async fn the_directory_filters_by_procedure_and_the_registers_are_searchable() {
     let none = s.get("/registers?q=zzzz", &[&dk], "en").await;
     assert!(!none.body.contains("Autorisationsregistret"));
 }
+
+#[tokio::test]
+async fn rectification_split_and_erasure_are_forms_too() {
+    let s = site().await;
+    let dk = s.sign_in(0).await;
+    let fr = s.sign_in(1).await;
+    let page = format!("/requests/{}", s.case);
+    let action = |form: &str| format!("{page}/commands/{form}");
+    let theirs = s.get(&page, &[&fr], "en").await;
+    let accepted = s
+        .post(
+            &action("accept"),
+            &[&fr],
+            &[
+                ("csrf", &theirs.csrf()),
+                (
+                    "version",
+                    &common::version_in(&theirs.body, &action("accept")),
+                ),
+                ("days", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+
+    // The responder may split off questions to another authority: the questions are
+    // checkboxes, the new request's id is the engine's.
+    let theirs = s.get(&page, &[&fr], "en").await;
+    assert!(theirs.body.contains(&action("split")), "{}", theirs.body);
+    assert!(theirs.body.contains("name=\"questions\" value=\"holder\""));
+
+    // The requester corrects the personal data it gave: only those questions, filled in.
+    let mine = s.get(&page, &[&dk], "en").await;
+    assert!(mine.body.contains(&action("rectify")), "{}", mine.body);
+    let form_at = mine
+        .body
+        .find(&format!("action=\"{}\"", action("rectify")))
+        .unwrap();
+    let form = &mine.body[form_at..form_at + mine.body[form_at..].find("</form>").unwrap()];
+    assert!(form.contains("name=\"answers.holder\""), "{form}");
+    assert!(form.contains(">Marie</textarea>"), "{form}");
+    assert!(
+        !form.contains("answers.profession"),
+        "not personal data: {form}"
+    );
+    let rectified = s
+        .post(
+            &action("rectify"),
+            &[&dk],
+            &[
+                ("csrf", &mine.csrf()),
+                (
+                    "version",
+                    &common::version_in(&mine.body, &action("rectify")),
+                ),
+                ("answers.holder", "Marie Curie"),
+                ("reason", "The data subject asked for it (Art. 16 GDPR)."),
+            ],
+        )
+        .await;
+    assert_eq!(
+        rectified.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        rectified.body
+    );
+    let theirs = s.get(&page, &[&fr], "en").await;
+    assert!(theirs.body.contains("Marie Curie"), "{}", theirs.body);
+}
