@@ -497,6 +497,19 @@ fn officials_work_in_a_real_browser() {
         c.source().contains("Sundhedsstyrelsen"),
         "active, in the directory"
     );
+    // Administration, checked as every page.
+    c.go(&format!("{site}/admin"));
+    c.check("admin");
+    c.click("main table a");
+    c.wait_for("form[action$='/users']");
+    c.check("admin-authority");
+    c.go(&format!("{site}/me"));
+    c.wait_for("main h1");
+    c.check("admin-user");
+    c.go(&format!("{site}/registers"));
+    c.check("registers");
+    c.go(&format!("{site}/directory?procedure=nurse-check"));
+    c.check("directory-by-procedure");
     drop(c);
 
     // The Danish handler reads the answer and the reply, and accepts it with a rating.
