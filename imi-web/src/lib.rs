@@ -219,6 +219,10 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
     // neighbours; requests keep their own pages (inbox by stage and by deadline).
     pages
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            WebState(Arc::clone(&web)),
+            html_rejections,
+        ))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(WebState(web))
         // Forms are small: 256 KiB is plenty (attachments are not posted here yet).
@@ -330,26 +334,68 @@ impl Ctx {
     }
 }
 
+/// The page's language and the reader's preferences: the language picked (cookie), else
+/// `Accept-Language`, else English.
+fn languages(headers: &HeaderMap) -> (Language, LanguagePreferences) {
+    let picked = cookie(headers, LANGUAGE_COOKIE).and_then(|c| c.parse::<Language>().ok());
+    let accepted = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| LanguagePreferences::parse_accept_language(v).ok())
+        .unwrap_or_else(|| LanguagePreferences::only(Language::English));
+    match picked {
+        Some(l) => (l, LanguagePreferences::only(l)),
+        None => (
+            accepted.first_language().unwrap_or(Language::English),
+            accepted,
+        ),
+    }
+}
+
+/// Bad input the extractors refuse before a page runs (a malformed address or form, a
+/// body too large) answers as an error page in the reader's language, like every other
+/// refusal, instead of the extractors' plain text.
+async fn html_rejections(
+    axum::extract::State(state): axum::extract::State<WebState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers().clone();
+    let response = next.run(request).await;
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    let status = response.status();
+    if !(status.is_client_error() && plain) {
+        return response;
+    }
+    let detail = axum::body::to_bytes(response.into_body(), 2048)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let (lang, prefs) = languages(&headers);
+    let ctx = Ctx {
+        web: Arc::clone(&state.0),
+        lang,
+        prefs,
+        actor: None,
+        session: None,
+        here: "/".to_owned(),
+        client: None,
+    };
+    let mut page = ctx.error_page(&WebError::BadInput(detail));
+    *page.status_mut() = status;
+    page
+}
+
 impl FromRequestParts<WebState> for Ctx {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
         let web = Arc::clone(&state.0);
-        let picked =
-            cookie(&parts.headers, LANGUAGE_COOKIE).and_then(|c| c.parse::<Language>().ok());
-        let accepted = parts
-            .headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| LanguagePreferences::parse_accept_language(v).ok())
-            .unwrap_or_else(|| LanguagePreferences::only(Language::English));
-        let (lang, prefs) = match picked {
-            Some(l) => (l, LanguagePreferences::only(l)),
-            None => (
-                accepted.first_language().unwrap_or(Language::English),
-                accepted,
-            ),
-        };
+        let (lang, prefs) = languages(&parts.headers);
         let session =
             cookie(&parts.headers, SESSION_COOKIE).and_then(|c| c.parse::<SessionSecret>().ok());
         let actor = match &session {

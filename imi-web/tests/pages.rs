@@ -887,3 +887,33 @@ async fn rectification_split_and_erasure_are_forms_too() {
     let theirs = s.get(&page, &[&fr], "en").await;
     assert!(theirs.body.contains("Marie Curie"), "{}", theirs.body);
 }
+
+#[tokio::test]
+async fn malformed_addresses_and_forms_get_an_error_page_in_the_readers_language() {
+    let s = site().await;
+    let bad_query = s
+        .get("/requests/x?translated=99999999999999999999999", &[], "da")
+        .await;
+    assert_eq!(bad_query.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad_query
+            .headers
+            .get(header::CONTENT_TYPE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        bad_query.body.contains("<html lang=\"da\""),
+        "{}",
+        bad_query.body
+    );
+    let bad_form = s.post("/public/open", &[], &[("nothing", "here")]).await;
+    assert_eq!(bad_form.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad_form.body.contains("role=\"alert\""),
+        "{}",
+        bad_form.body
+    );
+}
