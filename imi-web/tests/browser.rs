@@ -814,3 +814,55 @@ fn single_sign_on_in_a_real_browser() {
     drop(provider);
     runtime.shutdown_background();
 }
+
+#[test]
+fn the_request_flow_without_javascript() {
+    let Some(((shots, axe), _turn)) = tools() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (port, tokens, _) = serve(&runtime);
+    let site = format!("http://127.0.0.1:{port}");
+
+    // The Danish handler (English pages, no script) drafts and sends a request to France.
+    let mut d = Browser::start(shots.clone(), axe.clone(), "en-US", false);
+    sign_in(&d, &site, &tokens[0]);
+    d.go(&format!("{site}/requests/new"));
+    d.click("main form button[type=submit]");
+    d.url_when(|u| !u.ends_with("/requests/new"));
+    let page = d.url();
+    d.type_into("#save-draft-answers-holder", "Karen Blixen");
+    d.click("#save-draft-answers-profession option[value=nurse]");
+    d.click("form[action$='/commands/save-draft'] button[type=submit]");
+    d.source_when(|s| s.contains(">Karen Blixen</textarea>"));
+    // A date typed as a person types it (month, day, year in this locale).
+    d.type_into("#send-needed_by", "02152027");
+    d.click("#send-recipient option:nth-child(1)");
+    d.click("form[action$='/commands/send'] button[type=submit]");
+    let sent = d.source_when(|s| s.contains("Awaiting acceptance"));
+    assert!(sent.contains("Awaiting acceptance"), "sent: {sent}");
+    d.shot("no-js-sent");
+
+    // The French handler, no script either, accepts and answers.
+    let mut f = Browser::start(shots, axe, "fr", false);
+    sign_in(&f, &site, &tokens[1]);
+    f.go(&page);
+    f.click("form[action$='/commands/accept'] button");
+    f.source_when(|s| s.contains("Karen Blixen"));
+    f.click("#answer-answers-authentic option[value=true]");
+    f.click("form[action$='/commands/answer'] button");
+    f.source_when(|s| !s.contains("/commands/answer\""));
+    f.shot("no-js-answered");
+    drop(f);
+
+    // The Danish handler accepts the answer with a rating: closed.
+    d.go(&page);
+    d.click("#accept-answer-rating-timeliness option[value='4']");
+    d.click("#accept-answer-rating-effort option[value='5']");
+    d.click("form[action$='/commands/accept-answer'] button[type=submit]");
+    let closed = d.source_when(|s| s.contains(">Closed<"));
+    assert!(closed.contains(">Closed<"), "closed: {closed}");
+    d.shot("no-js-closed");
+    drop(d);
+    runtime.shutdown_background();
+}
