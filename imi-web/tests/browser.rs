@@ -463,13 +463,16 @@ fn officials_work_in_a_real_browser() {
     b.go(&format!("{site}/requests/{case}"));
     b.type_into(
         "#ask-clarification-text",
-        "Gælder autorisationen også i 2027?",
+        "Gælder autorisationen også i 2027? <script>alert(5)</script>",
     );
     b.click("form[action$='/commands/ask-clarification'] button[type=submit]");
     b.source_when(|s| !s.contains("/commands/ask-clarification\""));
     f.go(&format!("{site}/requests/{case}"));
     assert!(f.source().contains("Gælder autorisationen også i 2027?"));
-    f.type_into("#reply-clarification-text", "Oui, valable en 2029.");
+    f.type_into(
+        "#reply-clarification-text",
+        "Oui, valable en 2029. <img src=x onerror=alert(6)>",
+    );
     f.click("form[action$='/commands/reply-clarification'] button");
     f.source_when(|s| !s.contains("/commands/reply-clarification\""));
     f.shot("clarified-fr");
@@ -611,7 +614,7 @@ fn a_citizen_and_an_alert_in_a_real_browser() {
     h.source_when(|s| s.contains("/commands/ask-submitter"));
     h.type_into(
         "#ask-submitter-text",
-        "En quelle année avez-vous obtenu le diplôme ?",
+        "En quelle année avez-vous obtenu le diplôme ? <script>alert(7)</script>",
     );
     h.click("form[action$='/commands/ask-submitter'] button");
     h.source_when(|s| !s.contains("/commands/ask-submitter\""));
@@ -620,14 +623,17 @@ fn a_citizen_and_an_alert_in_a_real_browser() {
     // The citizen replies.
     p.go(&format!("{site}/public/status"));
     assert!(p.source().contains("En quelle année"));
-    p.type_into("#reply-text", "I 2019.");
+    p.type_into("#reply-text", "I 2019. <script>alert(8)</script>");
     p.click("form[action$='/commands/reply'] button");
     p.source_when(|s| !s.contains("/commands/reply\""));
 
     // The handler answers; the citizen reads the decision and asks for their data.
     h.go(&h.url());
     assert!(h.source().contains("I 2019."));
-    h.type_into("#answer-answers-decision", "Diplôme reconnu.");
+    h.type_into(
+        "#answer-answers-decision",
+        "Diplôme reconnu. <svg onload=alert(9)>",
+    );
     h.click("form[action$='/commands/answer'] button");
     h.source_when(|s| !s.contains("/commands/answer\""));
     h.shot("submission-answered-fr");
@@ -678,10 +684,13 @@ fn a_citizen_and_an_alert_in_a_real_browser() {
     d.url_when(|u| u.ends_with("/alerts/new"));
     d.click("main form button[type=submit]");
     d.url_when(|u| !u.ends_with("/alerts/new"));
-    d.type_into("#save-draft-answers-professional", "Jean <b>Dupont</b>");
+    d.type_into(
+        "#save-draft-answers-professional",
+        "Jean <b>Dupont</b><script>alert(10)</script>",
+    );
     d.click("#save-draft-answers-scope option[value=prohibition]");
     d.click("form[action$='/commands/save-draft'] button[type=submit]");
-    d.source_when(|s| s.contains(">Jean &lt;b&gt;Dupont&lt;/b&gt;</textarea>"));
+    d.source_when(|s| s.contains(">Jean &lt;b&gt;Dupont&lt;/b&gt;&lt;script&gt;"));
     d.check("alert-draft");
     d.click("#submit-recipients-FR");
     d.click("form[action$='/commands/submit'] button[type=submit]");
