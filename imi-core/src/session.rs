@@ -52,12 +52,18 @@ impl SessionSecret {
     /// A value bound to this session and `purpose` that nobody without the secret can
     /// compute: the web layer's anti-forgery token for forms.
     pub fn derive(&self, purpose: &str) -> String {
-        let mut h = Sha256::new();
-        h.update(purpose.as_bytes());
-        h.update([0]);
-        h.update(self.0.as_bytes());
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        derive_from(&self.0, purpose)
     }
+}
+
+/// SHA-256 of `purpose`, a zero byte and `secret`, in hexadecimal: a value bound to both
+/// that reveals neither.
+pub(crate) fn derive_from(secret: &str, purpose: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(purpose.as_bytes());
+    h.update([0]);
+    h.update(secret.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Text that is not a session secret.

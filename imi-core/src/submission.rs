@@ -665,11 +665,7 @@ impl SubmissionSecret {
     /// anti-forgery value of the submitter's forms: it proves knowledge of the secret
     /// without revealing it.
     pub fn derive(&self, purpose: &str) -> String {
-        let mut h = Sha256::new();
-        h.update(purpose.as_bytes());
-        h.update([0]);
-        h.update(self.0.as_bytes());
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        crate::session::derive_from(&self.0, purpose)
     }
 }
 

@@ -569,8 +569,8 @@ fn check_url(url: &str, allow_http: bool) -> Result<(), OidcError> {
 }
 
 /// Where the web application's single sign-on goes, and who it is there (an OpenID
-/// Connect client registered with the provider).
-#[derive(Debug, Clone)]
+/// Connect client registered with the provider). Its `Debug` hides the client secret.
+#[derive(Clone)]
 pub struct SignOnConfig {
     /// The issuer, exactly as identity tokens carry it in `iss`.
     pub issuer: String,
@@ -590,6 +590,24 @@ pub struct SignOnConfig {
     pub scope: String,
     /// Allow plain `http` to a loopback provider (tests and local development only).
     pub allow_http: bool,
+}
+
+impl std::fmt::Debug for SignOnConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignOnConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "(hidden)"),
+            )
+            .field("redirect_uri", &self.redirect_uri)
+            .field("name", &self.name)
+            .field("user_claim", &self.user_claim)
+            .field("scope", &self.scope)
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
 }
 
 impl SignOnConfig {

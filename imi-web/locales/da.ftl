@@ -394,3 +394,4 @@ command-split = Udskil spørgsmål til en anden myndighed
 field-child = Ny anmodning
 field-handler = Sagsbehandler
 field-questions = Spørgsmål
+public-too-many = For mange henvendelser fra din adresse. Vent et kvarter, og prøv igen.

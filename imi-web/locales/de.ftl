@@ -394,3 +394,4 @@ command-split = Fragen an eine andere Behörde abtrennen
 field-child = Neues Ersuchen
 field-handler = Bearbeiter
 field-questions = Fragen
+public-too-many = Zu viele Anfragen von Ihrer Adresse. Bitte warten Sie eine Viertelstunde und versuchen Sie es erneut.

@@ -394,3 +394,4 @@ command-split = Split off questions to another authority
 field-child = New request
 field-handler = Handler
 field-questions = Questions
+public-too-many = Too many requests from your address. Please wait a quarter of an hour and try again.

@@ -394,3 +394,4 @@ command-split = Transférer des questions à une autre autorité
 field-child = Nouvelle demande
 field-handler = Gestionnaire
 field-questions = Questions
+public-too-many = Trop de demandes depuis votre adresse. Veuillez patienter un quart d'heure et réessayer.

@@ -332,8 +332,6 @@ async fn create<P: CasePage>(ctx: Ctx, Form(form): Form<NewForm>) -> Response {
 pub(crate) struct CaseParams {
     /// Words to find an authority by, for the pickers.
     pub(crate) find: Option<String>,
-    /// The timeline entry whose translation was just asked for.
-    pub(crate) translated: Option<u64>,
 }
 
 async fn case<P: CasePage>(
@@ -500,6 +498,39 @@ async fn run_command<P: CasePage>(
 
 // ---- The workflows ----
 
+/// A workflow's `read`, `timeline` and `act` in [`CasePage`]: the engine's methods of
+/// those names, with the signed-in actor.
+macro_rules! engine_calls {
+    (read = $read:ident, timeline = $timeline:ident, act = $act:ident) => {
+        async fn read(
+            engine: &Engine,
+            actor: &Actor,
+            id: CaseId,
+        ) -> Result<(Self::View, Version), EngineError> {
+            engine.$read(actor, id).await
+        }
+
+        async fn timeline(
+            engine: &Engine,
+            actor: &Actor,
+            id: CaseId,
+        ) -> Result<Vec<TimelineEntry<Self::Event>>, EngineError> {
+            engine.$timeline(actor, id).await
+        }
+
+        async fn act(
+            engine: &Engine,
+            actor: &Actor,
+            id: CaseId,
+            command: Self::Command,
+            version: Version,
+        ) -> Result<(), EngineError> {
+            engine.$act(actor, id, command, Some(version)).await?;
+            Ok(())
+        }
+    };
+}
+
 /// Countries as text, by code.
 fn codes<'a>(it: impl IntoIterator<Item = &'a imi_core::Participant>) -> String {
     it.into_iter()
@@ -536,34 +567,7 @@ impl CasePage for Alerts {
         engine.alerts(actor, which, None, page).await
     }
 
-    async fn read(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-    ) -> Result<(AlertView, Version), EngineError> {
-        engine.alert(actor, id).await
-    }
-
-    async fn timeline(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-    ) -> Result<Vec<TimelineEntry<Self::Event>>, EngineError> {
-        engine.alert_timeline(actor, id).await
-    }
-
-    async fn act(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-        command: Self::Command,
-        version: Version,
-    ) -> Result<(), EngineError> {
-        engine
-            .act_on_alert(actor, id, command, Some(version))
-            .await?;
-        Ok(())
-    }
+    engine_calls!(read = alert, timeline = alert_timeline, act = act_on_alert);
 
     async fn create(
         engine: &Engine,
@@ -628,34 +632,11 @@ impl CasePage for Notifications {
         engine.notifications(actor, which, None, page).await
     }
 
-    async fn read(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-    ) -> Result<(NotificationCase, Version), EngineError> {
-        engine.notification(actor, id).await
-    }
-
-    async fn timeline(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-    ) -> Result<Vec<TimelineEntry<Self::Event>>, EngineError> {
-        engine.notification_timeline(actor, id).await
-    }
-
-    async fn act(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-        command: Self::Command,
-        version: Version,
-    ) -> Result<(), EngineError> {
-        engine
-            .act_on_notification(actor, id, command, Some(version))
-            .await?;
-        Ok(())
-    }
+    engine_calls!(
+        read = notification,
+        timeline = notification_timeline,
+        act = act_on_notification
+    );
 
     async fn create(
         engine: &Engine,
@@ -720,34 +701,11 @@ impl CasePage for Submissions {
         engine.submissions(actor, which, page).await
     }
 
-    async fn read(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-    ) -> Result<(SubmissionCase, Version), EngineError> {
-        engine.submission(actor, id).await
-    }
-
-    async fn timeline(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-    ) -> Result<Vec<TimelineEntry<Self::Event>>, EngineError> {
-        engine.submission_timeline(actor, id).await
-    }
-
-    async fn act(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-        command: Self::Command,
-        version: Version,
-    ) -> Result<(), EngineError> {
-        engine
-            .act_on_submission(actor, id, command, Some(version))
-            .await?;
-        Ok(())
-    }
+    engine_calls!(
+        read = submission,
+        timeline = submission_timeline,
+        act = act_on_submission
+    );
 
     async fn create(
         _engine: &Engine,
@@ -804,34 +762,11 @@ impl CasePage for Solvit {
         engine.solvit_cases(actor, which, None, page).await
     }
 
-    async fn read(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-    ) -> Result<(SolvitCase, Version), EngineError> {
-        engine.solvit_case(actor, id).await
-    }
-
-    async fn timeline(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-    ) -> Result<Vec<TimelineEntry<Self::Event>>, EngineError> {
-        engine.solvit_timeline(actor, id).await
-    }
-
-    async fn act(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-        command: Self::Command,
-        version: Version,
-    ) -> Result<(), EngineError> {
-        engine
-            .act_on_solvit_case(actor, id, command, Some(version))
-            .await?;
-        Ok(())
-    }
+    engine_calls!(
+        read = solvit_case,
+        timeline = solvit_timeline,
+        act = act_on_solvit_case
+    );
 
     async fn create(
         engine: &Engine,
@@ -898,34 +833,11 @@ impl CasePage for Surveys {
         engine.surveys(actor, which, page).await
     }
 
-    async fn read(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-    ) -> Result<(SurveyCase, Version), EngineError> {
-        engine.survey(actor, id).await
-    }
-
-    async fn timeline(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-    ) -> Result<Vec<TimelineEntry<Self::Event>>, EngineError> {
-        engine.survey_timeline(actor, id).await
-    }
-
-    async fn act(
-        engine: &Engine,
-        actor: &Actor,
-        id: CaseId,
-        command: Self::Command,
-        version: Version,
-    ) -> Result<(), EngineError> {
-        engine
-            .act_on_survey(actor, id, command, Some(version))
-            .await?;
-        Ok(())
-    }
+    engine_calls!(
+        read = survey,
+        timeline = survey_timeline,
+        act = act_on_survey
+    );
 
     async fn create(
         engine: &Engine,

@@ -146,13 +146,15 @@ async fn field_input(
             html! { input id=(id) type="date" name=(field.name) required[field.required]; }
         }
         FieldKind::Bool => html! {
-            select id=(id) name=(field.name) {
+            select id=(id) name=(field.name) required[field.required] {
+                @if !field.required { option value="" { "—" } }
                 option value="true" { (ctx.t("yes")) }
                 option value="false" { (ctx.t("no")) }
             }
         },
         FieldKind::OneOf(values) => html! {
-            select id=(id) name=(field.name) {
+            select id=(id) name=(field.name) required[field.required] {
+                @if !field.required { option value="" { "—" } }
                 @for v in values { option value=(v) { (ctx.t(&format!("value-{v}"))) } }
             }
         },

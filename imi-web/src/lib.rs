@@ -63,6 +63,10 @@ pub struct WebConfig {
     /// on the sign-in page beside access tokens; its callback is `/sign-in/callback`
     /// (e.g. `imi_http::oidc::OidcSignOn`). Default: none.
     pub sign_on: Option<Arc<dyn imi_core::session::SignOn>>,
+    /// Take the client address for throttling from the last entry of `X-Forwarded-For`
+    /// (only behind one trusted reverse proxy that appends it; never when clients reach
+    /// the server directly, or they choose their own address). Default: false.
+    pub trust_forwarded_for: bool,
 }
 
 impl std::fmt::Debug for WebConfig {
@@ -84,6 +88,7 @@ impl Default for WebConfig {
             secure_cookies: true,
             session_minutes: imi_core::session::DEFAULT_SESSION_MINUTES,
             sign_on: None,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -107,6 +112,8 @@ pub(crate) struct Web {
     pub(crate) ids: imi_core::IdGenerator,
     /// Failed sign-ins per client address.
     pub(crate) throttle: throttle::Throttle,
+    /// Posts to the public portal per client address.
+    pub(crate) public_posts: throttle::Throttle,
 }
 
 #[derive(Clone)]
@@ -140,6 +147,7 @@ pub fn router(engine: Arc<Engine>, config: WebConfig) -> Router {
         texts,
         ids: imi_core::IdGenerator::random(),
         throttle: throttle::Throttle::default(),
+        public_posts: throttle::Throttle::new(throttle::PUBLIC_POSTS),
     });
     let pages = Router::new()
         .route("/", get(pages::home))
@@ -406,10 +414,22 @@ impl FromRequestParts<WebState> for Ctx {
             .uri
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-        let client = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip());
+        let forwarded = || {
+            parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        };
+        let client = if web.config.trust_forwarded_for {
+            forwarded()
+        } else {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip())
+        };
         Ok(Ctx {
             client,
             web,

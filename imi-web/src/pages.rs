@@ -10,7 +10,7 @@ use imi_core::case::{RequestView, Visibility};
 use imi_core::catalogue::Side;
 use imi_core::request::{RequestCommand, Stage};
 use imi_core::user::SecretToken;
-use imi_core::workflow::FieldKind;
+use imi_core::workflow::{CommandSpec, FieldKind};
 use imi_core::{
     AuthorityId, CaseId, Country, Cursor, DirectoryQuery, InboxQuery, Language, LocalisedText,
     Page, PageRequest, Participant,
@@ -297,10 +297,10 @@ fn sign_in_page(ctx: &Ctx, failed: Option<&str>) -> Response {
             button type="submit" { (ctx.t("sign-in")) }
         }
     };
-    let status = if failed.is_some() {
-        StatusCode::UNAUTHORIZED
-    } else {
-        StatusCode::OK
+    let status = match failed {
+        Some("sign-in-sso-unavailable") => StatusCode::SERVICE_UNAVAILABLE,
+        Some(_) => StatusCode::UNAUTHORIZED,
+        None => StatusCode::OK,
     };
     let mut response = html_response(status, ctx.layout(&ctx.s("sign-in-title"), &body));
     response.headers_mut().append(
@@ -311,14 +311,19 @@ fn sign_in_page(ctx: &Ctx, failed: Option<&str>) -> Response {
 }
 
 /// The answer to a client that failed to sign in too often: 429, with when to come back.
-fn too_many(ctx: &Ctx) -> Response {
+pub(crate) fn too_many(ctx: &Ctx) -> Response {
+    too_many_saying(ctx, "sign-in-too-many")
+}
+
+/// 429 with text `id`, and when to come back.
+pub(crate) fn too_many_saying(ctx: &Ctx, id: &str) -> Response {
     let body = html! {
-        h1 { (ctx.t("sign-in-title")) }
-        p role="alert" { (ctx.t("sign-in-too-many")) }
+        h1 { (ctx.t("error-title")) }
+        p role="alert" { (ctx.t(id)) }
     };
     let mut response = html_response(
         StatusCode::TOO_MANY_REQUESTS,
-        ctx.layout(&ctx.s("sign-in-title"), &body),
+        ctx.layout(&ctx.s("error-title"), &body),
     );
     response.headers_mut().insert(
         header::RETRY_AFTER,
@@ -415,12 +420,21 @@ pub(crate) struct CallbackParams {
 }
 
 /// The provider's answer: the code redeemed for the attempt in the cookie, and a fresh
-/// session for the imi user it names.
+/// session for the imi user it names. The attempt is spent either way.
 pub(crate) async fn sign_on_callback(
     ctx: Ctx,
     headers: HeaderMap,
     Query(p): Query<CallbackParams>,
 ) -> Response {
+    let mut response = sign_on_answer(&ctx, &headers, p).await;
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&ctx.web, SIGN_ON_COOKIE, "", 0, "Lax"),
+    );
+    response
+}
+
+async fn sign_on_answer(ctx: &Ctx, headers: &HeaderMap, p: CallbackParams) -> Response {
     let Some(sso) = ctx.web.config.sign_on.clone() else {
         return ctx.error_page(&WebError::Engine(imi_core::EngineError::NotFound {
             kind: "page",
@@ -428,25 +442,25 @@ pub(crate) async fn sign_on_callback(
         }));
     };
     if !ctx.web.throttle.allows(ctx.client) {
-        return too_many(&ctx);
+        return too_many(ctx);
     }
     let attempt =
-        cookie(&headers, SIGN_ON_COOKIE).and_then(imi_core::session::SignOnAttempt::from_cookie);
+        cookie(headers, SIGN_ON_COOKIE).and_then(imi_core::session::SignOnAttempt::from_cookie);
     let (Some(attempt), Some(state), Some(code)) = (attempt, p.state, p.code) else {
         // Refused at the provider, or a forged or stale answer.
-        return sign_in_page(&ctx, Some("sign-in-sso-failed"));
+        return sign_in_page(ctx, Some("sign-in-sso-failed"));
     };
     if !same(&state, &attempt.state) {
         ctx.web.throttle.failed(ctx.client);
-        return sign_in_page(&ctx, Some("sign-in-sso-failed"));
+        return sign_in_page(ctx, Some("sign-in-sso-failed"));
     }
     let user = match sso.redeem(&code, &attempt).await {
         Ok(u) => u,
         Err(imi_core::session::SignOnError::Refused(_)) => {
             ctx.web.throttle.failed(ctx.client);
-            return sign_in_page(&ctx, Some("sign-in-sso-failed"));
+            return sign_in_page(ctx, Some("sign-in-sso-failed"));
         }
-        Err(_) => return sign_in_page(&ctx, Some("sign-in-sso-unavailable")),
+        Err(_) => return sign_in_page(ctx, Some("sign-in-sso-unavailable")),
     };
     let engine = &ctx.web.engine;
     let opened = async {
@@ -459,7 +473,7 @@ pub(crate) async fn sign_on_callback(
     let secret = match opened {
         Ok(s) => s,
         Err(imi_core::EngineError::Unauthenticated | imi_core::EngineError::NotFound { .. }) => {
-            return sign_in_page(&ctx, Some("sign-in-sso-no-user"));
+            return sign_in_page(ctx, Some("sign-in-sso-no-user"));
         }
         Err(e) => return ctx.error_page(&WebError::from(e)),
     };
@@ -469,10 +483,6 @@ pub(crate) async fn sign_on_callback(
     h.append(
         header::SET_COOKIE,
         set_cookie(&ctx.web, SESSION_COOKIE, secret.expose(), max_age, "Lax"),
-    );
-    h.append(
-        header::SET_COOKIE,
-        set_cookie(&ctx.web, SIGN_ON_COOKIE, "", 0, "Lax"),
     );
     response
 }
@@ -1170,7 +1180,7 @@ pub(crate) async fn request(
     Path(id): Path<String>,
     Query(q): Query<crate::cases::CaseParams>,
 ) -> Response {
-    let outcome = request_body(&ctx, &id, q.find.as_deref(), q.translated).await;
+    let outcome = request_body(&ctx, &id, q.find.as_deref(), None).await;
     ctx.render(outcome)
 }
 
@@ -1209,7 +1219,9 @@ pub(crate) struct TranslateForm {
     csrf: String,
 }
 
-/// Machine-translates one timeline entry into the page's language, then shows it.
+/// Machine-translates one timeline entry into the page's language and shows the request
+/// with it (the answer to the post itself: a plain visit never sends text to the
+/// translator).
 pub(crate) async fn translate(
     ctx: Ctx,
     Path((id, seq)): Path<(String, u64)>,
@@ -1220,22 +1232,23 @@ pub(crate) async fn translate(
         if !same(&form.csrf, &ctx.csrf()) {
             return Err(WebError::Forged);
         }
-        let id: CaseId = id.parse().map_err(|_| missing())?;
-        ctx.web
+        let case: CaseId = id.parse().map_err(|_| missing())?;
+        let done = ctx
+            .web
             .engine
-            .translate_timeline_entry(actor, id, seq, ctx.lang)
+            .translate_timeline_entry(actor, case, seq, ctx.lang)
             .await?;
-        Ok(format!("/requests/{id}?translated={seq}#t{seq}"))
+        request_body(&ctx, &id, None, Some((seq, done))).await
     }
     .await;
-    ctx.after_post(outcome)
+    ctx.render(outcome)
 }
 
 async fn request_body(
     ctx: &Ctx,
     id: &str,
     find: Option<&str>,
-    translate: Option<u64>,
+    translated: Option<(u64, Vec<imi_core::translate::MachineTranslation>)>,
 ) -> Result<Body, WebError> {
     let actor = ctx.user()?;
     let id: CaseId = id.parse().map_err(|_| missing())?;
@@ -1276,16 +1289,6 @@ async fn request_body(
         None => None,
     };
     let actors = crate::cases::timeline_actors(ctx, &timeline).await;
-    // The translation just asked for (made once, then read from the store).
-    let translated = match translate {
-        Some(seq) if engine.translates() => Some((
-            seq,
-            engine
-                .translate_timeline_entry(actor, id, seq, ctx.lang)
-                .await?,
-        )),
-        _ => None,
-    };
     let body = html! {
         h1 { (title) }
         dl.summary {
@@ -1333,9 +1336,21 @@ pub(crate) async fn request_command(
     request: axum::extract::Request,
 ) -> Response {
     let outcome = async {
+        let actor = ctx.user()?;
         let case: CaseId = id.parse().map_err(|_| missing())?;
-        let pairs = crate::uploads::read_form(&ctx, case, request).await?;
-        run_request_command(&ctx, &id, &form_id, &pairs).await
+        // Only a command the page offered (one the machine allows this reader now), and
+        // known before a byte of the form is read: files come only with answers.
+        let spec = ctx
+            .web
+            .engine
+            .request_commands(actor, case)
+            .await?
+            .into_iter()
+            .find(|s| s.id == form_id)
+            .ok_or_else(|| not_offered(actor))?;
+        let files = spec.fields.iter().any(|f| f.kind == FieldKind::Answers);
+        let pairs = crate::uploads::read_form(&ctx, case, request, files).await?;
+        run_request_command(&ctx, case, spec, &pairs).await
     }
     .await;
     ctx.after_post(outcome.map(|id| format!("/requests/{id}")))
@@ -1343,8 +1358,8 @@ pub(crate) async fn request_command(
 
 async fn run_request_command(
     ctx: &Ctx,
-    id: &str,
-    form_id: &str,
+    id: CaseId,
+    spec: &CommandSpec,
     pairs: &[(String, String)],
 ) -> Result<CaseId, WebError> {
     let actor = ctx.user()?;
@@ -1352,16 +1367,8 @@ async fn run_request_command(
     if !same(posted.value("csrf").unwrap_or_default(), &ctx.csrf()) {
         return Err(WebError::Forged);
     }
-    let id: CaseId = id.parse().map_err(|_| missing())?;
     let version = posted.version()?;
     let engine = &ctx.web.engine;
-    // Only a command the page offered: one the machine allows this reader now.
-    let spec = engine
-        .request_commands(actor, id)
-        .await?
-        .into_iter()
-        .find(|s| s.id == form_id)
-        .ok_or_else(|| not_offered(actor))?;
     // The question set and the saved answers, only for a command that carries answers
     // (reading the request is an audited read of its personal data).
     let view = if spec.fields.iter().any(|f| f.kind == FieldKind::Answers) {

@@ -182,7 +182,7 @@ async fn directory_body(ctx: &Ctx, p: &DirectoryParams) -> Result<Body, WebError
                 }
             }
         }
-        (next_link(ctx, &page, "/public/directory", &[("text", &text), ("country", &country)]))
+        (next_link(ctx, &page, "/public/directory", &[("text", &text), ("country", &country), ("procedure", p.procedure.as_deref().unwrap_or_default())]))
     };
     Ok((ctx.s("public-directory-heading"), body))
 }
@@ -308,6 +308,9 @@ pub(crate) async fn submit(
     if !nonce_ok(&headers, posted.value("csrf").unwrap_or_default()) {
         return ctx.error_page(&WebError::Forged);
     }
+    if !ctx.web.public_posts.take(ctx.client) {
+        return crate::pages::too_many_saying(&ctx, "public-too-many");
+    }
     let outcome = async {
         let procedure = public_procedure(&ctx, posted.value("procedure").unwrap_or_default())?;
         let authority: AuthorityId = posted
@@ -387,6 +390,9 @@ pub(crate) struct OpenForm {
 pub(crate) async fn open(ctx: Ctx, headers: HeaderMap, Form(form): Form<OpenForm>) -> Response {
     if !nonce_ok(&headers, &form.csrf) {
         return ctx.error_page(&WebError::Forged);
+    }
+    if !ctx.web.public_posts.take(ctx.client) {
+        return crate::pages::too_many_saying(&ctx, "public-too-many");
     }
     let Ok(secret) = form.secret.trim().parse::<SubmissionSecret>() else {
         return not_opened(&ctx);
@@ -606,6 +612,9 @@ pub(crate) async fn command(
         Ok(s) => s,
         Err(r) => return r.response(&ctx),
     };
+    if !ctx.web.public_posts.take(ctx.client) {
+        return crate::pages::too_many_saying(&ctx, "public-too-many");
+    }
     let outcome = async {
         if !matches!(form.as_str(), "reply" | "withdraw") {
             return Err(missing());
@@ -637,6 +646,9 @@ pub(crate) async fn data(
         Ok(s) => s,
         Err(r) => return r.response(&ctx),
     };
+    if !ctx.web.public_posts.take(ctx.client) {
+        return crate::pages::too_many_saying(&ctx, "public-too-many");
+    }
     let export = match ctx.web.engine.submission_data(&secret).await {
         Ok(e) => e,
         Err(e) => return ctx.error_page(&WebError::from(e)),

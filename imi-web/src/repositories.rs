@@ -112,7 +112,7 @@ async fn search_body(ctx: &Ctx, procedure: &str, p: &SearchParams) -> Result<Bod
                 }
             }
         }
-        (next_link(ctx, &page, &base, &[("q", &q)]))
+        (next_link(ctx, &page, &base, &[("q", &q), ("retired", if retired { "on" } else { "" })]))
     };
     Ok((title, body))
 }

@@ -11,6 +11,9 @@ use imi_core::{AttachmentId, CaseId};
 use crate::pages::{missing, same};
 use crate::{Ctx, WebError};
 
+/// The most a form's text (or one text field of a form with files) may hold: 256 KiB.
+const FORM_LIMIT: usize = 256 * 1024;
+
 /// A multipart field's bytes, chunk by chunk.
 struct FieldSource<'a, 'b>(&'a mut axum::extract::multipart::Field<'b>);
 
@@ -33,19 +36,24 @@ pub(crate) async fn read_form(
     ctx: &Ctx,
     case: CaseId,
     request: axum::extract::Request,
+    files: bool,
 ) -> Result<Vec<(String, String)>, WebError> {
+    let actor = ctx.user()?;
     let multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !multipart {
-        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(request, &())
+        // A form without files is small, whatever the route allows for files.
+        let bytes = axum::body::to_bytes(request.into_body(), FORM_LIMIT)
             .await
-            .map_err(|e| WebError::BadInput(e.body_text()))?;
-        return Ok(pairs);
+            .map_err(|_| WebError::BadInput("the form is too large".into()))?;
+        return serde_urlencoded::from_bytes(&bytes).map_err(|e| WebError::BadInput(e.to_string()));
     }
-    let actor = ctx.user()?;
+    if !files {
+        return Err(WebError::BadInput("this form takes no files".into()));
+    }
     let mut form = Multipart::from_request(request, &())
         .await
         .map_err(|e| WebError::BadInput(e.body_text()))?;
@@ -80,10 +88,19 @@ pub(crate) async fn read_form(
                 .await?;
             pairs.push((format!("answers.{question}"), stored.id.to_string()));
         } else {
-            let value = field
-                .text()
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field
+                .chunk()
                 .await
-                .map_err(|e| WebError::BadInput(e.body_text()))?;
+                .map_err(|e| WebError::BadInput(e.body_text()))?
+            {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() > FORM_LIMIT {
+                    return Err(WebError::BadInput("a field is too long".into()));
+                }
+            }
+            let value = String::from_utf8(bytes)
+                .map_err(|_| WebError::BadInput("a field is not text".into()))?;
             if name == "csrf" {
                 trusted = same(&value, &ctx.csrf());
             }

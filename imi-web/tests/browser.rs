@@ -60,21 +60,14 @@ fn find_tools() -> Option<(PathBuf, String)> {
         );
         return None;
     }
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/axe");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("axe");
-    std::fs::create_dir_all(&dir).unwrap();
-    for file in ["package.json", "package-lock.json"] {
-        std::fs::copy(source.join(file), dir.join(file)).unwrap();
-    }
+    imi_testkit::npm_install(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/axe"),
+        &dir,
+        &["package.json", "package-lock.json"],
+        "axe-core",
+    );
     let axe = dir.join("node_modules/axe-core/axe.min.js");
-    if !axe.exists() {
-        let installed = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--silent"])
-            .current_dir(&dir)
-            .status()
-            .unwrap();
-        assert!(installed.success(), "npm ci for axe-core failed");
-    }
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .unwrap()

@@ -760,15 +760,13 @@ async fn free_text_is_translated_on_request_and_labelled() {
     let done = c
         .post(&translate, &[&fr], &[("csrf", &theirs.csrf())])
         .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    assert!(
-        done.location().contains("?translated="),
-        "{}",
-        done.location()
-    );
-    // The session's language was taken from the French page: the form posts in English
-    // (the test client's), so the translation is into English, labelled.
-    let shown = c.get(done.location(), &[&fr], "en").await;
+    // The answer to the post is the request with the translation (a plain visit never
+    // translates); the form posts in English (the test client's language), so the
+    // translation is into English, labelled.
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let shown = done;
+    let plain = c.get(&page, &[&fr], "en").await;
+    assert!(!plain.body.contains("[en] Haster"), "only when asked");
     assert!(
         shown
             .body
@@ -892,7 +890,7 @@ async fn rectification_split_and_erasure_are_forms_too() {
 async fn malformed_addresses_and_forms_get_an_error_page_in_the_readers_language() {
     let s = site().await;
     let bad_query = s
-        .get("/requests/x?translated=99999999999999999999999", &[], "da")
+        .post_as("/requests/x/timeline/not-a-number/translate", "da")
         .await;
     assert_eq!(bad_query.status, StatusCode::BAD_REQUEST);
     assert!(

@@ -36,20 +36,13 @@ pub fn provider_dir(tmp: &Path, group: &str) -> Option<PathBuf> {
         );
         return None;
     }
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("oidc");
     let dir = tmp.join("oidc-provider");
-    std::fs::create_dir_all(&dir).unwrap();
-    for file in ["package.json", "package-lock.json", "provider.mjs"] {
-        std::fs::copy(source.join(file), dir.join(file)).unwrap();
-    }
-    if !dir.join("node_modules/oidc-provider/package.json").exists() {
-        let installed = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--silent"])
-            .current_dir(&dir)
-            .status()
-            .unwrap();
-        assert!(installed.success(), "npm ci for the OpenID provider failed");
-    }
+    crate::npm_install(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("oidc"),
+        &dir,
+        &["package.json", "package-lock.json", "provider.mjs"],
+        "oidc-provider",
+    );
     Some(dir)
 }
 

@@ -237,6 +237,14 @@ impl Client {
         self.send(req.body(Body::from(body)).unwrap()).await
     }
 
+    /// An empty form post with the reader's `language`.
+    pub(crate) async fn post_as(&self, path: &str, language: &str) -> Answer {
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT_LANGUAGE, language);
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
     /// A `multipart/form-data` post: `fields`, then `files` as (field, file name, media
     /// type, content).
     pub(crate) async fn post_multipart(
