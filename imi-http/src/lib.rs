@@ -226,7 +226,92 @@ fn api() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI 3.1 document of every route [`router`] serves (besides `/openapi.json`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    finish(api().into_openapi())
+}
+
+/// Addresses anyone may call without a token: health, readiness and the public interface.
+fn is_public(path: &str) -> bool {
+    path == "/healthz" || path == "/readyz" || path.starts_with(limit::PUBLIC_PREFIX)
+}
+
+/// What the handlers' annotations cannot say once for all: every operation id unique
+/// (handlers named alike in several modules get one made of their method and path),
+/// problems served as `application/problem+json`, and the public operations marked as
+/// needing no token (`security: []`).
+fn finish(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use serde_json::Value;
+    let Ok(mut json) = serde_json::to_value(&doc) else {
+        return doc;
+    };
+    let methods = ["get", "put", "post", "delete", "patch"];
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    if let Some(paths) = json.get("paths").and_then(Value::as_object) {
+        for item in paths.values() {
+            for m in methods {
+                if let Some(id) = item
+                    .get(m)
+                    .and_then(|op| op.get("operationId"))
+                    .and_then(Value::as_str)
+                {
+                    *seen.entry(id.to_owned()).or_default() += 1;
+                }
+            }
+        }
+    }
+    if let Some(paths) = json.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            for m in methods {
+                let Some(op) = item.get_mut(m).and_then(Value::as_object_mut) else {
+                    continue;
+                };
+                let shared = op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .is_some_and(|id| seen.get(id).copied().unwrap_or(0) > 1);
+                if shared {
+                    op.insert("operationId".into(), Value::from(operation_id(m, path)));
+                }
+                if is_public(path) {
+                    op.insert("security".into(), Value::Array(Vec::new()));
+                }
+                if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                    for response in responses.values_mut() {
+                        let Some(content) =
+                            response.get_mut("content").and_then(Value::as_object_mut)
+                        else {
+                            continue;
+                        };
+                        let problem = content
+                            .get("application/json")
+                            .and_then(|c| c.pointer("/schema/$ref"))
+                            .and_then(Value::as_str)
+                            .is_some_and(|r| r.ends_with("/Problem"));
+                        if problem && let Some(c) = content.remove("application/json") {
+                            content.insert("application/problem+json".into(), c);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    serde_json::from_value(json).unwrap_or(doc)
+}
+
+/// An operation id from a method and a path: `get` and `/v1/authorities/{id}/users` give
+/// `get_authorities_by_id_users`.
+fn operation_id(method: &str, path: &str) -> String {
+    let mut out = method.to_owned();
+    for segment in path.split('/').filter(|s| !s.is_empty() && *s != "v1") {
+        out.push('_');
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(param) => {
+                out.push_str("by_");
+                out.push_str(param);
+            }
+            None => out.push_str(&segment.replace('-', "_")),
+        }
+    }
+    out
 }
 
 /// The HTTP API over `engine`, ready to serve or to nest in another router.
@@ -243,7 +328,7 @@ pub fn router(engine: Arc<Engine>, config: HttpConfig) -> axum::Router {
         auth: authenticator,
     };
     let (router, doc) = api().split_for_parts();
-    let doc = Arc::new(doc);
+    let doc = Arc::new(finish(doc));
     router
         .route(
             "/openapi.json",

@@ -911,6 +911,44 @@ fn uuid_v4() -> String {
     format!("01a20302-431e-7627-b02f-{:012x}", 0x9b84_4ed8_83ccu64)
 }
 
+#[test]
+fn the_openapi_document_is_fit_for_client_generators() {
+    let doc = serde_json::to_value(imi_http::openapi()).unwrap();
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+            assert!(!id.is_empty(), "{method} {path} has no operation id");
+            assert!(
+                ids.insert(id.clone()),
+                "operation id {id} repeats ({method} {path})"
+            );
+            // Problems are documented as what the server sends.
+            for (status, response) in op["responses"].as_object().unwrap() {
+                if let Some(content) = response["content"].as_object() {
+                    for (media, c) in content {
+                        if c.pointer("/schema/$ref")
+                            .and_then(Value::as_str)
+                            .is_some_and(|r| r.ends_with("/Problem"))
+                        {
+                            assert_eq!(
+                                media, "application/problem+json",
+                                "{method} {path} {status}"
+                            );
+                        }
+                    }
+                }
+            }
+            let public = path.starts_with("/v1/public/") || path == "/healthz" || path == "/readyz";
+            assert_eq!(
+                op.get("security") == Some(&json!([])),
+                public,
+                "{method} {path}: public operations need no token, others do"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn every_route_is_in_the_openapi_document() {
     let api = api().await;
