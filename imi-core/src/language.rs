@@ -277,6 +277,19 @@ impl LanguagePreferences {
         Ok(Self { entries })
     }
 
+    /// As [`LanguagePreferences::parse_accept_language`], but an element that does not
+    /// parse is skipped instead of refusing the whole header (what RFC 9110 practice
+    /// expects of a server): `"xx-!!, da;q=0.9"` reads as `da`.
+    pub fn parse_accept_language_lenient(header: &str) -> Self {
+        let mut entries: Vec<Preference> = header
+            .split(',')
+            .filter_map(|item| Self::parse_accept_language(item).ok())
+            .flat_map(|one| one.entries)
+            .collect();
+        entries.sort_by_key(|p| std::cmp::Reverse(p.quality));
+        Self { entries }
+    }
+
     /// The entries, most wanted first.
     pub fn entries(&self) -> &[Preference] {
         &self.entries
@@ -330,6 +343,18 @@ fn parse_quality(value: &str) -> Result<u16, LanguageError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_malformed_element_is_skipped_not_fatal() {
+        let p = LanguagePreferences::parse_accept_language_lenient(
+            "xx-!!, da;q=0.9, fr;q=nope, de;q=0.5",
+        );
+        assert_eq!(p.first_language(), Some(Language::Danish));
+        assert_eq!(p.entries().len(), 2);
+        assert!(LanguagePreferences::parse_accept_language("xx-!!, da").is_err());
+        assert!(LanguagePreferences::parse_accept_language_lenient(",,;").is_empty());
+    }
+
     use super::*;
 
     #[test]

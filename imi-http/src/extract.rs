@@ -90,14 +90,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Reader {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
-        let Some(value) = parts.headers.get(header::ACCEPT_LANGUAGE) else {
-            return Ok(Self(LanguagePreferences::only(Language::English)));
-        };
-        let text = value
-            .to_str()
-            .map_err(|_| Problem::bad_request("bad-language", "Accept-Language is not text"))?;
-        let prefs = LanguagePreferences::parse_accept_language(text)
-            .map_err(|e| Problem::bad_request("bad-language", e.to_string()))?;
+        // Elements that do not parse are skipped (RFC 9110 practice), not refused.
+        let prefs = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(LanguagePreferences::parse_accept_language_lenient)
+            .unwrap_or_else(|| LanguagePreferences::only(Language::English));
         Ok(Self(if prefs.is_empty() {
             LanguagePreferences::only(Language::English)
         } else {

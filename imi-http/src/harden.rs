@@ -27,7 +27,12 @@ const SECURITY_HEADERS: [(&str, &str); 5] = [
 pub(crate) async fn harden(request: Request, next: Next) -> Response {
     let signed_in = request.headers().contains_key(header::AUTHORIZATION)
         || request.headers().contains_key("x-submission-secret");
+    let read = request.method() == axum::http::Method::GET;
+    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
     let mut response = next.run(request).await;
+    if read && let Some(wanted) = if_none_match {
+        response = not_modified(response, &wanted);
+    }
     let status = response.status();
     let is_problem = response
         .headers()
@@ -46,6 +51,40 @@ pub(crate) async fn harden(request: Request, next: Next) -> Response {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// A conditional read (`If-None-Match`) of a representation the client has already:
+/// `304 Not Modified` with the response's validators and no body.
+fn not_modified(response: Response, wanted: &HeaderValue) -> Response {
+    let Some(etag) = response.headers().get(header::ETAG) else {
+        return response;
+    };
+    if !response.status().is_success() {
+        return response;
+    }
+    let current = etag.as_bytes();
+    // Weak comparison (RFC 9110 §13.1.2): `W/` prefixes do not count.
+    let strip = |t: &[u8]| -> Vec<u8> { t.strip_prefix(b"W/").unwrap_or(t).to_vec() };
+    let matches = wanted.to_str().is_ok_and(|w| {
+        w.trim() == "*"
+            || w.split(',')
+                .any(|t| strip(t.trim().as_bytes()) == strip(current))
+    });
+    if !matches {
+        return response;
+    }
+    let mut out = StatusCode::NOT_MODIFIED.into_response();
+    for name in [
+        header::ETAG,
+        header::CACHE_CONTROL,
+        header::CONTENT_LANGUAGE,
+        header::VARY,
+    ] {
+        if let Some(v) = response.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
 }
 
 /// The same error as a problem document, keeping the headers that matter to a client

@@ -778,18 +778,6 @@ async fn malformed_inputs_are_4xx_problems_and_change_nothing() {
             vec![],
         ),
         (
-            Method::GET,
-            "/v1/directory?q=a".into(),
-            None,
-            vec![("accept-language", "en;q=7")],
-        ),
-        (
-            Method::GET,
-            "/v1/directory?q=a".into(),
-            None,
-            vec![("accept-language", "??")],
-        ),
-        (
             Method::PATCH,
             format!("/v1/authorities/{id}"),
             Some(json!({ "languages": ["klingon"] })),
@@ -909,6 +897,67 @@ type Case = (
 fn uuid_v4() -> String {
     // A UUID of the wrong version, and an unknown v7 one, are both refused as ids.
     format!("01a20302-431e-7627-b02f-{:012x}", 0x9b84_4ed8_83ccu64)
+}
+
+#[tokio::test]
+async fn a_malformed_language_element_is_skipped_and_caches_vary_by_language() {
+    let api = api().await;
+    for header in ["??, da", "en;q=7, da;q=0.5", "da"] {
+        let r = api
+            .call(
+                Method::GET,
+                "/v1/catalogue/areas",
+                Some(&api.clerk),
+                None,
+                &[("accept-language", header)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{header}: {}", r.json);
+        assert_eq!(r.headers[header::CONTENT_LANGUAGE], "da", "{header}");
+        assert_eq!(r.headers[header::VARY], "Accept-Language");
+    }
+}
+
+#[tokio::test]
+async fn a_conditional_read_of_an_unchanged_authority_is_304() {
+    let api = api().await;
+    let list = api
+        .call(
+            Method::GET,
+            "/v1/authorities?country=DK",
+            Some(&api.clerk),
+            None,
+            &[],
+        )
+        .await;
+    let id = list.json["items"][0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/authorities/{id}");
+    let first = api
+        .call(Method::GET, &path, Some(&api.clerk), None, &[])
+        .await;
+    assert_eq!(first.status, StatusCode::OK);
+    let etag = first.headers[header::ETAG].to_str().unwrap().to_owned();
+    let again = api
+        .call(
+            Method::GET,
+            &path,
+            Some(&api.clerk),
+            None,
+            &[("if-none-match", &etag)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(again.headers[header::ETAG], etag.as_str());
+    let other = api
+        .call(
+            Method::GET,
+            &path,
+            Some(&api.clerk),
+            None,
+            &[("if-none-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::OK);
 }
 
 #[test]

@@ -349,7 +349,8 @@ fn languages(headers: &HeaderMap) -> (Language, LanguagePreferences) {
     let accepted = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| LanguagePreferences::parse_accept_language(v).ok())
+        .map(LanguagePreferences::parse_accept_language_lenient)
+        .filter(|p| !p.is_empty())
         .unwrap_or_else(|| LanguagePreferences::only(Language::English));
     match picked {
         Some(l) => (l, LanguagePreferences::only(l)),

@@ -75,8 +75,11 @@ pub(crate) fn pick_stage<S: imi_core::workflow::Stage>(
 /// A JSON response labelled with the reader's language.
 pub(crate) fn localised<T: Serialize>(reader: &Reader, body: T) -> Response {
     let mut response = Json(body).into_response();
+    let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(reader.language().code()) {
-        response.headers_mut().insert(header::CONTENT_LANGUAGE, v);
+        h.insert(header::CONTENT_LANGUAGE, v);
     }
+    // Caches must keep one copy per language asked for.
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
     response
 }
