@@ -351,6 +351,7 @@ pub fn router(engine: Arc<Engine>, config: HttpConfig) -> axum::Router {
             limiter,
             limit::limit_public,
         ))
+        .layer(axum::middleware::from_fn(limit::public_cors))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

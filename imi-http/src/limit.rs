@@ -157,6 +157,51 @@ pub(crate) async fn limit_public(
     }
 }
 
+/// Cross-origin use of the public interface (CORS): other sites may call `/v1/public/…`
+/// from their pages: the public directory, and a submission's own pages with its secret
+/// in `X-Submission-Secret` (never a cookie, so no credentials are ever shared). A
+/// preflight (`OPTIONS`) is answered here; other answers get the allowing headers.
+pub(crate) async fn public_cors(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with(PUBLIC_PREFIX) {
+        return next.run(req).await;
+    }
+    let preflight = req.method() == axum::http::Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut response = if preflight {
+        let mut r = StatusCode::NO_CONTENT.into_response();
+        let h = r.headers_mut();
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static(
+                "content-type, accept-language, if-match, if-none-match, x-submission-secret",
+            ),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+        r
+    } else {
+        next.run(req).await
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("etag, content-language, retry-after"),
+    );
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

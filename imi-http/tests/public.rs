@@ -341,3 +341,51 @@ async fn the_public_interface_is_rate_limited_per_client() {
         assert_eq!(s, StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn other_sites_may_use_the_public_interface_and_nothing_else() {
+    let w = submission_world(Arc::new(MemoryStore::new())).await;
+    let app = imi_http::router(Arc::new(w.engine), imi_http::HttpConfig::default());
+    let preflight = Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/v1/public/submission")
+        .header(header::ORIGIN, "https://portal.example.eu")
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+        .header(
+            header::ACCESS_CONTROL_REQUEST_HEADERS,
+            "x-submission-secret",
+        )
+        .body(Body::empty())
+        .unwrap();
+    let r = app.clone().oneshot(preflight).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    assert!(
+        r.headers()[header::ACCESS_CONTROL_ALLOW_HEADERS]
+            .to_str()
+            .unwrap()
+            .contains("x-submission-secret")
+    );
+    let (status, headers, _) = public(
+        &app,
+        Method::GET,
+        "/v1/public/authorities",
+        None,
+        None,
+        "192.0.2.9:4000",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    // The signed-in API is not open to other sites' pages.
+    let (_, headers, _) = public(
+        &app,
+        Method::GET,
+        "/v1/directory",
+        None,
+        None,
+        "192.0.2.9:4000",
+    )
+    .await;
+    assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+}
