@@ -12,16 +12,6 @@ use std::sync::Arc;
 use axum::http::{StatusCode, header};
 use common::Client;
 
-/// The value of the hidden field `name` in the form posting to `action`.
-fn hidden_in(body: &str, action: &str, name: &str) -> String {
-    let at = body
-        .find(&format!("action=\"{action}\""))
-        .unwrap_or_else(|| panic!("no form for {action}"));
-    let rest = &body[at..];
-    let v = rest.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
-    rest[v..].split('"').next().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn a_coordinator_administers_authorities_users_rights_and_tokens() {
     let w = common::world(
@@ -207,7 +197,7 @@ async fn a_coordinator_administers_authorities_users_rights_and_tokens() {
 
     // Disabled: final.
     let disable = format!("{user_page}/disable");
-    let csrf_now = hidden_in(&user.body, &disable, "csrf");
+    let csrf_now = common::hidden_in(&user.body, &disable, "csrf");
     let disabled = c.post(&disable, &[&admin], &[("csrf", &csrf_now)]).await;
     assert_eq!(disabled.status, StatusCode::SEE_OTHER, "{}", disabled.body);
     let user = c.get(&user_page, &[&admin], "en").await;

@@ -36,16 +36,6 @@ fn case_id(location: &str) -> String {
     location.rsplit('/').next().unwrap().to_owned()
 }
 
-/// The value of the hidden field `name` in the form posting to `action`.
-fn hidden_in(body: &str, action: &str, name: &str) -> String {
-    let at = body
-        .find(&format!("action=\"{action}\""))
-        .unwrap_or_else(|| panic!("no form for {action}"));
-    let rest = &body[at..];
-    let v = rest.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
-    rest[v..].split('"').next().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn an_alert_is_drafted_validated_distributed_and_acknowledged_in_forms() {
     let w = imi_core::conformance::alert_world_with(
@@ -417,8 +407,8 @@ async fn a_citizen_submits_follows_replies_and_gets_their_data() {
     assert!(status.body.contains("Which year did you graduate?"));
     let reply = "/public/status/commands/reply";
     assert!(status.body.contains(reply), "{}", status.body);
-    let csrf = hidden_in(&status.body, reply, "csrf");
-    let version = hidden_in(&status.body, reply, "version");
+    let csrf = common::hidden_in(&status.body, reply, "csrf");
+    let version = common::hidden_in(&status.body, reply, "version");
     // Another value than the one derived from the secret is refused.
     let forged = c
         .post(
@@ -456,7 +446,7 @@ async fn a_citizen_submits_follows_replies_and_gets_their_data() {
     assert!(status.body.contains("Recognised."), "{}", status.body);
 
     // Their data, and the request for it on the authority's timeline.
-    let csrf = hidden_in(&status.body, "/public/status/data", "csrf");
+    let csrf = common::hidden_in(&status.body, "/public/status/data", "csrf");
     let data = c
         .post("/public/status/data", &[&opened], &[("csrf", &csrf)])
         .await;
@@ -688,12 +678,7 @@ async fn a_survey_is_targeted_sent_and_answered_in_forms() {
         theirs.body
     );
     assert!(theirs.body.contains(">Delays<"));
-    let version = {
-        let at = theirs.body.find(&format!("action=\"{respond}\"")).unwrap();
-        let rest = &theirs.body[at..];
-        let v = rest.find("name=\"version\" value=\"").unwrap() + 22;
-        rest[v..].split('"').next().unwrap().to_owned()
-    };
+    let version = common::hidden_in(&theirs.body, &respond, "version");
     let changed = c
         .post(
             &respond,

@@ -301,12 +301,7 @@ impl Client {
 }
 
 pub(crate) fn version_in(body: &str, action: &str) -> String {
-    let at = body
-        .find(&format!("action=\"{action}\""))
-        .unwrap_or_else(|| panic!("no form for {action}"));
-    let rest = &body[at..];
-    let v = rest.find("name=\"version\" value=\"").unwrap() + 22;
-    rest[v..].split('"').next().unwrap().to_owned()
+    hidden_in(body, action, "version")
 }
 
 pub(crate) fn first_option(body: &str, name: &str) -> String {
@@ -315,5 +310,15 @@ pub(crate) fn first_option(body: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("no {name}"));
     let rest = &body[at..];
     let v = rest.find("<option value=\"").unwrap() + 15;
+    rest[v..].split('"').next().unwrap().to_owned()
+}
+
+/// The value of the hidden field `name` in the form posting to `action`.
+pub(crate) fn hidden_in(body: &str, action: &str, name: &str) -> String {
+    let at = body
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form for {action}"));
+    let rest = &body[at..];
+    let v = rest.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
     rest[v..].split('"').next().unwrap().to_owned()
 }
