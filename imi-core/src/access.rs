@@ -36,6 +36,7 @@ pub struct Principal {
     coordinator: Option<CoordinatorRole>,
     grants: Vec<Grant>,
     service: bool,
+    language: crate::language::Language,
 }
 
 impl Principal {
@@ -50,7 +51,14 @@ impl Principal {
             coordinator: authority.coordinator().cloned(),
             grants: user.grants().to_vec(),
             service: user.kind() == crate::user::UserKind::Service,
+            language: user.language(),
         }
+    }
+
+    /// The language the user reads IMI in (their profile's): what answers default to when
+    /// a request names none.
+    pub fn language(&self) -> crate::language::Language {
+        self.language
     }
 
     /// Whether the user is a service account (a system) rather than a person.

@@ -54,12 +54,26 @@ pub struct Caller(pub Actor);
 /// A caller who may be anonymous ([`Actor::Public`]).
 pub struct MaybeCaller(pub Actor);
 
+/// The signed-in user's profile language, left in the request by [`Caller`] for
+/// [`Reader`] (the default when `Accept-Language` names none).
+#[derive(Clone, Copy)]
+struct ProfileLanguage(Language);
+
+/// Remembers `actor`'s profile language in the request.
+fn remember_language(parts: &mut Parts, actor: &Actor) {
+    if let Actor::User(p) = actor {
+        parts.extensions.insert(ProfileLanguage(p.language()));
+    }
+}
+
 impl FromRequestParts<AppState> for MaybeCaller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
         let actor = state.auth.authenticate(&state.engine, parts).await?;
-        Ok(Self(actor.unwrap_or(Actor::Public)))
+        let actor = actor.unwrap_or(Actor::Public);
+        remember_language(parts, &actor);
+        Ok(Self(actor))
     }
 }
 
@@ -68,7 +82,10 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
         match state.auth.authenticate(&state.engine, parts).await? {
-            Some(actor) => Ok(Self(actor)),
+            Some(actor) => {
+                remember_language(parts, &actor);
+                Ok(Self(actor))
+            }
             None => Err(Problem::unauthenticated(
                 "this needs `Authorization: Bearer <token>`",
             )),
@@ -76,7 +93,9 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// The reader's language preferences from `Accept-Language` (English when absent).
+/// The reader's language preferences from `Accept-Language`; when it names none, the
+/// signed-in user's profile language (when the handler takes the caller first), else
+/// English.
 pub struct Reader(pub LanguagePreferences);
 
 impl Reader {
@@ -96,9 +115,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Reader {
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .map(LanguagePreferences::parse_accept_language_lenient)
-            .unwrap_or_else(|| LanguagePreferences::only(Language::English));
+            .unwrap_or_default();
+        let fallback = parts
+            .extensions
+            .get::<ProfileLanguage>()
+            .map_or(Language::English, |p| p.0);
         Ok(Self(if prefs.is_empty() {
-            LanguagePreferences::only(Language::English)
+            LanguagePreferences::only(fallback)
         } else {
             prefs
         }))

@@ -919,6 +919,36 @@ async fn a_malformed_language_element_is_skipped_and_caches_vary_by_language() {
 }
 
 #[tokio::test]
+async fn without_accept_language_a_user_reads_in_their_profile_language() {
+    let api = api().await;
+    // Jean's profile is French; Mette's (the administrator) Danish.
+    let r = api
+        .call(
+            Method::GET,
+            "/v1/catalogue/areas",
+            Some(&api.clerk),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.headers[header::CONTENT_LANGUAGE], "fr");
+    let asked = api
+        .call(
+            Method::GET,
+            "/v1/catalogue/areas",
+            Some(&api.clerk),
+            None,
+            &[("accept-language", "da")],
+        )
+        .await;
+    assert_eq!(
+        asked.headers[header::CONTENT_LANGUAGE],
+        "da",
+        "the header wins"
+    );
+}
+
+#[tokio::test]
 async fn a_conditional_read_of_an_unchanged_authority_is_304() {
     let api = api().await;
     let list = api
