@@ -353,6 +353,9 @@ pub fn router(engine: Arc<Engine>, config: HttpConfig) -> axum::Router {
         ))
         .layer(axum::middleware::from_fn(limit::public_cors))
         .layer(DefaultBodyLimit::max(body_limit))
+        // gzip when the client accepts it (the API's callers authenticate with a header,
+        // not a cookie, so compression leaks nothing across sites).
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,

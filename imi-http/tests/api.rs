@@ -949,6 +949,32 @@ async fn without_accept_language_a_user_reads_in_their_profile_language() {
 }
 
 #[tokio::test]
+async fn answers_are_compressed_for_clients_that_accept_it() {
+    let api = api().await;
+    let gzip = api
+        .raw(
+            Request::builder()
+                .uri("/openapi.json")
+                .header("accept-encoding", "gzip")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(gzip.status, StatusCode::OK);
+    assert_eq!(gzip.headers[header::CONTENT_ENCODING], "gzip");
+    let plain = api
+        .raw(
+            Request::builder()
+                .uri("/openapi.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+    assert!(plain.json["openapi"].is_string());
+}
+
+#[tokio::test]
 async fn a_conditional_read_of_an_unchanged_authority_is_304() {
     let api = api().await;
     let list = api
