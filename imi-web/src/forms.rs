@@ -178,16 +178,7 @@ async fn field_input(
             return Some(checkboxes(ctx, &id, field, &hits));
         }
         FieldKind::Participants | FieldKind::Countries => {
-            let countries: Vec<(String, String, String)> = Country::ALL
-                .iter()
-                .map(|c| {
-                    (
-                        c.code().to_owned(),
-                        format!("{} ({})", c.english_name(), c.code()),
-                        "en".to_owned(),
-                    )
-                })
-                .collect();
+            let countries = country_items();
             return Some(checkboxes(ctx, &id, field, &countries));
         }
         FieldKind::User => {
@@ -226,37 +217,14 @@ async fn field_input(
         }
         FieldKind::Targeting => {
             let catalogue = ctx.web.engine.catalogue();
-            let countries: Vec<(String, String, String)> = Country::ALL
-                .iter()
-                .map(|c| {
-                    (
-                        c.code().to_owned(),
-                        format!("{} ({})", c.english_name(), c.code()),
-                        "en".to_owned(),
-                    )
-                })
-                .collect();
-            let areas: Vec<(String, String, String)> = catalogue
+            let countries = country_items();
+            let areas: Vec<Item> = catalogue
                 .areas()
-                .map(|a| {
-                    let r = a.name.resolve_for(&ctx.prefs);
-                    (
-                        a.id.to_string(),
-                        r.text.to_owned(),
-                        r.language.code().to_owned(),
-                    )
-                })
+                .map(|a| item(&a.id, &a.name, ctx))
                 .collect();
-            let procedures: Vec<(String, String, String)> = catalogue
+            let procedures: Vec<Item> = catalogue
                 .procedures()
-                .map(|p| {
-                    let r = p.name.resolve_for(&ctx.prefs);
-                    (
-                        p.id.to_string(),
-                        r.text.to_owned(),
-                        r.language.code().to_owned(),
-                    )
-                })
+                .map(|p| item(&p.id, &p.name, ctx))
                 .collect();
             return Some(html! {
                 fieldset.targeting {
@@ -292,16 +260,9 @@ async fn field_input(
         }
         FieldKind::Questions => {
             let set = subject.set?;
-            let items: Vec<(String, String, String)> = set
+            let items: Vec<Item> = set
                 .questions()
-                .map(|q| {
-                    let r = q.label.resolve_for(&ctx.prefs);
-                    (
-                        q.id.to_string(),
-                        r.text.to_owned(),
-                        r.language.code().to_owned(),
-                    )
-                })
+                .map(|q| item(&q.id, &q.label, ctx))
                 .collect();
             return Some(checkboxes(ctx, &id, field, &items));
         }
@@ -333,7 +294,7 @@ async fn authorities(
     ctx: &Ctx,
     subject: &Subject<'_>,
     participant: Option<Participant>,
-) -> Option<Vec<(String, String, String)>> {
+) -> Option<Vec<Item>> {
     let actor = ctx.actor.as_ref()?;
     let query = DirectoryQuery {
         procedure: Some(subject.procedure.clone()),
@@ -366,6 +327,33 @@ async fn authorities(
     )
 }
 
+/// One choice of a group of checkboxes: value, label, the label's language.
+type Item = (String, String, String);
+
+/// A choice labelled with `text` in the reader's language.
+fn item(value: &impl std::fmt::Display, text: &imi_core::LocalisedText, ctx: &Ctx) -> Item {
+    let r = text.resolve_for(&ctx.prefs);
+    (
+        value.to_string(),
+        r.text.to_owned(),
+        r.language.code().to_owned(),
+    )
+}
+
+/// The countries as choices (their English names, marked as such).
+fn country_items() -> Vec<Item> {
+    Country::ALL
+        .iter()
+        .map(|c| {
+            (
+                c.code().to_owned(),
+                format!("{} ({})", c.english_name(), c.code()),
+                "en".to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// The form member of one part of a survey's targeting.
 fn targeting_member(part: &str) -> &'static str {
     match part {
@@ -376,12 +364,7 @@ fn targeting_member(part: &str) -> &'static str {
 }
 
 /// A group of checkboxes for a list member.
-fn checkboxes(
-    ctx: &Ctx,
-    id: &str,
-    field: &FieldSpec,
-    items: &[(String, String, String)],
-) -> Markup {
+fn checkboxes(ctx: &Ctx, id: &str, field: &FieldSpec, items: &[Item]) -> Markup {
     checkbox_group(
         ctx,
         id,
@@ -399,7 +382,7 @@ fn checkbox_group(
     name: &str,
     legend: &str,
     required: bool,
-    items: &[(String, String, String)],
+    items: &[Item],
 ) -> Markup {
     html! {
         fieldset.choices {

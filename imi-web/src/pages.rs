@@ -777,13 +777,7 @@ async fn directory_body(ctx: &Ctx, p: &DirectoryParams) -> Result<Body, WebError
     let q = p.q.as_deref().unwrap_or_default().trim();
     let country = p.country.as_deref().unwrap_or_default();
     let area = p.area.as_deref().unwrap_or_default();
-    let participant = match country {
-        "" => None,
-        c => Some(
-            c.parse::<Participant>()
-                .map_err(|e| WebError::BadInput(e.to_string()))?,
-        ),
-    };
+    let participant = participant_param(country)?;
     let area_id = match area {
         "" => None,
         a => Some(a.parse().map_err(|_| WebError::BadInput("area".into()))?),
@@ -1424,13 +1418,7 @@ async fn registers_body(ctx: &Ctx, p: &DirectoryParams) -> Result<Body, WebError
     let actor = ctx.user()?;
     let q = p.q.as_deref().unwrap_or_default().trim();
     let country = p.country.as_deref().unwrap_or_default();
-    let participant = match country {
-        "" => None,
-        c => Some(
-            c.parse::<Participant>()
-                .map_err(|e| WebError::BadInput(e.to_string()))?,
-        ),
-    };
+    let participant = participant_param(country)?;
     let query = imi_core::RegisterQuery {
         text: (!q.is_empty()).then(|| q.to_owned()),
         participant,
@@ -1485,4 +1473,15 @@ async fn registers_body(ctx: &Ctx, p: &DirectoryParams) -> Result<Body, WebError
         }
     };
     Ok((ctx.s("registers-title"), body))
+}
+
+/// A country filter from the address: none when empty, else a participant code.
+pub(crate) fn participant_param(country: &str) -> Result<Option<Participant>, WebError> {
+    match country.trim() {
+        "" => Ok(None),
+        c => c
+            .parse::<Participant>()
+            .map(Some)
+            .map_err(|e| WebError::BadInput(e.to_string())),
+    }
 }

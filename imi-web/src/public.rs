@@ -17,7 +17,7 @@ use imi_core::submission::{SubmissionCommand, SubmissionSecret};
 use imi_core::workflow::Command as _;
 use imi_core::{
     AuthorityId, DirectoryQuery, EngineError, LabelledAnswer, Language, MessageFrom, MessageKind,
-    NewSubmission, Participant, PublicAuthority, SubmissionStatus,
+    NewSubmission, PublicAuthority, SubmissionStatus,
 };
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -120,9 +120,7 @@ pub(crate) async fn directory(ctx: Ctx, Query(p): Query<DirectoryParams>) -> Res
 
 async fn directory_body(ctx: &Ctx, p: &DirectoryParams) -> Result<Body, WebError> {
     let blank = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
-    let participant: Option<Participant> = blank(&p.country)
-        .map(|c| c.parse().map_err(|_| WebError::BadInput("country".into())))
-        .transpose()?;
+    let participant = crate::pages::participant_param(p.country.as_deref().unwrap_or_default())?;
     let procedure: Option<ProcedureId> = blank(&p.procedure)
         .map(|c| {
             c.parse()
